@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The `x402-casper` command: one entry point, one module per subcommand, loaded on demand.
+import { X402InputError } from '@x402-casper/shared';
+import { UsageError } from './args.js';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ main: (args: string[]) => Promise<number | undefined> }>;
+}
+
+const commands: Record<string, Command> = {
+  keygen: {
+    summary: 'write a new secret key PEM and print its public key and account hash',
+    load: () => import('./commands/keygen.js'),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return `usage: x402-casper <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`x402-casper: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return (await module.main(args)) ?? 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message =
+      error instanceof X402InputError || error instanceof UsageError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    process.stderr.write(`x402-casper: ${message}\n`);
+    process.exitCode = 1;
+  },
+);
