@@ -1,0 +1,41 @@
+/**
+ * Every reason `verifyPayment` (and the facilitator's chain checks) can give for an invalid
+ * payment, with what it means. Generic x402 v2 reasons first, then Casper `exact` ones.
+ */
+export const INVALID_REASONS = {
+  invalid_x402_version: 'The payload or request is not x402 version 2.',
+  unsupported_scheme: 'The requirements ask for a scheme other than "exact".',
+  invalid_scheme: 'The payload was made for a different scheme than the requirements.',
+  invalid_network:
+    'The network is not a Casper CAIP-2 id, or differs between payload and requirements.',
+  invalid_payload: 'The payment payload is malformed (missing or mistyped fields).',
+  invalid_payment_requirements:
+    'The requirements are malformed: asset, payee, amount or extra.name/version are not usable.',
+  insufficient_funds: "The payer's token balance is below the amount.",
+  invalid_exact_casper_asset_mismatch:
+    'The payload was made for a different asset (token package).',
+  invalid_exact_casper_domain_mismatch:
+    'The payload was made for a different token name or signing-domain version.',
+  invalid_exact_casper_payto_mismatch: 'The authorization pays someone other than the payee.',
+  invalid_exact_casper_amount_mismatch: 'The authorized value is not exactly the amount asked.',
+  invalid_exact_casper_invalid_address: 'An authorization address is not 00/01 + 64 hex digits.',
+  invalid_exact_casper_invalid_value: 'The authorized value is not a positive U256 decimal.',
+  invalid_exact_casper_invalid_nonce: 'The nonce is not 32 bytes (64 hex digits).',
+  invalid_exact_casper_invalid_window:
+    'validAfter/validBefore are not u64 decimals, or validAfter is not before validBefore.',
+  invalid_exact_casper_not_yet_valid:
+    'The authorization is not valid yet (validAfter is not in the past).',
+  invalid_exact_casper_payload_expired:
+    'The authorization expires before it could be settled (validBefore minus the settlement margin).',
+  invalid_exact_casper_invalid_public_key:
+    'The public key is not a tagged ed25519 or secp256k1 key.',
+  invalid_exact_casper_public_key_mismatch: 'The public key does not belong to the "from" account.',
+  invalid_exact_casper_invalid_signature: 'The signature does not verify for this authorization.',
+  invalid_exact_casper_nonce_used:
+    'The nonce was already used on chain or by an earlier settlement.',
+  invalid_exact_casper_unknown_asset:
+    'The facilitator does not support this asset on this network.',
+  invalid_exact_casper_facilitator_unfunded: 'The facilitator cannot pay the gas for settlement.',
+} as const;
+
+export type InvalidReason = keyof typeof INVALID_REASONS;

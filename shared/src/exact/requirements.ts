@@ -1,0 +1,79 @@
+import { normalizeAddress } from '../casper/address.js';
+import { isCasperNetwork } from '../casper/network.js';
+import { X402InputError } from '../errors.js';
+import { parseUint } from '../uint.js';
+import { type PaymentRequirements, PaymentRequirementsSchema } from '../x402/schemas.js';
+import { checkSchema } from '../x402/validate.js';
+
+export const EXACT_SCHEME = 'exact';
+
+const PACKAGE_HASH = /^[0-9a-f]{64}$/;
+
+/** What a Casper `exact` requirement means, parsed and normalised. */
+export interface ExactRequirements {
+  network: string;
+  asset: string;
+  payTo: string;
+  amount: bigint;
+  maxTimeoutSeconds: number;
+  name: string;
+  version: string;
+  decimals: number | undefined;
+  symbol: string | undefined;
+}
+
+/**
+ * Parses PaymentRequirements for the Casper `exact` scheme; throws an X402InputError naming
+ * the field (`requirements.payTo`, `requirements.extra.name`, …). Does not check the scheme.
+ */
+export function parseExactRequirements(
+  value: PaymentRequirements,
+  root = 'requirements',
+): ExactRequirements {
+  const requirements = checkSchema(PaymentRequirementsSchema, value, root);
+  if (!isCasperNetwork(requirements.network)) {
+    throw new X402InputError(
+      `${root}.network`,
+      'must be a Casper CAIP-2 id like casper:casper-test',
+    );
+  }
+  if (!PACKAGE_HASH.test(requirements.asset)) {
+    throw new X402InputError(
+      `${root}.asset`,
+      'must be the token package hash: 64 lower-case hex digits',
+    );
+  }
+  const amount = parseUint(requirements.amount, `${root}.amount`);
+  if (amount === 0n) throw new X402InputError(`${root}.amount`, 'must be greater than zero');
+  const extra = requirements.extra ?? {};
+  const { name, version, decimals, symbol } = extra;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new X402InputError(`${root}.extra.name`, "must be the token's CEP-18 name");
+  }
+  if (typeof version !== 'string' || version.length === 0) {
+    throw new X402InputError(
+      `${root}.extra.version`,
+      'must be the signing-domain version, e.g. "1"',
+    );
+  }
+  if (
+    decimals !== undefined &&
+    (!Number.isInteger(decimals) || (decimals as number) < 0 || (decimals as number) > 36)
+  ) {
+    throw new X402InputError(`${root}.extra.decimals`, 'must be a whole number from 0 to 36');
+  }
+  if (symbol !== undefined && typeof symbol !== 'string') {
+    throw new X402InputError(`${root}.extra.symbol`, 'must be a string');
+  }
+  return {
+    network: requirements.network,
+    asset: requirements.asset,
+    payTo: normalizeAddress(requirements.payTo, `${root}.payTo`),
+    amount,
+    maxTimeoutSeconds: requirements.maxTimeoutSeconds,
+    name,
+    version,
+    decimals: decimals as number | undefined,
+    symbol: symbol as string | undefined,
+  };
+}

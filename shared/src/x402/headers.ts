@@ -1,0 +1,54 @@
+import type { TSchema } from '@sinclair/typebox';
+import { base64ToBytes, bytesToBase64, bytesToUtf8, utf8ToBytes } from '../bytes.js';
+import { X402InputError } from '../errors.js';
+import {
+  type PaymentPayload,
+  PaymentPayloadSchema,
+  type PaymentRequired,
+  PaymentRequiredSchema,
+  type SettleResponse,
+  SettleResponseSchema,
+} from './schemas.js';
+import { checkSchema } from './validate.js';
+
+export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
+export const PAYMENT_SIGNATURE_HEADER = 'PAYMENT-SIGNATURE';
+export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
+/** The v1 name stock middleware still accepts for the payment header. */
+export const LEGACY_PAYMENT_HEADER = 'X-PAYMENT';
+
+/** Longest header value we decode, in characters (Node refuses headers over 16 KiB in all). */
+export const MAX_HEADER_LENGTH = 12_288;
+
+function encodeHeader(value: unknown): string {
+  return bytesToBase64(utf8ToBytes(JSON.stringify(value)));
+}
+
+function decodeHeader<S extends TSchema>(header: unknown, name: string, schema: S) {
+  if (typeof header !== 'string') throw new X402InputError(name, 'header is missing');
+  const text = header.trim();
+  if (text.length === 0) throw new X402InputError(name, 'header is empty');
+  if (text.length > MAX_HEADER_LENGTH) {
+    throw new X402InputError(name, `header is longer than ${MAX_HEADER_LENGTH} characters`);
+  }
+  const json = bytesToUtf8(base64ToBytes(text, name), name);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new X402InputError(name, 'header is not base64 of JSON');
+  }
+  return checkSchema(schema, value, name);
+}
+
+export const encodePaymentRequired = (value: PaymentRequired): string => encodeHeader(value);
+export const decodePaymentRequired = (header: unknown): PaymentRequired =>
+  decodeHeader(header, PAYMENT_REQUIRED_HEADER, PaymentRequiredSchema);
+
+export const encodePaymentSignature = (value: PaymentPayload): string => encodeHeader(value);
+export const decodePaymentSignature = (header: unknown): PaymentPayload =>
+  decodeHeader(header, PAYMENT_SIGNATURE_HEADER, PaymentPayloadSchema);
+
+export const encodePaymentResponse = (value: SettleResponse): string => encodeHeader(value);
+export const decodePaymentResponse = (header: unknown): SettleResponse =>
+  decodeHeader(header, PAYMENT_RESPONSE_HEADER, SettleResponseSchema);
