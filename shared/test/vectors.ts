@@ -6,7 +6,7 @@ import type {
   TransferWithAuthorizationInput,
 } from '../src/index.js';
 
-/** The independent implementation's test vectors, from `shared/` beside the repository. */
+/** The independent implementation's test vectors (a copy of ../shared/vectors/cep3009-exact.json). */
 export interface Vectors {
   typeHash: string;
   domainType: string;
@@ -33,5 +33,5 @@ export interface Vectors {
   paymentSignatureHeader: string;
 }
 
-const path = fileURLToPath(new URL('../../../shared/vectors/cep3009-exact.json', import.meta.url));
+const path = fileURLToPath(new URL('./fixtures/cep3009-exact.json', import.meta.url));
 export const vectors: Vectors = JSON.parse(readFileSync(path, 'utf8'));
