@@ -3,6 +3,8 @@ export * from './casper/address.js';
 export * from './casper/keys.js';
 export * from './casper/network.js';
 export * from './casper/pem.js';
+export * from './client/fetch.js';
+export * from './client/policy.js';
 export * from './eip712.js';
 export * from './errors.js';
 export * from './exact/amount.js';

@@ -1,0 +1,101 @@
+import { createPaymentPayload } from '../exact/create.js';
+import type { PaymentSigner } from '../exact/signer.js';
+import {
+  decodePaymentRequired,
+  decodePaymentResponse,
+  encodePaymentSignature,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+  PAYMENT_SIGNATURE_HEADER,
+} from '../x402/headers.js';
+import type { PaymentPayload, PaymentRequired, SettleResponse } from '../x402/schemas.js';
+import { chooseOption, type PaymentPolicy } from './policy.js';
+
+export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** Thrown when a 402 offers Casper options but none may (or can) be paid under the policy. */
+export class PaymentRefusedError extends Error {
+  override readonly name = 'PaymentRefusedError';
+  constructor(
+    message: string,
+    readonly paymentRequired: PaymentRequired | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface PaymentEvent {
+  paymentRequired: PaymentRequired;
+  payload: PaymentPayload;
+  /** The decoded PAYMENT-RESPONSE of the paid retry, when the server sent one. */
+  receipt: SettleResponse | undefined;
+  response: Response;
+}
+
+export interface FetchWithPaymentOptions {
+  /** Called after every paid retry, successful or not. */
+  onPayment?: (event: PaymentEvent) => void;
+}
+
+/** The decoded PAYMENT-RESPONSE of a response, or undefined when it has none (or a bad one). */
+export function paymentReceiptOf(response: Response): SettleResponse | undefined {
+  const header = response.headers.get(PAYMENT_RESPONSE_HEADER);
+  if (!header) return undefined;
+  try {
+    return decodePaymentResponse(header);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wraps `fetch` so that a 402 with a Casper `exact` option the policy allows is paid once and
+ * the request retried with PAYMENT-SIGNATURE. A 402 with no Casper option is returned as is;
+ * one whose Casper options the policy refuses throws PaymentRefusedError saying why. The paid
+ * retry's response is returned whatever its status; `paymentReceiptOf` decodes its receipt.
+ */
+export function fetchWithPayment(
+  fetchImpl: FetchLike,
+  signer: PaymentSigner,
+  policy: PaymentPolicy,
+  options: FetchWithPaymentOptions = {},
+): FetchLike {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const first = await fetchImpl(request.clone());
+    if (first.status !== 402) return first;
+    const header = first.headers.get(PAYMENT_REQUIRED_HEADER);
+    if (!header) return first;
+    let paymentRequired: PaymentRequired;
+    try {
+      paymentRequired = decodePaymentRequired(header);
+    } catch (error) {
+      throw new PaymentRefusedError(
+        `the server's ${PAYMENT_REQUIRED_HEADER} header is invalid: ${(error as Error).message}`,
+        undefined,
+      );
+    }
+    const casperOptions = paymentRequired.accepts.filter((a) => a.network.startsWith('casper:'));
+    if (casperOptions.length === 0) return first;
+    const { chosen, refusals } = chooseOption(casperOptions, policy);
+    if (!chosen) {
+      throw new PaymentRefusedError(
+        `will not pay ${request.url}: ${refusals.join('; ')}`,
+        paymentRequired,
+      );
+    }
+    const payload = await createPaymentPayload(chosen, signer, {
+      resource: paymentRequired.resource,
+    });
+    const retry = request.clone();
+    retry.headers.set(PAYMENT_SIGNATURE_HEADER, encodePaymentSignature(payload));
+    const response = await fetchImpl(retry);
+    options.onPayment?.({
+      paymentRequired,
+      payload,
+      receipt: paymentReceiptOf(response),
+      response,
+    });
+    return response;
+  };
+}

@@ -1,0 +1,209 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  decodePaymentSignature,
+  encodePaymentRequired,
+  encodePaymentResponse,
+  fetchWithPayment,
+  type PaymentEvent,
+  PaymentRefusedError,
+  type PaymentRequired,
+  type PaymentRequirements,
+  paymentReceiptOf,
+  secretKeyFromHex,
+  secretKeySigner,
+  verifyPayment,
+} from '../src/index.js';
+import { vectors } from './vectors.js';
+
+const [payer, , payee] = vectors.keys as [
+  (typeof vectors.keys)[0],
+  unknown,
+  (typeof vectors.keys)[0],
+];
+const signer = secretKeySigner(secretKeyFromHex(payer.algorithm, payer.secretKeyHex));
+const casper: PaymentRequirements = { ...vectors.paymentRequirements, payTo: payee.address };
+const evm = {
+  scheme: 'exact',
+  network: 'eip155:8453',
+  amount: '1',
+  asset: '0xabc',
+  payTo: '0xdef',
+  maxTimeoutSeconds: 60,
+};
+
+/** What the test server offers, and how it answers a paid retry. */
+let offer: PaymentRequirements[] = [casper];
+let settle: 'ok' | 'refuse' = 'ok';
+const seen: { payment?: string; body: string; method: string }[] = [];
+let server: Server;
+let base: string;
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text;
+}
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const payment = req.headers['payment-signature'] as string | undefined;
+    seen.push({ ...(payment ? { payment } : {}), body: await bodyOf(req), method: req.method! });
+    const required: PaymentRequired = {
+      x402Version: 2,
+      resource: { url: `${base}${req.url}`, description: 'test resource' },
+      accepts: offer,
+    };
+    if (payment) {
+      const payload = decodePaymentSignature(payment);
+      const verdict = verifyPayment(
+        payload,
+        offer.find(
+          (o) => o.network === payload.accepted.network && o.amount === payload.accepted.amount,
+        )!,
+      );
+      if (verdict.isValid && settle === 'ok') {
+        const receipt = {
+          success: true,
+          transaction: 'ab'.repeat(32),
+          network: casper.network,
+          payer: verdict.payer!,
+        };
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'payment-response': encodePaymentResponse(receipt),
+        });
+        res.end(JSON.stringify({ paid: true }));
+        return;
+      }
+      const receipt = {
+        success: false,
+        errorReason: 'insufficient_funds',
+        transaction: '',
+        network: casper.network,
+      };
+      res.writeHead(402, {
+        'payment-required': encodePaymentRequired(required),
+        'payment-response': encodePaymentResponse(receipt),
+      });
+      res.end();
+      return;
+    }
+    res.writeHead(402, {
+      'payment-required': encodePaymentRequired(required),
+      'content-type': 'application/json',
+    });
+    res.end(JSON.stringify(required));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  offer = [casper];
+  settle = 'ok';
+  seen.length = 0;
+});
+
+describe('fetchWithPayment', () => {
+  it('pays a 402 once, retries, and exposes the receipt', async () => {
+    const events: PaymentEvent[] = [];
+    const pay = fetchWithPayment(
+      fetch,
+      signer,
+      { maxAmount: '0.01' },
+      { onPayment: (e) => events.push(e) },
+    );
+    const response = await pay(`${base}/weather`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ paid: true });
+    expect(paymentReceiptOf(response)).toMatchObject({ success: true, payer: payer.address });
+    expect(seen.map((s) => Boolean(s.payment))).toEqual([false, true]);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.receipt?.transaction).toBe('ab'.repeat(32));
+  });
+
+  it('keeps the method and body on the paid retry', async () => {
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1' });
+    const response = await pay(`${base}/submit`, {
+      method: 'POST',
+      body: '{"q":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    expect(seen).toMatchObject([
+      { method: 'POST', body: '{"q":1}' },
+      { method: 'POST', body: '{"q":1}' },
+    ]);
+  });
+
+  it('does not pay twice when the paid retry fails, and returns that response', async () => {
+    settle = 'refuse';
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1' });
+    const response = await pay(`${base}/weather`);
+    expect(response.status).toBe(402);
+    expect(paymentReceiptOf(response)).toMatchObject({
+      success: false,
+      errorReason: 'insufficient_funds',
+    });
+    expect(seen.filter((s) => s.payment)).toHaveLength(1);
+  });
+
+  it('passes a 402 with no Casper option through untouched', async () => {
+    offer = [evm];
+    const response = await fetchWithPayment(fetch, signer, { maxAmount: '1' })(`${base}/evm`);
+    expect(response.status).toBe(402);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('chooses the cheapest allowed Casper option', async () => {
+    offer = [evm, { ...casper, amount: '50000' }, casper];
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1' });
+    expect((await pay(`${base}/cheap`)).status).toBe(200);
+    expect(decodePaymentSignature(seen[1]!.payment!).accepted.amount).toBe('10000');
+  });
+
+  it.each<[string, Parameters<typeof fetchWithPayment>[2], RegExp]>([
+    ['over the maximum amount', { maxAmount: '0.009999' }, /exceeds the limit of 0.009999/],
+    [
+      'on a network not allowed',
+      { maxAmount: '1', networks: ['casper:casper'] },
+      /network casper:casper-test is not allowed/,
+    ],
+    [
+      'in an asset not allowed',
+      { maxAmount: '1', assets: ['ab'.repeat(32)] },
+      /asset .* is not allowed/,
+    ],
+    [
+      'to a payee not allowed',
+      { maxAmount: '1', payees: [payer.address] },
+      /payee .* is not allowed/,
+    ],
+  ])('refuses to pay %s, says why, and sends nothing', async (_, policy, message) => {
+    const pay = fetchWithPayment(fetch, signer, policy);
+    const error = await pay(`${base}/weather`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PaymentRefusedError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as PaymentRefusedError).paymentRequired?.accepts).toHaveLength(1);
+    expect(seen.filter((s) => s.payment)).toHaveLength(0);
+  });
+
+  it('refuses an option that hides its decimals', async () => {
+    offer = [{ ...casper, extra: { name: 'Casper x402 Token', version: '1' } }];
+    await expect(fetchWithPayment(fetch, signer, { maxAmount: '1' })(`${base}/x`)).rejects.toThrow(
+      /decimals/,
+    );
+  });
+
+  it('refuses a malformed PAYMENT-REQUIRED header', async () => {
+    const broken = async () =>
+      new Response(null, { status: 402, headers: { 'payment-required': 'not-base64!' } });
+    await expect(
+      fetchWithPayment(broken, signer, { maxAmount: '1' })('http://x.test/'),
+    ).rejects.toThrow(/PAYMENT-REQUIRED/);
+  });
+});
