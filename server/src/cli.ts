@@ -9,6 +9,10 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  devnet: {
+    summary: 'run a local Casper network (JSON-RPC, CX402 token, fast blocks)',
+    load: () => import('./commands/devnet.js'),
+  },
   keygen: {
     summary: 'write a new secret key PEM and print its public key and account hash',
     load: () => import('./commands/keygen.js'),

@@ -1,0 +1,344 @@
+// The chain: blocks on a clock, a pool of accepted transactions executed in the next block,
+// the world state after every block, test controls, snapshots and saving to a file.
+import {
+  accountHashOf,
+  blake2b256,
+  bytesToHex,
+  hexToBytes,
+  networkOfChainName,
+  signDigest,
+  utf8ToBytes,
+} from '@x402-casper/shared';
+import { validatorKey } from './accounts.js';
+import { cl } from './clvalue.js';
+import type { Genesis } from './genesis.js';
+import {
+  cloneState,
+  genesisState,
+  newAccount,
+  newToken,
+  stateRootOf,
+  type TokenState,
+  type WorldState,
+} from './state.js';
+import { type Effect, executeEntryPoint, Revert } from './token.js';
+import { type AcceptedTransaction, acceptTransaction, laneOf } from './transaction.js';
+
+export interface Block {
+  hash: string;
+  height: number;
+  parentHash: string;
+  stateRootHash: string;
+  bodyHash: string;
+  accumulatedSeed: string;
+  randomBit: boolean;
+  timestampMs: number;
+  /** Transaction hashes by lane id. */
+  transactions: Record<string, string[]>;
+  proposer: string;
+  signature: string;
+}
+
+export interface Execution {
+  blockHash: string;
+  blockHeight: number;
+  errorMessage: string | null;
+  /** Gas limit = cost = consumed: the payment amount (gas price 1, no refund). */
+  cost: string;
+  effects: Effect[];
+}
+
+export interface TransactionRecord extends AcceptedTransaction {
+  execution: Execution | null;
+}
+
+export interface NamedAccount {
+  name: string;
+  publicKey: string;
+  accountHash: string;
+}
+
+/** Everything that makes up the chain; snapshots and the state file hold one of these. */
+interface ChainData {
+  chainName: string;
+  namedAccounts: NamedAccount[];
+  clockOffsetMs: number;
+  blocks: Block[];
+  transactions: Record<string, TransactionRecord>;
+  pending: string[];
+  /** World state by state root hash; committed states are never mutated. */
+  states: Record<string, WorldState>;
+  /** Next token index, so deployed tokens get deterministic hashes. */
+  tokensDeployed: number;
+}
+
+const STATE_FILE_FORMAT = 'x402-casper-devnet-state/1';
+const LANES = ['0', '1', '2', '3', '4', '5'];
+const hash = (text: string) => bytesToHex(blake2b256(utf8ToBytes(text)));
+
+export class Chain {
+  private data: ChainData;
+  private snapshots = new Map<string, ChainData>();
+  private nextSnapshotId = 1;
+  private readonly validator = validatorKey();
+  readonly startedAtMs = Date.now();
+
+  private constructor(data: ChainData) {
+    this.data = data;
+  }
+
+  static fromGenesis(chainName: string, genesis: Genesis): Chain {
+    const state = genesisState(chainName, genesis);
+    const namedAccounts = genesis.accounts.map((account) => ({
+      name: account.name,
+      publicKey: account.publicKey,
+      accountHash: accountHashOf(account.publicKey),
+    }));
+    const chain = new Chain({
+      chainName,
+      namedAccounts,
+      clockOffsetMs: 0,
+      blocks: [],
+      transactions: {},
+      pending: [],
+      states: {},
+      tokensDeployed: genesis.tokens.length,
+    });
+    chain.commitBlock(state, {});
+    return chain;
+  }
+
+  /** Restores a chain saved with `save()`; throws if the text is not such a file. */
+  static fromSaved(text: string): Chain {
+    const saved = JSON.parse(text) as { format?: string; chain?: ChainData };
+    if (saved.format !== STATE_FILE_FORMAT || !saved.chain) {
+      throw new Error(`not a devnet state file (expected format ${STATE_FILE_FORMAT})`);
+    }
+    return new Chain(saved.chain);
+  }
+
+  save(): string {
+    return JSON.stringify({ format: STATE_FILE_FORMAT, chain: this.data });
+  }
+
+  get chainName(): string {
+    return this.data.chainName;
+  }
+
+  get network(): string {
+    return networkOfChainName(this.data.chainName);
+  }
+
+  get namedAccounts(): NamedAccount[] {
+    return this.data.namedAccounts;
+  }
+
+  get blocks(): readonly Block[] {
+    return this.data.blocks;
+  }
+
+  get latestBlock(): Block {
+    return this.data.blocks[this.data.blocks.length - 1]!;
+  }
+
+  get state(): WorldState {
+    return this.stateAt(this.latestBlock.stateRootHash)!;
+  }
+
+  get validatorPublicKey(): string {
+    return this.validator.publicKey.hex;
+  }
+
+  stateAt(stateRootHash: string): WorldState | undefined {
+    return this.data.states[stateRootHash];
+  }
+
+  transaction(txHash: string): TransactionRecord | undefined {
+    return this.data.transactions[txHash];
+  }
+
+  tokens(): TokenState[] {
+    return Object.values(this.state.tokens);
+  }
+
+  /** Chain time: the wall clock moved forward by `devnet_increaseTime`. */
+  nowMs(): number {
+    return Date.now() + this.data.clockOffsetMs;
+  }
+
+  /** Validates and pools a transaction; a resubmitted one is accepted again unchanged. */
+  submit(params: unknown): string {
+    const accepted = acceptTransaction(params, {
+      chainName: this.data.chainName,
+      nowMs: Date.now(),
+      state: this.state,
+    });
+    if (!this.data.transactions[accepted.hash]) {
+      this.data.transactions[accepted.hash] = { ...accepted, execution: null };
+      this.data.pending.push(accepted.hash);
+    }
+    return accepted.hash;
+  }
+
+  /** Produces `count` blocks; the first executes the pooled transactions after `change`. */
+  mine(count = 1, change?: (state: WorldState) => void): Block[] {
+    const mined: Block[] = [];
+    for (let i = 0; i < count; i++) {
+      const state = cloneState(this.state);
+      if (i === 0) change?.(state);
+      const pending = this.data.pending;
+      this.data.pending = [];
+      const timestampMs = Math.max(this.nowMs(), this.latestBlock.timestampMs + 1);
+      const executions = pending.map((txHash) => this.execute(state, txHash, timestampMs));
+      const byLane: Record<string, string[]> = {};
+      for (const txHash of pending) {
+        const lane = laneOf(BigInt(this.data.transactions[txHash]!.paymentMotes));
+        byLane[lane] = [...(byLane[lane] ?? []), txHash];
+      }
+      const block = this.commitBlock(state, byLane, timestampMs);
+      pending.forEach((txHash, index) => {
+        const record = this.data.transactions[txHash]!;
+        const result = executions[index]!;
+        this.data.transactions[txHash] = {
+          ...record,
+          execution: { ...result, blockHash: block.hash, blockHeight: block.height },
+        };
+      });
+      mined.push(block);
+    }
+    return mined;
+  }
+
+  private execute(state: WorldState, txHash: string, blockTimeMs: number) {
+    const record = this.data.transactions[txHash]!;
+    const account = state.accounts[record.initiatorAccountHash];
+    const cost = BigInt(record.paymentMotes);
+    const payer = account ?? newAccount(record.initiatorAccountHash, 0n);
+    const balance = BigInt(payer.motes);
+    const charged = balance < cost ? balance : cost;
+    payer.motes = (balance - charged).toString();
+    if (account) state.accounts[payer.accountHash] = payer;
+    const purseEffect: Effect = {
+      key: `balance-${payer.mainPurse}`,
+      kind: { Write: { CLValue: cl.u512(BigInt(payer.motes)) } },
+    };
+    const base = { cost: charged.toString() };
+    if (charged < cost) {
+      return { ...base, errorMessage: 'Insufficient payment', effects: [purseEffect] };
+    }
+    const token = state.tokens[record.packageHash];
+    if (!token) return { ...base, errorMessage: 'ApiError::InvalidPurse', effects: [purseEffect] };
+    const working = structuredClone(token);
+    try {
+      const effects = executeEntryPoint(working, record.entryPoint, record.args, {
+        caller: `00${record.initiatorAccountHash}`,
+        blockTimeMs,
+        network: this.network,
+      });
+      state.tokens[token.packageHash] = working;
+      return { ...base, errorMessage: null, effects: [purseEffect, ...effects] };
+    } catch (error) {
+      if (!(error instanceof Revert)) throw error;
+      return { ...base, errorMessage: error.message, effects: [purseEffect] };
+    }
+  }
+
+  private commitBlock(
+    state: WorldState,
+    byLane: Record<string, string[]>,
+    timestampMs = this.nowMs(),
+  ): Block {
+    const parent = this.data.blocks[this.data.blocks.length - 1];
+    const height = parent ? parent.height + 1 : 0;
+    const stateRootHash = stateRootOf(state);
+    this.data.states[stateRootHash] ??= state;
+    const transactions = Object.fromEntries(LANES.map((lane) => [lane, byLane[lane] ?? []]));
+    const bodyHash = hash(JSON.stringify(transactions));
+    const parentHash = parent?.hash ?? '00'.repeat(32);
+    const accumulatedSeed = hash(`${parent?.accumulatedSeed ?? this.data.chainName} ${height}`);
+    const blockHash = hash(
+      JSON.stringify([parentHash, stateRootHash, bodyHash, accumulatedSeed, timestampMs, height]),
+    );
+    const block: Block = {
+      hash: blockHash,
+      height,
+      parentHash,
+      stateRootHash,
+      bodyHash,
+      accumulatedSeed,
+      randomBit: Number.parseInt(accumulatedSeed.slice(-1), 16) % 2 === 1,
+      timestampMs,
+      transactions,
+      proposer: this.validator.publicKey.hex,
+      signature: signDigest(this.validator, hexToBytes(blockHash)),
+    };
+    this.data.blocks.push(block);
+    return block;
+  }
+
+  /** Credits CSPR and/or mints tokens, in a new block. */
+  fund(
+    accountHash: string,
+    motes: bigint,
+    token?: { packageHash: string; owner: string; amount: bigint },
+  ) {
+    return this.mine(1, (state) => {
+      if (motes > 0n || !token) {
+        const account = state.accounts[accountHash] ?? newAccount(accountHash, 0n);
+        account.motes = (BigInt(account.motes) + motes).toString();
+        state.accounts[accountHash] = account;
+      }
+      if (token) {
+        const target = state.tokens[token.packageHash]!;
+        target.balances[token.owner] = (
+          BigInt(target.balances[token.owner] ?? '0') + token.amount
+        ).toString();
+        target.totalSupply = (BigInt(target.totalSupply) + token.amount).toString();
+      }
+    })[0]!;
+  }
+
+  /** Installs a new token in a new block; hashes follow from the chain name and token count. */
+  deployToken(spec: Parameters<typeof newToken>[2]): TokenState {
+    const token = newToken(this.data.chainName, this.data.tokensDeployed, spec);
+    this.data.tokensDeployed += 1;
+    this.mine(1, (state) => {
+      state.tokens[token.packageHash] = token;
+    });
+    return token;
+  }
+
+  increaseTime(seconds: number): number {
+    this.data.clockOffsetMs += seconds * 1000;
+    return this.nowMs();
+  }
+
+  snapshot(): string {
+    const id = String(this.nextSnapshotId++);
+    this.snapshots.set(id, this.copyData());
+    return id;
+  }
+
+  /** Goes back to a snapshot; it and every later snapshot are used up. */
+  revert(id: string): boolean {
+    const saved = this.snapshots.get(id);
+    if (!saved) return false;
+    this.data = saved;
+    for (const key of [...this.snapshots.keys()]) {
+      if (Number(key) >= Number(id)) this.snapshots.delete(key);
+    }
+    return true;
+  }
+
+  /** Committed blocks, states and records are replaced, never mutated, so a shallow copy will do. */
+  private copyData(): ChainData {
+    return {
+      ...this.data,
+      namedAccounts: [...this.data.namedAccounts],
+      blocks: [...this.data.blocks],
+      transactions: { ...this.data.transactions },
+      pending: [...this.data.pending],
+      states: { ...this.data.states },
+    };
+  }
+}

@@ -1,0 +1,76 @@
+/** A JSON-RPC error answered the way a Casper node (sidecar) answers it. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The node's error codes and messages this devnet answers with (casper-sidecar's ErrorCode). */
+export const RPC_ERRORS = {
+  parse: { code: -32700, message: 'Parse error' },
+  invalidRequest: { code: -32600, message: 'Invalid Request' },
+  methodNotFound: { code: -32601, message: 'Method not found' },
+  invalidParams: { code: -32602, message: 'Invalid params' },
+  internal: { code: -32603, message: 'Internal error' },
+  noSuchBlock: { code: -32001, message: 'No such block' },
+  failedToParseQueryKey: { code: -32002, message: 'Failed to parse query key' },
+  queryFailed: { code: -32003, message: 'Query failed' },
+  failedToGetDictionaryURef: { code: -32010, message: 'Failed to get dictionary URef' },
+  noSuchStateRoot: { code: -32012, message: 'No such state root' },
+  noSuchTransaction: { code: -32014, message: 'No such transaction' },
+  invalidTransaction: { code: -32016, message: 'Invalid transaction' },
+  purseNotFound: { code: -32026, message: 'Purse not found' },
+} as const;
+
+export type RpcErrorKind = keyof typeof RPC_ERRORS;
+
+export function rpcError(kind: RpcErrorKind, data?: unknown): RpcError {
+  const { code, message } = RPC_ERRORS[kind];
+  return new RpcError(code, message, data);
+}
+
+/** `-32602 Invalid params` naming the parameter that was wrong. */
+export function invalidParams(field: string, reason: string): RpcError {
+  return rpcError('invalidParams', `${field}: ${reason}`);
+}
+
+/**
+ * The reason texts a node gives when it refuses a TransactionV1 (casper-node binary port
+ * `ErrorCode` messages); the sidecar answers `-32016` with data
+ * `"the transaction was invalid: <reason>"`.
+ */
+export const INVALID_TRANSACTION = {
+  hash: 'the transaction sent to the network had an invalid hash',
+  emptyApprovals: 'the transaction sent to the network had no approvals',
+  invalidApproval: 'the transaction sent to the network had an invalid approval',
+  associatedKeys: 'invalid associated keys',
+  chainName: 'the transaction sent to the network had an invalid chain name',
+  pricingMode: 'the transaction sent to the network had an invalid pricing mode',
+  gasPriceTolerance: 'gas price tolerance too low',
+  paymentAmount: 'Invalid payment amount for Transaction::V1',
+  ttl: 'the transaction sent to the network had an excessive time to live',
+  timestampInFuture:
+    'the transaction sent to the network had a timestamp that has not yet occurred',
+  expired: 'transaction has expired',
+  argsLength: 'the transaction sent to the network had excessive args length',
+  expectedNamedArguments: 'expected named arguments',
+  entryPointMustBeCustom:
+    'the non-native transaction sent to the network must have a custom entry point',
+  runtime: 'invalid transaction runtime',
+  noSuchAccount: 'no such addressable entity',
+  insufficientBalance: 'insufficient balance',
+  noSuchPackage: 'no such package at hash',
+  noSuchContract: 'no such contract at hash',
+  noSuchEntryPoint: 'no such entry point',
+  expectedTransaction: 'expected transaction V1, got deploy',
+  /** Not a node text: this devnet runs only stored contract calls (no Wasm, no native). */
+  unsupportedTarget: 'the devnet executes only calls to stored contracts (no Wasm or native)',
+} as const;
+
+export function invalidTransaction(reason: string): RpcError {
+  return rpcError('invalidTransaction', `the transaction was invalid: ${reason}`);
+}

@@ -1,0 +1,154 @@
+// The genesis of a devnet: funded accounts and CEP-18 + CEP-3009 tokens.
+import { readFileSync } from 'node:fs';
+import {
+  addressOfPublicKey,
+  normalizeAddress,
+  parsePublicKey,
+  parseUint,
+  X402InputError,
+} from '@x402-casper/shared';
+import { DEFAULT_ACCOUNTS, devAccount } from './accounts.js';
+
+export type ArgLayout = 'cep3009' | 'legacy-u256';
+export const ARG_LAYOUTS: readonly ArgLayout[] = ['cep3009', 'legacy-u256'];
+
+export interface GenesisAccount {
+  name: string;
+  publicKey: string;
+  motes: bigint;
+}
+
+export interface GenesisToken {
+  name: string;
+  symbol: string;
+  decimals: number;
+  argLayout: ArgLayout;
+  /** Initial balances by 66-hex address. */
+  balances: Array<{ address: string; amount: bigint }>;
+}
+
+export interface Genesis {
+  accounts: GenesisAccount[];
+  tokens: GenesisToken[];
+}
+
+export const DEFAULT_TOKEN = {
+  name: 'Casper x402 Token',
+  symbol: 'CX402',
+  decimals: 6,
+  argLayout: 'cep3009',
+} as const;
+
+export function defaultGenesis(): Genesis {
+  const accounts = DEFAULT_ACCOUNTS.map((account) => ({
+    name: account.name,
+    publicKey: devAccount(account.name).publicKey,
+    motes: account.motes,
+  }));
+  const balances = DEFAULT_ACCOUNTS.filter((account) => account.tokens > 0n).map((account) => ({
+    address: addressOfPublicKey(devAccount(account.name).publicKey),
+    amount: account.tokens,
+  }));
+  return { accounts, tokens: [{ ...DEFAULT_TOKEN, balances }] };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function text(value: unknown, field: string, max = 64): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new X402InputError(field, `must be a non-empty string of at most ${max} characters`);
+  }
+  return value;
+}
+
+export function parseArgLayout(value: unknown, field: string): ArgLayout {
+  if (value === undefined) return 'cep3009';
+  if (!ARG_LAYOUTS.includes(value as ArgLayout)) {
+    throw new X402InputError(field, `must be one of ${ARG_LAYOUTS.join(', ')}`);
+  }
+  return value as ArgLayout;
+}
+
+export function parseDecimals(value: unknown, field: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 255) {
+    throw new X402InputError(field, 'must be a whole number from 0 to 255');
+  }
+  return value as number;
+}
+
+/**
+ * An owner as a public key (`01…`/`02…`), an account address (`00…`, `account-hash-…`) or a
+ * contract address (`hash-…`). A 66-hex string starting `01` is an ed25519 public key, never a
+ * bare `01` package address: write those as `hash-…`.
+ */
+export function parseOwner(value: unknown, field: string): { address: string; publicKey?: string } {
+  const owner = text(value, field, 140).toLowerCase();
+  if (/^0[12][0-9a-f]+$/.test(owner)) {
+    const publicKey = parsePublicKey(owner, field).hex;
+    return { address: addressOfPublicKey(publicKey), publicKey };
+  }
+  return { address: normalizeAddress(owner, field) };
+}
+
+function ownerAddress(value: unknown, field: string, accounts: GenesisAccount[]): string {
+  const named = accounts.find((account) => account.name === value);
+  return named ? addressOfPublicKey(named.publicKey) : parseOwner(value, field).address;
+}
+
+/**
+ * Validates a genesis document:
+ * `{accounts: [{name, publicKey, motes}], tokens: [{name, symbol, decimals, argLayout?,
+ * balances: {<account name | public key | address>: amount}}]}`.
+ */
+export function parseGenesis(input: unknown): Genesis {
+  if (!isRecord(input)) throw new X402InputError('genesis', 'must be a JSON object');
+  if (!Array.isArray(input.accounts)) throw new X402InputError('accounts', 'must be an array');
+  if (!Array.isArray(input.tokens)) throw new X402InputError('tokens', 'must be an array');
+  const accounts: GenesisAccount[] = input.accounts.map((entry, i) => {
+    const field = `accounts[${i}]`;
+    if (!isRecord(entry)) throw new X402InputError(field, 'must be an object');
+    return {
+      name: text(entry.name, `${field}.name`),
+      publicKey: parsePublicKey(
+        text(entry.publicKey, `${field}.publicKey`, 68),
+        `${field}.publicKey`,
+      ).hex,
+      motes: parseUint(entry.motes as string, `${field}.motes`, 512),
+    };
+  });
+  const names = new Set<string>();
+  for (const [i, account] of accounts.entries()) {
+    if (names.has(account.name)) throw new X402InputError(`accounts[${i}].name`, 'is used twice');
+    names.add(account.name);
+  }
+  const tokens: GenesisToken[] = input.tokens.map((entry, i) => {
+    const field = `tokens[${i}]`;
+    if (!isRecord(entry)) throw new X402InputError(field, 'must be an object');
+    const balances = entry.balances ?? {};
+    if (!isRecord(balances)) {
+      throw new X402InputError(`${field}.balances`, 'must be an object of owner → amount');
+    }
+    return {
+      name: text(entry.name, `${field}.name`),
+      symbol: text(entry.symbol, `${field}.symbol`, 16),
+      decimals: parseDecimals(entry.decimals, `${field}.decimals`),
+      argLayout: parseArgLayout(entry.argLayout, `${field}.argLayout`),
+      balances: Object.entries(balances).map(([owner, amount]) => ({
+        address: ownerAddress(owner, `${field}.balances.${owner}`, accounts),
+        amount: parseUint(amount as string, `${field}.balances.${owner}`),
+      })),
+    };
+  });
+  return { accounts, tokens };
+}
+
+export function loadGenesisFile(path: string): Genesis {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new X402InputError('genesis', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parseGenesis(json);
+}

@@ -1,0 +1,118 @@
+// A local Casper network for development and tests: `startDevnet()` runs one in-process.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { X402InputError } from '@x402-casper/shared';
+import { Chain } from './chain.js';
+import { DEFAULT_TOKEN, defaultGenesis, loadGenesisFile, parseGenesis } from './genesis.js';
+import { createRpcServer } from './rpc.js';
+
+export { type DevAccount, defaultDevAccounts, devAccount, devSecretKey } from './accounts.js';
+export type { ArgLayout } from './genesis.js';
+export { TOKEN_ERRORS } from './token.js';
+export { DEFAULT_TOKEN };
+
+export interface DevnetOptions {
+  /** 0 picks a free port. Default 11101. */
+  port?: number;
+  host?: string;
+  /** Milliseconds between blocks; 0 = blocks only on `devnet_mine`. Default 1000. */
+  blockTimeMs?: number;
+  /** Default `casper-net-1`. */
+  chainName?: string;
+  /** A genesis file path, or a genesis document (see `parseGenesis`). */
+  genesis?: string | Record<string, unknown>;
+  /** Load the chain from this file if it exists; save it there on `close()`. */
+  statePath?: string;
+  /** Where log lines go (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+export interface DevnetToken {
+  name: string;
+  symbol: string;
+  decimals: number;
+  packageHash: string;
+  contractHash: string;
+  argLayout: 'cep3009' | 'legacy-u256';
+}
+
+export interface Devnet {
+  rpcUrl: string;
+  chainName: string;
+  /** CAIP-2 id, e.g. `casper:casper-net-1`. */
+  network: string;
+  tokens: DevnetToken[];
+  accounts: Array<{ name: string; publicKey: string; accountHash: string }>;
+  close(): Promise<void>;
+}
+
+function openChain(options: DevnetOptions): Chain {
+  const chainName = options.chainName ?? 'casper-net-1';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(chainName)) {
+    throw new X402InputError('chainName', 'must be 1–64 letters, digits, ".", "_" or "-"');
+  }
+  if (options.statePath && existsSync(options.statePath)) {
+    const chain = Chain.fromSaved(readFileSync(options.statePath, 'utf8'));
+    if (options.chainName && options.chainName !== chain.chainName) {
+      throw new X402InputError(
+        'chainName',
+        `is ${options.chainName} but ${options.statePath} holds chain ${chain.chainName}`,
+      );
+    }
+    return chain;
+  }
+  const genesis =
+    options.genesis === undefined
+      ? defaultGenesis()
+      : typeof options.genesis === 'string'
+        ? loadGenesisFile(options.genesis)
+        : parseGenesis(options.genesis);
+  return Chain.fromGenesis(chainName, genesis);
+}
+
+export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  const log = options.log ?? (() => {});
+  const blockTimeMs = options.blockTimeMs ?? 1000;
+  if (!Number.isSafeInteger(blockTimeMs) || blockTimeMs < 0) {
+    throw new X402InputError('blockTimeMs', 'must be a whole number ≥ 0');
+  }
+  const chain = openChain(options);
+  const app = createRpcServer(chain, log);
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 11101, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const timer =
+    blockTimeMs > 0
+      ? setInterval(() => {
+          const [block] = chain.mine(1);
+          const count = Object.values(block!.transactions).flat().length;
+          if (count > 0) log(`block ${block!.height}: ${count} transaction(s)`);
+        }, blockTimeMs)
+      : undefined;
+  let closed: Promise<void> | undefined;
+  return {
+    rpcUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/rpc`,
+    chainName: chain.chainName,
+    network: chain.network,
+    tokens: chain.tokens().map((token) => ({
+      name: token.name,
+      symbol: token.symbol,
+      decimals: token.decimals,
+      packageHash: token.packageHash,
+      contractHash: token.contractHash,
+      argLayout: token.argLayout,
+    })),
+    accounts: chain.namedAccounts.map((account) => ({ ...account })),
+    close() {
+      closed ??= (async () => {
+        if (timer) clearInterval(timer);
+        await app.close();
+        if (options.statePath) {
+          writeFileSync(options.statePath, chain.save());
+          log(`state saved to ${options.statePath}`);
+        }
+      })();
+      return closed;
+    },
+  };
+}

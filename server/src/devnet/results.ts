@@ -1,0 +1,176 @@
+// Node-shaped JSON for blocks, stored values and execution results.
+import { blake2b256, bytesToHex, utf8ToBytes } from '@x402-casper/shared';
+import type { Block, TransactionRecord } from './chain.js';
+import { type CLValueJson, cl, formatURef } from './clvalue.js';
+import type { AccountState, TokenState } from './state.js';
+import { entryPointsOf } from './token.js';
+
+export const API_VERSION = '2.0.0';
+export const PROTOCOL_VERSION = '2.0.0';
+
+export const timestamp = (ms: number) => new Date(ms).toISOString();
+
+/** A node's human-readable TimeDiff, e.g. `1h 2m 3s 4ms`. */
+export function timeDiff(ms: number): string {
+  const units: Array<[string, number]> = [
+    ['day', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+    ['ms', 1],
+  ];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.floor(ms));
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0)
+      parts.push(unit === 'day' ? `${count}day${count > 1 ? 's' : ''}` : `${count}${unit}`);
+  }
+  return parts.length > 0 ? parts.join(' ') : '0s';
+}
+
+export function blockHeader(block: Block, lastSwitchBlockHash: string | null) {
+  return {
+    parent_hash: block.parentHash,
+    state_root_hash: block.stateRootHash,
+    body_hash: block.bodyHash,
+    random_bit: block.randomBit,
+    accumulated_seed: block.accumulatedSeed,
+    era_end: null,
+    timestamp: timestamp(block.timestampMs),
+    era_id: 0,
+    height: block.height,
+    protocol_version: PROTOCOL_VERSION,
+    proposer: block.proposer,
+    current_gas_price: 1,
+    last_switch_block_hash: lastSwitchBlockHash,
+  };
+}
+
+export function blockWithSignatures(block: Block, lastSwitchBlockHash: string | null) {
+  const transactions = Object.fromEntries(
+    Object.entries(block.transactions).map(([lane, hashes]) => [
+      lane,
+      hashes.map((hash) => ({ Version1: hash })),
+    ]),
+  );
+  return {
+    block: {
+      Version2: {
+        hash: block.hash,
+        header: blockHeader(block, lastSwitchBlockHash),
+        body: { transactions, rewarded_signatures: [] },
+      },
+    },
+    proofs: [{ public_key: block.proposer, signature: block.signature }],
+  };
+}
+
+export function minimalBlockInfo(block: Block) {
+  return {
+    hash: block.hash,
+    timestamp: timestamp(block.timestampMs),
+    era_id: 0,
+    height: block.height,
+    state_root_hash: block.stateRootHash,
+    creator: block.proposer,
+  };
+}
+
+export function executionInfo(record: TransactionRecord) {
+  const execution = record.execution;
+  if (!execution) return null;
+  return {
+    block_hash: execution.blockHash,
+    block_height: execution.blockHeight,
+    execution_result: {
+      Version2: {
+        initiator: record.initiatorAddr,
+        error_message: execution.errorMessage,
+        limit: record.paymentMotes,
+        consumed: record.paymentMotes,
+        cost: execution.cost,
+        transfers: [],
+        size_estimate: record.sizeEstimate,
+        effects: execution.effects,
+      },
+    },
+  };
+}
+
+/** Stands in for a Merkle proof: the devnet has no trie, so it proves nothing. */
+export function merkleProof(stateRootHash: string, key: string): string {
+  return bytesToHex(blake2b256(utf8ToBytes(`${stateRootHash} ${key}`)));
+}
+
+export function accountValue(account: AccountState) {
+  return {
+    Account: {
+      account_hash: `account-hash-${account.accountHash}`,
+      named_keys: [],
+      main_purse: formatURef(account.mainPurse),
+      associated_keys: [{ account_hash: `account-hash-${account.accountHash}`, weight: 1 }],
+      action_thresholds: { deployment: 1, key_management: 1 },
+    },
+  };
+}
+
+export function packageValue(token: TokenState) {
+  return {
+    ContractPackage: {
+      access_key: formatURef(token.accessKey),
+      versions: [
+        {
+          protocol_version_major: 2,
+          contract_version: 1,
+          contract_hash: `contract-${token.contractHash}`,
+        },
+      ],
+      disabled_versions: [],
+      groups: [],
+      lock_status: 'Unlocked',
+    },
+  };
+}
+
+export function namedKeysOf(token: TokenState) {
+  return Object.entries(token.urefs).map(([name, addr]) => ({ name, key: formatURef(addr) }));
+}
+
+export function contractValue(token: TokenState) {
+  return {
+    Contract: {
+      contract_package_hash: `contract-package-${token.packageHash}`,
+      contract_wasm_hash: `contract-wasm-${token.wasmHash}`,
+      named_keys: namedKeysOf(token),
+      entry_points: entryPointsOf(token.argLayout).map((spec) => ({
+        name: spec.name,
+        entry_point: {
+          name: spec.name,
+          args: spec.args.map(([name, type]) => ({ name, cl_type: type })),
+          ret: spec.ret,
+          access: 'Public',
+          entry_point_type: 'Called',
+        },
+      })),
+      protocol_version: PROTOCOL_VERSION,
+    },
+  };
+}
+
+/** The value under one of a token's named-key URefs (dictionary seeds hold Unit). */
+export function namedKeyValue(token: TokenState, name: string): CLValueJson {
+  switch (name) {
+    case 'name':
+      return cl.string(token.name);
+    case 'symbol':
+      return cl.string(token.symbol);
+    case 'decimals':
+      return cl.u8(token.decimals);
+    case 'total_supply':
+      return cl.u256(BigInt(token.totalSupply));
+    default:
+      return cl.unit();
+  }
+}

@@ -1,0 +1,196 @@
+// The CEP-18 token with CEP-3009 transfer_with_authorization, executed the way the deployed
+// contract does it: the same checks in the same order, the same revert codes.
+import {
+  addressOfPublicKey,
+  balancesItemKey,
+  hexToBytes,
+  transferWithAuthorizationDigest,
+  verifySignature,
+} from '@x402-casper/shared';
+import { type CLValueJson, cl } from './clvalue.js';
+import type { ArgLayout } from './genesis.js';
+import {
+  balanceOf,
+  dictionaryAddress,
+  nonceItemKey,
+  setBalance,
+  type TokenState,
+} from './state.js';
+
+/** Revert codes, shown by a node as `User error: <code>`. */
+export const TOKEN_ERRORS = {
+  nonceUsed: 37000,
+  expired: 37001,
+  notYetValid: 37002,
+  invalidSignature: 37003,
+  publicKeyMismatch: 37004,
+  insufficientBalance: 60001,
+} as const;
+
+/** A runtime argument as the devnet keeps it: its CLType (JSON) and decoded value. */
+export interface ArgValue {
+  /** JSON of the cl_type, e.g. `"U256"` or `{"List":"U8"}`. */
+  type: string;
+  /** Decimal for numbers, 66-hex address for account/hash Keys, hex for bytes and public keys; null when the devnet cannot read it. */
+  value: string | null;
+}
+
+/** Thrown by a contract call; the execution result shows `message` and nothing changes. */
+export class Revert extends Error {}
+
+const userError = (code: number) => new Revert(`User error: ${code}`);
+
+export interface EntryPointSpec {
+  name: string;
+  args: Array<[string, unknown]>;
+  ret: unknown;
+}
+
+const BYTES = { List: 'U8' };
+
+export function entryPointsOf(layout: ArgLayout): EntryPointSpec[] {
+  const window = layout === 'cep3009' ? 'U64' : 'U256';
+  return [
+    {
+      name: 'transfer_with_authorization',
+      args: [
+        ['from', 'Key'],
+        ['to', 'Key'],
+        ['amount', 'U256'],
+        ['valid_after', window],
+        ['valid_before', window],
+        ['nonce', BYTES],
+        ['public_key', 'PublicKey'],
+        ['signature', BYTES],
+      ],
+      ret: 'Unit',
+    },
+    {
+      name: 'transfer',
+      args: [
+        ['recipient', 'Key'],
+        ['amount', 'U256'],
+      ],
+      ret: 'Unit',
+    },
+    { name: 'balance_of', args: [['address', 'Key']], ret: 'U256' },
+    { name: 'name', args: [], ret: 'String' },
+    { name: 'symbol', args: [], ret: 'String' },
+    { name: 'decimals', args: [], ret: 'U8' },
+    { name: 'total_supply', args: [], ret: 'U256' },
+  ];
+}
+
+/** A write to global state, as an execution result's `effects` lists it. */
+export interface Effect {
+  key: string;
+  kind: { Write: { CLValue: CLValueJson } };
+}
+
+export interface CallContext {
+  /** `00` + account hash of the transaction's initiator. */
+  caller: string;
+  blockTimeMs: number;
+  /** CAIP-2 id of the chain: the signing domain's `chain_name`. */
+  network: string;
+}
+
+/** Reads the declared args in order: a missing one or one of another type reverts. */
+function readArgs(spec: EntryPointSpec, args: Record<string, ArgValue>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, type] of spec.args) {
+    const arg = args[name];
+    if (!arg) throw new Revert('ApiError::MissingArgument [2]');
+    if (arg.type !== JSON.stringify(type) || arg.value === null) {
+      throw new Revert('ApiError::InvalidArgument [3]');
+    }
+    values[name] = arg.value;
+  }
+  return values;
+}
+
+function transfer(token: TokenState, from: string, to: string, amount: bigint, effects: Effect[]) {
+  const fromBalance = balanceOf(token, from);
+  if (fromBalance < amount) throw userError(TOKEN_ERRORS.insufficientBalance);
+  setBalance(token, from, fromBalance - amount);
+  setBalance(token, to, balanceOf(token, to) + amount);
+  for (const address of new Set([from, to])) {
+    effects.push({
+      key: `dictionary-${dictionaryAddress(token.urefs.balances, balancesItemKey(address))}`,
+      kind: { Write: { CLValue: cl.u256(balanceOf(token, address)) } },
+    });
+  }
+}
+
+function transferWithAuthorization(
+  token: TokenState,
+  a: Record<string, string>,
+  context: CallContext,
+  effects: Effect[],
+) {
+  const from = a.from as string;
+  const nonce = hexToBytes(a.nonce as string);
+  const itemKey = nonceItemKey(from, nonce);
+  if (token.usedNonces[itemKey]) throw userError(TOKEN_ERRORS.nonceUsed);
+  const now = BigInt(Math.floor(context.blockTimeMs / 1000));
+  if (!(now > BigInt(a.valid_after as string))) throw userError(TOKEN_ERRORS.notYetValid);
+  if (!(now < BigInt(a.valid_before as string))) throw userError(TOKEN_ERRORS.expired);
+  if (addressOfPublicKey(a.public_key as string) !== from) {
+    throw userError(TOKEN_ERRORS.publicKeyMismatch);
+  }
+  let digest: Uint8Array;
+  try {
+    digest = transferWithAuthorizationDigest({
+      name: token.name,
+      version: '1',
+      chainName: context.network,
+      contractPackageHash: token.packageHash,
+      from,
+      to: a.to as string,
+      value: a.amount as string,
+      validAfter: a.valid_after as string,
+      validBefore: a.valid_before as string,
+      nonce: a.nonce as string,
+    });
+  } catch {
+    // A nonce that is not 32 bytes cannot have been signed.
+    throw userError(TOKEN_ERRORS.invalidSignature);
+  }
+  if (!verifySignature(a.public_key as string, digest, a.signature as string)) {
+    throw userError(TOKEN_ERRORS.invalidSignature);
+  }
+  token.usedNonces[itemKey] = true;
+  effects.push({
+    key: `dictionary-${dictionaryAddress(token.urefs.used_nonces, itemKey)}`,
+    kind: { Write: { CLValue: cl.bool(true) } },
+  });
+  transfer(token, from, a.to as string, BigInt(a.amount as string), effects);
+}
+
+/**
+ * Runs an entry point against `token`, mutating it. Throws `Revert` on failure, after which
+ * the caller must discard the token's changes.
+ */
+export function executeEntryPoint(
+  token: TokenState,
+  entryPoint: string,
+  args: Record<string, ArgValue>,
+  context: CallContext,
+): Effect[] {
+  const spec = entryPointsOf(token.argLayout).find((candidate) => candidate.name === entryPoint);
+  if (!spec) throw new Revert('ApiError::MissingKey [1]');
+  const values = readArgs(spec, args);
+  const effects: Effect[] = [];
+  if (spec.name === 'transfer_with_authorization') {
+    transferWithAuthorization(token, values, context, effects);
+  } else if (spec.name === 'transfer') {
+    transfer(
+      token,
+      context.caller,
+      values.recipient as string,
+      BigInt(values.amount as string),
+      effects,
+    );
+  }
+  return effects;
+}

@@ -1,0 +1,241 @@
+// Building and sending transactions against a devnet in tests.
+import { readFileSync } from 'node:fs';
+import {
+  addressOfPublicKey,
+  balancesItemKey,
+  bytesToHex,
+  hexToBytes,
+  type SecretKey,
+  secretKeyFromHex,
+  signDigest,
+  transferWithAuthorizationDigest,
+  usedNonceItemKey,
+} from '@x402-casper/shared';
+import {
+  type DevAccount,
+  type Devnet,
+  type DevnetToken,
+  defaultDevAccounts,
+} from '../../src/devnet/index.js';
+import {
+  type CLValue,
+  type PrivateKey,
+  sdk,
+  type Transaction,
+  type TransactionV1Payload,
+} from './sdk.js';
+
+type Vectors = { keys: Array<{ algorithm: 'ed25519' | 'secp256k1'; secretKeyHex: string }> };
+
+/** The three keys of the CEP-3009 vectors (ed25519, secp256k1, ed25519). */
+export function vectorKeys(): [SecretKey, SecretKey, SecretKey] {
+  const vectors = JSON.parse(
+    readFileSync(
+      new URL('../../../shared/test/fixtures/cep3009-exact.json', import.meta.url),
+      'utf8',
+    ),
+  ) as Vectors;
+  return vectors.keys.map((key) => secretKeyFromHex(key.algorithm, key.secretKeyHex)) as [
+    SecretKey,
+    SecretKey,
+    SecretKey,
+  ];
+}
+
+/** facilitator, merchant, alice, bob. */
+export function devAccounts(): [DevAccount, DevAccount, DevAccount, DevAccount] {
+  return defaultDevAccounts() as [DevAccount, DevAccount, DevAccount, DevAccount];
+}
+
+export interface RpcAnswer {
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export async function rpc(url: string, method: string, params: unknown = {}): Promise<RpcAnswer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return (await response.json()) as RpcAnswer;
+}
+
+/** The result of a call that must succeed. */
+export async function call(url: string, method: string, params: unknown = {}) {
+  const answer = await rpc(url, method, params);
+  if (!answer.result) throw new Error(`${method} failed: ${JSON.stringify(answer.error)}`);
+  return answer.result;
+}
+
+export function sdkKey(key: SecretKey): PrivateKey {
+  const algorithm =
+    key.algorithm === 'ed25519' ? sdk.KeyAlgorithm.ED25519 : sdk.KeyAlgorithm.SECP256K1;
+  return sdk.PrivateKey.fromHex(bytesToHex(key.bytes), algorithm);
+}
+
+export interface Authorization {
+  from: string;
+  to: string;
+  value: string;
+  validAfter: string;
+  validBefore: string;
+  nonce: string;
+}
+
+export function authorization(
+  payer: SecretKey,
+  to: string,
+  value: string,
+  overrides: Partial<Authorization> = {},
+): Authorization {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    from: addressOfPublicKey(payer.publicKey),
+    to,
+    value,
+    validAfter: String(now - 60),
+    validBefore: String(now + 600),
+    nonce: bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
+    ...overrides,
+  };
+}
+
+export function signAuthorization(
+  signer: SecretKey,
+  token: DevnetToken,
+  network: string,
+  auth: Authorization,
+): string {
+  const digest = transferWithAuthorizationDigest({
+    name: token.name,
+    version: '1',
+    chainName: network,
+    contractPackageHash: token.packageHash,
+    ...auth,
+  });
+  return signDigest(signer, digest);
+}
+
+const bytesArg = (hex: string) =>
+  sdk.CLValue.newCLList(
+    sdk.CLTypeUInt8,
+    [...hexToBytes(hex)].map((byte) => sdk.CLValue.newCLUint8(byte)),
+  );
+
+const keyArg = (address: string) =>
+  sdk.CLValue.newCLKey(
+    sdk.Key.newKey(`${address.startsWith('00') ? 'account-hash-' : 'hash-'}${address.slice(2)}`),
+  );
+
+/** The named args of transfer_with_authorization in a token's layout. */
+export function authorizationArgs(
+  auth: Authorization,
+  publicKey: string,
+  signature: string,
+  layout: DevnetToken['argLayout'] = 'cep3009',
+): Record<string, CLValue> {
+  const window = (value: string) =>
+    layout === 'cep3009' ? sdk.CLValue.newCLUint64(value) : sdk.CLValue.newCLUInt256(value);
+  return {
+    from: keyArg(auth.from),
+    to: keyArg(auth.to),
+    amount: sdk.CLValue.newCLUInt256(auth.value),
+    valid_after: window(auth.validAfter),
+    valid_before: window(auth.validBefore),
+    nonce: bytesArg(auth.nonce),
+    public_key: sdk.CLValue.newCLPublicKey(sdk.PublicKey.fromHex(publicKey)),
+    signature: bytesArg(signature),
+  };
+}
+
+export interface CallSpec {
+  signer: SecretKey;
+  packageHash: string;
+  entryPoint: string;
+  args: Record<string, CLValue>;
+  chainName: string;
+  paymentMotes?: number;
+  ttlMs?: number;
+}
+
+/** A signed stored-contract call built with casper-js-sdk's ContractCallBuilder. */
+export function buildCall(spec: CallSpec): Transaction {
+  const key = sdkKey(spec.signer);
+  const tx = new sdk.ContractCallBuilder()
+    .from(key.publicKey)
+    .byPackageHash(spec.packageHash)
+    .entryPoint(spec.entryPoint)
+    .runtimeArgs(sdk.Args.fromMap(spec.args))
+    .chainName(spec.chainName)
+    .ttl(spec.ttlMs ?? 30 * 60 * 1000)
+    .payment(spec.paymentMotes ?? 3_000_000_000, 1)
+    .build();
+  tx.sign(key);
+  return tx;
+}
+
+/** Changes a built transaction's payload, then recomputes its hash and signs it again. */
+export function rebuild(
+  tx: Transaction,
+  signer: SecretKey,
+  change: (payload: TransactionV1Payload) => void,
+): Transaction {
+  const v1 = tx.getTransactionWrapper().transactionV1!;
+  change(v1.payload);
+  const fresh = sdk.TransactionV1.makeTransactionV1(v1.payload);
+  fresh.sign(sdkKey(signer));
+  return sdk.Transaction.fromTransactionV1(fresh);
+}
+
+export function putParams(tx: Transaction) {
+  return { transaction: { Version1: tx.toJSON() } };
+}
+
+async function dictionaryValue(devnet: Devnet, token: DevnetToken, name: string, itemKey: string) {
+  const root = (await call(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
+  const answer = await rpc(devnet.rpcUrl, 'state_get_dictionary_item', {
+    state_root_hash: root,
+    dictionary_identifier: {
+      ContractNamedKey: {
+        key: `hash-${token.contractHash}`,
+        dictionary_name: name,
+        dictionary_item_key: itemKey,
+      },
+    },
+  });
+  if (answer.error?.code === -32003) return undefined;
+  const stored = answer.result?.stored_value as { CLValue: { parsed: unknown } } | undefined;
+  if (!stored) throw new Error(`state_get_dictionary_item failed: ${JSON.stringify(answer.error)}`);
+  return stored.CLValue.parsed;
+}
+
+/** A token balance read as a client reads it: `balances` dictionary, missing = 0. */
+export async function tokenBalance(
+  devnet: Devnet,
+  token: DevnetToken,
+  address: string,
+): Promise<bigint> {
+  const value = await dictionaryValue(devnet, token, 'balances', balancesItemKey(address));
+  return BigInt((value as string | undefined) ?? '0');
+}
+
+export async function nonceUsed(devnet: Devnet, token: DevnetToken, from: string, nonce: string) {
+  return (
+    (await dictionaryValue(devnet, token, 'used_nonces', usedNonceItemKey(from, nonce))) === true
+  );
+}
+
+/** Submits, mines a block and returns the execution result's error_message. */
+export async function execute(devnet: Devnet, tx: Transaction): Promise<string | null> {
+  const hash = (await call(devnet.rpcUrl, 'account_put_transaction', putParams(tx)))
+    .transaction_hash as {
+    Version1: string;
+  };
+  await call(devnet.rpcUrl, 'devnet_mine');
+  const info = await call(devnet.rpcUrl, 'info_get_transaction', { transaction_hash: hash });
+  const executionInfo = info.execution_info as {
+    execution_result: { Version2: { error_message: string | null } };
+  };
+  return executionInfo.execution_result.Version2.error_message;
+}
