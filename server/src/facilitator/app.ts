@@ -1,0 +1,264 @@
+// The facilitator's HTTP service: x402 /supported, /verify, /settle, plus /health and /metrics.
+import { randomUUID } from 'node:crypto';
+import {
+  parseSettleRequest,
+  parseVerifyRequest,
+  type SupportedResponse,
+  X402_VERSION,
+  X402InputError,
+} from '@x402-casper/shared';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FacilitatorConfig } from './config.js';
+import { ApiKeys, RateLimiter } from './http.js';
+import { Ledger } from './ledger.js';
+import { Metrics } from './metrics.js';
+import { type NetworkContext, networkContexts } from './network.js';
+import { Settler } from './settle.js';
+import { verify } from './verify.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface Facilitator {
+  app: FastifyInstance;
+  ledger: Ledger;
+  settler: Settler;
+  /** Stops taking requests, lets running ones finish, stops polling, closes the ledger. */
+  close(): Promise<void>;
+}
+
+export function supportedResponse(contexts: Map<string, NetworkContext>): SupportedResponse {
+  const contextList = [...contexts.values()];
+  return {
+    kinds: contextList.map((context) => ({
+      x402Version: X402_VERSION,
+      scheme: 'exact',
+      network: context.config.network,
+      extra: {
+        feePayer: context.feePayer.publicKey,
+        feePayerAddress: context.feePayer.address,
+        assets: context.config.assets.map((asset) => ({
+          asset: asset.packageHash,
+          name: asset.name,
+          version: asset.version,
+          decimals: asset.decimals,
+          ...(asset.symbol ? { symbol: asset.symbol } : {}),
+        })),
+      },
+    })),
+    extensions: [],
+    signers: { 'casper:*': [...new Set(contextList.map((c) => c.feePayer.publicKey))] },
+  };
+}
+
+interface NetworkHealth {
+  network: string;
+  ok: boolean;
+  blockHeight?: number;
+  feePayer: string;
+  feePayerBalance?: string;
+  error?: string;
+}
+
+async function networkHealth(context: NetworkContext): Promise<NetworkHealth> {
+  const base = { network: context.config.network, feePayer: context.feePayer.publicKey };
+  try {
+    const [blockHeight, balance] = await Promise.all([
+      context.chain.latestBlockHeight(),
+      context.chain.accountBalance(context.feePayer.publicKey),
+    ]);
+    const funded = balance >= context.config.paymentMotes;
+    return {
+      ...base,
+      ok: funded,
+      blockHeight,
+      feePayerBalance: balance.toString(),
+      ...(funded
+        ? {}
+        : {
+            error: `fee payer holds less than one payment (${context.config.paymentMotes} motes)`,
+          }),
+    };
+  } catch (error) {
+    return { ...base, ok: false, error: (error as Error).message };
+  }
+}
+
+export function createFacilitator(
+  config: FacilitatorConfig,
+  options: { logger?: FastifyBaseLogger } = {},
+): Facilitator {
+  const ledger = new Ledger(config.database);
+  const contexts = networkContexts(config);
+  const apiKeys = new ApiKeys(config.apiKeys);
+  const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
+  const metrics = new Metrics(() => ledger.pendingCount());
+
+  const app = Fastify({
+    ...(options.logger
+      ? { loggerInstance: options.logger }
+      : {
+          logger: {
+            level: config.logLevel,
+            redact: ['req.headers.authorization'],
+            stream: process.stderr,
+          },
+        }),
+    bodyLimit: config.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const settler = new Settler(contexts, ledger, {
+    settleTimeoutMs: config.settleTimeoutMs,
+    pollIntervalMs: config.pollIntervalMs,
+    settlementMarginSeconds: config.settlementMarginSeconds,
+    log: app.log,
+  });
+
+  // Only JSON bodies: text/plain would otherwise reach the routes as a string.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (request.url === '/health' || request.url.startsWith('/health?')) return;
+    let client = request.ip;
+    if (apiKeys.required) {
+      const index = apiKeys.match(request.headers.authorization);
+      if (index < 0) {
+        reply.header('www-authenticate', 'Bearer');
+        return reply
+          .code(401)
+          .send({ error: 'unauthorized', message: 'a valid Bearer API key is required' });
+      }
+      client = `key:${index}`;
+    }
+    const wait = limiter.take(client);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      return reply.code(429).send({ error: 'rate_limited', message: `retry in ${wait} s` });
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof X402InputError) {
+      return reply
+        .code(400)
+        .send({ error: 'invalid_request', field: error.field, message: error.message });
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return reply.code(status).send({
+        error: (error as { code?: string }).code ?? 'bad_request',
+        message: (error as Error).message,
+      });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal_error', message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `${request.method} ${request.url} is not a route` }),
+  );
+
+  /** A metrics label for a request's network: only configured ones, to bound cardinality. */
+  const networkLabel = (network: string) => (contexts.has(network) ? network : 'unconfigured');
+
+  app.get('/supported', async () => supportedResponse(contexts));
+
+  app.post('/verify', async (request) => {
+    const body = parseVerifyRequest(request.body);
+    const response = await verify(contexts, ledger, body, {
+      now: Math.floor(Date.now() / 1000),
+      settlementMarginSeconds: config.settlementMarginSeconds,
+    });
+    metrics.verifyResult(
+      networkLabel(body.paymentRequirements.network),
+      response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
+    );
+    request.log.info(
+      {
+        network: body.paymentRequirements.network,
+        valid: response.isValid,
+        reason: response.invalidReason,
+      },
+      'verify',
+    );
+    return response;
+  });
+
+  app.post('/settle', async (request) => {
+    const started = performance.now();
+    const body = parseSettleRequest(request.body);
+    const outcome = await settler.settle(body);
+    metrics.settleResult(
+      networkLabel(body.paymentRequirements.network),
+      outcome.result,
+      (performance.now() - started) / 1000,
+    );
+    request.log.info(
+      {
+        network: body.paymentRequirements.network,
+        result: outcome.result,
+        transaction: outcome.response.transaction || undefined,
+      },
+      'settle',
+    );
+    return outcome.response;
+  });
+
+  app.get('/health', async (_request, reply) => {
+    const networks = await Promise.all([...contexts.values()].map(networkHealth));
+    const ok = networks.every((network) => network.ok);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', networks });
+  });
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    ledger,
+    settler,
+    close() {
+      closing ??= (async () => {
+        // New requests get 503 at once; waiting settles answer with where they stand.
+        const appClosed = app.close();
+        await settler.close();
+        await appClosed;
+        ledger.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Creates the service, resumes unfinished settlements, and listens. */
+export async function startFacilitator(
+  config: FacilitatorConfig,
+  options: { logger?: FastifyBaseLogger } = {},
+): Promise<Facilitator & { url: string }> {
+  const facilitator = createFacilitator(config, options);
+  try {
+    const resumed = facilitator.settler.reconcile();
+    if (resumed > 0) facilitator.app.log.info({ resumed }, 'resuming unfinished settlements');
+    await facilitator.app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await facilitator.close();
+    throw error;
+  }
+  const address = facilitator.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { ...facilitator, url: `http://${host}:${port}` };
+}

@@ -1,0 +1,263 @@
+// Reads and writes one Casper network through its JSON-RPC endpoint, with casper-js-sdk's
+// RpcClient (routing around its known bugs: FACTS §4) and a time limit on every call.
+import { balancesItemKey, hexToBytes, usedNonceItemKey } from '@x402-casper/shared';
+import { type SdkRpcClient, type SdkTransaction, sdk } from './casper-sdk.js';
+
+const {
+  HttpError,
+  HttpHandler,
+  ParamDictionaryIdentifier,
+  ParamDictionaryIdentifierContractNamedKey,
+  PublicKey,
+  PurseIdentifier,
+  RpcClient,
+} = sdk;
+
+/** JSON-RPC error codes of a Casper node (sidecar) this client reacts to. */
+export const RPC_CODE = {
+  queryFailed: -32003,
+  noSuchAccount: -32009,
+  noMainPurse: -32013,
+  noSuchTransaction: -32014,
+  invalidTransaction: -32016,
+  purseNotFound: -32026,
+} as const;
+
+/** The node answered with a JSON-RPC error. */
+export class ChainRpcError extends Error {
+  override readonly name = 'ChainRpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The node could not be reached, timed out, or answered something that is not JSON-RPC. */
+export class ChainUnavailableError extends Error {
+  override readonly name = 'ChainUnavailableError';
+}
+
+export type ExecutionStatus =
+  | { state: 'unknown' }
+  | { state: 'pending' }
+  | { state: 'executed'; blockHeight: number | null; errorMessage: string | null };
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Turns whatever the SDK threw into one of the two error types above. */
+function classify(error: unknown, method: string): Error {
+  if (error instanceof ChainRpcError || error instanceof ChainUnavailableError) return error;
+  if (HttpError.isHttpError(error) && error.statusCode < 0) {
+    return new ChainRpcError(error.statusCode, `${method}: ${error.sourceErr?.message ?? ''}`);
+  }
+  return new ChainUnavailableError(`${method}: ${describe(error)}`);
+}
+
+/** Decodes the bytes of a CLValue U256 (length byte, then little-endian). */
+export function decodeU256(hex: string): bigint {
+  const bytes = hexToBytes(hex, 'U256');
+  const length = bytes[0];
+  if (length === undefined || length > 32 || bytes.length !== length + 1) {
+    throw new ChainUnavailableError(`malformed U256 bytes ${hex}`);
+  }
+  let value = 0n;
+  for (let i = length; i >= 1; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+}
+
+function stripPrefix(hash: string): string {
+  const match = /([0-9a-f]{64})$/i.exec(hash);
+  if (!match) throw new ChainUnavailableError(`not a hash: ${hash}`);
+  return match[1]!.toLowerCase();
+}
+
+interface ContractVersionJson {
+  protocol_version_major: number;
+  contract_version: number;
+  contract_hash: string;
+}
+
+/** The enabled contract version with the highest (protocol major, version) of a package. */
+export function currentContractHash(storedValue: unknown): string {
+  const contractPackage = (storedValue as { ContractPackage?: unknown } | null)?.ContractPackage as
+    | { versions?: ContractVersionJson[]; disabled_versions?: [number, number][] }
+    | undefined;
+  if (!contractPackage || !Array.isArray(contractPackage.versions)) {
+    throw new ChainUnavailableError('the asset is not a contract package on this network');
+  }
+  const disabled = new Set(
+    (contractPackage.disabled_versions ?? []).map(([major, version]) => `${major}.${version}`),
+  );
+  const enabled = contractPackage.versions
+    .filter((v) => !disabled.has(`${v.protocol_version_major}.${v.contract_version}`))
+    .sort(
+      (a, b) =>
+        a.protocol_version_major - b.protocol_version_major ||
+        a.contract_version - b.contract_version,
+    );
+  const latest = enabled.at(-1);
+  if (!latest) throw new ChainUnavailableError('the asset package has no enabled contract version');
+  return stripPrefix(latest.contract_hash);
+}
+
+export class ChainClient {
+  private readonly rpc: SdkRpcClient;
+
+  constructor(
+    readonly rpcUrl: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.rpc = new RpcClient(new HttpHandler(rpcUrl, 'fetch'));
+  }
+
+  private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ChainUnavailableError(`${method}: no answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } catch (error) {
+      throw classify(error, method);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Height of the newest block the node has. */
+  async latestBlockHeight(): Promise<number> {
+    const status = await this.call('info_get_status', () => this.rpc.getStatus());
+    const height = (status.rawJSON as { last_added_block_info?: { height?: unknown } } | undefined)
+      ?.last_added_block_info?.height;
+    if (typeof height !== 'number') throw new ChainUnavailableError('the node has no block yet');
+    return height;
+  }
+
+  /** CSPR (motes) in the main purse of the account of `publicKeyHex`; 0 for no account. */
+  async accountBalance(publicKeyHex: string): Promise<bigint> {
+    try {
+      const result = await this.call('query_balance', () =>
+        this.rpc.queryLatestBalance(PurseIdentifier.fromPublicKey(PublicKey.fromHex(publicKeyHex))),
+      );
+      const balance = (result.rawJSON as { balance?: unknown } | undefined)?.balance;
+      if (typeof balance !== 'string' || !/^\d+$/.test(balance)) {
+        throw new ChainUnavailableError('query_balance: no balance in the answer');
+      }
+      return BigInt(balance);
+    } catch (error) {
+      if (
+        error instanceof ChainRpcError &&
+        [RPC_CODE.noSuchAccount, RPC_CODE.noMainPurse, RPC_CODE.purseNotFound].includes(
+          error.code as never,
+        )
+      ) {
+        return 0n;
+      }
+      throw error;
+    }
+  }
+
+  /** The package's current contract hash (dictionaries live under the contract). */
+  async contractHashOf(packageHash: string): Promise<string> {
+    const result = await this.call('query_global_state', () =>
+      this.rpc.queryLatestGlobalState(`hash-${packageHash}`, []),
+    );
+    return currentContractHash((result.rawJSON as { stored_value?: unknown })?.stored_value);
+  }
+
+  /** A dictionary item's CLValue bytes, or undefined when the item does not exist. */
+  private async dictionaryItem(
+    contractHash: string,
+    dictionary: string,
+    itemKey: string,
+  ): Promise<string | undefined> {
+    const root = await this.call('chain_get_state_root_hash', () =>
+      this.rpc.getStateRootHashLatest(),
+    );
+    const stateRootHash = (root.rawJSON as { state_root_hash?: unknown } | undefined)
+      ?.state_root_hash;
+    if (typeof stateRootHash !== 'string') {
+      throw new ChainUnavailableError('chain_get_state_root_hash: no state root hash');
+    }
+    const identifier = new ParamDictionaryIdentifier(
+      undefined,
+      new ParamDictionaryIdentifierContractNamedKey(`hash-${contractHash}`, dictionary, itemKey),
+    );
+    try {
+      const result = await this.call('state_get_dictionary_item', () =>
+        this.rpc.getDictionaryItemByIdentifier(stateRootHash, identifier),
+      );
+      const bytes = (
+        result.rawJSON as { stored_value?: { CLValue?: { bytes?: unknown } } } | undefined
+      )?.stored_value?.CLValue?.bytes;
+      if (typeof bytes !== 'string') {
+        throw new ChainUnavailableError(`${dictionary} item is not a CLValue`);
+      }
+      return bytes;
+    } catch (error) {
+      if (error instanceof ChainRpcError && error.code === RPC_CODE.queryFailed) return undefined;
+      throw error;
+    }
+  }
+
+  /** CEP-18 balance of `address` (66-hex) in the token package; a missing item is 0. */
+  async tokenBalance(packageHash: string, address: string): Promise<bigint> {
+    const contract = await this.contractHashOf(packageHash);
+    const bytes = await this.dictionaryItem(contract, 'balances', balancesItemKey(address));
+    return bytes === undefined ? 0n : decodeU256(bytes);
+  }
+
+  /** Whether CEP-3009 marked (`address`, `nonce`) used in the token package. */
+  async nonceUsed(packageHash: string, address: string, nonce: string): Promise<boolean> {
+    const contract = await this.contractHashOf(packageHash);
+    const bytes = await this.dictionaryItem(
+      contract,
+      'used_nonces',
+      usedNonceItemKey(address, nonce),
+    );
+    return bytes !== undefined && bytes !== '00';
+  }
+
+  /**
+   * Sends a signed transaction. Throws ChainRpcError when the node refuses it (it will not
+   * run), ChainUnavailableError when it is unknown whether the node got it.
+   */
+  async submit(transaction: SdkTransaction): Promise<void> {
+    await this.call('account_put_transaction', () => this.rpc.putTransaction(transaction));
+  }
+
+  /** Where a transaction stands: unknown to the node, waiting for a block, or executed. */
+  async execution(transactionHash: string): Promise<ExecutionStatus> {
+    try {
+      const result = await this.call('info_get_transaction', () =>
+        this.rpc.getTransactionByTransactionHash(transactionHash),
+      );
+      const info = (result.rawJSON as { execution_info?: unknown } | undefined)?.execution_info as
+        | {
+            block_height?: number;
+            execution_result?: { Version2?: { error_message?: string | null } } | null;
+          }
+        | null
+        | undefined;
+      const outcome = info?.execution_result?.Version2;
+      if (!info || !outcome) return { state: 'pending' };
+      return {
+        state: 'executed',
+        blockHeight: typeof info.block_height === 'number' ? info.block_height : null,
+        errorMessage: outcome.error_message ?? null,
+      };
+    } catch (error) {
+      if (error instanceof ChainRpcError && error.code === RPC_CODE.noSuchTransaction) {
+        return { state: 'unknown' };
+      }
+      throw error;
+    }
+  }
+}

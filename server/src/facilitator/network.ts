@@ -1,0 +1,35 @@
+// One configured Casper network at run time: its config, chain client and fee payer key.
+import { addressOfPublicKey } from '@x402-casper/shared';
+import { ChainClient } from './chain.js';
+import type { AssetConfig, FacilitatorConfig, NetworkConfig } from './config.js';
+import { type SigningKey, signingKeyOf } from './transaction.js';
+
+export interface NetworkContext {
+  config: NetworkConfig;
+  chain: ChainClient;
+  signingKey: SigningKey;
+  /** The fee payer's tagged public key hex and its address (`00` + account hash). */
+  feePayer: { publicKey: string; address: string };
+}
+
+export function networkContexts(config: FacilitatorConfig): Map<string, NetworkContext> {
+  return new Map(
+    config.networks.map((network) => [
+      network.network,
+      {
+        config: network,
+        chain: new ChainClient(network.rpcUrl, config.rpcTimeoutMs),
+        signingKey: signingKeyOf(network.secretKey),
+        feePayer: {
+          publicKey: network.secretKey.publicKey.hex,
+          address: addressOfPublicKey(network.secretKey.publicKey),
+        },
+      },
+    ]),
+  );
+}
+
+export function assetOf(context: NetworkContext, packageHash: string): AssetConfig | undefined {
+  const hash = packageHash.toLowerCase();
+  return context.config.assets.find((asset) => asset.packageHash === hash);
+}

@@ -1,0 +1,384 @@
+// Settlement: verify again, reserve the authorization in the ledger, submit one signed
+// transaction, follow it until it executes. One driver per ledger row, so concurrent and
+// repeated settles of the same authorization share one transaction and one result.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  exactPayloadOf,
+  normalizeAddress,
+  type SettleRequest,
+  type SettleResponse,
+} from '@x402-casper/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import { ChainRpcError } from './chain.js';
+import type { Ledger, Settlement, SettlementKey } from './ledger.js';
+import { assetOf, type NetworkContext } from './network.js';
+import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
+import { checkOffChain, checkOnChain, type VerifyOptions } from './verify.js';
+
+/** Contract revert codes (CEP-3009 in Odra, CEP-18) and what they mean for x402. */
+const REVERT_REASONS: Record<string, string> = {
+  '37000': 'invalid_exact_casper_nonce_used',
+  '37001': 'invalid_exact_casper_payload_expired',
+  '37002': 'invalid_exact_casper_not_yet_valid',
+  '37003': 'invalid_exact_casper_invalid_signature',
+  '37004': 'invalid_exact_casper_public_key_mismatch',
+  '60001': 'insufficient_funds',
+};
+
+export function revertReason(errorMessage: string): string {
+  const code = /User error: (\d+)/.exec(errorMessage)?.[1];
+  return (code && REVERT_REASONS[code]) || 'invalid_transaction_state';
+}
+
+/** How long past its TTL a transaction the node never executed is given up. */
+const EXPIRY_GRACE_MS = 60_000;
+
+export interface SettlerOptions {
+  settleTimeoutMs: number;
+  pollIntervalMs: number;
+  settlementMarginSeconds: number;
+  log: FastifyBaseLogger;
+}
+
+export interface SettleOutcome {
+  response: SettleResponse;
+  /** `confirmed`, `pending`, or the error reason: for metrics. */
+  result: string;
+}
+
+function failure(network: string, reason: string, message: string, payer?: string): SettleOutcome {
+  return {
+    response: {
+      success: false,
+      errorReason: reason,
+      errorMessage: message,
+      ...(payer ? { payer } : {}),
+      transaction: '',
+      network,
+    },
+    result: reason,
+  };
+}
+
+export class Settler {
+  private readonly drivers = new Map<number, Promise<Settlement>>();
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly contexts: Map<string, NetworkContext>,
+    private readonly ledger: Ledger,
+    private readonly options: SettlerOptions,
+  ) {}
+
+  /** Resumes every settlement a previous run left reserved or submitted. */
+  reconcile(): number {
+    const rows = this.ledger.unfinished();
+    for (const row of rows) {
+      this.options.log.info(
+        { settlement: row.id, state: row.state, transaction: row.transactionHash },
+        'reconciling settlement left unfinished',
+      );
+      this.drive(row, false);
+    }
+    return rows.length;
+  }
+
+  /** Stops following transactions; their rows stay unfinished for the next start. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    await Promise.allSettled([...this.drivers.values()]);
+  }
+
+  async settle(request: SettleRequest, now = Date.now()): Promise<SettleOutcome> {
+    const network = request.paymentRequirements.network;
+    const context = this.contexts.get(network);
+    const key = context && this.keyOf(context, request);
+    const existing = key && this.ledger.get(key);
+    if (existing && !(existing.state === 'failed' && existing.retryable)) {
+      return this.answerExisting(existing, request);
+    }
+    const verifyOptions: VerifyOptions = {
+      now: Math.floor(now / 1000),
+      settlementMarginSeconds: this.options.settlementMarginSeconds,
+    };
+    const offChain = checkOffChain(this.contexts, request, verifyOptions);
+    if (!offChain.ok) return this.rejected(network, offChain.response);
+    const payment = offChain.value;
+    const onChain = await checkOnChain(payment, this.ledger);
+    if (!onChain.ok) return this.rejected(network, onChain.response);
+
+    const built = buildSettlementTransaction({
+      payload: payment.payload,
+      packageHash: payment.asset.packageHash,
+      argLayout: payment.asset.argLayout,
+      chainName: payment.context.config.chainName,
+      paymentMotes: payment.context.config.paymentMotes,
+      signingKey: payment.context.signingKey,
+      nowMs: now,
+    });
+    const reservation = this.ledger.reserve(
+      {
+        ...payment.key,
+        digest: payment.digest,
+        payee: payment.payee,
+        value: payment.value.toString(),
+        transactionHash: built.hash,
+        transaction: built.json,
+        expiresAt: built.expiresAt,
+      },
+      { ...onChain.value, paymentMotes: payment.context.config.paymentMotes },
+    );
+    if (reservation.status === 'exists')
+      return this.answerExisting(reservation.settlement, request);
+    if (reservation.status === 'short') {
+      return reservation.of === 'funds'
+        ? failure(
+            network,
+            'insufficient_funds',
+            'pending settlements leave too little balance',
+            payment.key.payer,
+          )
+        : failure(
+            network,
+            'invalid_exact_casper_facilitator_unfunded',
+            'pending settlements leave too little gas',
+            payment.key.payer,
+          );
+    }
+    this.options.log.info(
+      { settlement: reservation.settlement.id, network, transaction: built.hash },
+      'settlement reserved',
+    );
+    return this.await(reservation.settlement, true);
+  }
+
+  /** The ledger key of a request, when its payload is well-formed enough to have one. */
+  private keyOf(context: NetworkContext, request: SettleRequest): SettlementKey | undefined {
+    try {
+      const { authorization } = exactPayloadOf(request.paymentPayload);
+      const asset = assetOf(context, request.paymentRequirements.asset);
+      if (!asset || !/^[0-9a-fA-F]{64}$/.test(authorization.nonce)) return undefined;
+      return {
+        network: context.config.network,
+        asset: asset.packageHash,
+        payer: normalizeAddress(authorization.from),
+        nonce: authorization.nonce.toLowerCase(),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A settle of an authorization the ledger already holds: if it is the same authorization,
+   * valid when first taken, it gets that settlement's result; anything else reused a nonce.
+   */
+  private async answerExisting(row: Settlement, request: SettleRequest): Promise<SettleOutcome> {
+    const offChain = checkOffChain(this.contexts, request, {
+      now: Math.floor(row.createdAt / 1000),
+      settlementMarginSeconds: this.options.settlementMarginSeconds,
+    });
+    if (!offChain.ok) return this.rejected(row.network, offChain.response);
+    if (offChain.value.digest !== row.digest) {
+      return failure(
+        row.network,
+        'invalid_exact_casper_nonce_used',
+        'another authorization with this nonce was already settled',
+        row.payer,
+      );
+    }
+    return this.await(row, false);
+  }
+
+  private rejected(
+    network: string,
+    response: { invalidReason?: string; invalidMessage?: string; payer?: string },
+  ): SettleOutcome {
+    const reason =
+      response.invalidReason === 'unexpected_verify_error'
+        ? 'unexpected_settle_error'
+        : (response.invalidReason ?? 'unexpected_settle_error');
+    return failure(network, reason, response.invalidMessage ?? reason, response.payer);
+  }
+
+  /** Waits for a row's driver up to the settle time limit and answers with where it stands. */
+  private async await(row: Settlement, fresh: boolean): Promise<SettleOutcome> {
+    if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row);
+    const driver = this.drive(row, fresh);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.settleTimeoutMs);
+    });
+    try {
+      const settled = await Promise.race([driver, timeout]);
+      return this.answer(settled === 'timeout' ? this.ledger.byId(row.id) : settled);
+    } catch (error) {
+      return failure(
+        row.network,
+        'unexpected_settle_error',
+        `${(error as Error).message}; the settlement is kept and a later settle of this payment resumes it`,
+        row.payer,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private answer(row: Settlement): SettleOutcome {
+    if (row.state === 'confirmed') {
+      return {
+        response: {
+          success: true,
+          payer: row.payer,
+          transaction: row.transactionHash,
+          network: row.network,
+        },
+        result: 'confirmed',
+      };
+    }
+    if (row.state === 'failed') {
+      return failure(
+        row.network,
+        row.errorReason ?? 'unexpected_settle_error',
+        row.errorMessage ?? 'settlement failed',
+        row.payer,
+      );
+    }
+    return {
+      response: {
+        success: false,
+        errorReason: 'settlement_pending',
+        errorMessage: `transaction ${row.transactionHash} is ${row.state}; settle again for the final result`,
+        payer: row.payer,
+        transaction: row.transactionHash,
+        network: row.network,
+      },
+      result: 'pending',
+    };
+  }
+
+  /**
+   * The one driver of a row: started on first call, shared by every later caller until it
+   * ends. It rejects only when the node could not be reached to submit (the row stays
+   * reserved and a later call retries).
+   */
+  private drive(row: Settlement, fresh: boolean): Promise<Settlement> {
+    const running = this.drivers.get(row.id);
+    if (running) return running;
+    const driver = this.run(row, fresh).finally(() => this.drivers.delete(row.id));
+    driver.catch((error: unknown) => {
+      this.options.log.warn(
+        { settlement: row.id, err: (error as Error).message },
+        'settlement could not be submitted yet',
+      );
+    });
+    this.drivers.set(row.id, driver);
+    return driver;
+  }
+
+  private async run(initial: Settlement, fresh: boolean): Promise<Settlement> {
+    const context = this.contexts.get(initial.network);
+    if (!context) {
+      this.options.log.error(
+        { settlement: initial.id, network: initial.network },
+        'settlement belongs to a network no longer configured; left as is',
+      );
+      return initial;
+    }
+    let row = this.ledger.byId(initial.id);
+    if (row.state === 'reserved') row = await this.submit(context, row, fresh);
+    while (row.state === 'reserved' || row.state === 'submitted') {
+      if (this.stop.signal.aborted) return row;
+      row = await this.poll(context, row);
+      if (row.state === 'submitted') {
+        try {
+          await sleep(this.options.pollIntervalMs, undefined, { signal: this.stop.signal });
+        } catch {
+          return row;
+        }
+      }
+    }
+    return row;
+  }
+
+  /** Sends the row's stored transaction unless the node already has it. */
+  private async submit(
+    context: NetworkContext,
+    row: Settlement,
+    fresh: boolean,
+  ): Promise<Settlement> {
+    if (!fresh) {
+      const status = await context.chain.execution(row.transactionHash);
+      if (status.state !== 'unknown') return this.ledger.markSubmitted(row.id);
+      if (Date.now() > row.expiresAt) {
+        return this.ledger.markFailed(row.id, {
+          reason: 'unexpected_settle_error',
+          message: 'the transaction expired before it reached the node; settle again to retry',
+          retryable: true,
+        });
+      }
+    }
+    try {
+      await context.chain.submit(transactionFromJson(row.transaction));
+    } catch (error) {
+      if (error instanceof ChainRpcError) {
+        this.options.log.warn(
+          { settlement: row.id, code: error.code, err: error.message },
+          'node refused the settlement transaction',
+        );
+        return this.ledger.markFailed(row.id, {
+          reason: 'unexpected_settle_error',
+          message: `the node refused the transaction: ${error.message}`,
+          retryable: true,
+        });
+      }
+      throw error;
+    }
+    this.options.log.info(
+      { settlement: row.id, transaction: row.transactionHash },
+      'settlement transaction submitted',
+    );
+    return this.ledger.markSubmitted(row.id);
+  }
+
+  /** One look at the chain; an unreachable node only delays the next look. */
+  private async poll(context: NetworkContext, row: Settlement): Promise<Settlement> {
+    let status: Awaited<ReturnType<typeof context.chain.execution>>;
+    try {
+      status = await context.chain.execution(row.transactionHash);
+    } catch (error) {
+      this.options.log.warn(
+        { settlement: row.id, err: (error as Error).message },
+        'cannot read the settlement transaction yet',
+      );
+      return row;
+    }
+    if (status.state === 'executed') {
+      if (status.errorMessage === null) {
+        this.options.log.info(
+          { settlement: row.id, transaction: row.transactionHash, block: status.blockHeight },
+          'settlement confirmed',
+        );
+        return this.ledger.markConfirmed(row.id, status.blockHeight);
+      }
+      this.options.log.warn(
+        { settlement: row.id, transaction: row.transactionHash, error: status.errorMessage },
+        'settlement transaction reverted',
+      );
+      return this.ledger.markFailed(row.id, {
+        reason: revertReason(status.errorMessage),
+        message: `the transaction reverted: ${status.errorMessage}`,
+        retryable: false,
+        blockHeight: status.blockHeight,
+      });
+    }
+    if (Date.now() > row.expiresAt + EXPIRY_GRACE_MS) {
+      return this.ledger.markFailed(row.id, {
+        reason: 'unexpected_settle_error',
+        message: 'the transaction expired without being executed; settle again to retry',
+        retryable: true,
+      });
+    }
+    return row;
+  }
+}

@@ -1,0 +1,118 @@
+// Builds and signs the `transfer_with_authorization` TransactionV1 that settles a payment.
+import {
+  addressToFormattedKey,
+  bytesToHex,
+  type ExactCasperPayload,
+  hexToBytes,
+  type SecretKey,
+} from '@x402-casper/shared';
+import { type Opaque, type SdkPrivateKey, type SdkTransaction, sdk } from './casper-sdk.js';
+import type { ArgLayout } from './config.js';
+
+const {
+  Args,
+  CLTypeUInt8,
+  CLValue,
+  ContractCallBuilder,
+  Key,
+  KeyAlgorithm,
+  PrivateKey,
+  PublicKey,
+  Timestamp,
+  Transaction,
+} = sdk;
+
+export type CasperTransaction = SdkTransaction;
+export type SigningKey = SdkPrivateKey;
+
+export const ENTRY_POINT = 'transfer_with_authorization';
+
+/** Longest TTL a node accepts is 2 h; settlement needs far less. */
+export const MAX_TTL_MS = 30 * 60 * 1000;
+const MIN_TTL_MS = 60 * 1000;
+
+/** The casper-js-sdk key that signs approvals for a secret key from the config. */
+export function signingKeyOf(secretKey: SecretKey): SigningKey {
+  const algorithm =
+    secretKey.algorithm === 'ed25519' ? KeyAlgorithm.ED25519 : KeyAlgorithm.SECP256K1;
+  return PrivateKey.fromHex(bytesToHex(secretKey.bytes), algorithm);
+}
+
+function bytesArg(hex: string, field: string) {
+  return CLValue.newCLList(
+    CLTypeUInt8,
+    Array.from(hexToBytes(hex, field), (byte) => CLValue.newCLUint8(byte)),
+  );
+}
+
+/**
+ * The entry point's named arguments. `cep3009` passes the window as u64, `legacy-u256` (the
+ * older proof-of-concept contract) as U256; everything else is the same.
+ */
+export function transferArgs(payload: ExactCasperPayload, layout: ArgLayout): Opaque {
+  const { authorization } = payload;
+  const window =
+    layout === 'cep3009'
+      ? (value: string) => CLValue.newCLUint64(value)
+      : (value: string) => CLValue.newCLUInt256(value);
+  return Args.fromMap({
+    from: CLValue.newCLKey(Key.newKey(addressToFormattedKey(authorization.from))),
+    to: CLValue.newCLKey(Key.newKey(addressToFormattedKey(authorization.to))),
+    amount: CLValue.newCLUInt256(authorization.value),
+    valid_after: window(authorization.validAfter),
+    valid_before: window(authorization.validBefore),
+    nonce: bytesArg(authorization.nonce, 'nonce'),
+    public_key: CLValue.newCLPublicKey(PublicKey.fromHex(payload.publicKey)),
+    signature: bytesArg(payload.signature, 'signature'),
+  });
+}
+
+export interface SettlementTransaction {
+  transaction: CasperTransaction;
+  hash: string;
+  json: string;
+  expiresAt: number;
+}
+
+/**
+ * A signed PaymentLimited TransactionV1 calling the token package. Its TTL runs until the
+ * authorization expires, between one and thirty minutes.
+ */
+export function buildSettlementTransaction(options: {
+  payload: ExactCasperPayload;
+  packageHash: string;
+  argLayout: ArgLayout;
+  chainName: string;
+  paymentMotes: bigint;
+  signingKey: SigningKey;
+  nowMs?: number;
+}): SettlementTransaction {
+  const now = options.nowMs ?? Date.now();
+  const untilExpiry = Number(options.payload.authorization.validBefore) * 1000 - now;
+  const ttl = Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, untilExpiry));
+  const transaction = new ContractCallBuilder()
+    .from(options.signingKey.publicKey)
+    .byPackageHash(options.packageHash)
+    .entryPoint(ENTRY_POINT)
+    .runtimeArgs(transferArgs(options.payload, options.argLayout))
+    .chainName(options.chainName)
+    .timestamp(new Timestamp(new Date(now)))
+    .ttl(ttl)
+    .payment(Number(options.paymentMotes), 1)
+    .build();
+  transaction.sign(options.signingKey);
+  return {
+    transaction,
+    hash: transaction.hash.toHex(),
+    json: JSON.stringify(transaction.toJSON()),
+    expiresAt: now + ttl,
+  };
+}
+
+/** A stored transaction back as an SDK object, its hash and approvals checked. */
+export function transactionFromJson(json: string): CasperTransaction {
+  const transaction = Transaction.fromJSON(JSON.parse(json));
+  if (transaction.approvals.length === 0) throw new Error('stored transaction has no approval');
+  transaction.validate();
+  return transaction;
+}

@@ -1,0 +1,191 @@
+// Verification of a payment before any gas is spent: every rule of `shared`, the facilitator's
+// own configuration, then every check the contract would make against chain state.
+import {
+  authorizationDigest,
+  bytesToHex,
+  type ExactCasperPayload,
+  exactPayloadOf,
+  type InvalidReason,
+  normalizeAddress,
+  type VerifyRequest,
+  type VerifyResponse,
+  verifyPayment,
+  X402_VERSION,
+} from '@x402-casper/shared';
+import type { AssetConfig } from './config.js';
+import type { Ledger, SettlementKey } from './ledger.js';
+import { assetOf, type NetworkContext } from './network.js';
+
+export interface VerifyOptions {
+  /** Unix seconds. */
+  now: number;
+  settlementMarginSeconds: number;
+}
+
+/** A payment that passed every off-chain check. */
+export interface CheckedPayment {
+  context: NetworkContext;
+  asset: AssetConfig;
+  payload: ExactCasperPayload;
+  key: SettlementKey;
+  digest: string;
+  payee: string;
+  value: bigint;
+}
+
+/** Balances read from the chain while checking; reservation checks them again. */
+export interface ChainState {
+  tokenBalance: bigint;
+  gasBalance: bigint;
+}
+
+export type Check<T> = { ok: true; value: T } | { ok: false; response: VerifyResponse };
+
+export function invalid(
+  reason: InvalidReason | 'unexpected_verify_error',
+  message: string,
+  payer?: string,
+): { ok: false; response: VerifyResponse } {
+  return {
+    ok: false,
+    response: {
+      isValid: false,
+      invalidReason: reason,
+      invalidMessage: message,
+      ...(payer ? { payer } : {}),
+    },
+  };
+}
+
+/** Everything that needs no chain: the request, `shared`'s rules, asset and token domain. */
+export function checkOffChain(
+  contexts: Map<string, NetworkContext>,
+  request: VerifyRequest,
+  options: VerifyOptions,
+): Check<CheckedPayment> {
+  if (request.x402Version !== X402_VERSION) {
+    return invalid('invalid_x402_version', `x402Version must be ${X402_VERSION}`);
+  }
+  const { paymentPayload, paymentRequirements } = request;
+  const context = contexts.get(paymentRequirements.network);
+  if (!context) {
+    return invalid(
+      'invalid_network',
+      `this facilitator does not settle on "${paymentRequirements.network}"; it supports ${[...contexts.keys()].join(', ')}`,
+    );
+  }
+  const rules = verifyPayment(paymentPayload, paymentRequirements, {
+    now: options.now,
+    settlementMarginSeconds: options.settlementMarginSeconds,
+  });
+  if (!rules.isValid) return { ok: false, response: rules };
+  const payer = rules.payer!;
+  const asset = assetOf(context, paymentRequirements.asset);
+  if (!asset) {
+    return invalid(
+      'invalid_exact_casper_unknown_asset',
+      `asset ${paymentRequirements.asset} is not configured on ${context.config.network}`,
+      payer,
+    );
+  }
+  const extra = paymentRequirements.extra ?? {};
+  if (extra.name !== asset.name || extra.version !== asset.version) {
+    return invalid(
+      'invalid_exact_casper_domain_mismatch',
+      `the token's signing domain is name "${asset.name}" version "${asset.version}", not "${String(extra.name)}" version "${String(extra.version)}"`,
+      payer,
+    );
+  }
+  const payload = exactPayloadOf(paymentPayload);
+  return {
+    ok: true,
+    value: {
+      context,
+      asset,
+      payload,
+      key: {
+        network: context.config.network,
+        asset: asset.packageHash,
+        payer,
+        nonce: payload.authorization.nonce.toLowerCase(),
+      },
+      digest: bytesToHex(authorizationDigest(paymentPayload)),
+      payee: normalizeAddress(payload.authorization.to),
+      value: BigInt(payload.authorization.value),
+    },
+  };
+}
+
+/**
+ * The contract's checks against chain state, and the facilitator's own: the nonce is unused
+ * on chain and not taken in the ledger, the payer's balance covers this payment on top of
+ * pending ones, and the fee payer can pay the gas of every pending settlement plus this one.
+ */
+export async function checkOnChain(
+  payment: CheckedPayment,
+  ledger: Ledger,
+): Promise<Check<ChainState>> {
+  const { context, asset, key } = payment;
+  let nonceUsed: boolean;
+  let tokenBalance: bigint;
+  let gasBalance: bigint;
+  try {
+    [nonceUsed, tokenBalance, gasBalance] = await Promise.all([
+      context.chain.nonceUsed(asset.packageHash, key.payer, key.nonce),
+      context.chain.tokenBalance(asset.packageHash, key.payer),
+      context.chain.accountBalance(context.feePayer.publicKey),
+    ]);
+  } catch (error) {
+    return invalid(
+      'unexpected_verify_error',
+      `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
+      key.payer,
+    );
+  }
+  if (nonceUsed) {
+    return invalid(
+      'invalid_exact_casper_nonce_used',
+      'the nonce is already used on chain',
+      key.payer,
+    );
+  }
+  const existing = ledger.get(key);
+  if (existing && !(existing.state === 'failed' && existing.retryable)) {
+    return invalid(
+      'invalid_exact_casper_nonce_used',
+      `the nonce is already taken by a settlement (${existing.state}, transaction ${existing.transactionHash})`,
+      key.payer,
+    );
+  }
+  const pending = ledger.pendingValue(key.network, key.asset, key.payer);
+  if (tokenBalance - pending < payment.value) {
+    return invalid(
+      'insufficient_funds',
+      `balance ${tokenBalance}${pending > 0n ? ` with ${pending} pending` : ''} does not cover ${payment.value}`,
+      key.payer,
+    );
+  }
+  const gasNeeded = BigInt(ledger.pendingCount(key.network) + 1) * context.config.paymentMotes;
+  if (gasBalance < gasNeeded) {
+    return invalid(
+      'invalid_exact_casper_facilitator_unfunded',
+      `the fee payer holds ${gasBalance} motes; settling needs ${gasNeeded}`,
+      key.payer,
+    );
+  }
+  return { ok: true, value: { tokenBalance, gasBalance } };
+}
+
+/** POST /verify: off-chain rules, then chain state. */
+export async function verify(
+  contexts: Map<string, NetworkContext>,
+  ledger: Ledger,
+  request: VerifyRequest,
+  options: VerifyOptions,
+): Promise<VerifyResponse> {
+  const offChain = checkOffChain(contexts, request, options);
+  if (!offChain.ok) return offChain.response;
+  const onChain = await checkOnChain(offChain.value, ledger);
+  if (!onChain.ok) return onChain.response;
+  return { isValid: true, payer: offChain.value.key.payer };
+}
