@@ -13,6 +13,10 @@ const commands: Record<string, Command> = {
     summary: 'run a local Casper network (JSON-RPC, CX402 token, fast blocks)',
     load: () => import('./commands/devnet.js'),
   },
+  facilitator: {
+    summary: 'verify and settle x402 payments on Casper (--config FILE, X402_FACILITATOR_* env)',
+    load: () => import('./commands/facilitator.js'),
+  },
   keygen: {
     summary: 'write a new secret key PEM and print its public key and account hash',
     load: () => import('./commands/keygen.js'),
