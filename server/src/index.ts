@@ -1,0 +1,2 @@
+// @x402-casper/server: what other code may import (the CLI is the rest of the package).
+export * from './paywall/index.js';

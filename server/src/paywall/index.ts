@@ -1,0 +1,3 @@
+export * from './facilitator-client.js';
+export { paywallPage } from './page.js';
+export * from './plugin.js';

@@ -1,0 +1,267 @@
+import {
+  decodePaymentSignature,
+  encodePaymentRequired,
+  encodePaymentResponse,
+  isCasperNetwork,
+  normalizeAddress,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+  type PaymentPayload,
+  type PaymentRequired,
+  type PaymentRequirements,
+  parseAmount,
+  type SettleResponse,
+  type SupportedResponse,
+  X402_VERSION,
+  X402InputError,
+} from '@x402-casper/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  FacilitatorClient,
+  type FacilitatorOptions,
+  FacilitatorResponseError,
+  FacilitatorUnavailableError,
+} from './facilitator-client.js';
+import { paywallPage } from './page.js';
+
+/** Per-route settings: `{ config: { x402: { price: '0.01', description: '…' } } }`. */
+export interface PaidRoute {
+  /** Price in token units, e.g. "0.01". */
+  price: string;
+  description?: string;
+  /** MIME type of the paid content, for clients. */
+  mimeType?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    x402?: PaidRoute;
+  }
+}
+
+export interface PaywallAsset {
+  packageHash: string;
+  name: string;
+  version: string;
+  decimals: number;
+  symbol?: string;
+}
+
+export interface PaywallOptions {
+  facilitator: FacilitatorOptions | FacilitatorClient;
+  /** CAIP-2 id, e.g. casper:casper-test. */
+  network: string;
+  /** Who gets paid: `00` + account hash (or `account-hash-…`). */
+  payTo: string;
+  asset: PaywallAsset;
+  /** How long an authorization may stay valid; default 300 s. */
+  maxTimeoutSeconds?: number;
+  /** How long the facilitator's /supported answer is reused; default 5 minutes. */
+  supportedCacheMs?: number;
+  /** Allowed CORS origin for paid routes (`*` by default); `false` sends no CORS headers. */
+  corsOrigin?: string | false;
+}
+
+const X402_HEADERS = [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER].join(', ');
+
+interface Verified {
+  payload: PaymentPayload;
+  requirements: PaymentRequirements;
+}
+
+function checkOptions(options: PaywallOptions) {
+  if (!isCasperNetwork(options.network))
+    throw new X402InputError('paywall.network', 'must be a Casper CAIP-2 id');
+  const payTo = normalizeAddress(options.payTo, 'paywall.payTo');
+  const { asset } = options;
+  if (!/^[0-9a-f]{64}$/.test(asset?.packageHash ?? '')) {
+    throw new X402InputError('paywall.asset.packageHash', 'must be 64 lower-case hex digits');
+  }
+  if (!asset.name)
+    throw new X402InputError('paywall.asset.name', "must be the token's CEP-18 name");
+  if (!asset.version)
+    throw new X402InputError('paywall.asset.version', 'must be the signing-domain version');
+  parseAmount('0', asset.decimals, 'paywall.asset.decimals');
+  return payTo;
+}
+
+/**
+ * Fastify plugin that charges for routes marked with `config.x402`: answers 402 with
+ * PAYMENT-REQUIRED (JSON, or an HTML paywall page for browsers), verifies PAYMENT-SIGNATURE
+ * (or X-PAYMENT) with the facilitator before the handler runs, and settles before the response
+ * leaves. Handler errors are never settled. Registered without encapsulation, so it sees every
+ * route of the instance it is registered on.
+ */
+async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Promise<void> {
+  const payTo = checkOptions(options);
+  const client =
+    options.facilitator instanceof FacilitatorClient
+      ? options.facilitator
+      : new FacilitatorClient(options.facilitator);
+  const cacheMs = options.supportedCacheMs ?? 5 * 60_000;
+  const corsOrigin = options.corsOrigin ?? '*';
+  const verified = new WeakMap<FastifyRequest, Verified>();
+  let supported: { at: number; value: Promise<SupportedResponse> } | undefined;
+
+  const supportsNetwork = async () => {
+    if (!supported || Date.now() - supported.at > cacheMs) {
+      const value = client.supported();
+      supported = { at: Date.now(), value };
+      value.catch(() => {
+        supported = undefined;
+      });
+    }
+    const answer = await supported.value;
+    return answer.kinds.some(
+      (k) =>
+        k.scheme === 'exact' && k.network === options.network && k.x402Version === X402_VERSION,
+    );
+  };
+
+  const requirementsFor = (route: PaidRoute): PaymentRequirements => ({
+    scheme: 'exact',
+    network: options.network,
+    amount: parseAmount(route.price, options.asset.decimals, 'price').toString(),
+    asset: options.asset.packageHash,
+    payTo,
+    maxTimeoutSeconds: options.maxTimeoutSeconds ?? 300,
+    extra: {
+      name: options.asset.name,
+      version: options.asset.version,
+      decimals: options.asset.decimals,
+      ...(options.asset.symbol ? { symbol: options.asset.symbol } : {}),
+    },
+  });
+
+  const paymentRequired = (
+    request: FastifyRequest,
+    route: PaidRoute,
+    error: string,
+  ): PaymentRequired => ({
+    x402Version: X402_VERSION,
+    error,
+    resource: {
+      url: `${request.protocol}://${request.host}${request.url}`,
+      ...(route.description ? { description: route.description } : {}),
+      ...(route.mimeType ? { mimeType: route.mimeType } : {}),
+    },
+    accepts: [requirementsFor(route)],
+  });
+
+  const send402 = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: PaidRoute,
+    error: string,
+  ) => {
+    const required = paymentRequired(request, route, error);
+    reply.code(402).header(PAYMENT_REQUIRED_HEADER, encodePaymentRequired(required));
+    const wantsHtml =
+      /text\/html/.test(request.headers.accept ?? '') &&
+      !/application\/json/.test(request.headers.accept ?? '');
+    return wantsHtml
+      ? reply.type('text/html; charset=utf-8').send(paywallPage(required))
+      : reply.send(required);
+  };
+
+  const facilitatorFailure = (reply: FastifyReply, error: unknown) => {
+    if (error instanceof FacilitatorUnavailableError)
+      return { status: 503, message: error.message };
+    if (error instanceof FacilitatorResponseError) return { status: 502, message: error.message };
+    reply.log.error({ err: error }, 'paywall: unexpected facilitator error');
+    return { status: 502, message: 'the payment facilitator failed' };
+  };
+
+  app.addHook('onRoute', (route) => {
+    const paid = route.config?.x402;
+    if (!paid) return;
+    // A bad price fails at start-up, naming the route.
+    const field = `${[route.method].flat().join(',')} ${route.url} config.x402.price`;
+    parseAmount(paid.price, options.asset.decimals, field);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.config.x402 && request.method !== 'OPTIONS') return;
+    if (corsOrigin === false) return;
+    reply.header('access-control-allow-origin', corsOrigin);
+    reply.header('access-control-expose-headers', X402_HEADERS);
+    if (request.method === 'OPTIONS') {
+      reply
+        .header('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS')
+        .header(
+          'access-control-allow-headers',
+          'content-type, authorization, payment-signature, x-payment',
+        )
+        .header('access-control-max-age', '600')
+        .code(204)
+        .send();
+    }
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    const route = request.routeOptions.config.x402;
+    if (!route) return;
+    const header = request.headers['payment-signature'] ?? request.headers['x-payment'];
+    if (header === undefined) return send402(request, reply, route, 'payment required');
+    let payload: PaymentPayload;
+    try {
+      payload = decodePaymentSignature(Array.isArray(header) ? header[0] : header);
+    } catch (error) {
+      return send402(request, reply, route, `invalid payment: ${(error as Error).message}`);
+    }
+    const requirements = requirementsFor(route);
+    try {
+      if (!(await supportsNetwork())) {
+        return reply
+          .code(503)
+          .send({ error: `the facilitator does not support ${options.network}` });
+      }
+      const verdict = await client.verify(payload, requirements);
+      if (!verdict.isValid) {
+        return send402(
+          request,
+          reply,
+          route,
+          `${verdict.invalidReason}: ${verdict.invalidMessage ?? 'invalid payment'}`,
+        );
+      }
+    } catch (error) {
+      const failure = facilitatorFailure(reply, error);
+      return reply.code(failure.status).send({ error: failure.message });
+    }
+    verified.set(request, { payload, requirements });
+  });
+
+  app.addHook('onSend', async (request, reply, body) => {
+    const payment = verified.get(request);
+    if (!payment) return body;
+    verified.delete(request);
+    if (reply.statusCode >= 400) return body; // the handler failed: nothing was delivered, nothing is charged
+    let receipt: SettleResponse;
+    try {
+      receipt = await client.settle(payment.payload, payment.requirements);
+      if (!receipt.success && receipt.errorReason === 'settlement_pending') {
+        receipt = await client.settle(payment.payload, payment.requirements);
+      }
+    } catch (error) {
+      const failure = facilitatorFailure(reply, error);
+      reply.code(failure.status).type('application/json; charset=utf-8');
+      return JSON.stringify({ error: failure.message });
+    }
+    reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
+    if (receipt.success) return body;
+    const route = request.routeOptions.config.x402!;
+    const reason = `settlement failed: ${receipt.errorReason ?? 'unknown'}${receipt.errorMessage ? `: ${receipt.errorMessage}` : ''}`;
+    const required = paymentRequired(request, route, reason);
+    reply
+      .code(402)
+      .header(PAYMENT_REQUIRED_HEADER, encodePaymentRequired(required))
+      .type('application/json; charset=utf-8');
+    return JSON.stringify(required);
+  });
+}
+
+// Like fastify-plugin: hooks apply to the routes of the instance the plugin is registered on.
+(paywallPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+export const x402Paywall = paywallPlugin;

@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  parseSettleRequest,
+  parseVerifyRequest,
+  type SettleResponse,
+  verifyPayment,
+} from '@x402-casper/shared';
+
+export type SettleMode = 'success' | 'failure' | 'pending-then-success' | 'http-500' | 'hang';
+
+/**
+ * A facilitator over real HTTP whose chain part is scripted: /verify runs the shared rules,
+ * /settle answers as `mode` says. For the paywall's failure paths; the real facilitator is
+ * exercised by the end-to-end tests.
+ */
+export async function startStubFacilitator() {
+  const calls = { supported: 0, verify: 0, settle: 0 };
+  const state = {
+    mode: 'success' as SettleMode,
+    network: 'casper:casper-test',
+    pendingSeen: new Set<string>(),
+  };
+  const server: Server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== 'Bearer test-key')
+      return reply(401, { error: 'unauthorized' });
+    if (req.url === '/supported') {
+      calls.supported++;
+      return reply(200, {
+        kinds: [{ x402Version: 2, scheme: 'exact', network: state.network }],
+        extensions: [],
+        signers: {},
+      });
+    }
+    if (req.url === '/verify') {
+      calls.verify++;
+      const body = parseVerifyRequest(JSON.parse(text));
+      return reply(200, verifyPayment(body.paymentPayload, body.paymentRequirements));
+    }
+    if (req.url === '/settle') {
+      calls.settle++;
+      const body = parseSettleRequest(JSON.parse(text));
+      const verdict = verifyPayment(body.paymentPayload, body.paymentRequirements);
+      const network = body.paymentRequirements.network;
+      const nonce = JSON.stringify(body.paymentPayload.payload);
+      if (state.mode === 'hang') return; // never answers
+      if (state.mode === 'http-500') return reply(500, { error: 'boom' });
+      let receipt: SettleResponse = {
+        success: true,
+        transaction: 'cd'.repeat(32),
+        network,
+        payer: verdict.payer!,
+      };
+      if (state.mode === 'failure') {
+        receipt = {
+          success: false,
+          errorReason: 'insufficient_funds',
+          errorMessage: 'balance 0',
+          transaction: '',
+          network,
+          payer: verdict.payer!,
+        };
+      }
+      if (state.mode === 'pending-then-success' && !state.pendingSeen.has(nonce)) {
+        state.pendingSeen.add(nonce);
+        receipt = {
+          success: false,
+          errorReason: 'settlement_pending',
+          transaction: 'cd'.repeat(32),
+          network,
+        };
+      }
+      return reply(200, receipt);
+    }
+    reply(404, { error: 'not found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    calls,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
