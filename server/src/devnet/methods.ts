@@ -95,8 +95,7 @@ function stateOf(
   return { state: chain.stateAt(block.stateRootHash)!, root: block.stateRootHash, block };
 }
 
-const lastSwitchBlockHash = (chain: Chain, block: Block) =>
-  block.height === 0 ? null : (chain.blocks[0]?.hash ?? null);
+const genesisHash = (chain: Chain) => chain.blocks[0]!.hash;
 
 function purseAccountHash(state: WorldState, identifier: unknown): string | undefined {
   const [variant, value] = oneVariant(identifier, 'purse_identifier');
@@ -179,7 +178,7 @@ const nodeMethods: Record<string, Method> = {
 
   chain_get_block: (chain, params) => {
     const block = blockOf(chain, params.block_identifier);
-    return { block_with_signatures: blockWithSignatures(block, lastSwitchBlockHash(chain, block)) };
+    return { block_with_signatures: blockWithSignatures(block, genesisHash(chain)) };
   },
 
   account_put_transaction: (chain, params) => ({
@@ -204,9 +203,7 @@ const nodeMethods: Record<string, Method> = {
     const { state, root, block } = stateOf(chain, params.state_identifier);
     const storedValue = queryGlobalState(state, params.key, params.path);
     return {
-      block_header: block
-        ? { Version2: blockHeader(block, lastSwitchBlockHash(chain, block)) }
-        : null,
+      block_header: block ? { Version2: blockHeader(block, genesisHash(chain)) } : null,
       stored_value: storedValue,
       merkle_proof: merkleProof(root, String(params.key)),
     };

@@ -30,25 +30,38 @@ export function timeDiff(ms: number): string {
   return parts.length > 0 ? parts.join(' ') : '0s';
 }
 
-export function blockHeader(block: Block, lastSwitchBlockHash: string | null) {
+/**
+ * Block 0 is the devnet's only switch block (era 0 lasts forever). Its last switch block is
+ * written as its parent, all zeros: casper-js-sdk 5.0.12 cannot parse a null there.
+ */
+export function blockHeader(block: Block, genesisHash: string) {
+  const genesis = block.height === 0;
   return {
     parent_hash: block.parentHash,
     state_root_hash: block.stateRootHash,
     body_hash: block.bodyHash,
     random_bit: block.randomBit,
     accumulated_seed: block.accumulatedSeed,
-    era_end: null,
+    era_end: genesis
+      ? {
+          equivocators: [],
+          inactive_validators: [],
+          next_era_validator_weights: [{ validator: block.proposer, weight: '1' }],
+          rewards: {},
+          next_era_gas_price: 1,
+        }
+      : null,
     timestamp: timestamp(block.timestampMs),
     era_id: 0,
     height: block.height,
     protocol_version: PROTOCOL_VERSION,
     proposer: block.proposer,
     current_gas_price: 1,
-    last_switch_block_hash: lastSwitchBlockHash,
+    last_switch_block_hash: genesis ? block.parentHash : genesisHash,
   };
 }
 
-export function blockWithSignatures(block: Block, lastSwitchBlockHash: string | null) {
+export function blockWithSignatures(block: Block, genesisHash: string) {
   const transactions = Object.fromEntries(
     Object.entries(block.transactions).map(([lane, hashes]) => [
       lane,
@@ -59,7 +72,7 @@ export function blockWithSignatures(block: Block, lastSwitchBlockHash: string | 
     block: {
       Version2: {
         hash: block.hash,
-        header: blockHeader(block, lastSwitchBlockHash),
+        header: blockHeader(block, genesisHash),
         body: { transactions, rewarded_signatures: [] },
       },
     },

@@ -156,21 +156,28 @@ export interface CallSpec {
   args: Record<string, CLValue>;
   chainName: string;
   paymentMotes?: number;
+  gasPriceTolerance?: number;
   ttlMs?: number;
+  timestamp?: Date;
+  /** Call by contract hash instead of package hash. */
+  byContractHash?: string;
 }
 
 /** A signed stored-contract call built with casper-js-sdk's ContractCallBuilder. */
 export function buildCall(spec: CallSpec): Transaction {
   const key = sdkKey(spec.signer);
-  const tx = new sdk.ContractCallBuilder()
-    .from(key.publicKey)
-    .byPackageHash(spec.packageHash)
+  let builder = new sdk.ContractCallBuilder().from(key.publicKey);
+  builder = spec.byContractHash
+    ? builder.byHash(spec.byContractHash)
+    : builder.byPackageHash(spec.packageHash);
+  builder = builder
     .entryPoint(spec.entryPoint)
     .runtimeArgs(sdk.Args.fromMap(spec.args))
     .chainName(spec.chainName)
     .ttl(spec.ttlMs ?? 30 * 60 * 1000)
-    .payment(spec.paymentMotes ?? 3_000_000_000, 1)
-    .build();
+    .payment(spec.paymentMotes ?? 3_000_000_000, spec.gasPriceTolerance ?? 1);
+  if (spec.timestamp) builder = builder.timestamp(new sdk.Timestamp(spec.timestamp));
+  const tx = builder.build();
   tx.sign(key);
   return tx;
 }
