@@ -105,6 +105,11 @@ export class Settler {
     if (!offChain.ok) return this.rejected(network, offChain.response);
     const payment = offChain.value;
     const onChain = await checkOnChain(payment, this.ledger);
+    // A concurrent settle of the same authorization may have reserved it meanwhile.
+    const raced = this.ledger.get(payment.key);
+    if (raced && !(raced.state === 'failed' && raced.retryable)) {
+      return this.answerExisting(raced, request);
+    }
     if (!onChain.ok) return this.rejected(network, onChain.response);
 
     const built = buildSettlementTransaction({

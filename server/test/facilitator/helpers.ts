@@ -2,7 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type SecretKey, secretKeyToPem } from '@x402-casper/shared';
+import {
+  balancesItemKey,
+  createPaymentPayload,
+  type PaymentPayload,
+  type PaymentRequirements,
+  type SecretKey,
+  secretKeySigner,
+  secretKeyToPem,
+} from '@x402-casper/shared';
 
 /** A temp directory for one test file's databases and keys. */
 export function tempDir(prefix: string): string {
@@ -71,4 +79,116 @@ export async function postJson(
     body: (await response.json()) as Record<string, unknown>,
     headers: response.headers,
   };
+}
+
+export interface RpcReply {
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+/** One raw JSON-RPC call, as any client would make it. */
+export async function rpc(url: string, method: string, params: unknown = {}): Promise<RpcReply> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return (await response.json()) as RpcReply;
+}
+
+export async function rpcResult(url: string, method: string, params: unknown = {}) {
+  const reply = await rpc(url, method, params);
+  if (!reply.result) throw new Error(`${method} failed: ${JSON.stringify(reply.error)}`);
+  return reply.result;
+}
+
+/** A CEP-18 balance read straight from the `balances` dictionary (missing = 0). */
+export async function readTokenBalance(
+  rpcUrl: string,
+  contractHash: string,
+  address: string,
+): Promise<bigint> {
+  const root = (await rpcResult(rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
+  const reply = await rpc(rpcUrl, 'state_get_dictionary_item', {
+    state_root_hash: root,
+    dictionary_identifier: {
+      ContractNamedKey: {
+        key: `hash-${contractHash}`,
+        dictionary_name: 'balances',
+        dictionary_item_key: balancesItemKey(address),
+      },
+    },
+  });
+  if (reply.error?.code === -32003) return 0n;
+  const parsed = (reply.result?.stored_value as { CLValue?: { parsed?: unknown } } | undefined)
+    ?.CLValue?.parsed;
+  if (typeof parsed !== 'string') throw new Error(`no balance: ${JSON.stringify(reply)}`);
+  return BigInt(parsed);
+}
+
+/** The execution result of a transaction, or null while it has none. */
+export async function executionOf(
+  rpcUrl: string,
+  hash: string,
+): Promise<{ error_message: string | null; block_height: number } | null> {
+  const info = await rpcResult(rpcUrl, 'info_get_transaction', {
+    transaction_hash: { Version1: hash },
+  });
+  const execution = info.execution_info as {
+    block_height: number;
+    execution_result: { Version2: { error_message: string | null } };
+  } | null;
+  return execution
+    ? {
+        error_message: execution.execution_result.Version2.error_message,
+        block_height: execution.block_height,
+      }
+    : null;
+}
+
+/** Mines a block every `everyMs` until `work` ends, so a settle waiting for a block gets one. */
+export async function whileMining<T>(rpcUrl: string, work: Promise<T>, everyMs = 50): Promise<T> {
+  let done = false;
+  const finished = work.finally(() => {
+    done = true;
+  });
+  const miner = (async () => {
+    while (!done) {
+      await rpcResult(rpcUrl, 'devnet_mine');
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  const [result] = await Promise.all([finished, miner]);
+  return result;
+}
+
+/** Requirements for paying `amount` of a devnet token to `payTo`. */
+export function requirementsFor(
+  network: string,
+  token: { name: string; symbol: string; decimals: number; packageHash: string },
+  payTo: string,
+  amount: string,
+): PaymentRequirements {
+  return {
+    scheme: 'exact',
+    network,
+    amount,
+    asset: token.packageHash,
+    payTo,
+    maxTimeoutSeconds: 300,
+    extra: { name: token.name, version: '1', decimals: token.decimals, symbol: token.symbol },
+  };
+}
+
+export async function paymentFor(
+  payer: SecretKey,
+  requirements: PaymentRequirements,
+  options: { now?: number; nonce?: string } = {},
+): Promise<{
+  x402Version: number;
+  paymentPayload: PaymentPayload;
+  paymentRequirements: PaymentRequirements;
+}> {
+  const paymentPayload = await createPaymentPayload(requirements, secretKeySigner(payer), options);
+  return { x402Version: 2, paymentPayload, paymentRequirements: requirements };
 }
