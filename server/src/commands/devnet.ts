@@ -11,7 +11,7 @@ export async function main(args: string[]): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string', default: '127.0.0.1' },
     'block-time': { type: 'string' },
-    'chain-name': { type: 'string', default: 'casper-net-1' },
+    'chain-name': { type: 'string' },
     genesis: { type: 'string' },
     state: { type: 'string' },
   });

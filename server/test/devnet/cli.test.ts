@@ -1,0 +1,116 @@
+// The `x402-casper devnet` command as a real process: one ready line, logs on stderr, clean
+// stop on SIGTERM/SIGINT, and --state carrying the chain across restarts.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSecretKey } from '@x402-casper/shared';
+import { afterAll, describe, expect, it } from 'vitest';
+import { call } from './helpers.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'devnet-cli-'));
+const running = new Set<ChildProcess>();
+
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  ready: Promise<Record<string, unknown>>;
+  exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function devnet(args: string[]): Run {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', 'server/src/cli.ts', 'devnet', ...args],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!));
+    });
+    child.once('exit', () => reject(new Error(`devnet exited before ready: ${stderr}`)));
+  });
+  ready.catch(() => {});
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, ready, exit };
+}
+
+describe('x402-casper devnet', () => {
+  it('prints one ready line, stops on SIGTERM and SIGINT, and keeps the chain with --state', async () => {
+    const state = join(dir, 'chain.json');
+    const first = devnet([
+      '--port',
+      '0',
+      '--block-time',
+      '0',
+      '--chain-name',
+      'casper-cli',
+      '--state',
+      state,
+    ]);
+    const ready = await first.ready;
+    expect(ready).toMatchObject({
+      event: 'ready',
+      chainName: 'casper-cli',
+      network: 'casper:casper-cli',
+    });
+    expect(String(ready.rpcUrl)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/rpc$/);
+    const url = ready.rpcUrl as string;
+    const key = generateSecretKey();
+    await call(url, 'devnet_fund', { account: key.publicKey.hex, motes: '123456789000' });
+    const height = (
+      (await call(url, 'info_get_status')).last_added_block_info as { height: number }
+    ).height;
+
+    first.child.kill('SIGTERM');
+    const stopped = await first.exit;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(stopped.stderr).toContain('SIGTERM');
+    expect(existsSync(state)).toBe(true);
+
+    const second = devnet(['--port', '0', '--block-time', '0', '--state', state]);
+    const again = await second.ready;
+    expect(again.tokens).toEqual(ready.tokens);
+    const url2 = again.rpcUrl as string;
+    const balance = await call(url2, 'query_balance', {
+      purse_identifier: { main_purse_under_public_key: key.publicKey.hex },
+    });
+    expect(balance.balance).toBe('123456789000');
+    expect(
+      ((await call(url2, 'info_get_status')).last_added_block_info as { height: number }).height,
+    ).toBe(height);
+    second.child.kill('SIGINT');
+    expect((await second.exit).code).toBe(0);
+  });
+
+  it('refuses bad options with a message and no ready line', async () => {
+    const cases = [
+      ['--port', 'x'],
+      ['--genesis', join(dir, 'none.json')],
+    ];
+    const results = await Promise.all(cases.map((args) => devnet(args).exit));
+    results.forEach((result, index) => {
+      expect(result.code, cases[index]!.join(' ')).not.toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/x402-casper: /);
+    });
+  });
+});

@@ -1,0 +1,348 @@
+// Test controls (devnet_*), blocks on a timer, genesis documents and files.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
+import { buildCall, call, devAccounts, putParams, rpc, tokenBalance } from './helpers.js';
+import { sdk } from './sdk.js';
+
+const [facilitator, merchant, alice] = devAccounts();
+const dir = mkdtempSync(join(tmpdir(), 'devnet-controls-'));
+let devnet: Devnet;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
+});
+afterAll(async () => {
+  await devnet.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const height = async (url = devnet.rpcUrl) =>
+  (
+    (await call(url, 'info_get_status')).last_added_block_info as {
+      height: number;
+    }
+  ).height;
+const motes = async (publicKey: string) =>
+  BigInt(
+    (
+      await call(devnet.rpcUrl, 'query_balance', {
+        purse_identifier: { main_purse_under_public_key: publicKey },
+      })
+    ).balance as string,
+  );
+
+describe('devnet_fund', () => {
+  it('credits CSPR and mints tokens to a public key, an account-hash and a 00 address', async () => {
+    const token = devnet.tokens[0]!;
+    for (const form of ['publicKey', 'account-hash', 'address'] as const) {
+      const key = generateSecretKey(form === 'address' ? 'secp256k1' : 'ed25519');
+      const address = addressOfPublicKey(key.publicKey);
+      const account =
+        form === 'publicKey'
+          ? key.publicKey.hex
+          : form === 'account-hash'
+            ? `account-hash-${address.slice(2)}`
+            : address;
+      const supply = async () =>
+        BigInt(
+          (
+            (
+              await call(devnet.rpcUrl, 'query_global_state', {
+                key: `hash-${token.contractHash}`,
+                path: ['total_supply'],
+              })
+            ).stored_value as { CLValue: { parsed: string } }
+          ).CLValue.parsed,
+        );
+      const supplyBefore = await supply();
+      const result = await call(devnet.rpcUrl, 'devnet_fund', {
+        account,
+        motes: '5000000000',
+        token: { package_hash: token.packageHash, amount: '42' },
+      });
+      expect(result.account_hash).toBe(`account-hash-${address.slice(2)}`);
+      expect(await motes(key.publicKey.hex)).toBe(5_000_000_000n);
+      expect(await tokenBalance(devnet, token, address)).toBe(42n);
+      expect(await supply()).toBe(supplyBefore + 42n);
+    }
+  });
+
+  it('mints tokens to a contract address but refuses it CSPR', async () => {
+    const token = devnet.tokens[0]!;
+    await call(devnet.rpcUrl, 'devnet_fund', {
+      account: `hash-${'12'.repeat(32)}`,
+      token: { package_hash: token.packageHash, amount: '3' },
+    });
+    expect(await tokenBalance(devnet, token, `01${'12'.repeat(32)}`)).toBe(3n);
+    const refused = await rpc(devnet.rpcUrl, 'devnet_fund', {
+      account: `hash-${'12'.repeat(32)}`,
+      motes: '1',
+    });
+    expect(refused.error).toMatchObject({ code: -32602, data: expect.stringContaining('account') });
+  });
+
+  it('names the field of bad input and changes nothing', async () => {
+    const before = await height();
+    const cases: Array<[unknown, string]> = [
+      [{ account: 'nope', motes: '1' }, 'account'],
+      [{ account: alice.publicKey, motes: '-1' }, 'motes'],
+      [{ account: alice.publicKey }, 'motes'],
+      [
+        { account: alice.publicKey, token: { package_hash: 'ab'.repeat(32), amount: '1' } },
+        'token.package_hash',
+      ],
+      [
+        {
+          account: alice.publicKey,
+          token: { package_hash: devnet.tokens[0]!.packageHash, amount: '1.5' },
+        },
+        'token.amount',
+      ],
+    ];
+    for (const [params, field] of cases) {
+      const answer = await rpc(devnet.rpcUrl, 'devnet_fund', params);
+      expect(answer.error?.code).toBe(-32602);
+      expect(String(answer.error?.data)).toMatch(new RegExp(`^${field.replace('.', '\\.')}`));
+    }
+    expect(await height()).toBe(before);
+  });
+});
+
+describe('devnet_deployToken', () => {
+  it('installs a token readable like the genesis one, with hashes fixed by chain and order', async () => {
+    const result = await call(devnet.rpcUrl, 'devnet_deployToken', {
+      name: 'Test USD',
+      symbol: 'TUSD',
+      decimals: 2,
+    });
+    const value = async (name: string) =>
+      (
+        (
+          await call(devnet.rpcUrl, 'query_global_state', {
+            key: `hash-${result.contract_hash}`,
+            path: [name],
+          })
+        ).stored_value as { CLValue: { parsed: unknown } }
+      ).CLValue.parsed;
+    expect([
+      await value('name'),
+      await value('symbol'),
+      await value('decimals'),
+      await value('total_supply'),
+    ]).toEqual(['Test USD', 'TUSD', 2, '0']);
+    const pkg = (
+      await call(devnet.rpcUrl, 'query_global_state', { key: `hash-${result.package_hash}` })
+    ).stored_value as { ContractPackage: { versions: Array<{ contract_hash: string }> } };
+    expect(pkg.ContractPackage.versions[0]!.contract_hash).toBe(`contract-${result.contract_hash}`);
+
+    const twin = await startDevnet({ port: 0, blockTimeMs: 0 });
+    try {
+      const again = await call(twin.rpcUrl, 'devnet_deployToken', {
+        name: 'Test USD',
+        symbol: 'TUSD',
+        decimals: 2,
+      });
+      expect(again).toEqual(result);
+      expect(twin.tokens).toEqual(devnet.tokens);
+    } finally {
+      await twin.close();
+    }
+  });
+
+  it('refuses bad specs naming the field', async () => {
+    for (const [params, field] of [
+      [{ name: '', symbol: 'X', decimals: 1 }, 'name'],
+      [{ name: 'X', symbol: 'X', decimals: 256 }, 'decimals'],
+      [{ name: 'X', symbol: 'X', decimals: 1, arg_layout: 'u128' }, 'arg_layout'],
+    ] as const) {
+      const answer = await rpc(devnet.rpcUrl, 'devnet_deployToken', params);
+      expect(answer.error?.code).toBe(-32602);
+      expect(String(answer.error?.data)).toMatch(new RegExp(`^${field}`));
+    }
+  });
+});
+
+describe('blocks, time, snapshots', () => {
+  it('devnet_mine makes blocks; without it no block comes when --block-time is 0', async () => {
+    const before = await height();
+    const result = await call(devnet.rpcUrl, 'devnet_mine', { blocks: 3 });
+    expect(result.block_height).toBe(before + 3);
+    await call(devnet.rpcUrl, 'info_get_status');
+    expect(await height()).toBe(before + 3);
+    expect((await rpc(devnet.rpcUrl, 'devnet_mine', { blocks: 0 })).error?.code).toBe(-32602);
+  });
+
+  it("devnet_increaseTime moves the next block's timestamp forward", async () => {
+    const timestamp = async () =>
+      Date.parse(
+        (
+          (await call(devnet.rpcUrl, 'info_get_status')).last_added_block_info as {
+            timestamp: string;
+          }
+        ).timestamp,
+      );
+    await call(devnet.rpcUrl, 'devnet_mine');
+    const before = await timestamp();
+    await call(devnet.rpcUrl, 'devnet_increaseTime', { seconds: 3600 });
+    await call(devnet.rpcUrl, 'devnet_mine');
+    expect((await timestamp()) - before).toBeGreaterThanOrEqual(3_600_000);
+    expect((await rpc(devnet.rpcUrl, 'devnet_increaseTime', { seconds: -1 })).error?.code).toBe(
+      -32602,
+    );
+  });
+
+  it('devnet_revert restores balances, blocks and transactions, once', async () => {
+    const token = devnet.tokens[0]!;
+    const { id } = await call(devnet.rpcUrl, 'devnet_snapshot');
+    const before = await height();
+    const aliceBalance = await tokenBalance(devnet, token, `00${alice.accountHash}`);
+    const tx = buildCall({
+      signer: alice.secretKey,
+      packageHash: token.packageHash,
+      entryPoint: 'transfer',
+      args: {
+        recipient: sdk.CLValue.newCLKey(sdk.Key.newKey(`account-hash-${merchant.accountHash}`)),
+        amount: sdk.CLValue.newCLUInt256('9'),
+      },
+      chainName: devnet.chainName,
+    });
+    await call(devnet.rpcUrl, 'account_put_transaction', putParams(tx));
+    await call(devnet.rpcUrl, 'devnet_mine');
+    expect(await tokenBalance(devnet, token, `00${alice.accountHash}`)).toBe(aliceBalance - 9n);
+    expect(await call(devnet.rpcUrl, 'devnet_revert', { id })).toMatchObject({ reverted: true });
+    expect(await height()).toBe(before);
+    expect(await tokenBalance(devnet, token, `00${alice.accountHash}`)).toBe(aliceBalance);
+    const lookup = await rpc(devnet.rpcUrl, 'info_get_transaction', {
+      transaction_hash: { Version1: tx.hash.toHex() },
+    });
+    expect(lookup.error?.code).toBe(-32014);
+    expect((await rpc(devnet.rpcUrl, 'devnet_revert', { id })).error?.code).toBe(-32602);
+  });
+
+  it('with a block time, a submitted transaction executes without devnet_mine', async () => {
+    const timed = await startDevnet({ port: 0, blockTimeMs: 50 });
+    try {
+      const tx = buildCall({
+        signer: alice.secretKey,
+        packageHash: timed.tokens[0]!.packageHash,
+        entryPoint: 'transfer',
+        args: {
+          recipient: sdk.CLValue.newCLKey(sdk.Key.newKey(`account-hash-${merchant.accountHash}`)),
+          amount: sdk.CLValue.newCLUInt256('1'),
+        },
+        chainName: timed.chainName,
+      });
+      await call(timed.rpcUrl, 'account_put_transaction', putParams(tx));
+      let info: Record<string, unknown> = {};
+      for (let attempt = 0; attempt < 200 && !info.execution_info; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        info = await call(timed.rpcUrl, 'info_get_transaction', {
+          transaction_hash: { Version1: tx.hash.toHex() },
+        });
+      }
+      expect(info.execution_info).toMatchObject({
+        execution_result: { Version2: { error_message: null } },
+      });
+    } finally {
+      await timed.close();
+    }
+  });
+});
+
+describe('genesis', () => {
+  const genesis = {
+    accounts: [{ name: 'payer', publicKey: alice.publicKey, motes: '7000000000' }],
+    tokens: [
+      {
+        name: 'Legacy Coin',
+        symbol: 'LEG',
+        decimals: 9,
+        argLayout: 'legacy-u256',
+        balances: { payer: '500' },
+      },
+      {
+        name: 'Plain Coin',
+        symbol: 'PLN',
+        decimals: 0,
+        balances: { [facilitator.publicKey]: '9' },
+      },
+    ],
+  };
+
+  it('a genesis file defines accounts and tokens; hashes depend on genesis and chain name', async () => {
+    const file = join(dir, 'genesis.json');
+    writeFileSync(file, JSON.stringify(genesis));
+    const custom = await startDevnet({
+      port: 0,
+      blockTimeMs: 0,
+      genesis: file,
+      chainName: 'casper-custom',
+    });
+    const same = await startDevnet({
+      port: 0,
+      blockTimeMs: 0,
+      genesis,
+      chainName: 'casper-custom',
+    });
+    const otherChain = await startDevnet({ port: 0, blockTimeMs: 0, genesis });
+    try {
+      expect(custom.network).toBe('casper:casper-custom');
+      expect(custom.accounts).toEqual([
+        { name: 'payer', publicKey: alice.publicKey, accountHash: alice.accountHash },
+      ]);
+      expect(custom.tokens.map((t) => [t.symbol, t.decimals, t.argLayout])).toEqual([
+        ['LEG', 9, 'legacy-u256'],
+        ['PLN', 0, 'cep3009'],
+      ]);
+      expect(await tokenBalance(custom, custom.tokens[0]!, `00${alice.accountHash}`)).toBe(500n);
+      expect(await tokenBalance(custom, custom.tokens[1]!, `00${facilitator.accountHash}`)).toBe(
+        9n,
+      );
+      const balance = await call(custom.rpcUrl, 'query_balance', {
+        purse_identifier: { main_purse_under_public_key: alice.publicKey },
+      });
+      expect(balance.balance).toBe('7000000000');
+      expect(same.tokens).toEqual(custom.tokens);
+      expect(otherChain.tokens[0]!.packageHash).not.toBe(custom.tokens[0]!.packageHash);
+    } finally {
+      await Promise.all([custom.close(), same.close(), otherChain.close()]);
+    }
+  });
+
+  it('a bad genesis is refused naming the field', async () => {
+    const bad: Array<[unknown, string]> = [
+      [{ accounts: [], tokens: {} }, 'tokens'],
+      [
+        { accounts: [{ name: 'a', publicKey: '01ab', motes: '1' }], tokens: [] },
+        'accounts[0].publicKey',
+      ],
+      [
+        { accounts: [{ name: 'a', publicKey: alice.publicKey, motes: 'lots' }], tokens: [] },
+        'accounts[0].motes',
+      ],
+      [
+        {
+          accounts: [],
+          tokens: [{ name: 'T', symbol: 'T', decimals: 1, balances: { nobody: '1' } }],
+        },
+        'tokens[0].balances.nobody',
+      ],
+      [
+        { accounts: [], tokens: [{ name: 'T', symbol: 'T', decimals: 1, argLayout: 'x' }] },
+        'tokens[0].argLayout',
+      ],
+    ];
+    for (const [document, field] of bad) {
+      await expect(
+        startDevnet({ port: 0, genesis: document as Record<string, unknown> }),
+      ).rejects.toMatchObject({ field });
+    }
+    await expect(
+      startDevnet({ port: 0, genesis: join(dir, 'missing.json') }),
+    ).rejects.toMatchObject({ field: 'genesis' });
+  });
+});
