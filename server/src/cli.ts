@@ -9,6 +9,10 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  demo: {
+    summary: 'serve the demo site with paid pages and APIs (--config FILE)',
+    load: () => import('./commands/demo.js'),
+  },
   devnet: {
     summary: 'run a local Casper network (JSON-RPC, CX402 token, fast blocks)',
     load: () => import('./commands/devnet.js'),
@@ -20,6 +24,14 @@ const commands: Record<string, Command> = {
   keygen: {
     summary: 'write a new secret key PEM and print its public key and account hash',
     load: () => import('./commands/keygen.js'),
+  },
+  pay: {
+    summary: 'fetch a URL, paying its x402 402 with a Casper key (--key FILE --max-amount 0.05)',
+    load: () => import('./commands/pay.js'),
+  },
+  start: {
+    summary: 'run everything: devnet, facilitator, demo site, and build the wallet extension',
+    load: () => import('./commands/start.js'),
   },
 };
 
