@@ -1,0 +1,31 @@
+import { browser } from 'wxt/browser';
+import { defineBackground } from 'wxt/utils/define-background';
+import { isExtensionPage } from '../lib/api.js';
+import { AUTO_LOCK_ALARM } from '../lib/keyring.js';
+import { type PortLike, servePayPort } from '../lib/pay-port.js';
+import { createWallet } from '../lib/wallet.js';
+import { approvalWindows } from '../lib/windows.js';
+
+export default defineBackground(() => {
+  const wallet = createWallet({ windows: approvalWindows });
+
+  // The unlocked keys live in storage.session: make sure content scripts can never read it.
+  void browser.storage.session.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
+
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === AUTO_LOCK_ALARM) void wallet.keyring.lockAt();
+  });
+
+  browser.windows.onRemoved.addListener((windowId) => wallet.payments.windowClosed(windowId));
+
+  browser.runtime.onConnect.addListener((port) => {
+    servePayPort(port as unknown as PortLike, wallet.payments);
+  });
+
+  browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
+    const own = browser.runtime.getURL('/').replace(/\/$/, '');
+    if (!isExtensionPage(sender, browser.runtime.id, own)) return false;
+    void wallet.api.handle(message).then(sendResponse);
+    return true;
+  });
+});

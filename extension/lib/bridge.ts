@@ -1,0 +1,85 @@
+// Runs in the content script's ISOLATED world: the only page-side code that can talk to the
+// background. It forwards the page hook's requests, one port per payment, and hands answers
+// back to the same frame. Who is asking is decided by the background from the port's sender.
+import { browser } from 'wxt/browser';
+import { showNotice } from './notice.js';
+import { PAGE_CHANNEL, PAY_PORT, type PageMessage, type PortReply } from './protocol.js';
+
+type ToWallet = Extract<PageMessage, { to: 'wallet' }>;
+
+export function startBridge(win: Window): void {
+  const ports = new Map<string, ReturnType<typeof browser.runtime.connect>>();
+  const reply = (message: Extract<PageMessage, { to: 'page' }>) => {
+    const origin = win.location.origin;
+    win.postMessage(message, origin && origin !== 'null' ? origin : '*');
+  };
+
+  win.addEventListener('message', (event: MessageEvent) => {
+    // Only this frame's own page hook: other frames post with a different source.
+    if (event.source !== win) return;
+    const data = event.data as Partial<ToWallet> | null;
+    if (!data || data.channel !== PAGE_CHANNEL || data.to !== 'wallet') return;
+    if (typeof data.id !== 'string' || data.id.length > 64) return;
+    const id = data.id;
+
+    if (data.type === 'pay') {
+      if (ports.has(id)) return;
+      reply({ channel: PAGE_CHANNEL, to: 'page', id, type: 'ack' });
+      let port: ReturnType<typeof browser.runtime.connect>;
+      try {
+        port = browser.runtime.connect({ name: PAY_PORT });
+      } catch {
+        reply({ channel: PAGE_CHANNEL, to: 'page', id, type: 'declined', reason: 'unavailable' });
+        return;
+      }
+      ports.set(id, port);
+      let answered = false;
+      port.onMessage.addListener((message: PortReply) => {
+        if (message.type === 'notice') {
+          showNotice(win.document, message.text, message.tone);
+        } else if (message.type === 'signed' && !answered) {
+          answered = true;
+          reply({
+            channel: PAGE_CHANNEL,
+            to: 'page',
+            id,
+            type: 'signed',
+            paymentSignature: message.paymentSignature,
+          });
+        } else if (message.type === 'declined' && !answered) {
+          answered = true;
+          reply({
+            channel: PAGE_CHANNEL,
+            to: 'page',
+            id,
+            type: 'declined',
+            reason: message.reason,
+          });
+        }
+      });
+      port.onDisconnect.addListener(() => {
+        ports.delete(id);
+        if (!answered) {
+          answered = true;
+          reply({ channel: PAGE_CHANNEL, to: 'page', id, type: 'declined', reason: 'unavailable' });
+        }
+      });
+      port.postMessage({
+        type: 'pay',
+        kind: data.kind,
+        url: data.url,
+        method: data.method,
+        paymentRequired: data.paymentRequired,
+      });
+      return;
+    }
+    if (data.type === 'result') {
+      ports.get(id)?.postMessage({
+        type: 'result',
+        status: data.status,
+        paymentResponse: data.paymentResponse,
+        paymentRequired: data.paymentRequired,
+      });
+    }
+  });
+}

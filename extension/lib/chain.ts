@@ -1,0 +1,196 @@
+import { balancesItemKey, hexToBytes } from '@x402-casper/shared';
+
+/** A JSON-RPC error from the node, or a transport failure (code 0). */
+export class RpcError extends Error {
+  override readonly name = 'RpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `state_get_dictionary_item` on a missing item. */
+const NO_SUCH_DICTIONARY_ITEM = -32003;
+
+type Fetch = typeof fetch;
+
+/** Reads `value.a.b…` from untyped JSON; undefined when any step is missing. */
+export function pick(value: unknown, ...path: (string | number)[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+async function rpc(
+  url: string,
+  method: string,
+  params: object,
+  fetchImpl: Fetch,
+): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+  } catch {
+    throw new RpcError(0, `Cannot reach the node at ${url}`);
+  }
+  if (!response.ok) throw new RpcError(0, `The node answered HTTP ${response.status}`);
+  const body: unknown = await response.json().catch(() => null);
+  if (typeof body !== 'object' || body === null) {
+    throw new RpcError(0, 'The node sent something that is not JSON');
+  }
+  const error = pick(body, 'error');
+  if (error !== undefined && error !== null) {
+    const code = pick(error, 'code');
+    const message = pick(error, 'message');
+    const data = pick(error, 'data');
+    throw new RpcError(
+      typeof code === 'number' ? code : 0,
+      `${typeof message === 'string' ? message : 'RPC error'}${typeof data === 'string' ? `: ${data}` : ''}`,
+    );
+  }
+  return pick(body, 'result');
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new RpcError(0, `The node's answer has no ${what}`);
+  }
+  return String(value);
+}
+
+/** Little-endian length-prefixed CLValue bytes of a U256/U512 → bigint. */
+export function decodeUintBytes(hex: string): bigint {
+  const bytes = hexToBytes(hex, 'bytes');
+  const length = bytes[0] ?? 0;
+  if (bytes.length !== length + 1) throw new RpcError(0, 'The node sent a malformed number');
+  let value = 0n;
+  for (let i = length; i >= 1; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+}
+
+function stripHashPrefix(hash: string): string {
+  return hash.replace(/^(contract-|hash-|entity-contract-|addressable-entity-)/, '');
+}
+
+interface Version {
+  major: number;
+  version: number;
+  hash: string;
+}
+
+function latest(versions: Version[], disabled: Set<string>): string | undefined {
+  const enabled = versions
+    .filter((v) => !disabled.has(`${v.major}.${v.version}`))
+    .sort((a, b) => a.major - b.major || a.version - b.version);
+  const last = enabled[enabled.length - 1];
+  return last ? stripHashPrefix(last.hash) : undefined;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Latest enabled version of a package, from a ContractPackage (1.x) or Package (2.x). */
+export function currentContractHash(storedValue: unknown): string {
+  const legacy = pick(storedValue, 'ContractPackage');
+  if (legacy) {
+    const disabled = new Set(
+      list(pick(legacy, 'disabled_versions')).map((v) => `${pick(v, 0)}.${pick(v, 1)}`),
+    );
+    const versions = list(pick(legacy, 'versions')).map((v) => ({
+      major: Number(pick(v, 'protocol_version_major')),
+      version: Number(pick(v, 'contract_version')),
+      hash: String(pick(v, 'contract_hash')),
+    }));
+    const hash = latest(versions, disabled);
+    if (hash) return hash;
+  }
+  const entity = pick(storedValue, 'Package');
+  if (entity) {
+    const disabled = new Set(
+      list(pick(entity, 'disabled_versions')).map(
+        (v) => `${pick(v, 'protocol_version_major')}.${pick(v, 'entity_version')}`,
+      ),
+    );
+    const versions = list(pick(entity, 'versions')).map((v) => ({
+      major: Number(pick(v, 'entity_version_key', 'protocol_version_major')),
+      version: Number(pick(v, 'entity_version_key', 'entity_version')),
+      hash: String(pick(v, 'addressable_entity_hash')),
+    }));
+    const hash = latest(versions, disabled);
+    if (hash) return hash;
+  }
+  throw new RpcError(0, 'The token package has no enabled contract version');
+}
+
+/** Reads balances from a Casper node's JSON-RPC (read-only: this never sends a transaction). */
+export class ChainReader {
+  private readonly contracts = new Map<string, string>();
+
+  constructor(
+    private readonly url: string,
+    private readonly fetchImpl: Fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  /** CSPR in motes in the main purse of the account with this public key. */
+  async csprBalance(publicKey: string): Promise<bigint> {
+    const result = await rpc(
+      this.url,
+      'query_balance',
+      { purse_identifier: { main_purse_under_public_key: publicKey } },
+      this.fetchImpl,
+    );
+    return BigInt(text(pick(result, 'balance'), 'balance'));
+  }
+
+  /** CEP-18 balance of `address` (00 + account hash) in the token with this package hash. */
+  async tokenBalance(packageHash: string, address: string): Promise<bigint> {
+    const root = await rpc(this.url, 'chain_get_state_root_hash', {}, this.fetchImpl);
+    const stateRootHash = text(pick(root, 'state_root_hash'), 'state root hash');
+    const contract = await this.contractOf(packageHash, stateRootHash);
+    try {
+      const item = await rpc(
+        this.url,
+        'state_get_dictionary_item',
+        {
+          state_root_hash: stateRootHash,
+          dictionary_identifier: {
+            ContractNamedKey: {
+              key: `hash-${contract}`,
+              dictionary_name: 'balances',
+              dictionary_item_key: balancesItemKey(address),
+            },
+          },
+        },
+        this.fetchImpl,
+      );
+      return decodeUintBytes(text(pick(item, 'stored_value', 'CLValue', 'bytes'), 'balance'));
+    } catch (error) {
+      if (error instanceof RpcError && error.code === NO_SUCH_DICTIONARY_ITEM) return 0n;
+      throw error;
+    }
+  }
+
+  private async contractOf(packageHash: string, stateRootHash: string): Promise<string> {
+    const cached = this.contracts.get(packageHash);
+    if (cached) return cached;
+    const result = await rpc(
+      this.url,
+      'query_global_state',
+      { state_identifier: { StateRootHash: stateRootHash }, key: `hash-${packageHash}`, path: [] },
+      this.fetchImpl,
+    );
+    const contract = currentContractHash(pick(result, 'stored_value'));
+    this.contracts.set(packageHash, contract);
+    return contract;
+  }
+}

@@ -1,0 +1,108 @@
+import {
+  decodePaymentRequired,
+  decodePaymentResponse,
+  INVALID_REASONS,
+  type SettleResponse,
+} from '@x402-casper/shared';
+
+/** What the page saw when it retried the request with the payment. */
+export interface RetryReport {
+  /** HTTP status of the retried request; 0 when it failed at the network level. */
+  status: number;
+  paymentResponse?: string;
+  paymentRequired?: string;
+}
+
+export interface Outcome {
+  status: 'paid' | 'failed';
+  message: string;
+  transaction?: string;
+  payer?: string;
+}
+
+const FACILITATOR_DOWN =
+  "The site's payment service (facilitator) is unavailable, so the payment did not go through.";
+
+const WORDS: Record<string, string> = {
+  insufficient_funds: 'Not enough funds: your balance of this token is lower than the price.',
+  invalid_exact_casper_payload_expired:
+    'The payment authorization expired before the site could settle it.',
+  invalid_exact_casper_not_yet_valid:
+    "The payment authorization was not valid yet. Check your computer's clock.",
+  invalid_network: 'Wrong network: the site does not accept payments on this network.',
+  invalid_exact_casper_invalid_signature: "The site could not verify the wallet's signature.",
+  invalid_exact_casper_public_key_mismatch: "The site could not verify the wallet's signature.",
+  invalid_exact_casper_nonce_used: 'This payment authorization was already used.',
+  invalid_exact_casper_unknown_asset: "The site's payment service does not support this token.",
+  invalid_exact_casper_facilitator_unfunded:
+    "The site's payment service cannot pay the network fee right now.",
+  invalid_transaction_state: 'The settlement transaction failed on the Casper network.',
+  unexpected_verify_error: FACILITATOR_DOWN,
+  unexpected_settle_error: FACILITATOR_DOWN,
+  facilitator_unavailable: FACILITATOR_DOWN,
+};
+
+/** A reason code from the site or facilitator, in words a person understands. */
+export function reasonInWords(reason: string | undefined): string {
+  if (!reason) return 'The site refused the payment without saying why.';
+  const words = WORDS[reason];
+  if (words) return words;
+  if (/unavailable|unreachable|timeout/i.test(reason)) return FACILITATOR_DOWN;
+  const known = (INVALID_REASONS as Record<string, string>)[reason];
+  return known
+    ? `The site refused the payment: ${known}`
+    : `The site refused the payment (${reason}).`;
+}
+
+function fromSettlement(settle: SettleResponse): Outcome {
+  const payer = settle.payer ? { payer: settle.payer } : {};
+  if (settle.success) {
+    return {
+      status: 'paid',
+      message: 'Paid.',
+      ...(settle.transaction ? { transaction: settle.transaction } : {}),
+      ...payer,
+    };
+  }
+  return {
+    status: 'failed',
+    message: reasonInWords(settle.errorReason),
+    ...(settle.transaction ? { transaction: settle.transaction } : {}),
+    ...payer,
+  };
+}
+
+/** Reads what the site answered to the paid request and says what happened. */
+export function describeOutcome(report: RetryReport): Outcome {
+  if (report.paymentResponse) {
+    try {
+      return fromSettlement(decodePaymentResponse(report.paymentResponse));
+    } catch {
+      return {
+        status: 'failed',
+        message: 'The site sent a payment receipt the wallet cannot read.',
+      };
+    }
+  }
+  if (report.status === 0) {
+    return { status: 'failed', message: 'The site could not be reached with the payment.' };
+  }
+  if (report.status >= 200 && report.status < 400) {
+    return { status: 'paid', message: 'The site accepted the payment (it sent no receipt).' };
+  }
+  if (report.status === 402) {
+    if (report.paymentRequired) {
+      try {
+        return {
+          status: 'failed',
+          message: reasonInWords(decodePaymentRequired(report.paymentRequired).error),
+        };
+      } catch {
+        // fall through: an unreadable 402 says no more than a bare one
+      }
+    }
+    return { status: 'failed', message: 'The site refused the payment without saying why.' };
+  }
+  if (report.status >= 500) return { status: 'failed', message: FACILITATOR_DOWN };
+  return { status: 'failed', message: `The site answered the payment with HTTP ${report.status}.` };
+}

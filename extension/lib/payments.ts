@@ -1,0 +1,373 @@
+import {
+  addressOfPublicKey,
+  bytesToHex,
+  createPaymentPayload,
+  decodePaymentRequired,
+  encodePaymentSignature,
+  formatAmount,
+  type PaymentRequired,
+  parseAmount,
+  type ResourceInfo,
+  secretKeySigner,
+  X402InputError,
+} from '@x402-casper/shared';
+import type { BudgetKey, Budgets } from './budgets.js';
+import { WalletError } from './errors.js';
+import type { History, PaymentRecord } from './history.js';
+import type { Keyring } from './keyring.js';
+import { orderOptions, type PaymentOption, payableOptions } from './options.js';
+import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
+import type { DeclineReason, RequestKind } from './protocol.js';
+import type { SettingsStore } from './settings.js';
+import { Serial } from './store.js';
+
+/** Who asks, as the browser (not the page) reported it. */
+export interface Requester {
+  origin: string;
+  tabId: number;
+  frameId: number;
+  /** URL of the tab's top page, when the request comes from a frame inside it. */
+  tabUrl?: string;
+}
+
+export interface PayRequest {
+  kind: RequestKind;
+  url: string;
+  method: string;
+  paymentRequired: string;
+}
+
+export type PayAnswer =
+  | { type: 'signed'; paymentSignature: string; paymentId: string; notice?: string }
+  | { type: 'declined'; reason: DeclineReason; message: string };
+
+/** Everything the approval window shows. */
+export interface ApprovalView {
+  id: string;
+  origin: string;
+  tabUrl?: string;
+  kind: RequestKind;
+  method: string;
+  resource: ResourceInfo;
+  /** Best first. */
+  options: PaymentOption[];
+  createdAt: number;
+}
+
+export type Decision =
+  | { approve: false }
+  | {
+      approve: true;
+      /** Position in `ApprovalView.options`. */
+      option: number;
+      /** "Allow up to X per day without asking", in token units. */
+      dailyAllowance?: string;
+    };
+
+/** Opens and closes approval windows (browser.windows in the extension, a fake in tests). */
+export interface ApprovalWindows {
+  open(approvalId: string): Promise<number | undefined>;
+  close(windowId: number): Promise<void>;
+}
+
+interface Pending {
+  view: ApprovalView;
+  windowId?: number;
+  settle: (decision: Decision) => void;
+}
+
+function randomId(): string {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function hostOf(origin: string): string {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return origin;
+  }
+}
+
+export function budgetKeyOf(origin: string, option: PaymentOption): BudgetKey {
+  return { origin, network: option.network.id, asset: option.asset, payTo: option.payTo };
+}
+
+/**
+ * The payment desk: takes a 402 from a page, pays it from a budget or asks the person in an
+ * approval window, signs with the active account, and records what happened.
+ */
+export class Payments {
+  private readonly pending = new Map<string, Pending>();
+  private readonly queues = new Map<number, Serial>();
+
+  constructor(
+    private readonly deps: {
+      keyring: Keyring;
+      settings: SettingsStore;
+      budgets: Budgets;
+      history: History;
+      windows: ApprovalWindows;
+      now?: () => number;
+    },
+  ) {}
+
+  private now() {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Handles one 402. `cancelled` fires when the page goes away (tab closed, navigated). */
+  async request(
+    requester: Requester,
+    request: PayRequest,
+    cancelled: AbortSignal,
+  ): Promise<PayAnswer> {
+    let required: PaymentRequired;
+    try {
+      required = decodePaymentRequired(request.paymentRequired);
+    } catch (error) {
+      const why = error instanceof X402InputError ? error.message : 'unreadable';
+      return {
+        type: 'declined',
+        reason: 'not_payable',
+        message: `The 402 is not valid x402: ${why}`,
+      };
+    }
+    if (!(await this.deps.keyring.hasWallet())) {
+      return { type: 'declined', reason: 'unavailable', message: 'The wallet is not set up yet.' };
+    }
+    const { settings } = this.deps;
+    const networks = Object.values(await settings.networks());
+    const tokens = new Map<string, Awaited<ReturnType<SettingsStore['tokens']>>>();
+    for (const network of networks) tokens.set(network.id, await settings.tokens(network.id));
+    const active = await settings.activeNetwork();
+    const options = orderOptions(
+      payableOptions(required, networks, (id) => tokens.get(id) ?? []),
+      active.id,
+    );
+    if (options.length === 0) {
+      return {
+        type: 'declined',
+        reason: 'not_payable',
+        message: 'None of the payment options is a Casper network this wallet knows.',
+      };
+    }
+    const resource = required.resource;
+
+    const budgeted = await this.payFromBudget(requester, request, resource, options);
+    if (budgeted) return budgeted;
+
+    const queue = this.queues.get(requester.tabId) ?? new Serial();
+    this.queues.set(requester.tabId, queue);
+    return queue.run(() => this.askPerson(requester, request, resource, options, cancelled));
+  }
+
+  /** The open approval with this id, for its window. */
+  approval(id: string): ApprovalView | undefined {
+    return this.pending.get(id)?.view;
+  }
+
+  /** The person's answer from the approval window. Bad input throws and changes nothing. */
+  async decide(id: string, decision: Decision): Promise<void> {
+    const pending = this.pending.get(id);
+    if (!pending) throw new WalletError('not_found', 'This payment request is no longer open.');
+    if (!decision.approve) {
+      pending.settle({ approve: false });
+      return;
+    }
+    const option = pending.view.options[decision.option];
+    if (!Number.isInteger(decision.option) || !option) {
+      throw new X402InputError('option', 'is not one of the offered payment options');
+    }
+    if (decision.dailyAllowance !== undefined) {
+      if (!option.token) {
+        throw new X402InputError(
+          'dailyAllowance',
+          'add this token to your token list before allowing payments without asking',
+        );
+      }
+      const allowance = parseAmount(
+        decision.dailyAllowance.trim(),
+        option.decimals,
+        'dailyAllowance',
+      );
+      if (allowance === 0n) throw new X402InputError('dailyAllowance', 'must be more than 0');
+    }
+    if (!(await this.deps.keyring.isUnlocked())) {
+      throw new WalletError('locked', 'Unlock the wallet to approve.');
+    }
+    pending.settle(decision);
+  }
+
+  /** The approval window was closed: whatever it showed is rejected. */
+  windowClosed(windowId: number): void {
+    for (const pending of this.pending.values()) {
+      if (pending.windowId === windowId) pending.settle({ approve: false });
+    }
+  }
+
+  /** What the site answered to the paid request: recorded in the history, in plain words. */
+  async report(paymentId: string, report: RetryReport): Promise<Outcome> {
+    const outcome = describeOutcome(report);
+    await this.deps.history.update(paymentId, {
+      status: outcome.status,
+      message: outcome.message,
+      ...(outcome.transaction ? { transaction: outcome.transaction } : {}),
+      ...(outcome.payer ? { payer: outcome.payer } : {}),
+    });
+    return outcome;
+  }
+
+  /** The page went away after it got the signature and before it told us the site's answer. */
+  async abandoned(paymentId: string): Promise<void> {
+    await this.deps.history.update(paymentId, {
+      message: "Signed, but the page closed before the site's answer arrived.",
+    });
+  }
+
+  private async payFromBudget(
+    requester: Requester,
+    request: PayRequest,
+    resource: ResourceInfo,
+    options: PaymentOption[],
+  ): Promise<PayAnswer | undefined> {
+    if (!(await this.deps.keyring.isUnlocked())) return undefined;
+    for (const option of options) {
+      if (!option.token) continue;
+      const charge = await this.deps.budgets.charge(
+        budgetKeyOf(requester.origin, option),
+        BigInt(option.amount),
+      );
+      if (!charge.ok) continue;
+      const signed = await this.sign(requester, request, resource, option, 'budget');
+      const amount = `${formatAmount(option.amount, option.decimals)} ${option.symbol}`;
+      return {
+        ...signed,
+        notice: `x402-casper paid ${amount} to ${hostOf(requester.origin)} from your budget.`,
+      };
+    }
+    return undefined;
+  }
+
+  private async askPerson(
+    requester: Requester,
+    request: PayRequest,
+    resource: ResourceInfo,
+    options: PaymentOption[],
+    cancelled: AbortSignal,
+  ): Promise<PayAnswer> {
+    if (cancelled.aborted) {
+      return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
+    }
+    const view: ApprovalView = {
+      id: randomId(),
+      origin: requester.origin,
+      ...(requester.tabUrl && new URL(requester.tabUrl).origin !== requester.origin
+        ? { tabUrl: requester.tabUrl }
+        : {}),
+      kind: request.kind,
+      method: request.method,
+      resource,
+      options,
+      createdAt: this.now(),
+    };
+    const decision = await new Promise<Decision>((resolve) => {
+      const pending: Pending = { view, settle: resolve };
+      this.pending.set(view.id, pending);
+      const onCancel = () => resolve({ approve: false });
+      cancelled.addEventListener('abort', onCancel, { once: true });
+      this.deps.windows.open(view.id).then(
+        (windowId) => {
+          pending.windowId = windowId;
+          if (!this.pending.has(view.id) && windowId !== undefined) {
+            void this.deps.windows.close(windowId);
+          }
+        },
+        () => resolve({ approve: false }),
+      );
+    });
+    const pending = this.pending.get(view.id);
+    this.pending.delete(view.id);
+    if (pending?.windowId !== undefined) void this.deps.windows.close(pending.windowId);
+
+    if (!decision.approve) {
+      const first = options[0]!;
+      await this.deps.history.add({
+        ...this.recordBase(requester, request, resource, first),
+        status: 'rejected',
+        message: cancelled.aborted ? 'The page went away before you answered.' : 'You rejected it.',
+      });
+      return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
+    }
+    const option = options[decision.option]!;
+    if (decision.dailyAllowance !== undefined) {
+      const perDay = parseAmount(decision.dailyAllowance.trim(), option.decimals, 'dailyAllowance');
+      const key = budgetKeyOf(requester.origin, option);
+      await this.deps.budgets.set(key, {
+        maxPerPayment: perDay.toString(),
+        maxPerDay: perDay.toString(),
+      });
+      await this.deps.budgets.record(key, BigInt(option.amount));
+    }
+    try {
+      return await this.sign(requester, request, resource, option, 'window');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'Signing failed.';
+      return { type: 'declined', reason: 'unavailable', message };
+    }
+  }
+
+  private recordBase(
+    requester: Requester,
+    request: PayRequest,
+    resource: ResourceInfo,
+    option: PaymentOption,
+  ): Omit<PaymentRecord, 'status'> {
+    return {
+      id: randomId(),
+      time: this.now(),
+      origin: requester.origin,
+      url: resource.url || request.url,
+      ...(resource.description ? { description: resource.description } : {}),
+      network: option.network.id,
+      asset: option.asset,
+      symbol: option.symbol,
+      decimals: option.decimals,
+      knownToken: option.token !== undefined,
+      amount: option.amount,
+      payTo: option.payTo,
+    };
+  }
+
+  private async sign(
+    requester: Requester,
+    request: PayRequest,
+    resource: ResourceInfo,
+    option: PaymentOption,
+    approvedBy: 'window' | 'budget',
+  ): Promise<PayAnswer & { type: 'signed' }> {
+    const { keyring, settings } = this.deps;
+    const account =
+      (await settings.settings()).activeAccount ?? (await keyring.accounts())[0]?.publicKey;
+    if (!account) throw new WalletError('no_wallet', 'There is no account to pay with.');
+    const key = await keyring.secretKey(account);
+    const payload = await createPaymentPayload(option.requirements, secretKeySigner(key), {
+      now: Math.floor(this.now() / 1000),
+      resource,
+    });
+    const record: PaymentRecord = {
+      ...this.recordBase(requester, request, resource, option),
+      payer: addressOfPublicKey(key.publicKey),
+      approvedBy,
+      status: 'pending',
+      message: 'Signed; waiting for the site to settle.',
+    };
+    await this.deps.history.add(record);
+    // A click is activity and keeps the wallet open; a budget payment is not and does not.
+    if (approvedBy === 'window') await keyring.touch();
+    return {
+      type: 'signed',
+      paymentSignature: encodePaymentSignature(payload),
+      paymentId: record.id,
+    };
+  }
+}

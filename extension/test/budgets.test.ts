@@ -1,0 +1,104 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { Budgets, DAY_MS } from '../lib/budgets.js';
+import { vectors } from './helpers.js';
+
+const key = {
+  origin: 'https://news.example',
+  network: 'casper:casper-test',
+  asset: vectors.paymentRequirements.asset,
+  payTo: vectors.paymentRequirements.payTo,
+};
+let now = 1_700_000_000_000;
+const budgets = () => new Budgets(() => now);
+
+beforeEach(() => {
+  fakeBrowser.reset();
+  now = 1_700_000_000_000;
+});
+
+describe('budgets', () => {
+  it('pays within the caps and refuses beyond them without changing anything', async () => {
+    const b = budgets();
+    expect(await b.charge(key, 1n)).toEqual({ ok: false, reason: 'no_budget' });
+    await b.set(key, { maxPerPayment: '400', maxPerDay: '1000' });
+    expect(await b.charge(key, 400n)).toMatchObject({ ok: true, budget: { spent: '400' } });
+    expect(await b.charge(key, 401n)).toEqual({ ok: false, reason: 'over_payment_cap' });
+    expect(await b.charge(key, 400n)).toMatchObject({ ok: true, budget: { spent: '800' } });
+    expect(await b.charge(key, 201n)).toEqual({ ok: false, reason: 'over_daily_cap' });
+    expect((await b.find(key))?.spent).toBe('800');
+    expect(await b.charge(key, 200n)).toMatchObject({ ok: true, budget: { spent: '1000' } });
+  });
+
+  it('is keyed by site, network, token and payee', async () => {
+    const b = budgets();
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '10' });
+    for (const other of [
+      { ...key, origin: 'https://evil.example' },
+      { ...key, origin: 'http://news.example' },
+      { ...key, network: 'casper:casper' },
+      { ...key, asset: 'ab'.repeat(32) },
+      { ...key, payTo: `00${'cd'.repeat(32)}` },
+    ]) {
+      expect(await b.charge(other, 1n)).toEqual({ ok: false, reason: 'no_budget' });
+    }
+    expect(await b.charge(key, 1n)).toMatchObject({ ok: true });
+  });
+
+  it('starts a new period every 24 hours from when the budget was set', async () => {
+    const b = budgets();
+    const start = now;
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '10' });
+    expect(await b.charge(key, 10n)).toMatchObject({ ok: true });
+    now = start + DAY_MS - 1;
+    expect(await b.charge(key, 1n)).toEqual({ ok: false, reason: 'over_daily_cap' });
+    now = start + DAY_MS;
+    expect(await b.charge(key, 10n)).toMatchObject({
+      ok: true,
+      budget: { spent: '10', periodStart: start + DAY_MS },
+    });
+    // Periods stay aligned to the first one even after days without use.
+    now = start + 3 * DAY_MS + 5_000;
+    expect((await b.find(key))?.spent).toBe('0');
+    expect(await b.charge(key, 3n)).toMatchObject({
+      ok: true,
+      budget: { spent: '3', periodStart: start + 3 * DAY_MS },
+    });
+  });
+
+  it('keeps what was spent today when the caps change, and forgets a removed budget', async () => {
+    const b = budgets();
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '20' });
+    await b.charge(key, 10n);
+    await b.set(key, { maxPerPayment: '5', maxPerDay: '12' });
+    expect(await b.find(key)).toMatchObject({ spent: '10', maxPerPayment: '5', maxPerDay: '12' });
+    expect(await b.charge(key, 5n)).toEqual({ ok: false, reason: 'over_daily_cap' });
+    await b.remove(key);
+    expect(await b.list()).toEqual([]);
+  });
+
+  it('rejects caps that make no sense, naming the field', async () => {
+    const b = budgets();
+    await expect(b.set(key, { maxPerPayment: '11', maxPerDay: '10' })).rejects.toMatchObject({
+      field: 'maxPerPayment',
+    });
+    await expect(b.set(key, { maxPerPayment: '1', maxPerDay: '0' })).rejects.toMatchObject({
+      field: 'maxPerDay',
+    });
+    await expect(b.set(key, { maxPerPayment: '0.5', maxPerDay: '10' })).rejects.toMatchObject({
+      field: 'maxPerPayment',
+    });
+    await expect(b.set(key, { maxPerPayment: '1', maxPerDay: '-10' })).rejects.toMatchObject({
+      field: 'maxPerDay',
+    });
+    expect(await b.list()).toEqual([]);
+  });
+
+  it('never lets payments arriving together spend more than the day allows', async () => {
+    const b = budgets();
+    await b.set(key, { maxPerPayment: '3', maxPerDay: '10' });
+    const results = await Promise.all(Array.from({ length: 6 }, () => b.charge(key, 3n)));
+    expect(results.filter((r) => r.ok)).toHaveLength(3);
+    expect((await b.find(key))?.spent).toBe('9');
+  });
+});

@@ -1,0 +1,63 @@
+import { encodePaymentRequired, encodePaymentResponse } from '@x402-casper/shared';
+import { describe, expect, it } from 'vitest';
+import { describeOutcome } from '../lib/outcome.js';
+import { paymentRequired } from './helpers.js';
+
+const tx = 'ab'.repeat(32);
+const settle = (fields: object) =>
+  encodePaymentResponse({
+    success: false,
+    transaction: '',
+    network: 'casper:casper-test',
+    ...fields,
+  });
+
+describe('what happened after paying, in plain words', () => {
+  it('reads a successful PAYMENT-RESPONSE with its transaction', () => {
+    expect(
+      describeOutcome({
+        status: 200,
+        paymentResponse: settle({ success: true, transaction: tx, payer: `00${'11'.repeat(32)}` }),
+      }),
+    ).toEqual({ status: 'paid', message: 'Paid.', transaction: tx, payer: `00${'11'.repeat(32)}` });
+  });
+
+  it.each([
+    ['insufficient_funds', /Not enough funds/],
+    ['invalid_exact_casper_payload_expired', /expired/],
+    ['invalid_network', /Wrong network/],
+    ['unexpected_settle_error', /facilitator\) is unavailable/],
+    ['invalid_exact_casper_nonce_used', /already used/],
+    ['something_new', /refused the payment \(something_new\)/],
+  ])('explains %s', (reason, words) => {
+    const outcome = describeOutcome({
+      status: 402,
+      paymentResponse: settle({ errorReason: reason }),
+    });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(words);
+  });
+
+  it('reads the error of a repeated 402 when there is no receipt', () => {
+    const required = encodePaymentRequired({ ...paymentRequired(), error: 'insufficient_funds' });
+    expect(describeOutcome({ status: 402, paymentRequired: required }).message).toMatch(
+      /Not enough funds/,
+    );
+    expect(describeOutcome({ status: 402 }).message).toMatch(/without saying why/);
+  });
+
+  it('says when the site or its facilitator failed, or could not be reached', () => {
+    expect(describeOutcome({ status: 502 })).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/facilitator/),
+    });
+    expect(describeOutcome({ status: 0 }).message).toMatch(/could not be reached/);
+    expect(describeOutcome({ status: 200 })).toMatchObject({
+      status: 'paid',
+      message: expect.stringMatching(/no receipt/),
+    });
+    expect(describeOutcome({ status: 402, paymentResponse: 'not base64!' }).message).toMatch(
+      /cannot read/,
+    );
+  });
+});

@@ -1,0 +1,365 @@
+import {
+  decodePaymentSignature,
+  encodePaymentResponse,
+  secretKeyFromHex,
+  verifyPayment,
+} from '@x402-casper/shared';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { browser } from 'wxt/browser';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { servePayPort } from '../lib/pay-port.js';
+import type { PortReply } from '../lib/protocol.js';
+import { createWallet } from '../lib/wallet.js';
+import { FakeWindows, fakePort, header, PASSWORD, TOKEN, tabSender, vectors } from './helpers.js';
+
+const payer = vectors.keys[0]!;
+const requirements = vectors.paymentRequirements;
+const SITE = 'https://news.example';
+const now = 1_763_900_000_000;
+let snapshot: { local: Record<string, unknown>; session: Record<string, unknown> };
+let windows: FakeWindows;
+let wallet: ReturnType<typeof createWallet>;
+
+beforeAll(async () => {
+  fakeBrowser.reset();
+  const setup = createWallet({ windows: new FakeWindows(), now: () => now });
+  await setup.keyring.create(PASSWORD, secretKeyFromHex('ed25519', payer.secretKeyHex));
+  await setup.settings.addToken('casper:casper-test', TOKEN);
+  snapshot = {
+    local: await browser.storage.local.get(null),
+    session: await browser.storage.session.get(null),
+  };
+});
+
+beforeEach(async () => {
+  fakeBrowser.reset();
+  await browser.storage.local.set(snapshot.local);
+  await browser.storage.session.set(snapshot.session);
+  windows = new FakeWindows();
+  wallet = createWallet({ windows, now: () => now });
+});
+
+/** A content script in `tab` asks to pay; the page claims to be someone else. */
+function ask(tab = 1, origin = SITE, paymentRequired = header(), frameId = 0) {
+  const page = fakePort(tabSender(tab, origin, frameId));
+  servePayPort(page.port, wallet.payments);
+  page.send({
+    type: 'pay',
+    kind: 'fetch',
+    url: `${origin}/api/weather?city=Oslo`,
+    method: 'GET',
+    paymentRequired,
+    origin: 'https://impostor.example',
+  });
+  return page;
+}
+
+async function approvalId(count = 1) {
+  await vi.waitFor(() => expect(windows.opened).toHaveLength(count));
+  return windows.opened[count - 1]!;
+}
+
+function answer(page: { received: PortReply[] }, type: PortReply['type']) {
+  return vi.waitFor(() => {
+    const message = page.received.find((m) => m.type === type);
+    expect(message).toBeDefined();
+    return message!;
+  });
+}
+
+async function decide(id: string, decision: unknown) {
+  return wallet.api.handle({ method: 'decide', params: { id, decision } });
+}
+
+describe('paying a 402', () => {
+  it('asks in a window showing the sender origin, signs a payment the rules accept, and records the receipt', async () => {
+    const page = ask();
+    const id = await approvalId();
+    const view = await wallet.payments.approval(id);
+    expect(view).toMatchObject({
+      origin: SITE,
+      resource: {
+        url: 'https://news.example/api/weather?city=Oslo',
+        description: 'Weather in Oslo',
+      },
+      options: [{ amount: '10000', symbol: 'CX402', decimals: 6, payTo: requirements.payTo }],
+    });
+    expect(await decide(id, { approve: true, option: 0 })).toEqual({ ok: true, value: undefined });
+
+    const signed = await answer(page, 'signed');
+    const payload = decodePaymentSignature(
+      (signed as { paymentSignature: string }).paymentSignature,
+    );
+    expect(verifyPayment(payload, requirements, { now: now / 1000 })).toEqual({
+      isValid: true,
+      payer: payer.address,
+    });
+    expect(windows.closed).toEqual([100]);
+    expect((await wallet.history.list())[0]).toMatchObject({
+      status: 'pending',
+      origin: SITE,
+      approvedBy: 'window',
+    });
+
+    const transaction = 'ef'.repeat(32);
+    page.send({
+      type: 'result',
+      status: 200,
+      paymentResponse: encodePaymentResponse({
+        success: true,
+        transaction,
+        network: requirements.network,
+        payer: payer.address,
+      }),
+    });
+    await vi.waitFor(() => expect(page.isConnected()).toBe(false));
+    expect((await wallet.history.list())[0]).toMatchObject({
+      status: 'paid',
+      transaction,
+      amount: '10000',
+      symbol: 'CX402',
+    });
+  });
+
+  it('passes a rejection to the page and records it; closing the window rejects too', async () => {
+    const page = ask();
+    await decide(await approvalId(), { approve: false });
+    expect(await answer(page, 'declined')).toMatchObject({ reason: 'rejected' });
+    expect((await wallet.history.list())[0]).toMatchObject({ status: 'rejected' });
+
+    const second = ask();
+    await approvalId(2);
+    wallet.payments.windowClosed(101);
+    expect(await answer(second, 'declined')).toMatchObject({ reason: 'rejected' });
+  });
+
+  it('closes the window and forgets the request when the page goes away', async () => {
+    const page = ask();
+    const id = await approvalId();
+    page.close();
+    await vi.waitFor(() => expect(windows.closed).toEqual([100]));
+    expect(wallet.payments.approval(id)).toBeUndefined();
+    expect(await decide(id, { approve: true, option: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+  });
+
+  it('refuses a bad answer from the window without settling the request', async () => {
+    const page = ask();
+    const id = await approvalId();
+    expect(await decide(id, { approve: true, option: 3 })).toMatchObject({
+      ok: false,
+      error: { field: 'option' },
+    });
+    expect(await decide(id, { approve: true, option: 0, dailyAllowance: '1e5' })).toMatchObject({
+      ok: false,
+      error: { field: 'dailyAllowance' },
+    });
+    expect(page.received).toEqual([]);
+    expect(wallet.payments.approval(id)).toBeDefined();
+  });
+
+  it('needs the wallet unlocked before approving, in the same window', async () => {
+    await wallet.keyring.lock();
+    const page = ask();
+    const id = await approvalId();
+    expect(await decide(id, { approve: true, option: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'locked' },
+    });
+    expect(await wallet.api.handle({ method: 'unlock', params: { password: PASSWORD } })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    await decide(id, { approve: true, option: 0 });
+    expect(await answer(page, 'signed')).toBeDefined();
+  });
+
+  it('pays within a budget set in the window without asking again, and asks beyond it', async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0, dailyAllowance: '0.025' });
+    await answer(first, 'signed');
+    expect(await wallet.budgets.list()).toMatchObject([
+      {
+        origin: SITE,
+        asset: TOKEN.packageHash,
+        payTo: requirements.payTo,
+        maxPerDay: '25000',
+        spent: '10000',
+      },
+    ]);
+
+    const second = ask();
+    expect(await answer(second, 'notice')).toMatchObject({
+      tone: 'info',
+      text: expect.stringMatching(/paid 0\.01 CX402 to news\.example from your budget/),
+    });
+    await answer(second, 'signed');
+    expect(windows.opened).toHaveLength(1);
+    expect((await wallet.history.list())[0]).toMatchObject({
+      approvedBy: 'budget',
+      status: 'pending',
+    });
+
+    // 20,000 of 25,000 spent: the next 10,000 goes beyond the day, so the window comes back.
+    ask();
+    await approvalId(2);
+    // Another site gets no share of this budget.
+    ask(2, 'https://other.example');
+    await approvalId(3);
+  });
+
+  it('does not spend a budget while locked: the window asks to unlock first', async () => {
+    await wallet.budgets.set(
+      {
+        origin: SITE,
+        network: requirements.network,
+        asset: TOKEN.packageHash,
+        payTo: requirements.payTo,
+      },
+      { maxPerPayment: '10000', maxPerDay: '100000' },
+    );
+    await wallet.keyring.lock();
+    ask();
+    await approvalId();
+    expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+  });
+
+  it('will not offer a budget for a token the person does not know', async () => {
+    ask(1, SITE, header([{ asset: 'ab'.repeat(32) }]));
+    const id = await approvalId();
+    expect(wallet.payments.approval(id)!.options[0]!.warnings[0]).toMatch(/Unknown token/);
+    expect(await decide(id, { approve: true, option: 0, dailyAllowance: '1' })).toMatchObject({
+      ok: false,
+      error: { field: 'dailyAllowance' },
+    });
+  });
+
+  it('records a failed settlement in plain words and tells the page', async () => {
+    const page = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await answer(page, 'signed');
+    page.send({
+      type: 'result',
+      status: 402,
+      paymentResponse: encodePaymentResponse({
+        success: false,
+        errorReason: 'insufficient_funds',
+        transaction: '',
+        network: requirements.network,
+      }),
+    });
+    expect(await answer(page, 'notice')).toMatchObject({
+      tone: 'error',
+      text: expect.stringMatching(/Not enough funds/),
+    });
+    expect((await wallet.history.list())[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/Not enough funds/),
+    });
+  });
+});
+
+describe('request routing', () => {
+  it('answers each tab and frame on its own port, with the origin the browser reported', async () => {
+    const a = ask(1, SITE, header(), 0);
+    const b = ask(2, 'https://shop.example', header(), 3);
+    await approvalId(2);
+    const byOrigin = (origin: string) =>
+      windows.opened.find((id) => wallet.payments.approval(id)?.origin === origin)!;
+    const idA = byOrigin(SITE);
+    const idB = byOrigin('https://shop.example');
+    expect(idA && idB).toBeTruthy();
+    expect(idA).toMatch(/^[0-9a-f]{32}$/);
+    expect(idA).not.toBe(idB);
+
+    await decide(idB, { approve: false });
+    await answer(b, 'declined');
+    expect(a.received).toEqual([]);
+    await decide(idA, { approve: true, option: 0 });
+    await answer(a, 'signed');
+    expect(b.received.map((m) => m.type)).toEqual(['declined']);
+  });
+
+  it('asks one request at a time per tab', async () => {
+    ask(1);
+    ask(1);
+    const first = await approvalId(1);
+    expect(windows.opened).toHaveLength(1);
+    await decide(first, { approve: false });
+    await approvalId(2);
+  });
+
+  it('refuses senders that are not http(s) pages in a tab', async () => {
+    for (const sender of [
+      { id: 'x', frameId: 0, origin: SITE, url: `${SITE}/` },
+      { id: 'x', tab: { id: 1 }, frameId: 0, origin: 'null', url: 'data:text/html,hi' },
+      {
+        id: 'x',
+        tab: { id: 1 },
+        frameId: 0,
+        origin: 'chrome-extension://abc',
+        url: 'chrome-extension://abc/x.html',
+      },
+      { id: 'x', tab: { id: 1 }, frameId: 0, origin: 'file://', url: 'file:///tmp/x.html' },
+    ]) {
+      const page = fakePort(sender);
+      servePayPort(page.port, wallet.payments);
+      expect(page.received).toMatchObject([{ type: 'declined', reason: 'unavailable' }]);
+      expect(page.isConnected()).toBe(false);
+    }
+  });
+
+  it('passes on 402s it cannot pay and messages it does not understand', async () => {
+    const notX402 = ask(1, SITE, 'bm90IGpzb24=');
+    expect(await answer(notX402, 'declined')).toMatchObject({ reason: 'not_payable' });
+    const noCasper = ask(1, SITE, header([{ network: 'eip155:8453' }]));
+    expect(await answer(noCasper, 'declined')).toMatchObject({ reason: 'not_payable' });
+    const page = fakePort(tabSender(1, SITE));
+    servePayPort(page.port, wallet.payments);
+    page.send({
+      type: 'pay',
+      kind: 'fetch',
+      url: 'javascript:alert(1)',
+      method: 'GET',
+      paymentRequired: header(),
+    });
+    expect(page.received).toMatchObject([
+      { type: 'declined', message: expect.stringMatching(/^url/) },
+    ]);
+    expect(windows.opened).toEqual([]);
+  });
+
+  it('only serves wallet calls to the extension pages', async () => {
+    const { isExtensionPage } = await import('../lib/api.js');
+    const own = 'chrome-extension://test-extension-id';
+    expect(
+      isExtensionPage(
+        { id: 'test-extension-id', url: `${own}/popup.html` },
+        'test-extension-id',
+        own,
+      ),
+    ).toBe(true);
+    expect(
+      isExtensionPage({ id: 'test-extension-id', origin: own }, 'test-extension-id', own),
+    ).toBe(true);
+    expect(
+      isExtensionPage(
+        { id: 'test-extension-id', url: `${SITE}/`, origin: SITE },
+        'test-extension-id',
+        own,
+      ),
+    ).toBe(false);
+    expect(
+      isExtensionPage(
+        { id: 'test-extension-id', url: `${own}.evil.example/` },
+        'test-extension-id',
+        own,
+      ),
+    ).toBe(false);
+    expect(
+      isExtensionPage({ id: 'other', url: `${own}/popup.html` }, 'test-extension-id', own),
+    ).toBe(false);
+  });
+});

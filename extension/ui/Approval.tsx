@@ -1,0 +1,208 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { parseAmount } from '@x402-casper/shared';
+import { useState } from 'react';
+import type { PaymentOption } from '../lib/options.js';
+import { call } from './api.js';
+import { ErrorText, Field, Hash, Row } from './components.js';
+import { duration, hostOf, tokenAmount } from './format.js';
+import { useStorageRefresh, useWalletState } from './hooks.js';
+import { UnlockForm } from './Unlock.js';
+
+function optionLabel(option: PaymentOption) {
+  return `${tokenAmount(option.amount, option.decimals)} ${option.symbol} on ${option.network.name}`;
+}
+
+/** The approval window: who asks, for what, how much, to whom, on which network, until when. */
+export function Approval({ id }: { id: string }) {
+  const client = useQueryClient();
+  useStorageRefresh(client);
+  const state = useWalletState();
+  const approval = useQuery({
+    queryKey: ['approval', id],
+    queryFn: () => call('approval', { id }),
+    // Polling also keeps the background awake while the person reads.
+    refetchInterval: 3_000,
+  });
+  const [choice, setChoice] = useState(0);
+  const [atomic, setAtomic] = useState(false);
+  const [allow, setAllow] = useState(false);
+  const [allowance, setAllowance] = useState('');
+  const decide = useMutation({
+    mutationFn: (approve: boolean) =>
+      call('decide', {
+        id,
+        decision: approve
+          ? { approve: true, option: choice, ...(allow ? { dailyAllowance: allowance } : {}) }
+          : { approve: false },
+      }),
+  });
+
+  const view = approval.data;
+  if (approval.isPending || state.isPending)
+    return <main className="page muted center">Loading…</main>;
+  if (!view) {
+    return (
+      <main className="page stack center">
+        <h1>Nothing to approve</h1>
+        <p className="muted">This payment request is no longer open. You can close this window.</p>
+        <button type="button" onClick={() => window.close()}>
+          Close
+        </button>
+      </main>
+    );
+  }
+  const option = view.options[choice] ?? view.options[0]!;
+  const wallet = state.data;
+  const unlocked = wallet?.unlocked ?? false;
+  let allowanceError: string | null = null;
+  if (allow) {
+    try {
+      if (parseAmount(allowance.trim(), option.decimals, 'allowance') === 0n)
+        allowanceError = 'Enter an amount above 0.';
+    } catch (error) {
+      allowanceError = error instanceof Error ? 'Enter an amount like 0.5' : null;
+    }
+  }
+
+  return (
+    <main className="page stack approval-page">
+      <header className="site">
+        <span className="muted small">Payment request from</span>
+        <h1 className="origin" data-testid="origin">
+          {hostOf(view.origin)}
+        </h1>
+        <span className="muted small">{view.origin}</span>
+        {view.tabUrl ? (
+          <span className="warning small">Inside a frame on {hostOf(view.tabUrl)}</span>
+        ) : null}
+      </header>
+
+      <section className="price">
+        <div className="big" data-testid="amount">
+          {tokenAmount(option.amount, option.decimals)} <span>{option.symbol}</span>
+        </div>
+        {atomic ? (
+          <div className="small muted" data-testid="atomic">
+            {option.amount} atomic units ({option.decimals} decimals)
+          </div>
+        ) : (
+          <button type="button" className="link small" onClick={() => setAtomic(true)}>
+            Show atomic units
+          </button>
+        )}
+      </section>
+
+      {option.warnings.map((warning) => (
+        <p key={warning} className="warning small" role="alert">
+          {warning}
+        </p>
+      ))}
+
+      <section className="card stack tight">
+        <Row label="For">
+          <span>
+            {view.resource.description ? <strong>{view.resource.description}</strong> : null}
+            <span className="url" title={view.resource.url}>
+              {view.resource.url}
+            </span>
+          </span>
+        </Row>
+        <Row label="Pay to">
+          <Hash value={option.payTo} label="payee" />
+        </Row>
+        <Row label="Network">
+          {option.network.name} <span className="muted small">({option.network.id})</span>
+        </Row>
+        <Row label="Token">
+          <span>
+            {option.token ? option.token.name : 'Unknown token'}{' '}
+            <Hash value={option.asset} label="token package hash" />
+          </span>
+        </Row>
+        <Row label="Expires">{duration(option.maxTimeoutSeconds)} after you approve</Row>
+        {wallet?.account ? (
+          <Row label="From">
+            {wallet.account.name} <Hash value={wallet.account.publicKey} label="your public key" />
+          </Row>
+        ) : null}
+      </section>
+
+      {view.options.length > 1 ? (
+        <fieldset className="card stack tight">
+          <legend>The site accepts several payments: choose one</legend>
+          {view.options.map((o, index) => (
+            <label key={`${o.index}`} className="choice">
+              <input
+                type="radio"
+                name="option"
+                checked={choice === index}
+                onChange={() => setChoice(index)}
+              />
+              {optionLabel(o)}
+              {o.token ? '' : ' (unknown token)'}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+
+      {option.token ? (
+        <section className="stack tight">
+          <label className="choice">
+            <input type="checkbox" checked={allow} onChange={(e) => setAllow(e.target.checked)} />
+            Allow this site to charge me up to an amount per day in {option.symbol}, paid to this
+            payee, without asking
+          </label>
+          {allow ? (
+            <Field label={`Up to (${option.symbol} per day)`}>
+              <input
+                inputMode="decimal"
+                placeholder={tokenAmount(BigInt(option.amount) * 10n, option.decimals).replace(
+                  /,/g,
+                  '',
+                )}
+                value={allowance}
+                onChange={(e) => setAllowance(e.target.value)}
+              />
+            </Field>
+          ) : null}
+          {allow && allowanceError && allowance ? (
+            <p className="error small">{allowanceError}</p>
+          ) : null}
+        </section>
+      ) : (
+        <p className="muted small">
+          Add this token to your token list to allow payments without asking.
+        </p>
+      )}
+
+      {unlocked ? null : (
+        <section className="card stack tight">
+          <strong>Unlock to approve</strong>
+          <UnlockForm retryAt={wallet?.retryAt ?? null} />
+        </section>
+      )}
+
+      <ErrorText error={decide.error} />
+      <div className="actions sticky">
+        <button
+          type="button"
+          className="danger"
+          disabled={decide.isPending}
+          onClick={() => decide.mutate(false)}
+        >
+          Reject
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={
+            !unlocked || decide.isPending || (allow && (allowanceError !== null || !allowance))
+          }
+          onClick={() => decide.mutate(true)}
+        >
+          Approve
+        </button>
+      </div>
+    </main>
+  );
+}
