@@ -1,0 +1,294 @@
+// The facilitator as a real process: ready line, bad config, kill between submission and
+// confirmation, restart and reconcile, graceful shutdown, logs without secrets.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addressOfPublicKey, bytesToHex, secretKeyToPem } from '@x402-casper/shared';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
+import {
+  executionOf,
+  paymentFor,
+  postJson,
+  readTokenBalance,
+  requirementsFor,
+  rpcResult,
+  tempDir,
+} from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = join(ROOT, 'server/src/cli.ts');
+const API_KEY = 'process-key-0123456789';
+const auth = { authorization: `Bearer ${API_KEY}` };
+
+const dir = tempDir('process');
+const accounts = defaultDevAccounts();
+const feePayer = accounts[0]!;
+const alice = accounts[2]!;
+const merchantAddress = addressOfPublicKey(accounts[1]!.publicKey);
+let devnet: Devnet;
+const children: ChildProcess[] = [];
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `x402-casper facilitator --config FILE` and waits for its ready line. */
+function startProcess(configFile: string): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', CLI, 'facilitator', '--config', configFile],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const line = stdout.split('\n').find((l) => l.includes('"event":"ready"'));
+      if (line) {
+        resolve({
+          child,
+          url: (JSON.parse(line) as { url: string }).url,
+          stderr: () => stderr,
+          exited,
+        });
+      }
+    });
+    exited.then((code) => reject(new Error(`facilitator exited with ${code}: ${stderr}`)));
+  });
+}
+
+function writeConfig(name: string, rpcUrl: string, extra: Record<string, unknown> = {}): string {
+  const token = devnet.tokens[0]!;
+  const file = join(dir, `${name}.json`);
+  writeFileSync(join(dir, 'fee-payer.pem'), secretKeyToPem(feePayer.secretKey), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port: 0,
+      apiKeys: [API_KEY],
+      database: './ledger.sqlite',
+      pollIntervalMs: 25,
+      settleTimeoutMs: 300,
+      networks: [
+        {
+          network: devnet.network,
+          rpcUrl,
+          secretKeyPath: './fee-payer.pem',
+          assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+        },
+      ],
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+/** The ledger row of a transaction, read from the database file as another process would. */
+function ledgerRow(
+  transaction: string,
+): { state: string; block_height: number | null } | undefined {
+  const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db
+      .prepare('SELECT state, block_height FROM settlements WHERE transaction_hash = ?')
+      .get(transaction) as { state: string; block_height: number | null } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+async function until<T>(probe: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const value = await probe();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('condition not reached');
+}
+
+const merchantBalance = () =>
+  readTokenBalance(devnet.rpcUrl, devnet.tokens[0]!.contractHash, merchantAddress);
+const payment = (amount: string) =>
+  paymentFor(
+    alice.secretKey,
+    requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, amount),
+  );
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  }
+});
+
+afterAll(async () => {
+  await devnet?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('facilitator process', { timeout: 90_000 }, () => {
+  it('stops at start-up on a bad config, naming the field', async () => {
+    const file = writeConfig('bad', devnet.rpcUrl, { port: 'eighty' });
+    await expect(startProcess(file)).rejects.toThrow(
+      /exited with 1: x402-casper: port: must be a whole number/,
+    );
+  });
+
+  it('reconciles a settlement it was killed in the middle of, after restarting', async () => {
+    const config = writeConfig('main', devnet.rpcUrl, { logLevel: 'info' });
+    const first = await startProcess(config);
+    const request = await payment('600');
+    const before = await merchantBalance();
+    const pending = await postJson(`${first.url}/settle`, request, auth);
+    expect(pending.body).toMatchObject({ success: false, errorReason: 'settlement_pending' });
+    const transaction = pending.body.transaction as string;
+    expect(ledgerRow(transaction)).toMatchObject({ state: 'submitted' });
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    expect(await executionOf(devnet.rpcUrl, transaction)).toMatchObject({ error_message: null });
+    expect(ledgerRow(transaction)).toMatchObject({ state: 'submitted' });
+
+    const second = await startProcess(config);
+    const row = await until(
+      () => ledgerRow(transaction),
+      (value) => value?.state === 'confirmed',
+    );
+    expect(row!.block_height).toEqual(expect.any(Number));
+    const again = await postJson(`${second.url}/settle`, request, auth);
+    expect(again.body).toEqual({
+      success: true,
+      payer: addressOfPublicKey(alice.publicKey),
+      transaction,
+      network: devnet.network,
+    });
+    expect(await merchantBalance()).toBe(before + 600n);
+
+    // Logs are JSON lines and carry no secret: not the API key, the fee payer's key, or
+    // the payer's signature.
+    const logs = first.stderr() + second.stderr();
+    const lines = logs.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(logs).toContain('reconciling settlement left unfinished');
+    expect(logs).not.toContain(API_KEY);
+    expect(logs).not.toContain(bytesToHex(feePayer.secretKey.bytes));
+    expect(logs).not.toContain(secretKeyToPem(feePayer.secretKey).split('\n')[1]);
+    expect(logs).not.toContain(
+      (request.paymentPayload.payload as { signature: string }).signature.slice(2, 40),
+    );
+  });
+
+  it('sends a transaction it reserved but could not submit before it was killed', async () => {
+    // A node that drops every account_put_transaction: the row stays reserved.
+    const dropping: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', async () => {
+        if (body.includes('account_put_transaction')) return req.socket.destroy();
+        const answer = await fetch(devnet.rpcUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        res.setHeader('content-type', 'application/json');
+        res.end(await answer.text());
+      });
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/rpc`;
+      const first = await startProcess(writeConfig('dropping', proxyUrl));
+      const request = await payment('70');
+      const before = await merchantBalance();
+      const failed = await postJson(`${first.url}/settle`, request, auth);
+      expect(failed.body).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
+      const reserved = db
+        .prepare("SELECT transaction_hash FROM settlements WHERE state = 'reserved'")
+        .get() as { transaction_hash: string };
+      db.close();
+
+      await startProcess(writeConfig('direct', devnet.rpcUrl));
+      await until(
+        () =>
+          rpcResult(devnet.rpcUrl, 'info_get_transaction', {
+            transaction_hash: { Version1: reserved.transaction_hash },
+          }).then(
+            () => true,
+            () => false,
+          ),
+        Boolean,
+      );
+      await rpcResult(devnet.rpcUrl, 'devnet_mine');
+      await until(
+        () => ledgerRow(reserved.transaction_hash),
+        (value) => value?.state === 'confirmed',
+      );
+      expect(await merchantBalance()).toBe(before + 70n);
+    } finally {
+      dropping.closeAllConnections();
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
+  it('shuts down gracefully on SIGTERM, answering a settle still waiting for its block', async () => {
+    const running = await startProcess(
+      writeConfig('graceful', devnet.rpcUrl, { settleTimeoutMs: 60_000 }),
+    );
+    const request = await payment('80');
+    const settling = postJson(`${running.url}/settle`, request, auth);
+    const row = await until(
+      () => {
+        const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
+        try {
+          return db
+            .prepare("SELECT transaction_hash FROM settlements WHERE state = 'submitted'")
+            .get() as { transaction_hash: string } | undefined;
+        } finally {
+          db.close();
+        }
+      },
+      (value) => value !== undefined,
+    );
+    running.child.kill('SIGTERM');
+    const answer = await settling;
+    expect(answer.body).toMatchObject({
+      success: false,
+      errorReason: 'settlement_pending',
+      transaction: row!.transaction_hash,
+    });
+    expect(await running.exited).toBe(0);
+    expect(running.stderr()).toContain('shutting down');
+    expect(ledgerRow(row!.transaction_hash)).toMatchObject({ state: 'submitted' });
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+  });
+});

@@ -1,0 +1,226 @@
+// The node's RPC failing mid-settle, through a real HTTP proxy in front of the devnet that
+// drops connections or answers errors for chosen methods.
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { addressOfPublicKey } from '@x402-casper/shared';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
+import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
+import { parseConfig } from '../../src/facilitator/config.js';
+import {
+  executionOf,
+  paymentFor,
+  postJson,
+  rawConfig,
+  readTokenBalance,
+  requirementsFor,
+  rpcResult,
+  tempDir,
+  whileMining,
+} from './helpers.js';
+
+/** How the proxy treats one JSON-RPC method. */
+type Fault =
+  | 'drop' // close the connection without an answer: the node never saw the call
+  | 'forward-then-drop' // the node handles the call, the answer is lost
+  | 'refuse'; // answer the node's "invalid transaction" error
+
+class FaultyProxy {
+  readonly faults = new Map<string, Fault>();
+  readonly seen: string[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', async () => {
+        const method = (JSON.parse(body) as { method: string }).method;
+        this.seen.push(method);
+        const fault = this.faults.get(method);
+        if (fault === 'drop') return req.socket.destroy();
+        if (fault === 'refuse') {
+          res.setHeader('content-type', 'application/json');
+          return res.end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: 1,
+              error: {
+                code: -32016,
+                message: 'Invalid transaction',
+                data: 'the transaction was invalid: test refusal',
+              },
+            }),
+          );
+        }
+        const answer = await fetch(this.target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        const text = await answer.text();
+        if (fault === 'forward-then-drop') return req.socket.destroy();
+        res.setHeader('content-type', 'application/json');
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/rpc`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+const dir = tempDir('rpc-failure');
+const accounts = defaultDevAccounts();
+const feePayer = accounts[0]!;
+const merchantAddress = addressOfPublicKey(accounts[1]!.publicKey);
+const alice = accounts[2]!;
+let devnet: Devnet;
+let proxy: FaultyProxy;
+let facilitator: Facilitator & { url: string };
+
+const settle = (body: unknown) => postJson(`${facilitator.url}/settle`, body);
+const merchantBalance = () =>
+  readTokenBalance(devnet.rpcUrl, devnet.tokens[0]!.contractHash, merchantAddress);
+const payment = () =>
+  paymentFor(
+    alice.secretKey,
+    requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '250'),
+  );
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
+  proxy = new FaultyProxy(devnet.rpcUrl);
+  await proxy.start();
+  const token = devnet.tokens[0]!;
+  facilitator = await startFacilitator(
+    parseConfig(
+      rawConfig({
+        database: join(dir, 'ledger.sqlite'),
+        network: devnet.network,
+        rpcUrl: proxy.url,
+        feePayer: feePayer.secretKey,
+        assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+        extra: { pollIntervalMs: 25, settleTimeoutMs: 20_000, rpcTimeoutMs: 2000 },
+      }),
+    ),
+  );
+});
+
+beforeEach(() => {
+  proxy.faults.clear();
+  proxy.seen.length = 0;
+});
+
+afterAll(async () => {
+  await facilitator?.close();
+  await proxy?.close();
+  await devnet?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('RPC failing mid-settle', () => {
+  it('keeps the settlement when the node is unreachable at submission; a later settle sends the same transaction', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('account_put_transaction', 'drop');
+    const failed = await settle(request);
+    expect(failed.body).toMatchObject({
+      success: false,
+      errorReason: 'unexpected_settle_error',
+      errorMessage: expect.stringContaining('a later settle of this payment resumes it'),
+      transaction: '',
+    });
+    const [row] = facilitator.ledger.unfinished();
+    expect(row).toMatchObject({ state: 'reserved', payer: addressOfPublicKey(alice.publicKey) });
+    const reply = await fetch(devnet.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'info_get_transaction',
+        params: { transaction_hash: { Version1: row!.transactionHash } },
+      }),
+    });
+    expect(((await reply.json()) as { error?: { code: number } }).error?.code).toBe(-32014);
+
+    proxy.faults.clear();
+    const settled = await whileMining(devnet.rpcUrl, settle(request));
+    expect(settled.body).toMatchObject({ success: true, transaction: row!.transactionHash });
+    expect(await merchantBalance()).toBe(before + 250n);
+  });
+
+  it('does not pay twice when the node took the transaction but its answer was lost', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('account_put_transaction', 'forward-then-drop');
+    const failed = await settle(request);
+    expect(failed.body).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
+    const [row] = facilitator.ledger.unfinished();
+    expect(await executionOf(devnet.rpcUrl, row!.transactionHash)).toBeNull();
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    expect(await executionOf(devnet.rpcUrl, row!.transactionHash)).toMatchObject({
+      error_message: null,
+    });
+
+    proxy.faults.clear();
+    proxy.seen.length = 0;
+    const settled = await settle(request);
+    expect(settled.body).toMatchObject({ success: true, transaction: row!.transactionHash });
+    expect(proxy.seen).toContain('info_get_transaction');
+    expect(proxy.seen).not.toContain('account_put_transaction');
+    expect(await merchantBalance()).toBe(before + 250n);
+  });
+
+  it('keeps following a submitted transaction while the node cannot be read', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('info_get_transaction', 'drop');
+    const settling = settle(request);
+    while (!proxy.seen.includes('info_get_transaction')) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [row] = facilitator.ledger.unfinished();
+    expect(row!.state).toBe('submitted');
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    proxy.faults.clear();
+    expect((await settling).body).toMatchObject({
+      success: true,
+      transaction: row!.transactionHash,
+    });
+    expect(await merchantBalance()).toBe(before + 250n);
+  });
+
+  it('reports a node refusing the transaction, and settles on a later try', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('account_put_transaction', 'refuse');
+    const refused = await settle(request);
+    expect(refused.body).toEqual({
+      success: false,
+      errorReason: 'unexpected_settle_error',
+      errorMessage: expect.stringContaining('the node refused the transaction'),
+      payer: addressOfPublicKey(alice.publicKey),
+      transaction: '',
+      network: devnet.network,
+    });
+    expect(facilitator.ledger.unfinished()).toEqual([]);
+
+    proxy.faults.clear();
+    const settled = await whileMining(devnet.rpcUrl, settle(request));
+    expect(settled.body).toMatchObject({ success: true });
+    expect(await merchantBalance()).toBe(before + 250n);
+  });
+});
