@@ -11,7 +11,7 @@ import {
 import type { PaymentPayload, PaymentRequired, SettleResponse } from '../x402/schemas.js';
 import { chooseOption, type PaymentPolicy } from './policy.js';
 
-export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** Thrown when a 402 offers Casper options but none may (or can) be paid under the policy. */
 export class PaymentRefusedError extends Error {
