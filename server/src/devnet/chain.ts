@@ -8,6 +8,7 @@ import {
   networkOfChainName,
   signDigest,
   utf8ToBytes,
+  X402InputError,
 } from '@x402-casper/shared';
 import { validatorKey } from './accounts.js';
 import { cl } from './clvalue.js';
@@ -73,6 +74,8 @@ interface ChainData {
 }
 
 const STATE_FILE_FORMAT = 'x402-casper-devnet-state/1';
+/** States kept for historical queries, like a node that prunes; older roots are forgotten. */
+const MAX_STATES = 1000;
 const LANES = ['0', '1', '2', '3', '4', '5'];
 const hash = (text: string) => bytesToHex(blake2b256(utf8ToBytes(text)));
 
@@ -82,6 +85,8 @@ export class Chain {
   private nextSnapshotId = 1;
   private readonly validator = validatorKey();
   readonly startedAtMs = Date.now();
+  /** Where the chain reports accepted transactions and execution results. */
+  log: (line: string) => void = () => {};
 
   private constructor(data: ChainData) {
     this.data = data;
@@ -110,9 +115,14 @@ export class Chain {
 
   /** Restores a chain saved with `save()`; throws if the text is not such a file. */
   static fromSaved(text: string): Chain {
-    const saved = JSON.parse(text) as { format?: string; chain?: ChainData };
-    if (saved.format !== STATE_FILE_FORMAT || !saved.chain) {
-      throw new Error(`not a devnet state file (expected format ${STATE_FILE_FORMAT})`);
+    let saved: { format?: string; chain?: ChainData };
+    try {
+      saved = JSON.parse(text);
+    } catch (error) {
+      throw new X402InputError('state', `is not JSON: ${(error as Error).message}`);
+    }
+    if (saved?.format !== STATE_FILE_FORMAT || !saved.chain?.blocks?.length) {
+      throw new X402InputError('state', `is not a devnet state file (format ${STATE_FILE_FORMAT})`);
     }
     return new Chain(saved.chain);
   }
@@ -176,6 +186,7 @@ export class Chain {
     if (!this.data.transactions[accepted.hash]) {
       this.data.transactions[accepted.hash] = { ...accepted, execution: null };
       this.data.pending.push(accepted.hash);
+      this.log(`transaction ${accepted.hash} accepted: ${accepted.entryPoint}`);
     }
     return accepted.hash;
   }
@@ -203,6 +214,9 @@ export class Chain {
           ...record,
           execution: { ...result, blockHash: block.hash, blockHeight: block.height },
         };
+        this.log(
+          `block ${block.height}: transaction ${txHash} ${result.errorMessage ? `failed: ${result.errorMessage}` : 'succeeded'}`,
+        );
       });
       mined.push(block);
     }
@@ -251,7 +265,13 @@ export class Chain {
     const parent = this.data.blocks[this.data.blocks.length - 1];
     const height = parent ? parent.height + 1 : 0;
     const stateRootHash = stateRootOf(state);
-    this.data.states[stateRootHash] ??= state;
+    if (!this.data.states[stateRootHash]) {
+      this.data.states[stateRootHash] = state;
+      const roots = Object.keys(this.data.states);
+      for (const old of roots.slice(0, Math.max(0, roots.length - MAX_STATES))) {
+        delete this.data.states[old];
+      }
+    }
     const transactions = Object.fromEntries(LANES.map((lane) => [lane, byLane[lane] ?? []]));
     const bodyHash = hash(JSON.stringify(transactions));
     const parentHash = parent?.hash ?? '00'.repeat(32);

@@ -1,5 +1,5 @@
 // A local Casper network for development and tests: `startDevnet()` runs one in-process.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { X402InputError } from '@x402-casper/shared';
 import { Chain } from './chain.js';
 import { DEFAULT_TOKEN, defaultGenesis, loadGenesisFile, parseGenesis } from './genesis.js';
@@ -76,19 +76,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     throw new X402InputError('blockTimeMs', 'must be a whole number ≥ 0');
   }
   const chain = openChain(options);
+  chain.log = log;
   const app = createRpcServer(chain, log);
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 11101, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const timer =
-    blockTimeMs > 0
-      ? setInterval(() => {
-          const [block] = chain.mine(1);
-          const count = Object.values(block!.transactions).flat().length;
-          if (count > 0) log(`block ${block!.height}: ${count} transaction(s)`);
-        }, blockTimeMs)
-      : undefined;
+  const timer = blockTimeMs > 0 ? setInterval(() => chain.mine(1), blockTimeMs) : undefined;
   let closed: Promise<void> | undefined;
   return {
     rpcUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}/rpc`,
@@ -108,7 +102,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         if (timer) clearInterval(timer);
         await app.close();
         if (options.statePath) {
-          writeFileSync(options.statePath, chain.save());
+          const partial = `${options.statePath}.partial`;
+          writeFileSync(partial, chain.save());
+          renameSync(partial, options.statePath);
           log(`state saved to ${options.statePath}`);
         }
       })();

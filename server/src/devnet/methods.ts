@@ -92,7 +92,9 @@ function stateOf(
         : undefined;
   if (!blockIdentifier) throw invalidParams('state_identifier', `unknown variant ${variant}`);
   const block = blockOf(chain, blockIdentifier);
-  return { state: chain.stateAt(block.stateRootHash)!, root: block.stateRootHash, block };
+  const state = chain.stateAt(block.stateRootHash);
+  if (!state) throw rpcError('noSuchStateRoot', 'global state root hash not found');
+  return { state, root: block.stateRootHash, block };
 }
 
 const genesisHash = (chain: Chain) => chain.blocks[0]!.hash;

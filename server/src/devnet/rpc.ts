@@ -46,7 +46,10 @@ export function handleRpc(chain: Chain, text: string, log: (line: string) => voi
   try {
     return response(id, { result: callMethod(chain, fields.method, params) });
   } catch (error) {
-    if (error instanceof RpcError) return response(id, errorBody(error));
+    if (error instanceof RpcError) {
+      if (fields.method === 'account_put_transaction') log(`transaction refused: ${error.data}`);
+      return response(id, errorBody(error));
+    }
     log(`internal error in ${fields.method}: ${error instanceof Error ? error.stack : error}`);
     return response(id, errorBody(rpcError('internal', 'internal error')));
   }

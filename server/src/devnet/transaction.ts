@@ -157,6 +157,7 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
     throw invalidTransaction(REASON.timestampInFuture);
   }
   const fields = payload.fields;
+  if (!fields.target.stored) throw invalidTransaction(REASON.unsupportedTarget);
   if (fields.entryPoint.type !== 'Custom' || !fields.entryPoint.customEntryPoint) {
     throw invalidTransaction(REASON.entryPointMustBeCustom);
   }

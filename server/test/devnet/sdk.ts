@@ -44,6 +44,15 @@ export interface ContractCallBuilder {
   payment(motes: number, gasPriceTolerance?: number): ContractCallBuilder;
   build(): Transaction;
 }
+export interface NativeTransferBuilder {
+  from(key: PublicKey): NativeTransferBuilder;
+  target(key: PublicKey): NativeTransferBuilder;
+  amount(motes: string): NativeTransferBuilder;
+  id(id: number): NativeTransferBuilder;
+  chainName(name: string): NativeTransferBuilder;
+  payment(motes: number, gasPriceTolerance?: number): NativeTransferBuilder;
+  build(): Transaction;
+}
 /** Results of RpcClient calls: typed objects plus the raw JSON the node sent. */
 export interface Parsed {
   rawJSON: Record<string, unknown>;
@@ -79,6 +88,7 @@ interface CasperSdk {
   };
   Args: { fromMap(map: Record<string, CLValue>): unknown };
   ContractCallBuilder: new () => ContractCallBuilder;
+  NativeTransferBuilder: new () => NativeTransferBuilder;
   TransactionV1: { makeTransactionV1(payload: TransactionV1Payload): TransactionV1 };
   Transaction: { fromTransactionV1(v1: TransactionV1): Transaction };
   Timestamp: new (date: Date) => unknown;

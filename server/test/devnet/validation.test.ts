@@ -3,7 +3,16 @@
 import { generateSecretKey, hexToBytes, signDigest } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
-import { buildCall, type CallSpec, call, devAccounts, putParams, rebuild, rpc } from './helpers.js';
+import {
+  buildCall,
+  type CallSpec,
+  call,
+  devAccounts,
+  putParams,
+  rebuild,
+  rpc,
+  sdkKey,
+} from './helpers.js';
 import { type CLValue, sdk, type Transaction } from './sdk.js';
 
 const [facilitator, merchant] = devAccounts();
@@ -196,6 +205,23 @@ describe('account_put_transaction refuses what a node refuses', () => {
       putParams(transfer({ byContractHash: devnet.tokens[0]!.contractHash })),
     );
     expect(answer.result?.transaction_hash).toBeDefined();
+  });
+
+  it('a native transfer, which this devnet does not execute', async () => {
+    const key = sdkKey(facilitator.secretKey);
+    const tx = new sdk.NativeTransferBuilder()
+      .from(key.publicKey)
+      .target(sdk.PublicKey.fromHex(merchant.publicKey))
+      .amount('2500000000')
+      .id(1)
+      .chainName(devnet.chainName)
+      .payment(2_500_000_000, 1)
+      .build();
+    tx.sign(key);
+    await expectRefused(
+      jsonOf(tx),
+      'the devnet executes only calls to stored contracts (no Wasm or native)',
+    );
   });
 
   it('a Deploy', async () => {
