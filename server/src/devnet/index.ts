@@ -1,4 +1,13 @@
 // A local Casper network for development and tests: `startDevnet()` runs one in-process.
+//
+// JSON-RPC at POST /rpc, answering like a Casper 2.0 node (sidecar): info_get_status,
+// chain_get_state_root_hash, chain_get_block, account_put_transaction, info_get_transaction,
+// query_global_state, state_get_dictionary_item, query_balance. Test controls:
+// devnet_fund {account, motes?, token?: {package_hash, amount}} (applied in a new block, which
+// also executes pooled transactions), devnet_deployToken {name, symbol, decimals, arg_layout?},
+// devnet_increaseTime {seconds}, devnet_mine {blocks?}, devnet_snapshot → {id},
+// devnet_revert {id}. Transactions are checked against the wall clock like a node; blocks
+// carry the chain clock (wall clock + devnet_increaseTime), which the token's windows use.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { X402InputError } from '@x402-casper/shared';
 import { Chain } from './chain.js';

@@ -34,6 +34,7 @@ export interface TransactionV1Payload {
 }
 export interface ContractCallBuilder {
   from(key: PublicKey): ContractCallBuilder;
+  fromAccountHash(accountHash: unknown): ContractCallBuilder;
   byPackageHash(hash: string): ContractCallBuilder;
   byHash(hash: string): ContractCallBuilder;
   entryPoint(name: string): ContractCallBuilder;
@@ -75,6 +76,7 @@ interface CasperSdk {
   KeyAlgorithm: { ED25519: number; SECP256K1: number };
   PublicKey: { fromHex(hex: string): PublicKey };
   Key: { newKey(formatted: string): unknown };
+  AccountHash: { fromString(formatted: string): unknown };
   CLTypeUInt8: unknown;
   CLValue: {
     newCLKey(key: unknown): CLValue;

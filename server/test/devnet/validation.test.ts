@@ -198,6 +198,25 @@ describe('account_put_transaction refuses what a node refuses', () => {
     await expectRefused(jsonOf(transfer({ entryPoint: 'mint' })), 'no such entry point');
   });
 
+  it('an initiator given by account hash, approved by its key, is accepted', async () => {
+    const key = sdkKey(facilitator.secretKey);
+    const tx = new sdk.ContractCallBuilder()
+      .fromAccountHash(sdk.AccountHash.fromString(`account-hash-${facilitator.accountHash}`))
+      .byPackageHash(devnet.tokens[0]!.packageHash)
+      .entryPoint('transfer')
+      .runtimeArgs(sdk.Args.fromMap(transferArgs()))
+      .chainName(devnet.chainName)
+      .ttl(60_000)
+      .payment(3_000_000_000, 1)
+      .build();
+    tx.sign(key);
+    expect((tx.toJSON() as V1Json).payload.initiator_addr).toEqual({
+      AccountHash: `account-hash-${facilitator.accountHash}`,
+    });
+    const answer = await rpc(devnet.rpcUrl, 'account_put_transaction', putParams(tx));
+    expect(answer.result?.transaction_hash).toEqual({ Version1: tx.hash.toHex() });
+  });
+
   it('a contract hash target is accepted like a package hash', async () => {
     const answer = await rpc(
       devnet.rpcUrl,
