@@ -1,7 +1,7 @@
 /** A small, self-dismissing note in the corner of the page, isolated from the page's CSS. */
 export function showNotice(doc: Document, text: string, tone: 'info' | 'error'): void {
   const host = doc.createElement('x402-casper-notice');
-  const root = host.attachShadow({ mode: 'closed' });
+  const root = host.attachShadow({ mode: 'open' });
   const box = doc.createElement('div');
   box.setAttribute('role', 'status');
   box.textContent = text;

@@ -42,9 +42,20 @@ const WORDS: Record<string, string> = {
   facilitator_unavailable: FACILITATOR_DOWN,
 };
 
+/**
+ * The reason code in what a site says: a bare code (`insufficient_funds`), or the paywall's
+ * `insufficient_funds: balance 0 …` / `settlement failed: <code>: …`.
+ */
+export function reasonCode(text: string): string {
+  const rest = text.trim().replace(/^settlement failed:\s*/i, '');
+  const match = /^([a-z0-9_]+)(?::|$)/.exec(rest);
+  return match ? match[1]! : rest;
+}
+
 /** A reason code from the site or facilitator, in words a person understands. */
-export function reasonInWords(reason: string | undefined): string {
-  if (!reason) return 'The site refused the payment without saying why.';
+export function reasonInWords(text: string | undefined): string {
+  if (!text) return 'The site refused the payment without saying why.';
+  const reason = reasonCode(text);
   const words = WORDS[reason];
   if (words) return words;
   if (/unavailable|unreachable|timeout/i.test(reason)) return FACILITATOR_DOWN;
@@ -103,6 +114,14 @@ export function describeOutcome(report: RetryReport): Outcome {
     }
     return { status: 'failed', message: 'The site refused the payment without saying why.' };
   }
-  if (report.status >= 500) return { status: 'failed', message: FACILITATOR_DOWN };
+  if (report.status === 502 || report.status === 503 || report.status === 504) {
+    return { status: 'failed', message: FACILITATOR_DOWN };
+  }
+  if (report.status >= 500) {
+    return {
+      status: 'failed',
+      message: `The site failed while taking the payment (HTTP ${report.status}).`,
+    };
+  }
   return { status: 'failed', message: `The site answered the payment with HTTP ${report.status}.` };
 }

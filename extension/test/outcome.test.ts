@@ -38,6 +38,17 @@ describe('what happened after paying, in plain words', () => {
     expect(outcome.message).toMatch(words);
   });
 
+  it('reads the paywall\'s "code: detail" errors', () => {
+    for (const [error, words] of [
+      ['insufficient_funds: balance 0 does not cover 10000', /Not enough funds/],
+      ['settlement failed: invalid_exact_casper_payload_expired: User error: 37001', /expired/],
+      ['invalid_network: this facilitator does not settle on "casper:x"', /Wrong network/],
+    ] as const) {
+      const required = encodePaymentRequired({ ...paymentRequired(), error });
+      expect(describeOutcome({ status: 402, paymentRequired: required }).message).toMatch(words);
+    }
+  });
+
   it('reads the error of a repeated 402 when there is no receipt', () => {
     const required = encodePaymentRequired({ ...paymentRequired(), error: 'insufficient_funds' });
     expect(describeOutcome({ status: 402, paymentRequired: required }).message).toMatch(
@@ -51,6 +62,8 @@ describe('what happened after paying, in plain words', () => {
       status: 'failed',
       message: expect.stringMatching(/facilitator/),
     });
+    expect(describeOutcome({ status: 503 }).message).toMatch(/facilitator\) is unavailable/);
+    expect(describeOutcome({ status: 500 }).message).toMatch(/HTTP 500/);
     expect(describeOutcome({ status: 0 }).message).toMatch(/could not be reached/);
     expect(describeOutcome({ status: 200 })).toMatchObject({
       status: 'paid',

@@ -60,11 +60,7 @@ export function Assets({ state, onAddToken }: { state: WalletState; onAddToken: 
           </li>
         ))}
       </ul>
-      {rpcError ? (
-        <p className="warning small">
-          Cannot read balances from {state.network.rpcUrl}: {data?.cspr.error}
-        </p>
-      ) : null}
+      {rpcError ? <p className="warning small">Cannot read balances: {data?.cspr.error}</p> : null}
       {state.tokens.length === 0 ? (
         <p className="muted small">No tokens known on {state.network.name} yet.</p>
       ) : null}

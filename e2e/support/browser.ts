@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from '@playwright/test';
+import { CHROMIUM, EXTENSION_DIR } from './paths.js';
+
+export interface WalletBrowser {
+  context: BrowserContext;
+  extensionId: string;
+  /** Opens the wallet popup as a tab. */
+  popup(): Promise<Page>;
+  /** Resolves with the next approval window the extension opens. */
+  nextApproval(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Chromium with the built extension loaded, per FACTS §5 (headless, no sandbox, no network noise). */
+export async function launchWallet(): Promise<WalletBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'x402-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    args: [
+      `--disable-extensions-except=${EXTENSION_DIR}`,
+      `--load-extension=${EXTENSION_DIR}`,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1100, height: 800 },
+  });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const extensionId = new URL(worker.url()).host;
+  return {
+    context,
+    extensionId,
+    async popup() {
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 380, height: 640 });
+      await page.goto(`chrome-extension://${extensionId}/popup.html`);
+      return page;
+    },
+    nextApproval: () =>
+      context.waitForEvent('page', {
+        predicate: (page) => page.url().includes('/approval.html'),
+        timeout: 20_000,
+      }),
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
