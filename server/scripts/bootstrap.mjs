@@ -34,7 +34,14 @@ function ensurePnpm() {
   process.env.PATH = [join(tools, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
   if (hasPnpm10()) return;
   console.error(`[bootstrap] installing ${pinned} into .x402-casper/tools`);
-  const status = run('npm', ['install', '--no-save', '--no-package-lock', '--prefix', tools, pinned]);
+  const status = run('npm', [
+    'install',
+    '--no-save',
+    '--no-package-lock',
+    '--prefix',
+    tools,
+    pinned,
+  ]);
   if (status !== 0 || !hasPnpm10()) {
     console.error('[bootstrap] could not install pnpm 10 with npm');
     process.exit(1);
