@@ -5,6 +5,7 @@ export * from './casper/network.js';
 export * from './casper/pem.js';
 export * from './client/fetch.js';
 export * from './client/policy.js';
+export * from './ecosystem/index.js';
 export * from './eip712.js';
 export * from './errors.js';
 export * from './exact/amount.js';

@@ -1,0 +1,101 @@
+// The Casper `exact` scheme for @x402/core's x402Facilitator: the same verification and
+// settlement engine as our HTTP facilitator (ledger, chain checks, one transaction per
+// authorization), behind the SchemeNetworkFacilitator interface.
+import {
+  EXACT_SCHEME,
+  parseVerifyRequest,
+  type SettleResponse,
+  type VerifyRequest,
+  type VerifyResponse,
+  X402InputError,
+} from '@x402-casper/shared';
+import type { FacilitatorConfig } from '../facilitator/config.js';
+import { createFacilitator, type Facilitator, supportedResponse } from '../facilitator/index.js';
+import { type NetworkContext, networkContexts } from '../facilitator/network.js';
+import { verify } from '../facilitator/verify.js';
+
+/** A CAIP-2 id, typed as @x402/core types it. */
+type Network = `${string}:${string}`;
+
+/** Why a request could not be read, as the x402 reason and a message naming the field. */
+function malformed(error: unknown): { reason: string; message: string } {
+  if (error instanceof X402InputError) return { reason: 'invalid_payload', message: error.message };
+  throw error;
+}
+
+export class ExactCasperFacilitatorScheme {
+  readonly scheme = EXACT_SCHEME;
+  readonly caipFamily = 'casper:*';
+  /** The configured networks: register the scheme for these. */
+  readonly networks: Network[];
+  private readonly facilitator: Facilitator;
+  private readonly contexts: Map<string, NetworkContext>;
+
+  /**
+   * Opens the ledger at `config.database` and resumes settlements a previous run left
+   * unfinished. One ledger file belongs to one running facilitator: do not share it with a
+   * `startFacilitator` service. `config.host`, `port`, `apiKeys` and `rateLimit` are unused.
+   */
+  constructor(private readonly config: FacilitatorConfig) {
+    this.facilitator = createFacilitator(config);
+    this.contexts = networkContexts(config);
+    this.networks = config.networks.map((n) => n.network as Network);
+    this.facilitator.settler.reconcile();
+  }
+
+  getExtra(network: string): Record<string, unknown> | undefined {
+    const kinds = supportedResponse(this.contexts).kinds;
+    return kinds.find((kind) => kind.network === network)?.extra;
+  }
+
+  getSigners(network: string): string[] {
+    const context = this.contexts.get(network);
+    return context ? [context.feePayer.publicKey] : [];
+  }
+
+  async verify(paymentPayload: unknown, requirements: unknown): Promise<VerifyResponse> {
+    let request: VerifyRequest;
+    try {
+      request = this.request(paymentPayload, requirements);
+    } catch (error) {
+      const { reason, message } = malformed(error);
+      return { isValid: false, invalidReason: reason, invalidMessage: message };
+    }
+    return verify(this.contexts, this.facilitator.ledger, request, {
+      now: Math.floor(Date.now() / 1000),
+      settlementMarginSeconds: this.config.settlementMarginSeconds,
+    });
+  }
+
+  async settle(
+    paymentPayload: unknown,
+    requirements: unknown,
+  ): Promise<SettleResponse & { network: Network }> {
+    let request: VerifyRequest;
+    try {
+      request = this.request(paymentPayload, requirements);
+    } catch (error) {
+      const { reason, message } = malformed(error);
+      const network = (requirements as { network?: unknown } | null)?.network;
+      return {
+        success: false,
+        errorReason: reason,
+        errorMessage: message,
+        transaction: '',
+        network: (typeof network === 'string' ? network : '') as Network,
+      };
+    }
+    const { response } = await this.facilitator.settler.settle(request);
+    return { ...response, network: response.network as Network };
+  }
+
+  /** Stops following transactions (unfinished ones resume on the next start), closes the ledger. */
+  close(): Promise<void> {
+    return this.facilitator.close();
+  }
+
+  private request(paymentPayload: unknown, requirements: unknown): VerifyRequest {
+    const x402Version = (paymentPayload as { x402Version?: unknown } | null)?.x402Version;
+    return parseVerifyRequest({ x402Version, paymentPayload, paymentRequirements: requirements });
+  }
+}

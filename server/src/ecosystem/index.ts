@@ -1,0 +1,1 @@
+export { ExactCasperFacilitatorScheme } from './facilitator.js';

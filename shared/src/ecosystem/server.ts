@@ -1,0 +1,145 @@
+import { isCasperNetwork } from '../casper/network.js';
+import { X402InputError } from '../errors.js';
+import { parseAmount } from '../exact/amount.js';
+import { EXACT_SCHEME, parseExactRequirements } from '../exact/requirements.js';
+import { parseUint } from '../uint.js';
+import type { AssetAmount, Network, Price, SchemeRequirements, SupportedKind } from './types.js';
+
+/** A CEP-18 token with CEP-3009 a site charges in. */
+export interface CasperAsset {
+  /** Contract package hash, 64 hex digits. */
+  packageHash: string;
+  /** The token's CEP-18 name: it seeds the signing domain. */
+  name: string;
+  /** Signing-domain version; default `"1"`. */
+  version?: string;
+  decimals: number;
+  symbol?: string;
+}
+
+/** The `extra` of a Casper `exact` requirement. */
+type Domain = { name: string; version: string; decimals: number; symbol?: string };
+
+const PACKAGE_HASH = /^[0-9a-f]{64}$/;
+
+function checkAsset(asset: CasperAsset, field: string): [string, Domain] {
+  const packageHash = typeof asset?.packageHash === 'string' ? asset.packageHash.toLowerCase() : '';
+  if (!PACKAGE_HASH.test(packageHash)) {
+    throw new X402InputError(
+      `${field}.packageHash`,
+      'must be the token package hash: 64 hex digits',
+    );
+  }
+  if (typeof asset.name !== 'string' || asset.name.length === 0) {
+    throw new X402InputError(`${field}.name`, "must be the token's CEP-18 name");
+  }
+  const version = asset.version ?? '1';
+  if (typeof version !== 'string' || version.length === 0) {
+    throw new X402InputError(`${field}.version`, 'must be the signing-domain version, e.g. "1"');
+  }
+  if (!Number.isInteger(asset.decimals) || asset.decimals < 0 || asset.decimals > 36) {
+    throw new X402InputError(`${field}.decimals`, 'must be a whole number from 0 to 36');
+  }
+  if (asset.symbol !== undefined && typeof asset.symbol !== 'string') {
+    throw new X402InputError(`${field}.symbol`, 'must be a string');
+  }
+  const domain: Domain = { name: asset.name, version, decimals: asset.decimals };
+  if (asset.symbol !== undefined) domain.symbol = asset.symbol;
+  return [packageHash, domain];
+}
+
+/** The domain of `asset` as a facilitator's supported kind advertises it (our facilitator does). */
+function advertisedDomain(kind: SupportedKind, asset: string): Partial<Domain> {
+  const listed = kind?.extra?.assets;
+  if (!Array.isArray(listed)) return {};
+  const entry = listed.find(
+    (item) => typeof item?.asset === 'string' && item.asset.toLowerCase() === asset.toLowerCase(),
+  ) as Record<string, unknown> | undefined;
+  if (!entry || typeof entry.name !== 'string' || typeof entry.version !== 'string') return {};
+  return {
+    name: entry.name,
+    version: entry.version,
+    ...(Number.isInteger(entry.decimals) ? { decimals: entry.decimals as number } : {}),
+    ...(typeof entry.symbol === 'string' ? { symbol: entry.symbol } : {}),
+  };
+}
+
+/**
+ * The Casper `exact` scheme for @x402/core's `x402ResourceServer` (and so `@x402/express`,
+ * `@x402/hono`): turns a route's price into Casper requirements. A price is token units of
+ * the first asset (`"0.01"`) or `{amount, asset}` in atomic units of any asset. An asset this
+ * scheme does not list takes its name and version from the facilitator's `/supported`, when
+ * the facilitator advertises them.
+ */
+export class ExactCasperServerScheme {
+  readonly scheme = EXACT_SCHEME;
+  /** Casper `exact` has one way to move tokens, so it uses @x402/core's placeholder method. */
+  readonly defaultAssetTransferMethod = 'default';
+  readonly paymentFlows = {
+    default: { supported: ['authorization'], default: 'authorization' },
+  } as const;
+  private readonly domains = new Map<string, Domain>();
+  /** The asset plain token-unit prices are in: the first one listed. */
+  private readonly defaultAsset: string;
+
+  constructor(options: { assets: CasperAsset[] }) {
+    const assets = options?.assets;
+    if (!Array.isArray(assets) || assets.length === 0) {
+      throw new X402InputError('assets', 'must list at least one token');
+    }
+    const hashes = assets.map((asset, index) => {
+      const [packageHash, domain] = checkAsset(asset, `assets[${index}]`);
+      this.domains.set(packageHash, domain);
+      return packageHash;
+    });
+    this.defaultAsset = hashes[0]!;
+  }
+
+  async parsePrice(price: Price, network: Network): Promise<AssetAmount> {
+    if (!isCasperNetwork(network)) {
+      throw new X402InputError('network', 'must be a Casper CAIP-2 id like casper:casper-test');
+    }
+    if (typeof price === 'object' && price !== null) {
+      const asset = typeof price.asset === 'string' ? price.asset.toLowerCase() : '';
+      if (!PACKAGE_HASH.test(asset)) {
+        throw new X402InputError('price.asset', 'must be a token package hash: 64 hex digits');
+      }
+      const amount = parseUint(price.amount, 'price.amount');
+      if (amount === 0n) throw new X402InputError('price.amount', 'must be greater than zero');
+      return {
+        asset,
+        amount: amount.toString(),
+        extra: { ...this.domains.get(asset), ...price.extra },
+      };
+    }
+    if (typeof price === 'string' && price.trim().startsWith('$')) {
+      throw new X402InputError(
+        'price',
+        'Casper tokens are not priced in USD: give token units ("0.01") or {amount, asset}',
+      );
+    }
+    if (typeof price !== 'string' && !(typeof price === 'number' && Number.isFinite(price))) {
+      throw new X402InputError('price', 'must be token units ("0.01") or {amount, asset}');
+    }
+    const domain = this.domains.get(this.defaultAsset)!;
+    const amount = parseAmount(String(price).trim(), domain.decimals, 'price');
+    if (amount === 0n) throw new X402InputError('price', 'must be greater than zero');
+    return { asset: this.defaultAsset, amount: amount.toString(), extra: { ...domain } };
+  }
+
+  async enhancePaymentRequirements(
+    requirements: SchemeRequirements,
+    supportedKind: SupportedKind,
+    _facilitatorExtensions: string[],
+  ): Promise<SchemeRequirements> {
+    const extra = { ...advertisedDomain(supportedKind, requirements.asset), ...requirements.extra };
+    if (typeof extra.name !== 'string' || typeof extra.version !== 'string') {
+      throw new X402InputError(
+        'requirements.extra.name',
+        `asset ${requirements.asset} is not listed in ExactCasperServerScheme and the facilitator does not advertise its name and version`,
+      );
+    }
+    const exact = parseExactRequirements({ ...requirements, extra });
+    return { ...requirements, asset: exact.asset, payTo: exact.payTo, extra };
+  }
+}
