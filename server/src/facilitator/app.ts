@@ -18,6 +18,9 @@ import { verify } from './verify.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** How often settlements left without a driver (e.g. a failed submission) are reconciled. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 export interface Facilitator {
   app: FastifyInstance;
   ledger: Ledger;
@@ -252,6 +255,7 @@ export async function startFacilitator(
   try {
     const resumed = facilitator.settler.reconcile();
     if (resumed > 0) facilitator.app.log.info({ resumed }, 'resuming unfinished settlements');
+    facilitator.settler.startSweeping(SWEEP_INTERVAL_MS);
     await facilitator.app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await facilitator.close();

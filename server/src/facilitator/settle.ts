@@ -30,6 +30,12 @@ export function revertReason(errorMessage: string): string {
   return (code && REVERT_REASONS[code]) || 'invalid_transaction_state';
 }
 
+/**
+ * How a row's driver starts: `fresh` just reserved (send it), `resume` a settle of a row left
+ * reserved (send it unless the node has it), `reconcile` nobody waiting (never send).
+ */
+type DriveMode = 'fresh' | 'resume' | 'reconcile';
+
 /** How long past its TTL a transaction the node never executed is given up. */
 const EXPIRY_GRACE_MS = 60_000;
 
@@ -70,17 +76,30 @@ export class Settler {
     private readonly options: SettlerOptions,
   ) {}
 
-  /** Resumes every settlement a previous run left reserved or submitted. */
-  reconcile(): number {
-    const rows = this.ledger.unfinished();
+  /**
+   * Takes up every reserved or submitted settlement without a driver (all of them at
+   * start-up; later only those untouched for `idleMs`, e.g. a submission the node never
+   * got): follows what the chain knows, and releases for a retry what it never saw.
+   */
+  reconcile(idleMs = 0, now = Date.now()): number {
+    const rows = this.ledger
+      .unfinished()
+      .filter((row) => !this.drivers.has(row.id) && now - row.updatedAt >= idleMs);
     for (const row of rows) {
       this.options.log.info(
         { settlement: row.id, state: row.state, transaction: row.transactionHash },
         'reconciling settlement left unfinished',
       );
-      this.drive(row, false);
+      this.drive(row, 'reconcile');
     }
     return rows.length;
+  }
+
+  /** Runs `reconcile` every `everyMs` for settlements left without a driver. */
+  startSweeping(everyMs: number): void {
+    const timer = setInterval(() => this.reconcile(everyMs), everyMs);
+    timer.unref();
+    this.stop.signal.addEventListener('abort', () => clearInterval(timer));
   }
 
   /** Stops following transactions; their rows stay unfinished for the next start. */
@@ -154,7 +173,7 @@ export class Settler {
       { settlement: reservation.settlement.id, network, transaction: built.hash },
       'settlement reserved',
     );
-    return this.await(reservation.settlement, true);
+    return this.await(reservation.settlement, 'fresh');
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */
@@ -192,7 +211,7 @@ export class Settler {
         row.payer,
       );
     }
-    return this.await(row, false);
+    return this.await(row, 'resume');
   }
 
   private rejected(
@@ -207,9 +226,9 @@ export class Settler {
   }
 
   /** Waits for a row's driver up to the settle time limit and answers with where it stands. */
-  private async await(row: Settlement, fresh: boolean): Promise<SettleOutcome> {
+  private async await(row: Settlement, mode: DriveMode): Promise<SettleOutcome> {
     if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row);
-    const driver = this.drive(row, fresh);
+    const driver = this.drive(row, mode);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.settleTimeoutMs);
@@ -267,10 +286,10 @@ export class Settler {
    * ends. It rejects only when the node could not be reached to submit (the row stays
    * reserved and a later call retries).
    */
-  private drive(row: Settlement, fresh: boolean): Promise<Settlement> {
+  private drive(row: Settlement, mode: DriveMode): Promise<Settlement> {
     const running = this.drivers.get(row.id);
     if (running) return running;
-    const driver = this.run(row, fresh).finally(() => this.drivers.delete(row.id));
+    const driver = this.run(row, mode).finally(() => this.drivers.delete(row.id));
     driver.catch((error: unknown) => {
       this.options.log.warn(
         { settlement: row.id, err: (error as Error).message },
@@ -281,7 +300,7 @@ export class Settler {
     return driver;
   }
 
-  private async run(initial: Settlement, fresh: boolean): Promise<Settlement> {
+  private async run(initial: Settlement, mode: DriveMode): Promise<Settlement> {
     const context = this.contexts.get(initial.network);
     if (!context) {
       this.options.log.error(
@@ -291,7 +310,7 @@ export class Settler {
       return initial;
     }
     let row = this.ledger.byId(initial.id);
-    if (row.state === 'reserved') row = await this.submit(context, row, fresh);
+    if (row.state === 'reserved') row = await this.submit(context, row, mode);
     while (row.state === 'reserved' || row.state === 'submitted') {
       if (this.stop.signal.aborted) return row;
       row = await this.poll(context, row);
@@ -306,19 +325,24 @@ export class Settler {
     return row;
   }
 
-  /** Sends the row's stored transaction unless the node already has it. */
+  /**
+   * Sends the row's stored transaction unless the node already has it. Reconciling does not
+   * send what the node never saw: nobody is waiting for that payment any more, so the row is
+   * released and a later settle of the same authorization starts over.
+   */
   private async submit(
     context: NetworkContext,
     row: Settlement,
-    fresh: boolean,
+    mode: DriveMode,
   ): Promise<Settlement> {
-    if (!fresh) {
+    if (mode !== 'fresh') {
       const status = await context.chain.execution(row.transactionHash);
       if (status.state !== 'unknown') return this.ledger.markSubmitted(row.id);
-      if (Date.now() > row.expiresAt) {
+      if (mode === 'reconcile' || Date.now() > row.expiresAt) {
         return this.ledger.markFailed(row.id, {
           reason: 'unexpected_settle_error',
-          message: 'the transaction expired before it reached the node; settle again to retry',
+          message:
+            'the settlement stopped before its transaction reached the node; settle again to retry',
           retryable: true,
         });
       }

@@ -100,15 +100,21 @@ function writeConfig(name: string, rpcUrl: string, extra: Record<string, unknown
   return file;
 }
 
-/** The ledger row of a transaction, read from the database file as another process would. */
-function ledgerRow(
-  transaction: string,
-): { state: string; block_height: number | null } | undefined {
+interface LedgerRow {
+  state: string;
+  transaction_hash: string;
+  block_height: number | null;
+}
+
+/** The ledger row of an authorization's nonce, read from the file as another process would. */
+function rowOf(request: { paymentPayload: { payload: unknown } }): LedgerRow | undefined {
+  const { nonce } = (request.paymentPayload.payload as { authorization: { nonce: string } })
+    .authorization;
   const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare('SELECT state, block_height FROM settlements WHERE transaction_hash = ?')
-      .get(transaction) as { state: string; block_height: number | null } | undefined;
+      .prepare('SELECT state, transaction_hash, block_height FROM settlements WHERE nonce = ?')
+      .get(nonce) as LedgerRow | undefined;
   } finally {
     db.close();
   }
@@ -165,17 +171,17 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     const pending = await postJson(`${first.url}/settle`, request, auth);
     expect(pending.body).toMatchObject({ success: false, errorReason: 'settlement_pending' });
     const transaction = pending.body.transaction as string;
-    expect(ledgerRow(transaction)).toMatchObject({ state: 'submitted' });
+    expect(rowOf(request)).toMatchObject({ state: 'submitted', transaction_hash: transaction });
 
     first.child.kill('SIGKILL');
     await first.exited;
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
     expect(await executionOf(devnet.rpcUrl, transaction)).toMatchObject({ error_message: null });
-    expect(ledgerRow(transaction)).toMatchObject({ state: 'submitted' });
+    expect(rowOf(request)).toMatchObject({ state: 'submitted' });
 
     const second = await startProcess(config);
     const row = await until(
-      () => ledgerRow(transaction),
+      () => rowOf(request),
       (value) => value?.state === 'confirmed',
     );
     expect(row!.block_height).toEqual(expect.any(Number));
@@ -203,7 +209,7 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     );
   });
 
-  it('sends a transaction it reserved but could not submit before it was killed', async () => {
+  it('releases for a retry a settlement killed before its transaction reached the node', async () => {
     // A node that drops every account_put_transaction: the row stays reserved.
     const dropping: Server = createServer((req, res) => {
       let body = '';
@@ -231,28 +237,41 @@ describe('facilitator process', { timeout: 90_000 }, () => {
       expect(failed.body).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
       first.child.kill('SIGKILL');
       await first.exited;
-      const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
-      const reserved = db
-        .prepare("SELECT transaction_hash FROM settlements WHERE state = 'reserved'")
-        .get() as { transaction_hash: string };
-      db.close();
+      const reserved = rowOf(request)!;
+      expect(reserved.state).toBe('reserved');
 
-      await startProcess(writeConfig('direct', devnet.rpcUrl));
-      await until(
-        () =>
-          rpcResult(devnet.rpcUrl, 'info_get_transaction', {
-            transaction_hash: { Version1: reserved.transaction_hash },
-          }).then(
-            () => true,
-            () => false,
-          ),
-        Boolean,
+      // Restarted against the node itself: the node never saw the transaction, nobody waits
+      // for it, so it is not sent; the row is released for a retry.
+      const second = await startProcess(
+        writeConfig('direct', devnet.rpcUrl, { settleTimeoutMs: 60_000 }),
       );
+      const released = await until(
+        () => rowOf(request),
+        (value) => value?.state !== 'reserved',
+      );
+      expect(released).toMatchObject({ state: 'failed' });
+      const unknown = await fetch(devnet.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'info_get_transaction',
+          params: { transaction_hash: { Version1: reserved.transaction_hash } },
+        }),
+      });
+      expect(((await unknown.json()) as { error?: { code: number } }).error?.code).toBe(-32014);
+
+      // The resource server settles the same payment again: it completes, once.
+      const settling = postJson(`${second.url}/settle`, request, auth);
+      const retried = await until(
+        () => rowOf(request),
+        (value) => value?.state === 'submitted',
+      );
+      expect(retried!.transaction_hash).not.toBe(reserved.transaction_hash);
       await rpcResult(devnet.rpcUrl, 'devnet_mine');
-      await until(
-        () => ledgerRow(reserved.transaction_hash),
-        (value) => value?.state === 'confirmed',
-      );
+      const settled = await settling;
+      expect(settled.body).toMatchObject({ success: true, transaction: retried!.transaction_hash });
       expect(await merchantBalance()).toBe(before + 70n);
     } finally {
       dropping.closeAllConnections();
@@ -267,17 +286,8 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     const request = await payment('80');
     const settling = postJson(`${running.url}/settle`, request, auth);
     const row = await until(
-      () => {
-        const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
-        try {
-          return db
-            .prepare("SELECT transaction_hash FROM settlements WHERE state = 'submitted'")
-            .get() as { transaction_hash: string } | undefined;
-        } finally {
-          db.close();
-        }
-      },
-      (value) => value !== undefined,
+      () => rowOf(request),
+      (value) => value?.state === 'submitted',
     );
     running.child.kill('SIGTERM');
     const answer = await settling;
@@ -288,7 +298,7 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     });
     expect(await running.exited).toBe(0);
     expect(running.stderr()).toContain('shutting down');
-    expect(ledgerRow(row!.transaction_hash)).toMatchObject({ state: 'submitted' });
+    expect(rowOf(request)).toMatchObject({ state: 'submitted' });
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
   });
 });
