@@ -285,10 +285,7 @@ export function Settings({ state }: { state: WalletState }) {
       <Tokens state={state} />
       <h2>Networks</h2>
       {kinds.map((kind) => (
-        <NetworkForm
-          key={`${kind}:${state.networks[kind].id}:${state.networks[kind].rpcUrl}`}
-          network={state.networks[kind]}
-        />
+        <NetworkForm key={kind} network={state.networks[kind]} />
       ))}
       <h2>Accounts</h2>
       <AddAccount />

@@ -1,0 +1,206 @@
+import { expect, type Page, test } from '@playwright/test';
+import { launchWallet, type WalletBrowser } from './support/browser.js';
+import { rpc, Services } from './support/services.js';
+import { importKey, openTab, PASSWORD, useDevnet } from './support/wallet.js';
+
+// The whole product: the built extension in Chromium against the devnet, the facilitator
+// and the demo site, each a real process. The tests run in order and share one wallet: the
+// later ones move devnet time and stop the facilitator.
+test.describe.configure({ mode: 'serial' });
+
+const services = new Services();
+let wallet: WalletBrowser;
+let popup: Page;
+let site: Page;
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  await services.start();
+  wallet = await launchWallet();
+  popup = await wallet.popup();
+  await importKey(popup, services.payer.pem);
+  await popup.getByRole('button', { name: 'Open wallet' }).click();
+  await useDevnet(popup, { ...services.devnet, token: services.token });
+  site = await wallet.context.newPage();
+  await site.goto(`${services.demoUrl}/playground`);
+});
+
+test.afterAll(async () => {
+  await wallet?.close();
+  await services.stop();
+});
+
+/** Clicks a playground button and returns the approval window that opens. */
+async function askToPay(button: 'fetch' | 'xhr') {
+  const approval = wallet.nextApproval();
+  await site.locator(`#${button}-button`).click();
+  const page = await approval;
+  await expect(page.getByTestId('amount')).toBeVisible();
+  return page;
+}
+
+async function approve(approval: Page) {
+  await Promise.all([
+    approval.waitForEvent('close'),
+    approval.getByRole('button', { name: 'Approve' }).click(),
+  ]);
+}
+
+async function latestPayment() {
+  await popup.bringToFront();
+  await openTab(popup, 'Activity');
+  return popup.getByTestId('history').locator('li').first();
+}
+
+test('pays a fetch after approval: content shown, tokens moved on chain, history entry', async () => {
+  const before = await services.tokenBalance(services.payer);
+  const approval = await askToPay('fetch');
+  const host = new URL(services.demoUrl).host;
+  await expect(approval.getByTestId('origin')).toHaveText(host);
+  await expect(approval.getByTestId('amount')).toHaveText('0.01 CX402');
+  await expect(approval.getByText('Weather forecast')).toBeVisible();
+  await expect(approval.getByText('Casper x402 Token')).toBeVisible();
+  await expect(approval.getByText('5 minutes after you approve')).toBeVisible();
+  await approval.getByRole('button', { name: 'Show atomic units' }).click();
+  await expect(approval.getByTestId('atomic')).toHaveText('10000 atomic units (6 decimals)');
+  await approval.setViewportSize({ width: 420, height: 760 });
+  await approval.screenshot({
+    path: test.info().outputPath('approval-window.png'),
+    fullPage: true,
+  });
+  await approve(approval);
+
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
+  await expect(site.locator('#result')).toContainText('Zug');
+  await expect(site.locator('#receipt')).toContainText('"success": true');
+  expect(await services.tokenBalance(services.payer)).toBe(before - 10_000n);
+  expect(await services.tokenBalance(services.merchant)).toBe(10_000n);
+
+  const entry = await latestPayment();
+  await expect(entry).toHaveAttribute('data-status', 'paid');
+  await expect(entry).toContainText(host);
+  await expect(entry).toContainText('0.01 CX402');
+  await expect(entry).toContainText('Transaction');
+  await openTab(popup, 'Assets');
+  await expect(popup.getByTestId('balance-CX402')).toHaveText(/^999\.99\s*CX402$/);
+  await popup.screenshot({ path: test.info().outputPath('popup-after-payment.png') });
+});
+
+test('a rejected payment leaves the page with the 402', async () => {
+  const approval = await askToPay('fetch');
+  await Promise.all([
+    approval.waitForEvent('close'),
+    approval.getByRole('button', { name: 'Reject' }).click(),
+  ]);
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
+  await expect(await latestPayment()).toHaveAttribute('data-status', 'rejected');
+});
+
+test('pays an XMLHttpRequest after approval', async () => {
+  await approve(await askToPay('xhr'));
+  await expect(site.locator('#status')).toHaveText('XMLHttpRequest: HTTP 200');
+  await expect(site.locator('#result')).toContainText('Zug');
+  await expect(site.locator('#receipt')).toContainText('"success": true');
+  await expect(await latestPayment()).toHaveAttribute('data-status', 'paid');
+});
+
+test('a budget set in the window pays the next request without a window, then asks again beyond it', async () => {
+  const approval = await askToPay('fetch');
+  await approval.getByLabel(/Allow this site to charge me/).check();
+  await approval.getByLabel('Up to (CX402 per day)').fill('0.025');
+  await approve(approval);
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
+
+  await site.locator('#fetch-button').click();
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
+  await expect(site.locator('x402-casper-notice')).toContainText('paid 0.01 CX402');
+  expect(wallet.context.pages().some((p) => p.url().includes('/approval.html'))).toBe(false);
+  const entry = await latestPayment();
+  await expect(entry).toHaveAttribute('data-status', 'paid');
+  await expect(entry).toContainText('budget');
+  await openTab(popup, 'Budgets');
+  await expect(popup.getByText('0.02 of 0.025 CX402 spent today')).toBeVisible();
+
+  // 0.02 of 0.025 spent: another 0.01 is beyond the day, so the window comes back.
+  const again = await askToPay('fetch');
+  await Promise.all([
+    again.waitForEvent('close'),
+    again.getByRole('button', { name: 'Reject' }).click(),
+  ]);
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
+});
+
+test('pays for a paid page opened by navigation: the article appears', async () => {
+  const article = await wallet.context.newPage();
+  const approval = wallet.nextApproval();
+  await article.goto(`${services.demoUrl}/articles/pay-per-article`);
+  await expect(article.getByText('Payment required')).toBeVisible();
+  const window = await approval;
+  await expect(window.getByTestId('amount')).toHaveText('0.05 CX402');
+  await approve(window);
+  await expect(article.locator('#paid-article')).toContainText('Why pay-per-article finally works');
+  await expect(await latestPayment()).toHaveAttribute('data-status', 'paid');
+  await article.close();
+});
+
+test('a locked wallet unlocks in the approval window, then pays', async () => {
+  await popup.bringToFront();
+  await popup.getByRole('button', { name: 'Lock' }).click();
+  await expect(popup.getByRole('heading', { name: 'Welcome back' })).toBeVisible();
+  const approval = await askToPay('fetch');
+  await expect(approval.getByText('Unlock to approve')).toBeVisible();
+  await expect(approval.getByRole('button', { name: 'Approve' })).toBeDisabled();
+  await approval.setViewportSize({ width: 420, height: 900 });
+  await approval.screenshot({
+    path: test.info().outputPath('approval-locked.png'),
+    fullPage: true,
+  });
+  await approval.getByLabel('Password').fill(PASSWORD);
+  await approval.getByRole('button', { name: 'Unlock' }).click();
+  await expect(approval.getByRole('button', { name: 'Approve' })).toBeEnabled();
+  await approve(approval);
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
+});
+
+test('insufficient funds: the page gets the 402 and the history says why', async () => {
+  await popup.bringToFront();
+  await openTab(popup, 'Budgets');
+  await popup.getByRole('button', { name: 'Remove' }).click();
+  await expect(popup.getByText('No budgets.')).toBeVisible();
+  await openTab(popup, 'Settings');
+  await popup.getByRole('button', { name: 'Add or import an account' }).click();
+  await popup.getByRole('tab', { name: 'Import PEM' }).click();
+  await popup.getByLabel('…or paste the PEM').fill(services.poorPayer.pem);
+  await popup.getByLabel('Wallet password').fill(PASSWORD);
+  await popup.getByRole('button', { name: 'Add account' }).click();
+  await expect(popup.getByLabel('Account', { exact: true })).toHaveValue(
+    services.poorPayer.publicKey,
+  );
+
+  await approve(await askToPay('fetch'));
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
+  const entry = await latestPayment();
+  await expect(entry).toHaveAttribute('data-status', 'failed');
+  await expect(entry).toContainText('Not enough funds');
+  await popup.getByLabel('Account', { exact: true }).selectOption(services.payer.publicKey);
+});
+
+test('an authorization the chain sees as expired is reported as expired', async () => {
+  await rpc(services.devnet.rpcUrl, 'devnet_increaseTime', { seconds: 3600 });
+  const before = await services.tokenBalance(services.payer);
+  await approve(await askToPay('fetch'));
+  await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
+  const entry = await latestPayment();
+  await expect(entry).toHaveAttribute('data-status', 'failed');
+  await expect(entry).toContainText('expired');
+  expect(await services.tokenBalance(services.payer)).toBe(before);
+});
+
+test('with the facilitator down the payment fails and says so', async () => {
+  await services.stopFacilitator();
+  await approve(await askToPay('fetch'));
+  await expect(site.locator('#status')).toHaveText(/fetch: HTTP 50[23]/);
+  const entry = await latestPayment();
+  await expect(entry).toHaveAttribute('data-status', 'failed');
+  await expect(entry).toContainText('facilitator');
+});
