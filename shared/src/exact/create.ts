@@ -1,7 +1,6 @@
 import { bytesToHex } from '../bytes.js';
 import { addressOfPublicKey } from '../casper/address.js';
 import { verifySignature } from '../casper/keys.js';
-import { transferWithAuthorizationDigest } from '../eip712.js';
 import { X402InputError } from '../errors.js';
 import type {
   ExactCasperPayload,
@@ -10,6 +9,7 @@ import type {
   ResourceInfo,
 } from '../x402/schemas.js';
 import { X402_VERSION } from '../x402/schemas.js';
+import { exactDigest } from './payload.js';
 import { EXACT_SCHEME, parseExactRequirements } from './requirements.js';
 import type { PaymentSigner } from './signer.js';
 
@@ -51,13 +51,7 @@ export async function createPaymentPayload(
     validBefore: String(now + exact.maxTimeoutSeconds),
     nonce: options.nonce ?? randomNonce(),
   };
-  const digest = transferWithAuthorizationDigest({
-    name: exact.name,
-    version: exact.version,
-    chainName: exact.network,
-    contractPackageHash: exact.asset,
-    ...authorization,
-  });
+  const digest = exactDigest(exact, authorization);
   const signature = await signer.signDigest(digest);
   if (!verifySignature(signer.publicKey, digest, signature)) {
     throw new X402InputError('signature', 'the signer returned a signature that does not verify');

@@ -5,7 +5,7 @@ import {
   type PaymentPayload,
 } from '../x402/schemas.js';
 import { checkSchema } from '../x402/validate.js';
-import { parseExactRequirements } from './requirements.js';
+import { type ExactRequirements, parseExactRequirements } from './requirements.js';
 
 /** The Casper `exact` part of a PaymentPayload, type-checked (formats are checked by verifyPayment). */
 export function exactPayloadOf(paymentPayload: PaymentPayload): ExactCasperPayload {
@@ -18,12 +18,19 @@ export function exactPayloadOf(paymentPayload: PaymentPayload): ExactCasperPaylo
  */
 export function authorizationDigest(paymentPayload: PaymentPayload): Uint8Array {
   const accepted = parseExactRequirements(paymentPayload.accepted, 'accepted');
-  const { authorization } = exactPayloadOf(paymentPayload);
+  return exactDigest(accepted, exactPayloadOf(paymentPayload).authorization);
+}
+
+/** The CEP-3009 digest of an authorization under a requirement's token domain. */
+export function exactDigest(
+  requirements: ExactRequirements,
+  authorization: ExactCasperPayload['authorization'],
+): Uint8Array {
   return transferWithAuthorizationDigest({
-    name: accepted.name,
-    version: accepted.version,
-    chainName: accepted.network,
-    contractPackageHash: accepted.asset,
+    name: requirements.name,
+    version: requirements.version,
+    chainName: requirements.network,
+    contractPackageHash: requirements.asset,
     ...authorization,
   });
 }

@@ -1,6 +1,5 @@
 import { addressOfPublicKey, normalizeAddress } from '../casper/address.js';
 import { type PublicKey, parsePublicKey, verifySignature } from '../casper/keys.js';
-import { transferWithAuthorizationDigest } from '../eip712.js';
 import { X402InputError } from '../errors.js';
 import { parseUint, U64_MAX } from '../uint.js';
 import {
@@ -11,7 +10,7 @@ import {
   X402_VERSION,
 } from '../x402/schemas.js';
 import { checkSchema } from '../x402/validate.js';
-import { exactPayloadOf } from './payload.js';
+import { exactDigest, exactPayloadOf } from './payload.js';
 import type { InvalidReason } from './reasons.js';
 import { EXACT_SCHEME, type ExactRequirements, parseExactRequirements } from './requirements.js';
 
@@ -179,13 +178,7 @@ function verifyExact(
       `expires at ${validBefore}; settlement needs it valid until at least ${now + margin}`,
     );
   }
-  const digest = transferWithAuthorizationDigest({
-    name: exact.name,
-    version: exact.version,
-    chainName: exact.network,
-    contractPackageHash: exact.asset,
-    ...authorization,
-  });
+  const digest = exactDigest(exact, authorization);
   if (!verifySignature(key, digest, signature)) {
     fail(
       'invalid_exact_casper_invalid_signature',
