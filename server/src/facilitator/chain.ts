@@ -108,7 +108,7 @@ export class ChainClient {
   private readonly rpc: SdkRpcClient;
 
   constructor(
-    readonly rpcUrl: string,
+    rpcUrl: string,
     private readonly timeoutMs: number,
   ) {
     this.rpc = new RpcClient(new HttpHandler(rpcUrl, 'fetch'));
