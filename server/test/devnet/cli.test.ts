@@ -1,56 +1,21 @@
 // The `x402-casper devnet` command as a real process: one ready line, logs on stderr, clean
 // stop on SIGTERM/SIGINT, and --state carrying the chain across restarts.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecretKey } from '@x402-casper/shared';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killAll, startCli } from '../support/cli.js';
 import { call } from './helpers.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'devnet-cli-'));
-const running = new Set<ChildProcess>();
 
 afterAll(() => {
-  for (const child of running) child.kill('SIGKILL');
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  child: ChildProcess;
-  ready: Promise<Record<string, unknown>>;
-  exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function devnet(args: string[]): Run {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'server/src/cli.ts', 'devnet', ...args],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!));
-    });
-    child.once('exit', () => reject(new Error(`devnet exited before ready: ${stderr}`)));
-  });
-  ready.catch(() => {});
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.once('exit', (code) => {
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, ready, exit };
-}
+const devnet = (args: string[]) => startCli(['devnet', ...args]);
 
 describe('x402-casper devnet', () => {
   it('prints one ready line, stops on SIGTERM and SIGINT, and keeps the chain with --state', async () => {
