@@ -120,7 +120,8 @@ export function installPageHook(win: Window & typeof globalThis): void {
     private phase: 'normal' | 'holding' | 'reopening' | 'replaying' = 'normal';
     private required = '';
     private answerId: string | null = null;
-    private cancelled = false;
+    /** Bumped by every open() and abort() of the page: a payment for an older request is dropped. */
+    private generation = 0;
 
     constructor() {
       super();
@@ -136,7 +137,7 @@ export function installPageHook(win: Window & typeof globalThis): void {
       password?: string | null,
     ): void {
       this.phase = 'normal';
-      this.cancelled = false;
+      this.generation++;
       this.request = {
         method,
         url: new URL(String(url), win.location.href).href,
@@ -160,7 +161,10 @@ export function installPageHook(win: Window & typeof globalThis): void {
     }
 
     override abort(): void {
-      if (this.phase === 'holding') this.cancelled = true;
+      if (this.phase === 'replaying' && this.answerId) report(this.answerId, 0, null);
+      this.answerId = null;
+      this.generation++;
+      this.phase = 'normal';
       super.abort();
     }
 
@@ -198,11 +202,10 @@ export function installPageHook(win: Window & typeof globalThis): void {
     /** After the hidden 402: pay, then send the request again (signed, or as it was). */
     private async pay() {
       const { method, url, user, password, headers, body } = this.request;
+      const generation = this.generation;
       const answer = await ask('xhr', url, method.toUpperCase(), this.required);
-      if (this.cancelled) {
-        this.phase = 'normal';
-        return;
-      }
+      // The page aborted or reused this object meanwhile: its new request is its own.
+      if (generation !== this.generation) return;
       this.answerId = answer.signature ? answer.id : null;
       this.phase = 'reopening';
       nativeOpen.call(this, method, url, true, user, password);
