@@ -1,6 +1,6 @@
 /**
- * Every reason `verifyPayment` (and the facilitator's chain checks) can give for an invalid
- * payment, with what it means. Generic x402 v2 reasons first, then Casper `exact` ones.
+ * Every reason `verifyPayment` and the facilitator give for an invalid payment or a failed
+ * settlement, with what it means. Generic x402 v2 reasons first, then Casper `exact` ones.
  */
 export const INVALID_REASONS = {
   invalid_x402_version: 'The payload or request is not x402 version 2.',
@@ -12,6 +12,14 @@ export const INVALID_REASONS = {
   invalid_payment_requirements:
     'The requirements are malformed: asset, payee, amount or extra.name/version are not usable.',
   insufficient_funds: "The payer's token balance is below the amount.",
+  invalid_transaction_state:
+    'The settlement transaction failed on chain for a reason with no better name.',
+  unexpected_verify_error:
+    'The facilitator failed while verifying (e.g. the node could not be read).',
+  unexpected_settle_error:
+    'The facilitator failed while settling (e.g. the node refused or could not be reached).',
+  settlement_pending:
+    'Settlement was submitted but its block has not come yet; the answer carries the transaction hash and a later settle of the same payload returns the final result.',
   invalid_exact_casper_asset_mismatch:
     'The payload was made for a different asset (token package).',
   invalid_exact_casper_domain_mismatch:
