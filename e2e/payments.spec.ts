@@ -203,4 +203,5 @@ test('with the facilitator down the payment fails and says so', async () => {
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'failed');
   await expect(entry).toContainText('facilitator');
+  await popup.screenshot({ path: test.info().outputPath('popup-activity.png'), fullPage: true });
 });

@@ -8,8 +8,7 @@ export type WalletErrorCode =
   | 'locked'
   | 'wrong_password'
   | 'throttled'
-  | 'not_found'
-  | 'forbidden';
+  | 'not_found';
 
 export class WalletError extends Error {
   override readonly name = 'WalletError';

@@ -120,16 +120,6 @@ export class Keyring {
     });
   }
 
-  renameAccount(publicKey: string, name: string): Promise<void> {
-    return this.serial.run(async () => {
-      const accounts = await this.accounts();
-      const account = accounts.find((a) => a.publicKey === publicKey);
-      if (!account) throw new WalletError('not_found', 'No such account.');
-      account.name = name;
-      await writeArea('local', ACCOUNTS, accounts);
-    });
-  }
-
   unlock(password: string): Promise<void> {
     return this.serial.run(async () => {
       const contents = await this.openWithPassword(password);
