@@ -10,9 +10,8 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import type { FacilitatorConfig } from '../facilitator/config.js';
-import { createFacilitator, type Facilitator, supportedResponse } from '../facilitator/index.js';
-import { type NetworkContext, networkContexts } from '../facilitator/network.js';
-import { verify } from '../facilitator/verify.js';
+import { Engine } from '../facilitator/engine.js';
+import type { Log } from '../facilitator/settle.js';
 
 /** A CAIP-2 id, typed as @x402/core types it. */
 type Network = `${string}:${string}`;
@@ -23,33 +22,35 @@ function malformed(error: unknown): { reason: string; message: string } {
   throw error;
 }
 
+const ignore = () => {};
+const silent: Log = { info: ignore, warn: ignore, error: ignore };
+
 export class ExactCasperFacilitatorScheme {
   readonly scheme = EXACT_SCHEME;
   readonly caipFamily = 'casper:*';
   /** The configured networks: register the scheme for these. */
   readonly networks: Network[];
-  private readonly facilitator: Facilitator;
-  private readonly contexts: Map<string, NetworkContext>;
+  private readonly engine: Engine;
 
   /**
    * Opens the ledger at `config.database` and resumes settlements a previous run left
    * unfinished. One ledger file belongs to one running facilitator: do not share it with a
    * `startFacilitator` service. `config.host`, `port`, `apiKeys` and `rateLimit` are unused.
+   * Settlement events go to `log` (by default nowhere).
    */
-  constructor(private readonly config: FacilitatorConfig) {
-    this.facilitator = createFacilitator(config);
-    this.contexts = networkContexts(config);
+  constructor(config: FacilitatorConfig, log: Log = silent) {
+    this.engine = new Engine(config, log);
     this.networks = config.networks.map((n) => n.network as Network);
-    this.facilitator.settler.reconcile();
+    this.engine.start();
   }
 
   getExtra(network: string): Record<string, unknown> | undefined {
-    const kinds = supportedResponse(this.contexts).kinds;
+    const kinds = this.engine.supported().kinds;
     return kinds.find((kind) => kind.network === network)?.extra;
   }
 
   getSigners(network: string): string[] {
-    const context = this.contexts.get(network);
+    const context = this.engine.contexts.get(network);
     return context ? [context.feePayer.publicKey] : [];
   }
 
@@ -61,10 +62,7 @@ export class ExactCasperFacilitatorScheme {
       const { reason, message } = malformed(error);
       return { isValid: false, invalidReason: reason, invalidMessage: message };
     }
-    return verify(this.contexts, this.facilitator.ledger, request, {
-      now: Math.floor(Date.now() / 1000),
-      settlementMarginSeconds: this.config.settlementMarginSeconds,
-    });
+    return this.engine.verify(request);
   }
 
   async settle(
@@ -85,13 +83,13 @@ export class ExactCasperFacilitatorScheme {
         network: (typeof network === 'string' ? network : '') as Network,
       };
     }
-    const { response } = await this.facilitator.settler.settle(request);
+    const { response } = await this.engine.settle(request);
     return { ...response, network: response.network as Network };
   }
 
   /** Stops following transactions (unfinished ones resume on the next start), closes the ledger. */
   close(): Promise<void> {
-    return this.facilitator.close();
+    return this.engine.close();
   }
 
   private request(paymentPayload: unknown, requirements: unknown): VerifyRequest {

@@ -1,56 +1,24 @@
 // The facilitator's HTTP service: x402 /supported, /verify, /settle, plus /health and /metrics.
 import { randomUUID } from 'node:crypto';
-import {
-  parseSettleRequest,
-  parseVerifyRequest,
-  type SupportedResponse,
-  X402_VERSION,
-  X402InputError,
-} from '@x402-casper/shared';
+import { parseSettleRequest, parseVerifyRequest, X402InputError } from '@x402-casper/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { FacilitatorConfig } from './config.js';
+import { Engine } from './engine.js';
 import { ApiKeys, RateLimiter } from './http.js';
-import { Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
 import { Metrics } from './metrics.js';
-import { type NetworkContext, networkContexts } from './network.js';
-import { Settler } from './settle.js';
-import { verify } from './verify.js';
+import type { NetworkContext } from './network.js';
+import type { Settler } from './settle.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** How often settlements left without a driver (e.g. a failed submission) are reconciled. */
-const SWEEP_INTERVAL_MS = 60_000;
-
 export interface Facilitator {
   app: FastifyInstance;
+  engine: Engine;
   ledger: Ledger;
   settler: Settler;
   /** Stops taking requests, lets running ones finish, stops polling, closes the ledger. */
   close(): Promise<void>;
-}
-
-export function supportedResponse(contexts: Map<string, NetworkContext>): SupportedResponse {
-  const contextList = [...contexts.values()];
-  return {
-    kinds: contextList.map((context) => ({
-      x402Version: X402_VERSION,
-      scheme: 'exact',
-      network: context.config.network,
-      extra: {
-        feePayer: context.feePayer.publicKey,
-        feePayerAddress: context.feePayer.address,
-        assets: context.config.assets.map((asset) => ({
-          asset: asset.packageHash,
-          name: asset.name,
-          version: asset.version,
-          decimals: asset.decimals,
-          ...(asset.symbol ? { symbol: asset.symbol } : {}),
-        })),
-      },
-    })),
-    extensions: [],
-    signers: { 'casper:*': [...new Set(contextList.map((c) => c.feePayer.publicKey))] },
-  };
 }
 
 interface NetworkHealth {
@@ -90,11 +58,8 @@ export function createFacilitator(
   config: FacilitatorConfig,
   options: { logger?: FastifyBaseLogger } = {},
 ): Facilitator {
-  const ledger = new Ledger(config.database);
-  const contexts = networkContexts(config);
   const apiKeys = new ApiKeys(config.apiKeys);
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
-  const metrics = new Metrics(() => ledger.pendingCount());
 
   const app = Fastify({
     ...(options.logger
@@ -114,12 +79,9 @@ export function createFacilitator(
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  const settler = new Settler(contexts, ledger, {
-    settleTimeoutMs: config.settleTimeoutMs,
-    pollIntervalMs: config.pollIntervalMs,
-    settlementMarginSeconds: config.settlementMarginSeconds,
-    log: app.log,
-  });
+  const engine = new Engine(config, app.log);
+  const { contexts, ledger, settler } = engine;
+  const metrics = new Metrics(() => ledger.pendingCount());
 
   // Only JSON bodies: text/plain would otherwise reach the routes as a string.
   app.removeContentTypeParser('text/plain');
@@ -175,14 +137,11 @@ export function createFacilitator(
   /** A metrics label for a request's network: only configured ones, to bound cardinality. */
   const networkLabel = (network: string) => (contexts.has(network) ? network : 'unconfigured');
 
-  app.get('/supported', async () => supportedResponse(contexts));
+  app.get('/supported', async () => engine.supported());
 
   app.post('/verify', async (request) => {
     const body = parseVerifyRequest(request.body);
-    const response = await verify(contexts, ledger, body, {
-      now: Math.floor(Date.now() / 1000),
-      settlementMarginSeconds: config.settlementMarginSeconds,
-    });
+    const response = await engine.verify(body);
     metrics.verifyResult(
       networkLabel(body.paymentRequirements.network),
       response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
@@ -201,7 +160,7 @@ export function createFacilitator(
   app.post('/settle', async (request) => {
     const started = performance.now();
     const body = parseSettleRequest(request.body);
-    const outcome = await settler.settle(body);
+    const outcome = await engine.settle(body);
     metrics.settleResult(
       networkLabel(body.paymentRequirements.network),
       outcome.result,
@@ -231,6 +190,7 @@ export function createFacilitator(
   let closing: Promise<void> | undefined;
   return {
     app,
+    engine,
     ledger,
     settler,
     close() {
@@ -253,9 +213,8 @@ export async function startFacilitator(
 ): Promise<Facilitator & { url: string }> {
   const facilitator = createFacilitator(config, options);
   try {
-    const resumed = facilitator.settler.reconcile();
+    const resumed = facilitator.engine.start();
     if (resumed > 0) facilitator.app.log.info({ resumed }, 'resuming unfinished settlements');
-    facilitator.settler.startSweeping(SWEEP_INTERVAL_MS);
     await facilitator.app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await facilitator.close();

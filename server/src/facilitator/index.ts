@@ -1,4 +1,4 @@
-export { createFacilitator, type Facilitator, startFacilitator, supportedResponse } from './app.js';
+export { createFacilitator, type Facilitator, startFacilitator } from './app.js';
 export {
   ARG_LAYOUTS,
   type ArgLayout,
@@ -10,3 +10,4 @@ export {
   type NetworkConfig,
   parseConfig,
 } from './config.js';
+export { Engine, supportedResponse } from './engine.js';

@@ -43,8 +43,11 @@ export interface SettlerOptions {
   settleTimeoutMs: number;
   pollIntervalMs: number;
   settlementMarginSeconds: number;
-  log: FastifyBaseLogger;
+  log: Log;
 }
+
+/** The few logger methods settlement uses (Fastify's logger has them). */
+export type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
 
 export interface SettleOutcome {
   response: SettleResponse;

@@ -1,0 +1,92 @@
+// The facilitator without HTTP: its networks, its ledger, verification and settlement. The
+// HTTP service and the @x402/core facilitator scheme both run on one of these.
+import {
+  type SettleRequest,
+  type SupportedResponse,
+  type VerifyRequest,
+  type VerifyResponse,
+  X402_VERSION,
+} from '@x402-casper/shared';
+import type { FacilitatorConfig } from './config.js';
+import { Ledger } from './ledger.js';
+import { type NetworkContext, networkContexts } from './network.js';
+import { type Log, type SettleOutcome, Settler } from './settle.js';
+import { verify } from './verify.js';
+
+/** How often settlements left without a driver (e.g. a failed submission) are reconciled. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+export function supportedResponse(contexts: Map<string, NetworkContext>): SupportedResponse {
+  const contextList = [...contexts.values()];
+  return {
+    kinds: contextList.map((context) => ({
+      x402Version: X402_VERSION,
+      scheme: 'exact',
+      network: context.config.network,
+      extra: {
+        feePayer: context.feePayer.publicKey,
+        feePayerAddress: context.feePayer.address,
+        assets: context.config.assets.map((asset) => ({
+          asset: asset.packageHash,
+          name: asset.name,
+          version: asset.version,
+          decimals: asset.decimals,
+          ...(asset.symbol ? { symbol: asset.symbol } : {}),
+        })),
+      },
+    })),
+    extensions: [],
+    signers: { 'casper:*': [...new Set(contextList.map((c) => c.feePayer.publicKey))] },
+  };
+}
+
+export class Engine {
+  readonly ledger: Ledger;
+  readonly contexts: Map<string, NetworkContext>;
+  readonly settler: Settler;
+
+  constructor(
+    private readonly config: FacilitatorConfig,
+    log: Log,
+  ) {
+    this.ledger = new Ledger(config.database);
+    this.contexts = networkContexts(config);
+    this.settler = new Settler(this.contexts, this.ledger, {
+      settleTimeoutMs: config.settleTimeoutMs,
+      pollIntervalMs: config.pollIntervalMs,
+      settlementMarginSeconds: config.settlementMarginSeconds,
+      log,
+    });
+  }
+
+  supported(): SupportedResponse {
+    return supportedResponse(this.contexts);
+  }
+
+  verify(request: VerifyRequest): Promise<VerifyResponse> {
+    return verify(this.contexts, this.ledger, request, {
+      now: Math.floor(Date.now() / 1000),
+      settlementMarginSeconds: this.config.settlementMarginSeconds,
+    });
+  }
+
+  settle(request: SettleRequest): Promise<SettleOutcome> {
+    return this.settler.settle(request);
+  }
+
+  /**
+   * Resumes the settlements a previous run left reserved or submitted, then keeps sweeping
+   * for ones left without a driver. Returns how many it resumed.
+   */
+  start(): number {
+    const resumed = this.settler.reconcile();
+    this.settler.startSweeping(SWEEP_INTERVAL_MS);
+    return resumed;
+  }
+
+  /** Stops following transactions (unfinished ones resume on the next start), closes the ledger. */
+  async close(): Promise<void> {
+    await this.settler.close();
+    this.ledger.close();
+  }
+}
