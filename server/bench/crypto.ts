@@ -3,12 +3,16 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   authorizationDigest,
   createPaymentPayload,
+  domainSeparator,
+  type ExactCasperPayload,
   exactPayloadOf,
   generateSecretKey,
   type KeyAlgorithm,
   type PaymentRequirements,
   parsePublicKey,
   secretKeySigner,
+  transferWithAuthorizationDigest,
+  verifyPayment,
   verifySignature,
 } from '@x402-casper/shared';
 import { measure, type Rate } from './measure.js';
@@ -24,6 +28,22 @@ const requirements: PaymentRequirements = {
 };
 
 const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+/** SPKI DER prefixes of a raw ed25519 key and of a compressed secp256k1 point. */
+const SPKI_PREFIX: Record<KeyAlgorithm, Buffer> = {
+  ed25519: Buffer.from('302a300506032b6570032100', 'hex'),
+  secp256k1: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
+};
+
+/** The public key imported into OpenSSL from its raw bytes, as a request handler would. */
+function importedKey(publicKeyHex: string): KeyObject {
+  const key = parsePublicKey(publicKeyHex);
+  return createPublicKey({
+    key: Buffer.concat([SPKI_PREFIX[key.algorithm], key.raw]),
+    format: 'der',
+    type: 'spki',
+  });
+}
 
 /** The same public key as a Node (OpenSSL) KeyObject. */
 function nodeKey(publicKeyHex: string): KeyObject {
@@ -46,9 +66,28 @@ function nodeKey(publicKeyHex: string): KeyObject {
   });
 }
 
-/** Single-core rate of digest + signature verification, with @noble/curves and with Node's crypto. */
-export async function cryptoLimit(): Promise<Record<string, Rate>> {
+const CURVE_ORDER = secp256k1.Point.CURVE().n;
+
+/** The same secp256k1 signature with S replaced by n − S (valid ECDSA, refused by Casper). */
+function highS(signatureHex: string): string {
+  const s = BigInt(`0x${signatureHex.slice(66)}`);
+  return signatureHex.slice(0, 66) + (CURVE_ORDER - s).toString(16).padStart(64, '0');
+}
+
+export interface CryptoFigures {
+  rates: Record<string, Rate>;
+  /** Whether each verifier accepts a high-S secp256k1 signature (Casper requires low S). */
+  acceptsHighS: { noble: boolean; nodeCrypto: boolean };
+}
+
+/**
+ * Single-core rate of digest + signature verification, with @noble/curves and with Node's
+ * crypto (key imported once, and per call), and of the parts around it: the digest alone and
+ * shared's verifyPayment (every off-chain rule, as /verify runs it).
+ */
+export async function cryptoLimit(): Promise<CryptoFigures> {
   const results: Record<string, Rate> = {};
+  let acceptsHighS = { noble: true, nodeCrypto: true };
   for (const algorithm of ['ed25519', 'secp256k1'] as KeyAlgorithm[]) {
     const signer = secretKeySigner(generateSecretKey(algorithm));
     const payloads = await Promise.all(
@@ -72,6 +111,54 @@ export async function cryptoLimit(): Promise<Record<string, Rate>> {
           : nodeVerify('sha256', digest, { key, dsaEncoding: 'ieee-p1363' }, signature);
       if (!ok) throw new Error('bad signature');
     });
+    results[`${algorithm} node:crypto, key imported per call`] = measure(() => {
+      const payload = payloads[i++ % payloads.length]!;
+      const exact = exactPayloadOf(payload);
+      const signature = Buffer.from(exact.signature, 'hex').subarray(1);
+      const digest = authorizationDigest(payload);
+      const callKey = importedKey(exact.publicKey);
+      const ok =
+        algorithm === 'ed25519'
+          ? nodeVerify(null, digest, callKey, signature)
+          : nodeVerify('sha256', digest, { key: callKey, dsaEncoding: 'ieee-p1363' }, signature);
+      if (!ok) throw new Error('bad signature');
+    });
+    results[`${algorithm} shared verifyPayment (all off-chain rules)`] = measure(() => {
+      const payload = payloads[i++ % payloads.length]!;
+      if (!verifyPayment(payload, requirements).isValid) throw new Error('invalid payment');
+    });
+    if (algorithm === 'secp256k1') {
+      const payload = payloads[0]!;
+      const exact = exactPayloadOf(payload);
+      const flipped = highS(exact.signature);
+      const digest = authorizationDigest(payload);
+      acceptsHighS = {
+        noble: verifySignature(exact.publicKey, digest, flipped),
+        nodeCrypto: nodeVerify(
+          'sha256',
+          digest,
+          { key, dsaEncoding: 'ieee-p1363' },
+          Buffer.from(flipped, 'hex').subarray(1),
+        ),
+      };
+    }
   }
-  return results;
+  const payload = (
+    await createPaymentPayload(requirements, secretKeySigner(generateSecretKey('ed25519')))
+  ).payload as ExactCasperPayload;
+  let n = 0;
+  results['CEP-3009 digest alone (keccak, @noble/hashes)'] = measure(() => {
+    transferWithAuthorizationDigest({
+      name: 'Casper x402 Token',
+      version: '1',
+      chainName: requirements.network,
+      contractPackageHash: requirements.asset,
+      ...payload.authorization,
+      value: String(n++),
+    });
+  });
+  results['CEP-3009 domain separator alone (cacheable per asset)'] = measure(() => {
+    domainSeparator('Casper x402 Token', '1', requirements.network, requirements.asset);
+  });
+  return { rates: results, acceptsHighS };
 }

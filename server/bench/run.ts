@@ -1,24 +1,201 @@
 // `pnpm bench`: runs every benchmark, prints a table, writes .bench/results.json (git-ignored).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+// Sizes can be lowered for a quick look: BENCH_SECONDS (per /verify row, default 3),
+// BENCH_SETTLE_SIZES (default 1,16,64,256), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addressOfPublicKey } from '@x402-casper/shared';
+import { defaultDevAccounts } from '../src/devnet/index.js';
+import { bundleSizes } from './bundle.js';
+import { clientBench } from './client.js';
+import { componentBench } from './components.js';
 import { cryptoLimit } from './crypto.js';
+import type { Latency } from './measure.js';
+import {
+  repoRoot,
+  startDevnetProcess,
+  startFacilitatorProcess,
+  writeFacilitatorConfig,
+} from './processes.js';
+import { SETTLE_PHASES, settleBench } from './settle.js';
+import { verifyBench } from './verify.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = (name: string, fallback: string) => process.env[name] || fallback;
+const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
+const VERIFY_CONCURRENCY = [1, 16, 64];
+const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '1,16,64,256').split(',').map(Number);
+const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
+
+const number = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ms = (value: number) => `${number(value, value < 10 ? 1 : 0)} ms`;
+const latency = (l: Latency) => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}`;
+const kb = (bytes: number) => `${number(bytes / 1024, 1)} KiB`;
+
+function section(title: string, rows: Array<[string, string]>): void {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  process.stdout.write(`\n${title}\n`);
+  for (const [name, value] of rows) process.stdout.write(`  ${name.padEnd(width)}  ${value}\n`);
+}
+
+const started = performance.now();
+const loadBefore = loadavg();
+process.stdout.write(
+  `benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ` +
+    `load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')}\n`,
+);
 
 const crypto = await cryptoLimit();
-const rows = Object.entries(crypto).map(([name, rate]) => [
-  `crypto limit: ${name}`,
-  `${Math.round(rate.perSecond).toLocaleString('en-US')} verifications/s`,
+section('crypto limit (1 core, digest + signature verification)', [
+  ...Object.entries(crypto.rates).map(([name, rate]): [string, string] => [
+    name,
+    `${number(rate.perSecond)} /s`,
+  ]),
+  [
+    'high-S secp256k1 signature accepted by',
+    `noble: ${crypto.acceptsHighS.noble ? 'yes' : 'no'}, node:crypto (OpenSSL): ${crypto.acceptsHighS.nodeCrypto ? 'yes' : 'no'}`,
+  ],
 ]);
-const width = Math.max(...rows.map(([name]) => name!.length));
-process.stdout.write(
-  `benchmark (1 core of ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`,
-);
-for (const [name, value] of rows) process.stdout.write(`  ${name!.padEnd(width)}  ${value}\n`);
 
-mkdirSync(join(root, '.bench'), { recursive: true });
-const results = { date: new Date().toISOString(), node: process.version, cryptoLimit: crypto };
-writeFileSync(join(root, '.bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-process.stdout.write('wrote .bench/results.json\n');
+const dir = mkdtempSync(join(tmpdir(), 'x402-bench-'));
+const devnet = await startDevnetProcess(1000, { logFile: join(dir, 'devnet.log') });
+try {
+  const components = await componentBench(devnet);
+  section('facilitator parts (1 core, in process)', [
+    ...Object.entries(components.rates).map(([name, rate]): [string, string] => [
+      name,
+      `${number(rate.perSecond)} /s`,
+    ]),
+    ...Object.entries(components.rpcReadCpuMs).map(([client, cpu]): [string, string] => [
+      `CPU of one chain read (query_balance), ${client}`,
+      ms(cpu),
+    ]),
+  ]);
+
+  const verify = await verifyBench(devnet, dir, VERIFY_CONCURRENCY, VERIFY_SECONDS);
+  const nobleLimit = crypto.rates['ed25519 noble']!.perSecond;
+  const nodeLimit = crypto.rates['ed25519 node:crypto']!.perSecond;
+  const verifyRows = verify.rows.map((row) => ({
+    ...row,
+    ofNobleLimit: row.perSecond / nobleLimit,
+    ofNodeCryptoLimit: row.perSecond / nodeLimit,
+  }));
+  section('/verify (ed25519, valid payments, facilitator process → devnet process)', [
+    ...verifyRows.map((row): [string, string] => [
+      `chain reads ${row.reads}, concurrency ${row.concurrency}`,
+      `${number(row.perSecond, 1)} /s, ${latency(row)}, ${row.errors} errors, ` +
+        `CPU/verify ${ms(row.cpuMsPerVerify.facilitator)} facilitator + ${ms(row.cpuMsPerVerify.devnet)} devnet, ` +
+        `${number(row.ofNobleLimit * 100, 1)}% of noble limit, ${number(row.ofNodeCryptoLimit * 100, 1)}% of node:crypto limit`,
+    ]),
+    ...Object.entries(verify.rpcCallsPerVerify).map(([reads, calls]): [string, string] => [
+      `RPC calls per /verify, reads ${reads}`,
+      Object.entries(calls)
+        .map(([method, n]) => `${method} ${n}`)
+        .join(', '),
+    ]),
+  ]);
+
+  const settle = await settleBench(devnet, dir, SETTLE_SIZES);
+  section(
+    `/settle (N concurrent distinct payments, devnet 1 s blocks, poll every ${settle.pollIntervalMs} ms)`,
+    settle.runs.flatMap(
+      (run): Array<[string, string]> => [
+        [
+          `N = ${run.payments}`,
+          `${run.succeeded}/${run.payments} settled in ${number(run.seconds, 2)} s = ${number(run.perSecond, 1)} /s`,
+        ],
+        ...SETTLE_PHASES.map((phase): [string, string] => [
+          `  ${phase}`,
+          latency(run.phases[phase]),
+        ]),
+        [
+          '  CPU per settlement',
+          `${ms(run.cpuMsPerSettlement.facilitator)} facilitator + ${ms(run.cpuMsPerSettlement.devnet)} devnet`,
+        ],
+        [
+          '  RPC calls per settlement',
+          Object.entries(run.rpcCallsPerSettlement)
+            .map(([method, n]) => `${method} ${n}`)
+            .join(', '),
+        ],
+      ],
+    ),
+  );
+
+  const [feePayer, merchant] = defaultDevAccounts();
+  const facilitator = await startFacilitatorProcess(
+    writeFacilitatorConfig(
+      {
+        dir,
+        rpcUrl: devnet.rpcUrl,
+        network: devnet.network,
+        token: devnet.token,
+        feePayer: feePayer!.secretKey,
+        settings: { pollIntervalMs: 100, logLevel: 'warn' },
+      },
+      'client',
+    ),
+  );
+  let client: Awaited<ReturnType<typeof clientBench>>;
+  try {
+    client = await clientBench(
+      devnet,
+      facilitator.url,
+      addressOfPublicKey(merchant!.publicKey),
+      CLIENT_PAYMENTS,
+      4,
+    );
+  } finally {
+    await facilitator.stop();
+  }
+  const bundle = bundleSizes();
+  section('client side', [
+    ...client.flatMap(
+      (run): Array<[string, string]> => [
+        [
+          `headless client ${run.algorithm}: 402 → paid retry sent`,
+          `${latency(run.retryMs)} (${run.paid}/${run.payments} paid)`,
+        ],
+        [`headless client ${run.algorithm}: whole paid request`, latency(run.totalMs)],
+      ],
+    ),
+    ...(bundle
+      ? [
+          ...bundle.files
+            .filter((f) => f.file.endsWith('.js'))
+            .map((f): [string, string] => [
+              `extension ${f.file}`,
+              `${kb(f.bytes)} (${kb(f.gzipBytes)} gzip)`,
+            ]),
+          [
+            `extension total (${bundle.files.length} files)`,
+            `${kb(bundle.total.bytes)} (${kb(bundle.total.gzipBytes)} gzip)`,
+          ] as [string, string],
+        ]
+      : [['extension', 'not built (extension/.output missing)'] as [string, string]]),
+  ]);
+
+  const loadAfter = loadavg();
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: { model: cpus()[0]?.model, cores: cpus().length },
+    loadAverage: { before: loadBefore, after: loadAfter },
+    seconds: (performance.now() - started) / 1000,
+    cryptoLimit: crypto.rates,
+    acceptsHighS: crypto.acceptsHighS,
+    components,
+    verify: { rows: verifyRows, rpcCallsPerVerify: verify.rpcCallsPerVerify },
+    settle,
+    client,
+    extensionBundle: bundle ?? null,
+  };
+  mkdirSync(join(repoRoot, '.bench'), { recursive: true });
+  writeFileSync(join(repoRoot, '.bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(
+    `\ndone in ${number(results.seconds)} s (load average after: ${loadAfter.map((l) => l.toFixed(1)).join(' ')}); wrote .bench/results.json\n`,
+  );
+} finally {
+  await devnet.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

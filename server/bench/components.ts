@@ -1,0 +1,165 @@
+// The facilitator's parts, one at a time, in this process on one core: building and signing a
+// settlement transaction, the ledger's writes per settlement (as shipped: WAL with
+// synchronous=FULL; and with synchronous=NORMAL), a ledger read with its statement prepared
+// per call (as shipped) and prepared once, and the client-side CPU cost of one chain read with
+// casper-js-sdk's RpcClient (as shipped), a plain fetch and node:http with keep-alive.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addressOfPublicKey, bytesToHex, exactPayloadOf } from '@x402-casper/shared';
+import { defaultDevAccounts } from '../src/devnet/index.js';
+import { ChainClient } from '../src/facilitator/chain.js';
+import { Ledger, type SettlementDraft } from '../src/facilitator/ledger.js';
+import { buildSettlementTransaction, signingKeyOf } from '../src/facilitator/transaction.js';
+import { cpuMsPerCall, measure, type Rate } from './measure.js';
+import { requirementsOf, signedPayments } from './payments.js';
+import type { DevnetProcess } from './processes.js';
+
+export interface ComponentFigures {
+  rates: Record<string, Rate>;
+  /** Client-side CPU milliseconds of one chain read (query_balance), by client. */
+  rpcReadCpuMs: Record<string, number>;
+}
+
+const PLENTY = { tokenBalance: 10n ** 30n, gasBalance: 10n ** 30n, paymentMotes: 3_000_000_000n };
+
+export async function componentBench(devnet: DevnetProcess): Promise<ComponentFigures> {
+  const [feePayer, merchant, alice] = defaultDevAccounts();
+  const requirements = requirementsOf(
+    devnet.network,
+    devnet.token,
+    addressOfPublicKey(merchant!.publicKey),
+    '1',
+  );
+  const payments = signedPayments(requirements, alice!.secretKey, 64);
+  const signingKey = signingKeyOf(feePayer!.secretKey);
+  const rates: Record<string, Rate> = {};
+  let i = 0;
+  const build = () =>
+    buildSettlementTransaction({
+      payload: exactPayloadOf(payments[i++ % payments.length]!.paymentPayload),
+      packageHash: devnet.token.packageHash,
+      argLayout: 'cep3009',
+      chainName: devnet.network.slice('casper:'.length),
+      paymentMotes: 3_000_000_000n,
+      signingKey,
+    });
+  rates['build and sign settlement transaction'] = measure(build);
+
+  const transaction = build();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-'));
+  try {
+    for (const synchronous of ['FULL', 'NORMAL']) {
+      const ledger = new Ledger(join(dir, `${synchronous}.sqlite`));
+      (ledger as unknown as { db: { pragma(text: string): unknown } }).db.pragma(
+        `synchronous = ${synchronous}`,
+      );
+      let n = 0;
+      const draft = (): SettlementDraft => {
+        n += 1;
+        return {
+          network: devnet.network,
+          asset: devnet.token.packageHash,
+          payer: `00${(n % 50).toString(16).padStart(64, '0')}`,
+          nonce: n.toString(16).padStart(64, '0'),
+          digest: 'dd'.repeat(32),
+          payee: `00${'22'.repeat(32)}`,
+          value: '1',
+          transactionHash: n.toString(16).padStart(64, 'f'),
+          transaction: transaction.json,
+          expiresAt: Date.now() + 60_000,
+        };
+      };
+      rates[`ledger writes per settlement, synchronous=${synchronous}`] = measure(() => {
+        const reserved = ledger.reserve(draft(), PLENTY);
+        if (reserved.status !== 'reserved') throw new Error('not reserved');
+        ledger.markSubmitted(reserved.settlement.id);
+        ledger.markConfirmed(reserved.settlement.id, 1);
+      }, 1);
+      if (synchronous === 'FULL') {
+        const key = {
+          network: devnet.network,
+          asset: devnet.token.packageHash,
+          payer: '',
+          nonce: '',
+        };
+        rates['ledger read, statement prepared per call'] = measure(() => {
+          key.nonce = bytesToHex(new Uint8Array(32));
+          ledger.get(key);
+        }, 1);
+        const db = (ledger as unknown as { db: import('better-sqlite3').Database }).db;
+        const statement = db.prepare(
+          'SELECT * FROM settlements WHERE network = ? AND asset = ? AND payer = ? AND nonce = ?',
+        );
+        rates['ledger read, statement prepared once'] = measure(() => {
+          statement.get(key.network, key.asset, key.payer, key.nonce);
+        }, 1);
+      }
+      ledger.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const chain = new ChainClient(devnet.rpcUrl, 10_000);
+  const publicKey = feePayer!.publicKey;
+  const plain = async () => {
+    const response = await fetch(devnet.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'query_balance',
+        params: { purse_identifier: { main_purse_under_public_key: publicKey } },
+      }),
+    });
+    const reply = (await response.json()) as { result?: { balance?: string } };
+    if (!reply.result?.balance) throw new Error('no balance');
+  };
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const url = new URL(devnet.rpcUrl);
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'query_balance',
+    params: { purse_identifier: { main_purse_under_public_key: publicKey } },
+  });
+  const keepAlive = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => {
+            const reply = JSON.parse(text) as { result?: { balance?: string } };
+            if (reply.result?.balance) resolve();
+            else reject(new Error('no balance'));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const rpcReadCpuMs = {
+    'casper-js-sdk RpcClient (as shipped)': await cpuMsPerCall(async () => {
+      await chain.accountBalance(publicKey);
+    }, 200),
+    'plain fetch + JSON.parse': await cpuMsPerCall(plain, 200),
+    'node:http keep-alive + JSON.parse': await cpuMsPerCall(keepAlive, 200),
+  };
+  agent.destroy();
+  return { rates, rpcReadCpuMs };
+}

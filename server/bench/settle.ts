@@ -1,0 +1,162 @@
+// /settle: N distinct payments settled at once by a facilitator process against a devnet with
+// 1 s blocks. Where each settlement's time goes comes from the facilitator's own log lines
+// (`settlement reserved`, `… submitted`, `… confirmed`, each stamped with the time):
+//   checks    request sent → reserved: parse, off-chain rules, chain reads, build, ledger write
+//   submit    reserved → submitted: account_put_transaction and the ledger update
+//   block     submitted → confirmed: waiting for the block and the poll that sees it
+//   answer    confirmed → response received
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addressOfPublicKey, type SecretKey } from '@x402-casper/shared';
+import { defaultDevAccounts } from '../src/devnet/index.js';
+import { type Latency, latencyOf } from './measure.js';
+import { type PaymentRequest, requirementsOf, signedPayments } from './payments.js';
+import {
+  cpuMsOf,
+  type DevnetProcess,
+  startFacilitatorProcess,
+  writeFacilitatorConfig,
+} from './processes.js';
+import { RpcProxy } from './rpc-proxy.js';
+
+export const SETTLE_PHASES = ['checks', 'submit', 'block', 'answer', 'total'] as const;
+export type SettlePhase = (typeof SETTLE_PHASES)[number];
+
+export interface SettleRun {
+  payments: number;
+  succeeded: number;
+  seconds: number;
+  perSecond: number;
+  phases: Record<SettlePhase, Latency>;
+  rpcCallsPerSettlement: Record<string, number>;
+  /** CPU milliseconds per settlement, in the facilitator and in the devnet. */
+  cpuMsPerSettlement: { facilitator: number; devnet: number };
+}
+
+export interface SettleFigures {
+  pollIntervalMs: number;
+  runs: SettleRun[];
+}
+
+const POLL_INTERVAL_MS = 100;
+
+interface LogLine {
+  msg?: string;
+  time?: number;
+  transaction?: string;
+}
+
+function logTimes(file: string): Map<string, Record<string, number>> {
+  const byTransaction = new Map<string, Record<string, number>>();
+  for (const text of readFileSync(file, 'utf8').split('\n')) {
+    if (!text.startsWith('{')) continue;
+    const line = JSON.parse(text) as LogLine;
+    if (!line.transaction || line.time === undefined || !line.msg) continue;
+    const entry = byTransaction.get(line.transaction) ?? {};
+    entry[line.msg] ??= line.time;
+    byTransaction.set(line.transaction, entry);
+  }
+  return byTransaction;
+}
+
+async function post(url: string, body: PaymentRequest) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as { success?: boolean; transaction?: string };
+}
+
+export async function settleBench(
+  devnet: DevnetProcess,
+  dir: string,
+  sizes: number[],
+): Promise<SettleFigures> {
+  const [feePayer, merchant, ...payers] = defaultDevAccounts();
+  const requirements = requirementsOf(
+    devnet.network,
+    devnet.token,
+    addressOfPublicKey(merchant!.publicKey),
+    '1',
+  );
+  const proxy = new RpcProxy(devnet.rpcUrl);
+  await proxy.start();
+  const logFile = join(dir, 'settle.log');
+  const facilitator = await startFacilitatorProcess(
+    writeFacilitatorConfig(
+      {
+        dir,
+        rpcUrl: proxy.url,
+        network: devnet.network,
+        token: devnet.token,
+        feePayer: feePayer!.secretKey,
+        settings: { pollIntervalMs: POLL_INTERVAL_MS, settleTimeoutMs: 60_000 },
+      },
+      'settle',
+    ),
+    { logFile },
+  );
+  const runs: SettleRun[] = [];
+  try {
+    for (const size of sizes) {
+      const keys: SecretKey[] = payers.map((payer) => payer.secretKey);
+      const batch = keys.flatMap((key, i) =>
+        signedPayments(requirements, key, Math.ceil((size - i) / keys.length)),
+      );
+      proxy.resetCounts();
+      const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
+      const started = performance.now();
+      const sent: number[] = [];
+      const results = await Promise.all(
+        batch.map(async (payment, i) => {
+          sent[i] = Date.now();
+          const answer = await post(`${facilitator.url}/settle`, payment);
+          return { answer, received: Date.now(), sentAt: sent[i]! };
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
+      const cpuPer = (i: number) =>
+        Math.round(((cpuAfter[i]! - cpuBefore[i]!) / batch.length) * 10) / 10;
+      const times = logTimes(logFile);
+      const samples: Record<SettlePhase, number[]> = {
+        checks: [],
+        submit: [],
+        block: [],
+        answer: [],
+        total: [],
+      };
+      for (const { answer, received, sentAt } of results) {
+        const logged = answer.transaction ? times.get(answer.transaction) : undefined;
+        const reserved = logged?.['settlement reserved'];
+        const submitted = logged?.['settlement transaction submitted'];
+        const confirmed = logged?.['settlement confirmed'];
+        if (!answer.success || !reserved || !submitted || !confirmed) continue;
+        samples.checks.push(reserved - sentAt);
+        samples.submit.push(submitted - reserved);
+        samples.block.push(confirmed - submitted);
+        samples.answer.push(received - confirmed);
+        samples.total.push(received - sentAt);
+      }
+      const succeeded = results.filter((r) => r.answer.success).length;
+      runs.push({
+        payments: batch.length,
+        succeeded,
+        seconds,
+        perSecond: succeeded / seconds,
+        phases: Object.fromEntries(
+          SETTLE_PHASES.map((phase) => [phase, latencyOf(samples[phase])]),
+        ) as Record<SettlePhase, Latency>,
+        cpuMsPerSettlement: { facilitator: cpuPer(0), devnet: cpuPer(1) },
+        rpcCallsPerSettlement: Object.fromEntries(
+          [...proxy.calls].map(([method, n]) => [method, Math.round((n / batch.length) * 10) / 10]),
+        ),
+      });
+    }
+  } finally {
+    await facilitator.stop();
+    await proxy.close();
+  }
+  return { pollIntervalMs: POLL_INTERVAL_MS, runs };
+}
