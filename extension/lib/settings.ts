@@ -57,6 +57,21 @@ export const DEFAULT_NETWORKS: Record<NetworkKind, Network> = {
   },
 };
 
+/**
+ * Tokens known out of the box: the token of `x402-casper devnet`'s default genesis, whose
+ * package hash is fixed by that genesis and its chain name (casper-net-1).
+ */
+export const DEFAULT_TOKENS: Record<string, Token[]> = {
+  'casper:casper-net-1': [
+    {
+      packageHash: '5eba9288cf7c8319df066e805ecc2b3ab6d0138ac4c01d36629f06e8545a1c88',
+      name: 'Casper x402 Token',
+      symbol: 'CX402',
+      decimals: 6,
+    },
+  ],
+};
+
 const DEFAULT_SETTINGS: Settings = {
   autoLockMinutes: DEFAULT_AUTO_LOCK_MINUTES,
   activeNetwork: 'testnet',
@@ -185,7 +200,7 @@ export class SettingsStore {
 
   /** Known tokens per network id. */
   async tokens(networkId: string): Promise<Token[]> {
-    const all = await readArea<Record<string, Token[]>>('local', 'tokens', {});
+    const all = await readArea<Record<string, Token[]>>('local', 'tokens', DEFAULT_TOKENS);
     return all[networkId] ?? [];
   }
 
@@ -194,7 +209,7 @@ export class SettingsStore {
       if (!isCasperNetwork(networkId))
         throw new X402InputError('network', 'is not a Casper network');
       const checked = checkToken(token);
-      const all = await readArea<Record<string, Token[]>>('local', 'tokens', {});
+      const all = await readArea<Record<string, Token[]>>('local', 'tokens', DEFAULT_TOKENS);
       const list = (all[networkId] ?? []).filter((t) => t.packageHash !== checked.packageHash);
       await writeArea('local', 'tokens', { ...all, [networkId]: [...list, checked] });
       return checked;
@@ -203,7 +218,7 @@ export class SettingsStore {
 
   removeToken(networkId: string, packageHash: string): Promise<void> {
     return this.serial.run(async () => {
-      const all = await readArea<Record<string, Token[]>>('local', 'tokens', {});
+      const all = await readArea<Record<string, Token[]>>('local', 'tokens', DEFAULT_TOKENS);
       const list = (all[networkId] ?? []).filter((t) => t.packageHash !== packageHash);
       await writeArea('local', 'tokens', { ...all, [networkId]: list });
     });
