@@ -5,6 +5,7 @@
 // must be exactly what was really valid, once each, on chain.
 import { connect } from 'node:net';
 import {
+  authorizationDigest,
   bytesToBase64,
   decodePaymentRequired,
   decodePaymentResponse,
@@ -94,6 +95,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   figures.details.seed = SEED;
+  const known = Number(figures.details.paywall502ForFacilitator400 ?? 0);
+  if (known > 0) {
+    figures.knownBugs.push(
+      `${known} paywall answers were 502 where the facilitator refused the forwarded payment with a 400`,
+    );
+  }
   figures.details.problems = problems.slice(0, 20);
   recordFigures('http-fuzz', figures);
   await site?.close();
@@ -120,6 +127,13 @@ function expectedReason(body: unknown): { field: string } | { reason: string | u
   }
   if (extra?.name !== requirements.extra?.name || extra?.version !== '1') {
     return { reason: 'invalid_exact_casper_domain_mismatch' };
+  }
+  // The facilitator computes the digest from `accepted` itself, which parses it in full.
+  try {
+    authorizationDigest(request.paymentPayload);
+  } catch (error) {
+    if (error instanceof X402InputError) return { field: error.field };
+    throw error;
   }
   return { reason: undefined };
 }
@@ -231,32 +245,29 @@ describe('/verify and /settle bodies', () => {
   });
 });
 
-/** Whether a header decodes to JSON with an own `__proto__` key anywhere. */
-function hasProtoKey(header: string): boolean {
-  try {
-    return /"__proto__"\s*:/.test(Buffer.from(header, 'base64').toString('utf8'));
-  } catch {
-    return false;
-  }
-}
-
 describe('paywall', () => {
   const routePayment = () => fresh().paymentPayload;
 
-  // KNOWN BUG (reported in the reliability notes): shared's header decoder keeps an own
-  // "__proto__" key, the paywall forwards it, the facilitator's JSON parser refuses the body
-  // (400), and the paywall answers 502 "facilitator failed" to a client's bad input. When it is
-  // fixed (decoder refuses the key, or the paywall maps the 400 to a 402), this test fails:
-  // drop `.fails` and the exception in judgeGet.
-  it.fails('answers 402, not 502, to a payment header carrying a "__proto__" key', async () => {
-    const payload = JSON.parse(
-      JSON.stringify(routePayment()).replace('"payload":{', '"payload":{"__proto__":{"x":1},'),
-    );
-    const header = bytesToBase64(utf8ToBytes(JSON.stringify(payload)));
+  // KNOWN BUG (reported in the reliability notes): when the facilitator refuses the payment
+  // the paywall forwards as a malformed request (HTTP 400), the paywall answers 502 "facilitator
+  // failed" to what is the client's bad input; it should answer 402 with the reason. Two ways
+  // in: shared's header decoder keeps an own "__proto__" key, which the facilitator's JSON
+  // parser refuses; and `accepted.extra.decimals` is only parsed by the facilitator. When fixed,
+  // these fail: drop `.fails` and the exception in judgeGet.
+  const paywallAnswer = async (edit: (json: string) => string) => {
+    const json = edit(JSON.stringify(routePayment()));
     const response = await fetch(`${siteUrl}/api/weather`, {
-      headers: { 'payment-signature': header },
+      headers: { 'payment-signature': bytesToBase64(utf8ToBytes(json)) },
     });
-    expect(response.status).toBe(402);
+    return response.status;
+  };
+  it.fails('answers 402, not 502, to a payment header carrying a "__proto__" key', async () => {
+    expect(
+      await paywallAnswer((j) => j.replace('"payload":{', '"payload":{"__proto__":{"x":1},')),
+    ).toBe(402);
+  });
+  it.fails('answers 402, not 502, to a payment whose accepted.extra.decimals is not a number', async () => {
+    expect(await paywallAnswer((j) => j.replace('"decimals":6', '"decimals":"six"'))).toBe(402);
   });
 
   async function judgeGet(header: string, name: string, accept: string): Promise<void> {
@@ -266,9 +277,10 @@ describe('paywall', () => {
     });
     const text = await response.text();
     const where = `${name}: ${header.slice(0, 120)} → ${response.status} ${text.slice(0, 200)}`;
-    if (response.status === 502 && hasProtoKey(header)) {
-      // KNOWN BUG, see the it.fails test below: counted, not judged.
-      figures.details.protoKeyHeaders502 = Number(figures.details.protoKeyHeaders502 ?? 0) + 1;
+    if (response.status === 502 && /facilitator \/verify answered HTTP 400/.test(text)) {
+      // KNOWN BUG, see the it.fails tests above: counted, not judged.
+      figures.details.paywall502ForFacilitator400 =
+        Number(figures.details.paywall502ForFacilitator400 ?? 0) + 1;
       return;
     }
     if (response.status >= 500) {
