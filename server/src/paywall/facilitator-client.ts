@@ -39,6 +39,11 @@ export class FacilitatorClient {
     this.base = options.url.replace(/\/+$/, '');
   }
 
+  /** The time limit of one /settle call. */
+  get settleTimeoutMs(): number {
+    return this.options.settleTimeoutMs ?? 90_000;
+  }
+
   supported(): Promise<SupportedResponse> {
     return this.call(
       'GET',
@@ -68,13 +73,7 @@ export class FacilitatorClient {
     paymentRequirements: PaymentRequirements,
   ): Promise<SettleResponse> {
     const body = { x402Version: X402_VERSION, paymentPayload, paymentRequirements };
-    return this.call(
-      'POST',
-      '/settle',
-      body,
-      this.options.settleTimeoutMs ?? 90_000,
-      parseSettleResponse,
-    );
+    return this.call('POST', '/settle', body, this.settleTimeoutMs, parseSettleResponse);
   }
 
   private async call<T>(

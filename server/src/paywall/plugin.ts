@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodePaymentSignature,
   encodePaymentRequired,
   encodePaymentResponse,
+  exactPayloadOf,
   isCasperNetwork,
   normalizeAddress,
   PAYMENT_REQUIRED_HEADER,
@@ -10,12 +12,14 @@ import {
   type PaymentRequired,
   type PaymentRequirements,
   parseAmount,
+  parseUint,
   type SettleResponse,
   type SupportedResponse,
   X402_VERSION,
   X402InputError,
 } from '@x402-casper/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthorizationClaims } from './claims.js';
 import {
   FacilitatorClient,
   type FacilitatorOptions,
@@ -67,6 +71,30 @@ const X402_HEADERS = [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER].join(', 
 interface Verified {
   payload: PaymentPayload;
   requirements: PaymentRequirements;
+  /** The key of this payment's claim in AuthorizationClaims. */
+  claim: string;
+}
+
+const PENDING = 'settlement_pending';
+const NONCE_USED = 'invalid_exact_casper_nonce_used';
+/** Pause between settle calls that answered `settlement_pending`. */
+const PENDING_PAUSE_MS = 1000;
+
+/** Which authorization a payload spends, and until when it can be settled. */
+function claimOf(payload: PaymentPayload): { claim: string; expiresAtMs: number } {
+  const { authorization } = exactPayloadOf(payload);
+  const validBefore = Number(
+    parseUint(authorization.validBefore, 'payload.authorization.validBefore', 64),
+  );
+  const claim = [
+    payload.accepted.network,
+    payload.accepted.asset,
+    authorization.from,
+    authorization.nonce,
+  ]
+    .join(':')
+    .toLowerCase();
+  return { claim, expiresAtMs: Math.min(validBefore * 1000, Number.MAX_SAFE_INTEGER) };
 }
 
 function checkOptions(options: PaywallOptions) {
@@ -101,6 +129,23 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   const cacheMs = options.supportedCacheMs ?? 5 * 60_000;
   const corsOrigin = options.corsOrigin ?? '*';
   const verified = new WeakMap<FastifyRequest, Verified>();
+  const claims = new AuthorizationClaims();
+  const settleBudgetMs = client.settleTimeoutMs;
+
+  /** Settles, asking again while the facilitator answers `settlement_pending`, within the budget. */
+  const settleUntilFinal = async ({ payload, requirements }: Verified): Promise<SettleResponse> => {
+    const deadline = Date.now() + settleBudgetMs;
+    let receipt = await client.settle(payload, requirements);
+    while (
+      !receipt.success &&
+      receipt.errorReason === PENDING &&
+      Date.now() + PENDING_PAUSE_MS < deadline
+    ) {
+      await sleep(PENDING_PAUSE_MS);
+      receipt = await client.settle(payload, requirements);
+    }
+    return receipt;
+  };
   let supported: { at: number; value: Promise<SupportedResponse> } | undefined;
 
   const supportsNetwork = async () => {
@@ -204,54 +249,86 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     const header = request.headers['payment-signature'] ?? request.headers['x-payment'];
     if (header === undefined) return send402(request, reply, route, 'payment required');
     let payload: PaymentPayload;
+    let claim: string;
+    let expiresAtMs: number;
     try {
       payload = decodePaymentSignature(Array.isArray(header) ? header[0] : header);
+      ({ claim, expiresAtMs } = claimOf(payload));
     } catch (error) {
       return send402(request, reply, route, `invalid payment: ${(error as Error).message}`);
+    }
+    if (!claims.claim(claim, expiresAtMs)) {
+      return send402(
+        request,
+        reply,
+        route,
+        'this payment is already being used for another request',
+      );
     }
     const requirements = requirementsFor(route);
     try {
       if (!(await supportsNetwork())) {
+        claims.release(claim);
         return reply
           .code(503)
           .send({ error: `the facilitator does not support ${options.network}` });
       }
       const verdict = await client.verify(payload, requirements);
-      if (!verdict.isValid) {
-        return send402(
-          request,
-          reply,
-          route,
-          `${verdict.invalidReason}: ${verdict.invalidMessage ?? 'invalid payment'}`,
-        );
+      if (verdict.isValid) {
+        verified.set(request, { payload, requirements, claim });
+        return;
       }
+      if (verdict.invalidReason === NONCE_USED) {
+        // Settled after an earlier request of ours was told "pending": the facilitator hands
+        // out that settlement's success once, and this request is the one to deliver.
+        const receipt = await client.settle(payload, requirements);
+        if (receipt.success) {
+          reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
+          return;
+        }
+      }
+      claims.release(claim);
+      return send402(
+        request,
+        reply,
+        route,
+        `${verdict.invalidReason}: ${verdict.invalidMessage ?? 'invalid payment'}`,
+      );
     } catch (error) {
+      claims.release(claim);
       const failure = facilitatorFailure(reply, error);
       return reply.code(failure.status).send({ error: failure.message });
     }
-    verified.set(request, { payload, requirements });
   });
 
   app.addHook('onSend', async (request, reply, body) => {
     const payment = verified.get(request);
     if (!payment) return body;
     verified.delete(request);
-    if (reply.statusCode >= 400) return body; // the handler failed: nothing was delivered, nothing is charged
+    if (reply.statusCode >= 400) {
+      // The handler failed: nothing was delivered, nothing is charged.
+      claims.release(payment.claim);
+      return body;
+    }
     let receipt: SettleResponse;
     try {
-      receipt = await client.settle(payment.payload, payment.requirements);
-      if (!receipt.success && receipt.errorReason === 'settlement_pending') {
-        receipt = await client.settle(payment.payload, payment.requirements);
-      }
+      receipt = await settleUntilFinal(payment);
     } catch (error) {
+      claims.release(payment.claim);
       const failure = facilitatorFailure(reply, error);
       reply.code(failure.status).type('application/json; charset=utf-8');
       return JSON.stringify({ error: failure.message });
     }
     reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
     if (receipt.success) return body;
+    // Not paid (yet): a retry with the same payment may collect the settlement, which the
+    // facilitator reports as a success only once.
+    claims.release(payment.claim);
     const route = request.routeOptions.config.x402!;
-    const reason = `settlement failed: ${receipt.errorReason ?? 'unknown'}${receipt.errorMessage ? `: ${receipt.errorMessage}` : ''}`;
+    const reason =
+      receipt.errorReason === PENDING
+        ? 'settlement pending: the payment was submitted but is not final yet; retry with the same payment to receive the content'
+        : `settlement failed: ${receipt.errorReason ?? 'unknown'}${receipt.errorMessage ? `: ${receipt.errorMessage}` : ''}`;
     const required = paymentRequired(request, route, reason);
     reply
       .code(402)

@@ -26,10 +26,10 @@ let app: FastifyInstance;
 let base: string;
 let handled = 0;
 
-async function site(facilitatorUrl: string, timeoutMs = 2000) {
+async function site(facilitatorUrl: string, timeoutMs = 2000, settleTimeoutMs = timeoutMs) {
   const site = Fastify();
   await site.register(x402Paywall, {
-    facilitator: { url: facilitatorUrl, apiKey: 'test-key', timeoutMs, settleTimeoutMs: timeoutMs },
+    facilitator: { url: facilitatorUrl, apiKey: 'test-key', timeoutMs, settleTimeoutMs },
     network: 'casper:casper-test',
     payTo,
     asset,
@@ -43,6 +43,10 @@ async function site(facilitatorUrl: string, timeoutMs = 2000) {
       return { city: (request.query as { city?: string }).city ?? 'Zug', temperature: 21 };
     },
   );
+  site.get('/api/other', { config: { x402: { price: '0.01' } } }, async () => {
+    handled++;
+    return { other: true };
+  });
   site.post('/api/echo', { config: { x402: { price: '0.02' } } }, async (request) => ({
     echo: request.body,
   }));
@@ -72,6 +76,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   facilitator.state.mode = 'success';
+  facilitator.state.verifyAnswer = undefined;
   facilitator.calls.verify = 0;
   facilitator.calls.settle = 0;
   handled = 0;
@@ -268,5 +273,77 @@ describe('paywall plugin', () => {
       asset,
     });
     await expect(badPayee.ready()).rejects.toThrow(/^paywall.payTo: /);
+  });
+});
+
+describe('one payment, one delivery', () => {
+  const paymentFor = async (path = '/api/weather') => {
+    const first = await fetch(`${base}${path}`);
+    const required = decodePaymentRequired(first.headers.get('payment-required'));
+    const { createPaymentPayload } = await import('@x402-casper/shared');
+    return encodePaymentSignature(await createPaymentPayload(required.accepts[0]!, payer));
+  };
+  const withPayment = (path: string, header: string) =>
+    fetch(`${base}${path}`, { headers: { 'payment-signature': header } });
+
+  it('serves one of two concurrent requests carrying the same payment, and runs one handler', async () => {
+    facilitator.state.mode = 'slow';
+    const header = await paymentFor();
+    const answers = await Promise.all([
+      withPayment('/api/weather', header),
+      withPayment('/api/other', header),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 402]);
+    const refused = answers.find((r) => r.status === 402)!;
+    expect(await errorOf(refused)).toBe('this payment is already being used for another request');
+    expect(handled).toBe(1);
+    expect(facilitator.calls.settle).toBe(1);
+  });
+
+  it('refuses a payment again once it has paid for a response', async () => {
+    const header = await paymentFor();
+    expect((await withPayment('/api/weather', header)).status).toBe(200);
+    const again = await withPayment('/api/other', header);
+    expect(again.status).toBe(402);
+    expect(handled).toBe(1);
+  });
+
+  it('lets the same payment be tried again after a failed settlement or a failed handler', async () => {
+    facilitator.state.mode = 'failure';
+    const header = await paymentFor();
+    expect((await withPayment('/api/weather', header)).status).toBe(402);
+    facilitator.state.mode = 'success';
+    expect((await withPayment('/api/weather', header)).status).toBe(200);
+
+    const second = await paymentFor('/api/broken');
+    expect((await withPayment('/api/broken', second)).status).toBe(500);
+    expect((await withPayment('/api/weather', second)).status).toBe(200);
+  });
+
+  it('keeps asking while settlement is pending, then tells the client to retry; the retry collects the content', async () => {
+    facilitator.state.mode = 'always-pending';
+    const patient = await site(facilitator.url, 2000, 1500);
+    const address = patient.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/weather`;
+    const header = await paymentFor();
+    const pending = await fetch(url, { headers: { 'payment-signature': header } });
+    expect(pending.status).toBe(402);
+    expect(await errorOf(pending)).toMatch(/^settlement pending: /);
+    expect(paymentReceiptOf(pending)).toMatchObject({
+      success: false,
+      errorReason: 'settlement_pending',
+    });
+    expect(facilitator.calls.settle).toBeGreaterThanOrEqual(2);
+    // The block came: the facilitator now sees the nonce used, and hands the success out once.
+    facilitator.state.mode = 'success';
+    facilitator.state.verifyAnswer = {
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_nonce_used',
+      invalidMessage: 'settled',
+    };
+    const collected = await fetch(url, { headers: { 'payment-signature': header } });
+    expect(collected.status).toBe(200);
+    expect(paymentReceiptOf(collected)).toMatchObject({ success: true });
+    await patient.close();
   });
 });

@@ -7,7 +7,14 @@ import {
   verifyPayment,
 } from '@x402-casper/shared';
 
-export type SettleMode = 'success' | 'failure' | 'pending-then-success' | 'http-500' | 'hang';
+export type SettleMode =
+  | 'success'
+  | 'slow'
+  | 'failure'
+  | 'always-pending'
+  | 'pending-then-success'
+  | 'http-500'
+  | 'hang';
 
 /**
  * A facilitator over real HTTP whose chain part is scripted: /verify runs the shared rules,
@@ -20,6 +27,8 @@ export async function startStubFacilitator() {
     mode: 'success' as SettleMode,
     network: 'casper:casper-test',
     pendingSeen: new Set<string>(),
+    /** When set, /verify answers this instead of running the rules. */
+    verifyAnswer: undefined as Record<string, unknown> | undefined,
   };
   const server: Server = createServer(async (req, res) => {
     let text = '';
@@ -41,7 +50,10 @@ export async function startStubFacilitator() {
     if (req.url === '/verify') {
       calls.verify++;
       const body = parseVerifyRequest(JSON.parse(text));
-      return reply(200, verifyPayment(body.paymentPayload, body.paymentRequirements));
+      return reply(
+        200,
+        state.verifyAnswer ?? verifyPayment(body.paymentPayload, body.paymentRequirements),
+      );
     }
     if (req.url === '/settle') {
       calls.settle++;
@@ -51,6 +63,15 @@ export async function startStubFacilitator() {
       const nonce = JSON.stringify(body.paymentPayload.payload);
       if (state.mode === 'hang') return; // never answers
       if (state.mode === 'http-500') return reply(500, { error: 'boom' });
+      if (state.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 400));
+      if (state.mode === 'always-pending') {
+        return reply(200, {
+          success: false,
+          errorReason: 'settlement_pending',
+          transaction: 'cd'.repeat(32),
+          network,
+        });
+      }
       let receipt: SettleResponse = {
         success: true,
         transaction: 'cd'.repeat(32),
