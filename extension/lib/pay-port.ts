@@ -21,13 +21,16 @@ export interface PortLike {
 /**
  * Who is asking, from what the browser says about the sender: its tab, its frame and the
  * frame's origin. Nothing the page wrote is used. Only http(s) frames in a tab qualify.
+ * A sandboxed document has an opaque origin (`'null'`): it is nobody's site, so it is
+ * refused rather than taken for the site its URL names. The URL stands in for the origin
+ * only when the browser reports no origin at all.
  */
 export function requesterOf(sender: PortLike['sender']): Requester | null {
   const tabId = sender?.tab?.id;
   const frameId = sender?.frameId;
   if (typeof tabId !== 'number' || tabId < 0 || typeof frameId !== 'number') return null;
   let origin = sender?.origin;
-  if (!origin || origin === 'null') {
+  if (origin === undefined) {
     try {
       origin = sender?.url ? new URL(sender.url).origin : undefined;
     } catch {

@@ -7,7 +7,7 @@ import {
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { servePayPort } from '../lib/pay-port.js';
+import { requesterOf, servePayPort } from '../lib/pay-port.js';
 import type { PortReply } from '../lib/protocol.js';
 import { createWallet } from '../lib/wallet.js';
 import { FakeWindows, fakePort, header, PASSWORD, TOKEN, tabSender, vectors } from './helpers.js';
@@ -303,12 +303,27 @@ describe('request routing', () => {
         url: 'chrome-extension://abc/x.html',
       },
       { id: 'x', tab: { id: 1 }, frameId: 0, origin: 'file://', url: 'file:///tmp/x.html' },
+      // A sandboxed frame of the site: its origin is opaque, whatever its URL says.
+      { id: 'x', tab: { id: 1 }, frameId: 2, origin: 'null', url: `${SITE}/sandboxed.html` },
+      { id: 'x', tab: { id: 1 }, frameId: 0, origin: '', url: `${SITE}/` },
     ]) {
       const page = fakePort(sender);
       servePayPort(page.port, wallet.payments);
       expect(page.received).toMatchObject([{ type: 'declined', reason: 'unavailable' }]);
       expect(page.isConnected()).toBe(false);
     }
+  });
+
+  it('takes the origin from the URL only when the browser reports no origin', () => {
+    expect(requesterOf({ tab: { id: 4 }, frameId: 0, url: `${SITE}/a/b?c` })).toEqual({
+      origin: SITE,
+      tabId: 4,
+      frameId: 0,
+    });
+    expect(requesterOf({ tab: { id: 4 }, frameId: 1, origin: 'null', url: `${SITE}/a` })).toBe(
+      null,
+    );
+    expect(requesterOf({ tab: { id: 4 }, frameId: 0, url: 'about:blank' })).toBe(null);
   });
 
   it('passes on 402s it cannot pay and messages it does not understand', async () => {
