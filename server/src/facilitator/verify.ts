@@ -1,12 +1,13 @@
 // Verification of a payment before any gas is spent: every rule of `shared`, the facilitator's
 // own configuration, then every check the contract would make against chain state.
 import {
-  authorizationDigest,
   bytesToHex,
   type ExactCasperPayload,
+  exactDigest,
   exactPayloadOf,
   type InvalidReason,
   normalizeAddress,
+  parseExactRequirements,
   type VerifyRequest,
   type VerifyResponse,
   verifyPayment,
@@ -97,6 +98,9 @@ export function checkOffChain(
     );
   }
   const payload = exactPayloadOf(paymentPayload);
+  // The digest as the rules checked it: from the server's requirements, which `shared`
+  // parsed and normalised above; `accepted` may spell the same asset differently.
+  const digest = exactDigest(parseExactRequirements(paymentRequirements), payload.authorization);
   return {
     ok: true,
     value: {
@@ -109,7 +113,7 @@ export function checkOffChain(
         payer,
         nonce: payload.authorization.nonce.toLowerCase(),
       },
-      digest: bytesToHex(authorizationDigest(paymentPayload)),
+      digest: bytesToHex(digest),
       payee: normalizeAddress(payload.authorization.to),
       value: BigInt(payload.authorization.value),
     },

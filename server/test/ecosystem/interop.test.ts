@@ -16,10 +16,12 @@ import { paymentMiddleware } from '@x402/express';
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import {
   addressOfPublicKey,
+  createPaymentPayload,
   decodePaymentRequired,
   ExactCasperClientScheme,
   ExactCasperServerScheme,
   generateSecretKey,
+  type PaymentRequirements,
   type SecretKey,
   secretKeySigner,
 } from '@x402-casper/shared';
@@ -28,7 +30,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, devAccount, startDevnet } from '../../src/devnet/index.js';
 import { ExactCasperFacilitatorScheme } from '../../src/ecosystem/index.js';
 import { type Facilitator, parseConfig, startFacilitator } from '../../src/facilitator/index.js';
-import { executionOf, rawConfig, readTokenBalance, tempDir } from '../facilitator/helpers.js';
+import {
+  executionOf,
+  postJson,
+  rawConfig,
+  readTokenBalance,
+  tempDir,
+} from '../facilitator/helpers.js';
 
 const API_KEY = 'ecosystem-interop-key-0123456789';
 const dir = tempDir('ecosystem');
@@ -321,6 +329,58 @@ describe('… → stock @x402/core x402Facilitator + our facilitator scheme → 
       errorReason: 'invalid_payload',
       transaction: '',
       network: devnet.network,
+    });
+  });
+});
+
+describe('a payload whose accepted asset is spelled in upper case', () => {
+  const requirements = (): PaymentRequirements => {
+    const token = devnet.tokens[0]!;
+    return {
+      scheme: 'exact',
+      network: devnet.network,
+      amount: '1000',
+      asset: token.packageHash,
+      payTo: merchant,
+      maxTimeoutSeconds: 300,
+      extra: { name: token.name, version: '1', decimals: token.decimals },
+    };
+  };
+  const upperCased = async (payer: SecretKey) => {
+    const payload = await createPaymentPayload(requirements(), secretKeySigner(payer));
+    return {
+      ...payload,
+      accepted: { ...payload.accepted, asset: payload.accepted.asset.toUpperCase() },
+    };
+  };
+
+  it('is verified and settled over HTTP, keyed by the requirements', async () => {
+    const payer = addressOfPublicKey(alice.publicKey);
+    const body = {
+      x402Version: 2,
+      paymentPayload: await upperCased(alice.secretKey),
+      paymentRequirements: requirements(),
+    };
+    const auth = { authorization: `Bearer ${API_KEY}` };
+    const [merchantBefore] = await balances(merchant);
+    const verified = await postJson(`${httpFacilitator.url}/verify`, body, auth);
+    expect(verified).toMatchObject({ status: 200, body: { isValid: true, payer } });
+    const settled = await postJson(`${httpFacilitator.url}/settle`, body, auth);
+    expect(settled).toMatchObject({ status: 200, body: { success: true, payer } });
+    expect(await balances(merchant)).toEqual([merchantBefore! + 1000n]);
+  });
+
+  it('is verified and settled by the facilitator scheme instead of throwing', async () => {
+    const payer = addressOfPublicKey(bob.publicKey);
+    const payload = await upperCased(bob.secretKey);
+    await expect(schemeFacilitator.verify(payload, requirements())).resolves.toEqual({
+      isValid: true,
+      payer,
+    });
+    await expect(schemeFacilitator.settle(payload, requirements())).resolves.toMatchObject({
+      success: true,
+      payer,
+      transaction: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
 });
