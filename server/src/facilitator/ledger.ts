@@ -30,6 +30,11 @@ export interface SettlementDraft extends SettlementKey {
 export interface Settlement extends SettlementDraft {
   id: number;
   state: SettlementState;
+  /**
+   * When one settle call was answered `success: true` for this confirmed row (ms since the
+   * epoch); null until then. Set once: every other call is told the payment was used.
+   */
+  deliveredAt: number | null;
   errorReason: string | null;
   errorMessage: string | null;
   /** A failure the chain never saw (the node refused or never got the transaction). */
@@ -39,7 +44,8 @@ export interface Settlement extends SettlementDraft {
   updatedAt: number;
 }
 
-const MIGRATIONS: string[] = [
+/** The schema, one step per version; a file records the version it reached. */
+export const MIGRATIONS: string[] = [
   `CREATE TABLE settlements (
      id INTEGER PRIMARY KEY,
      network TEXT NOT NULL,
@@ -63,6 +69,7 @@ const MIGRATIONS: string[] = [
    )`,
   `CREATE INDEX settlements_open ON settlements (state) WHERE state IN ('reserved', 'submitted')`,
   `CREATE INDEX settlements_transaction ON settlements (transaction_hash)`,
+  `ALTER TABLE settlements ADD COLUMN delivered_at INTEGER`,
 ];
 
 interface Row {
@@ -78,6 +85,7 @@ interface Row {
   transaction_hash: string;
   transaction_json: string;
   expires_at: number;
+  delivered_at: number | null;
   error_reason: string | null;
   error_message: string | null;
   retryable: number;
@@ -100,6 +108,7 @@ function fromRow(row: Row): Settlement {
     transactionHash: row.transaction_hash,
     transaction: row.transaction_json,
     expiresAt: row.expires_at,
+    deliveredAt: row.delivered_at,
     errorReason: row.error_reason,
     errorMessage: row.error_message,
     retryable: row.retryable === 1,
@@ -243,6 +252,20 @@ export class Ledger {
       )
       .run(blockHeight, now, id);
     return this.byId(id);
+  }
+
+  /**
+   * Claims the delivery of a confirmed settlement for one caller: true for exactly one call
+   * per row, ever (across connections and processes), false for every other.
+   */
+  claimDelivery(id: number, now = Date.now()): boolean {
+    const result = this.db
+      .prepare(
+        `UPDATE settlements SET delivered_at = ?
+         WHERE id = ? AND state = 'confirmed' AND delivered_at IS NULL`,
+      )
+      .run(now, id);
+    return result.changes === 1;
   }
 
   markFailed(

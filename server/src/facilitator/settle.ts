@@ -1,6 +1,7 @@
 // Settlement: verify again, reserve the authorization in the ledger, submit one signed
 // transaction, follow it until it executes. One driver per ledger row, so concurrent and
-// repeated settles of the same authorization share one transaction and one result.
+// repeated settles of the same authorization share one transaction and its outcome; of
+// all of them, exactly one is ever answered `success: true` (the ledger's delivery claim).
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   exactPayloadOf,
@@ -64,6 +65,22 @@ function failure(network: string, reason: string, message: string, payer?: strin
       ...(payer ? { payer } : {}),
       transaction: '',
       network,
+    },
+    result: reason,
+  };
+}
+
+/** A confirmed settlement whose delivery another settle call already claimed. */
+function alreadySettled(row: Settlement): SettleOutcome {
+  const reason = 'invalid_exact_casper_nonce_used';
+  return {
+    response: {
+      success: false,
+      errorReason: reason,
+      errorMessage: `this payment was already settled by an earlier request (transaction ${row.transactionHash}); only that request is answered with success`,
+      payer: row.payer,
+      transaction: row.transactionHash,
+      network: row.network,
     },
     result: reason,
   };
@@ -198,7 +215,8 @@ export class Settler {
 
   /**
    * A settle of an authorization the ledger already holds: if it is the same authorization,
-   * valid when first taken, it gets that settlement's result; anything else reused a nonce.
+   * valid when first taken, it waits for that settlement's outcome (success only if it is the
+   * first caller to find it confirmed); anything else reused a nonce.
    */
   private async answerExisting(row: Settlement, request: SettleRequest): Promise<SettleOutcome> {
     const offChain = checkOffChain(this.contexts, request, {
@@ -251,8 +269,13 @@ export class Settler {
     }
   }
 
+  /**
+   * The answer for one caller. A confirmed settlement is a success only for the caller that
+   * claims its delivery; every other caller is told the payment was already used.
+   */
   private answer(row: Settlement): SettleOutcome {
     if (row.state === 'confirmed') {
+      if (!this.ledger.claimDelivery(row.id)) return alreadySettled(row);
       return {
         response: {
           success: true,

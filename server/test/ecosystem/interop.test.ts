@@ -20,6 +20,7 @@ import {
   decodePaymentRequired,
   ExactCasperClientScheme,
   ExactCasperServerScheme,
+  encodePaymentSignature,
   generateSecretKey,
   type PaymentRequirements,
   type SecretKey,
@@ -35,6 +36,7 @@ import {
   postJson,
   rawConfig,
   readTokenBalance,
+  rpcResult,
   tempDir,
 } from '../facilitator/helpers.js';
 
@@ -76,7 +78,10 @@ function facilitatorConfig(database: string) {
   );
 }
 
-/** A site on stock @x402/express charging PRICE for GET /weather, settling through `facilitatorUrl`. */
+/**
+ * A site on stock @x402/express charging PRICE for GET /weather and GET /forecast, settling
+ * through `facilitatorUrl`.
+ */
 async function startSite(facilitatorUrl: string): Promise<string> {
   const token = devnet.tokens[0]!;
   const auth = { Authorization: `Bearer ${API_KEY}` };
@@ -98,26 +103,28 @@ async function startSite(facilitatorUrl: string): Promise<string> {
       ],
     }),
   );
+  const route = (description: string) => ({
+    accepts: {
+      scheme: 'exact',
+      network: devnet.network as `${string}:${string}`,
+      payTo: merchant,
+      price: PRICE,
+    },
+    description,
+    mimeType: 'application/json',
+  });
   const app = express();
   app.use(
     paymentMiddleware(
-      {
-        'GET /weather': {
-          accepts: {
-            scheme: 'exact',
-            network: devnet.network as `${string}:${string}`,
-            payTo: merchant,
-            price: PRICE,
-          },
-          description: 'Weather for one city',
-          mimeType: 'application/json',
-        },
-      },
+      { 'GET /weather': route('Weather for one city'), 'GET /forecast': route('Next week') },
       resourceServer,
     ),
   );
   app.get('/weather', (_req, res) => {
     res.json({ city: 'Zug', forecast: 'sunny' });
+  });
+  app.get('/forecast', (_req, res) => {
+    res.json({ city: 'Zug', week: 'sunny' });
   });
   return listen(app);
 }
@@ -382,5 +389,42 @@ describe('a payload whose accepted asset is spelled in upper case', () => {
       payer,
       transaction: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+});
+
+describe('one PAYMENT-SIGNATURE sent to several paid routes at once', () => {
+  it.each([
+    ['our HTTP facilitator', () => siteViaHttpFacilitator],
+    ['x402Facilitator with our scheme', () => siteViaSchemeFacilitator],
+  ])('is charged once and delivers once (%s)', async (_, siteOf) => {
+    const site = siteOf();
+    const payer = generateSecretKey('ed25519');
+    const token = devnet.tokens[0]!;
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: token.packageHash, amount: '1000000' },
+    });
+    const address = addressOfPublicKey(payer.publicKey);
+    const required = decodePaymentRequired(
+      (await fetch(`${site}/weather`)).headers.get('PAYMENT-REQUIRED')!,
+    );
+    const payload = await createPaymentPayload(required.accepts[0]!, secretKeySigner(payer));
+    const signature = encodePaymentSignature({ ...payload, resource: required.resource });
+    const [merchantBefore] = await balances(merchant);
+
+    const responses = await Promise.all(
+      ['/weather', '/forecast', '/weather', '/forecast'].map((path) =>
+        fetch(`${site}${path}`, { headers: { 'PAYMENT-SIGNATURE': signature } }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses).toEqual([200, 402, 402, 402]);
+    const paid = responses.find((response) => response.status === 200)!;
+    const receipt = decodePaymentResponseHeader(paid.headers.get('PAYMENT-RESPONSE')!);
+    expect(receipt).toMatchObject({ success: true, payer: address });
+    expect(await balances(address, merchant)).toEqual([
+      1_000_000n - ATOMIC,
+      merchantBefore! + ATOMIC,
+    ]);
   });
 });

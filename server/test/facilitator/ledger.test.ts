@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, type SettlementDraft } from '../../src/facilitator/ledger.js';
+import { Ledger, MIGRATIONS, type SettlementDraft } from '../../src/facilitator/ledger.js';
 
 let dir: string;
 let file: string;
@@ -45,7 +45,7 @@ describe('Ledger', () => {
   it('creates its schema in a new file, in a folder it makes', () => {
     file = join(dir, 'nested', 'deeper', 'ledger.sqlite');
     ledger = new Ledger(file);
-    expect(ledger.schemaVersion).toBe(3);
+    expect(ledger.schemaVersion).toBe(MIGRATIONS.length);
     const db = new Database(file, { readonly: true });
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
     db.close();
@@ -154,6 +154,75 @@ describe('Ledger', () => {
     expect(ledger.reserve(draft(), limits)).toEqual({ status: 'short', of: 'gas' });
     expect(ledger.pendingCount('casper:casper-net-1')).toBe(2);
     expect(ledger.pendingCount('casper:other')).toBe(0);
+  });
+
+  it('lets exactly one caller claim the delivery of a confirmed settlement, across connections and reopening', () => {
+    open();
+    const reserved = ledger.reserve(draft(), plenty);
+    if (reserved.status !== 'reserved') throw new Error('not reserved');
+    const id = reserved.settlement.id;
+    expect(ledger.claimDelivery(id)).toBe(false);
+    ledger.markSubmitted(id);
+    expect(ledger.claimDelivery(id)).toBe(false);
+    ledger.markConfirmed(id, 9);
+    expect(ledger.byId(id).deliveredAt).toBeNull();
+    const second = new Ledger(file);
+    try {
+      const claims = [ledger.claimDelivery(id, 1000), second.claimDelivery(id, 2000)];
+      expect(claims).toEqual([true, false]);
+    } finally {
+      second.close();
+    }
+    expect(ledger.claimDelivery(id)).toBe(false);
+    ledger.close();
+    ledger = new Ledger(file);
+    expect(ledger.claimDelivery(id)).toBe(false);
+    expect(ledger.byId(id)).toMatchObject({ state: 'confirmed', deliveredAt: 1000 });
+  });
+
+  it('never lets a caller claim a failed settlement', () => {
+    open();
+    const reserved = ledger.reserve(draft(), plenty);
+    if (reserved.status !== 'reserved') throw new Error('not reserved');
+    ledger.markFailed(reserved.settlement.id, {
+      reason: 'invalid_exact_casper_payload_expired',
+      message: 'reverted',
+      retryable: false,
+    });
+    expect(ledger.claimDelivery(reserved.settlement.id)).toBe(false);
+  });
+
+  it('upgrades a version 3 file: a row confirmed before is still delivered once', () => {
+    file = join(dir, 'version-3.sqlite');
+    const old = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, 3)) old.exec(migration);
+    old.pragma('user_version = 3');
+    old
+      .prepare(
+        `INSERT INTO settlements (network, asset, payer, nonce, digest, payee, value, state,
+           transaction_hash, transaction_json, expires_at, block_height, created_at, updated_at)
+         VALUES ('casper:casper-net-1', ?, ?, ?, ?, ?, '5', 'confirmed', ?, '{}', 1, 3, 1, 1)`,
+      )
+      .run(
+        'aa'.repeat(32),
+        `00${'11'.repeat(32)}`,
+        '77'.repeat(32),
+        'dd'.repeat(32),
+        `00${'22'.repeat(32)}`,
+        'ab'.repeat(32),
+      );
+    old.close();
+    ledger = new Ledger(file);
+    expect(ledger.schemaVersion).toBe(MIGRATIONS.length);
+    const row = ledger.get({
+      network: 'casper:casper-net-1',
+      asset: 'aa'.repeat(32),
+      payer: `00${'11'.repeat(32)}`,
+      nonce: '77'.repeat(32),
+    });
+    expect(row).toMatchObject({ state: 'confirmed', deliveredAt: null, blockHeight: 3 });
+    expect(ledger.claimDelivery(row!.id)).toBe(true);
+    expect(ledger.claimDelivery(row!.id)).toBe(false);
   });
 
   it('serialises reservations across two connections to the same file', () => {

@@ -186,11 +186,19 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     );
     expect(row!.block_height).toEqual(expect.any(Number));
     const again = await postJson(`${second.url}/settle`, request, auth);
+    // The first settle was answered pending: the one after the restart gets the success,
+    // any later one is told the payment was settled, with the same transaction.
     expect(again.body).toEqual({
       success: true,
       payer: addressOfPublicKey(alice.publicKey),
       transaction,
       network: devnet.network,
+    });
+    const replay = await postJson(`${second.url}/settle`, request, auth);
+    expect(replay.body).toMatchObject({
+      success: false,
+      errorReason: 'invalid_exact_casper_nonce_used',
+      transaction,
     });
     expect(await merchantBalance()).toBe(before + 600n);
 

@@ -83,6 +83,16 @@ const settleAt = (f: { url: string }, body: unknown) => postJson(`${f.url}/settl
 const balance = (t: Token, address: string) =>
   readTokenBalance(devnet.rpcUrl, t.contractHash, address);
 
+/** What every settle of a payment but the one answered success gets. */
+const settledEarlier = (payer: string, transaction: string) => ({
+  success: false,
+  errorReason: 'invalid_exact_casper_nonce_used',
+  errorMessage: expect.stringContaining('already settled by an earlier request'),
+  payer,
+  transaction,
+  network: devnet.network,
+});
+
 /** Settles again until the answer is no longer settlement_pending. */
 async function settleUntilFinal(f: { url: string }, body: unknown) {
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -160,8 +170,10 @@ describe('settlement on the devnet', () => {
       before[1]! + 1234n,
     ]);
 
-    // Settling the same authorization again returns the first result and moves nothing.
-    expect((await settleAt(facilitator, request)).body).toEqual(settled.body);
+    // Settling the same authorization again is told it was settled, with the same
+    // transaction; nothing moves again.
+    const again = await settleAt(facilitator, request);
+    expect(again).toMatchObject({ status: 200, body: settledEarlier(payerAddress, transaction) });
     expect(await balance(t, merchantAddress)).toBe(before[1]! + 1234n);
     expect((await verifyAt(facilitator, request)).body).toMatchObject({
       isValid: false,
@@ -169,7 +181,7 @@ describe('settlement on the devnet', () => {
     });
   });
 
-  it('settles the same authorization sent 10 times at once with exactly one transaction', async () => {
+  it('settles the same authorization sent 10 times at once with one transaction and one success', async () => {
     const request = await paymentFor(
       alice.secretKey,
       requirementsFor(devnet.network, token, merchantAddress, '777'),
@@ -180,9 +192,19 @@ describe('settlement on the devnet', () => {
       devnet.rpcUrl,
       Promise.all(Array.from({ length: 10 }, () => settleAt(facilitator, request))),
     );
-    const [first] = answers;
-    expect(first!.body).toMatchObject({ success: true, payer: aliceAddress });
-    for (const answer of answers) expect(answer.body).toEqual(first!.body);
+    const successes = answers.filter((answer) => answer.body.success === true);
+    expect(successes).toHaveLength(1);
+    const transaction = successes[0]!.body.transaction as string;
+    expect(successes[0]!.body).toEqual({
+      success: true,
+      payer: aliceAddress,
+      transaction: expect.stringMatching(/^[0-9a-f]{64}$/),
+      network: devnet.network,
+    });
+    const others = answers.filter((answer) => answer.body.success !== true);
+    expect(others).toHaveLength(9);
+    for (const answer of others)
+      expect(answer.body).toEqual(settledEarlier(aliceAddress, transaction));
     expect(await balance(token, merchantAddress)).toBe(merchantBefore + 777n);
 
     const heightAfter = (await rpcResult(devnet.rpcUrl, 'devnet_mine')).block_height as number;
@@ -200,7 +222,7 @@ describe('settlement on the devnet', () => {
         onChain.push(...lane.map((tx) => tx.Version1));
       }
     }
-    expect(onChain).toEqual([first!.body.transaction]);
+    expect(onChain).toEqual([transaction]);
   });
 
   it('answers settlement_pending with the hash while no block comes, then the final result', async () => {
@@ -239,11 +261,13 @@ describe('settlement on the devnet', () => {
       errorReason: 'invalid_exact_casper_nonce_used',
       transaction: '',
     });
-    expect((await settleAt(slow, request)).body).toMatchObject({
-      errorReason: 'settlement_pending',
-      transaction,
-    });
+    // Callers answered settlement_pending (here three at once) have not taken the payment.
+    const waiting = await Promise.all([1, 2, 3].map(() => settleAt(slow, request)));
+    for (const answer of waiting) {
+      expect(answer.body).toMatchObject({ errorReason: 'settlement_pending', transaction });
+    }
 
+    // Once the block comes, of the callers settling again, exactly one gets the success.
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
     const final = await settleUntilFinal(slow, request);
     expect(final.body).toEqual({
@@ -252,6 +276,9 @@ describe('settlement on the devnet', () => {
       transaction,
       network: devnet.network,
     });
+    const later = await Promise.all([1, 2, 3].map(() => settleAt(slow, request)));
+    for (const answer of later)
+      expect(answer.body).toEqual(settledEarlier(aliceAddress, transaction));
     expect(await balance(token, merchantAddress)).toBe(merchantBefore + 4321n);
   });
 
@@ -476,8 +503,11 @@ describe('a transaction the chain reverts', () => {
         network: chain.network,
       });
       expect(await readTokenBalance(chain.rpcUrl, t.contractHash, merchantAddress)).toBe(0n);
-      // Final: a later settle does not try again.
-      expect((await settleAt(own, request)).body).toEqual(final.body);
+      // Final: later settles, several at once, get the same failure; nothing moves.
+      const later = await Promise.all([1, 2, 3].map(() => settleAt(own, request)));
+      for (const answer of later) expect(answer.body).toEqual(final.body);
+      await rpcResult(chain.rpcUrl, 'devnet_mine');
+      expect(await readTokenBalance(chain.rpcUrl, t.contractHash, merchantAddress)).toBe(0n);
     } finally {
       await own.close();
       await chain.close();
