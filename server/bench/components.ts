@@ -1,5 +1,5 @@
 // The facilitator's parts, one at a time, in this process on one core: building and signing a
-// settlement transaction, the ledger's writes per settlement (as shipped: WAL with
+// settlement transaction and reading it back from its JSON, the ledger's writes per settlement (as shipped: WAL with
 // synchronous=FULL; and with synchronous=NORMAL), a ledger read with its statement prepared
 // per call (as shipped) and prepared once, and the client-side CPU cost of one chain read with
 // casper-js-sdk's RpcClient (as shipped), a plain fetch and node:http with keep-alive.
@@ -11,7 +11,11 @@ import { addressOfPublicKey, bytesToHex, exactPayloadOf } from '@x402-casper/sha
 import { defaultDevAccounts } from '../src/devnet/index.js';
 import { ChainClient } from '../src/facilitator/chain.js';
 import { Ledger, type SettlementDraft } from '../src/facilitator/ledger.js';
-import { buildSettlementTransaction, signingKeyOf } from '../src/facilitator/transaction.js';
+import {
+  buildSettlementTransaction,
+  signingKeyOf,
+  transactionFromJson,
+} from '../src/facilitator/transaction.js';
 import { cpuMsPerCall, measure, type Rate } from './measure.js';
 import { requirementsOf, signedPayments } from './payments.js';
 import type { DevnetProcess } from './processes.js';
@@ -46,8 +50,11 @@ export async function componentBench(devnet: DevnetProcess): Promise<ComponentFi
       signingKey,
     });
   rates['build and sign settlement transaction'] = measure(build);
-
   const transaction = build();
+  rates['re-read the stored transaction (transactionFromJson, as submit does)'] = measure(() => {
+    transactionFromJson(transaction.json);
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-'));
   try {
     for (const synchronous of ['FULL', 'NORMAL']) {

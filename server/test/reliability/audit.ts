@@ -147,3 +147,28 @@ export function audit(
 export function successKey(payer: string, nonce: string): string {
   return keyOf({ payer, nonce });
 }
+
+/**
+ * What a /settle answer says about its payment: `settled` (success), `settled-earlier` (the
+ * facilitator answers success once per payment; later calls learn it was used, with the
+ * transaction), `later` (pending, or a failure worth retrying), or `refused` (anything else).
+ */
+export function settleOutcome(
+  body: Record<string, unknown> | undefined,
+): 'settled' | 'settled-earlier' | 'later' | 'refused' {
+  if (body?.success === true) return 'settled';
+  if (
+    body?.errorReason === 'invalid_exact_casper_nonce_used' &&
+    typeof body.transaction === 'string' &&
+    /^[0-9a-f]{64}$/.test(body.transaction)
+  ) {
+    return 'settled-earlier';
+  }
+  if (
+    body?.errorReason === 'settlement_pending' ||
+    body?.errorReason === 'unexpected_settle_error'
+  ) {
+    return 'later';
+  }
+  return 'refused';
+}

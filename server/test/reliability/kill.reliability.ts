@@ -13,7 +13,7 @@ import {
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { RpcProxy } from '../../bench/rpc-proxy.js';
 import type { Devnet } from '../../src/devnet/index.js';
-import { type Authorization, audit, chainSettlements, successKey } from './audit.js';
+import { type Authorization, audit, chainSettlements, settleOutcome, successKey } from './audit.js';
 import { emptyFigures, recordFigures } from './figures.js';
 import { Random, SEED } from './mutate.js';
 import { PROFILE } from './profile.js';
@@ -21,7 +21,6 @@ import {
   facilitatorProcess,
   fundedPayers,
   inParallel,
-  type LedgerRow,
   ledgerRows,
   MERCHANT_ADDRESS,
   post,
@@ -97,18 +96,14 @@ describe('SIGKILL while settling', () => {
       }
       expect(answer.status, answer.text).toBe(200);
       const body = answer.json!;
-      const label = body.success ? 'success' : String(body.errorReason);
-      answers.set(label, (answers.get(label) ?? 0) + 1);
-      if (body.success) {
-        const key = successKey(authorizationOf(request).payer, authorizationOf(request).nonce);
-        reported.set(key, new Set([...(reported.get(key) ?? []), String(body.transaction)]));
-        done.add(key);
-        return;
-      }
-      // A kill is never the payer's fault: only "not yet" answers are acceptable.
-      expect(['settlement_pending', 'unexpected_settle_error'], JSON.stringify(body)).toContain(
-        label,
-      );
+      const outcome = settleOutcome(body);
+      answers.set(outcome, (answers.get(outcome) ?? 0) + 1);
+      // A kill is never the payer's fault: settled, or not yet, nothing else.
+      expect(outcome, answer.text).not.toBe('refused');
+      if (outcome === 'later') return;
+      const key = successKey(authorizationOf(request).payer, authorizationOf(request).nonce);
+      reported.set(key, new Set([...(reported.get(key) ?? []), String(body.transaction)]));
+      done.add(key);
     };
 
     let facilitator = await stack.start();
@@ -171,36 +166,34 @@ describe('SIGKILL while settling', () => {
 });
 
 describe('a transaction still on its way to the node when the facilitator dies', () => {
-  // Deterministic: blocks only on demand, the proxy holds the submission until told.
+  // Deterministic: blocks only on demand, the proxy holds the submission until told. The
+  // restarted facilitator looks the transaction up, the node has never seen it; then the old
+  // submission arrives and executes, and only then does the resource server retry.
   let devnet: Devnet;
-  let proxy: RpcProxy;
-  let stack: ReturnType<typeof facilitatorProcess>;
+  let database: string;
   let request: PaymentRequest;
-  let first: LedgerRow;
-  let second: LedgerRow;
   let answer: Record<string, unknown> | undefined;
 
-  beforeAll(async () => {
+  it('reaches the race: the first transaction executes after the restart looked for it', async () => {
     devnet = await startChain(0);
     chains.push(devnet);
-    proxy = new RpcProxy(devnet.rpcUrl);
+    const proxy = new RpcProxy(devnet.rpcUrl);
     proxies.push(proxy);
     await proxy.start();
-    stack = facilitatorProcess({
+    const stack = facilitatorProcess({
       dir: tempDir('late-delivery'),
       devnet,
       rpcUrl: proxy.url,
-      settings: { pollIntervalMs: 50, settleTimeoutMs: 5000 },
+      settings: { pollIntervalMs: 50, settleTimeoutMs: 5000, logLevel: 'info' },
     });
+    database = stack.database;
     const [payer] = await fundedPayers(devnet, 1);
     request = signedPayments(
       requirementsOf(devnet.network, devnet.tokens[0]!, MERCHANT_ADDRESS, '3'),
       payer!,
       1,
     )[0]!;
-  });
 
-  it('reaches the race: the first transaction arrives after a second one was built', async () => {
     proxy.rule = ({ method }) =>
       method === 'account_put_transaction' ? { kind: 'hold' } : undefined;
     const before = await stack.start();
@@ -216,77 +209,82 @@ describe('a transaction still on its way to the node when the facilitator dies',
     await before.kill();
     figures.faults++;
     await lost;
+    const [held] = ledgerRows(database);
+    expect(held).toMatchObject({ state: 'reserved' });
 
-    // Restarted, the facilitator finds the node has never seen the transaction and releases
-    // the authorization for a retry; only then does the old submission reach the node.
+    proxy.resetCounts();
     const after = await stack.start();
     running.push(after);
-    first = (
-      await waitFor(
-        () => ledgerRows(stack.database),
-        (rows) => rows[0]?.state === 'failed',
-        10_000,
-      )
-    )[0]!;
-    expect(first).toMatchObject({ state: 'failed', retryable: 1 });
+    await waitFor(
+      () => proxy.calls.get('info_get_transaction') ?? 0,
+      (n) => n > 0,
+      10_000,
+      20,
+    );
+    await sleep(300);
     proxy.rule = () => undefined;
     expect(proxy.release()).toBe(1);
-    await waitFor(
-      () =>
-        rpcCall(devnet.rpcUrl, 'info_get_transaction', {
-          transaction_hash: { Version1: first.transaction_hash },
-        }).then(
-          () => true,
-          () => false,
-        ),
-      Boolean,
+    const executed = await waitFor(
+      async () => {
+        await rpcCall(devnet.rpcUrl, 'devnet_mine');
+        const info = await rpcCall(devnet.rpcUrl, 'info_get_transaction', {
+          transaction_hash: { Version1: held!.transaction_hash },
+        }).catch(() => undefined);
+        return info?.execution_info ?? null;
+      },
+      (info) => info !== null,
       10_000,
     );
+    expect(executed).toMatchObject({ execution_result: { Version2: { error_message: null } } });
 
-    // The resource server retries the payment; both transactions are now at the node.
+    // The resource server retries the payment; blocks keep coming.
     figures.cases++;
-    const retry = post(`${after.url}/settle`, request);
-    second = (
-      await waitFor(
-        () => ledgerRows(stack.database),
-        (rows) => rows[0]?.state === 'submitted',
-        10_000,
-      )
-    )[0]!;
-    expect(second.state).toBe('submitted');
-    await rpcCall(devnet.rpcUrl, 'devnet_mine');
-    answer = (await retry).json;
+    const retry = post(`${after.url}/settle`, request).then((a) => {
+      answer = a.json;
+    });
+    for (let i = 0; i < 50 && answer === undefined; i++) {
+      await rpcCall(devnet.rpcUrl, 'devnet_mine');
+      await sleep(100);
+    }
+    await retry;
     expect(answer).toBeDefined();
   });
 
-  // KNOWN BUG (reported in the reliability notes): on retry the facilitator builds a second
-  // transaction for an authorization whose first transaction may still arrive. Then either the
-  // first transfers and the ledger records the second's revert (a paid payment answered as
-  // failed), or the second transfers and the first reverts (gas paid twice). When the retry
-  // reuses the stored transaction until its TTL has passed, this passes: drop `.fails`.
-  it.fails('still settles the authorization once, with one transaction, and says so', async () => {
-    const rows = ledgerRows(stack.database);
+  // KNOWN BUG (reported in the reliability notes): after the restart the facilitator releases
+  // the authorization (the node had not seen its transaction yet) and never learns that this
+  // same transaction executed later: the ledger keeps a failure and the retry is told the nonce
+  // is used, for a payment that went through. When fixed, this fails: drop `.fails`.
+  it.fails('still records the payment as settled, once, and tells the retry so', async () => {
+    const rows = await waitFor(
+      () => ledgerRows(database),
+      (all) => all.every((row) => row.state === 'confirmed' || row.state === 'failed'),
+      5000,
+    );
     const chain = await chainSettlements(devnet.rpcUrl);
-    const { payer, nonce } = authorizationOf(request);
+    const authorization = authorizationOf(request);
     const reported = new Map<string, Set<string>>();
-    if (answer?.success)
-      reported.set(successKey(payer, nonce), new Set([String(answer.transaction)]));
-    const result = audit([{ payer, nonce }], chain, rows, reported);
+    const outcome = settleOutcome(answer);
+    if (outcome === 'settled' || outcome === 'settled-earlier') {
+      reported.set(
+        successKey(authorization.payer, authorization.nonce),
+        new Set([String(answer?.transaction)]),
+      );
+    }
+    const result = audit([authorization], chain, rows, reported);
+    figures.settlementsChecked += result.checked;
+    figures.duplicates += result.duplicates;
     figures.details.lateDelivery = {
       transactions: chain.map((e) => e.error ?? 'transferred'),
       ledger: rows.map((r) => `${r.state} ${r.error_reason ?? ''}`.trim()),
       answer: answer?.success ? 'success' : answer?.errorReason,
     };
-    figures.settlementsChecked += result.checked;
-    figures.duplicates += result.duplicates;
-    if (result.duplicates > 0 || result.problems.length > 0) {
+    if (result.problems.length > 0 || result.duplicates > 0 || outcome === 'refused') {
       figures.knownBugs.push(
-        `late delivery: ${chain.length} transactions for one authorization; ${result.problems.join('; ') || 'ledger agrees'}`,
+        `late delivery: ${chain.length} transaction(s), ledger ${rows.map((r) => r.state).join()}, retry answered ${String(answer?.errorReason ?? 'success')}`,
       );
     }
-    expect(second.transaction_hash).toBe(first.transaction_hash);
-    expect(result.duplicates).toBe(0);
     expect(result.problems).toEqual([]);
-    expect(answer?.success).toBe(true);
+    expect(result.duplicates).toBe(0);
+    expect(['settled', 'settled-earlier']).toContain(outcome);
   });
 });
