@@ -4,10 +4,10 @@ import { parseSettleRequest, parseVerifyRequest, X402InputError } from '@x402-ca
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { FacilitatorConfig } from './config.js';
 import { Engine } from './engine.js';
+import { HealthCheck } from './health.js';
 import { ApiKeys, RateLimiter } from './http.js';
 import type { Ledger } from './ledger.js';
 import { Metrics } from './metrics.js';
-import type { NetworkContext } from './network.js';
 import type { Settler } from './settle.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -21,42 +21,15 @@ export interface Facilitator {
   close(): Promise<void>;
 }
 
-interface NetworkHealth {
-  network: string;
-  ok: boolean;
-  blockHeight?: number;
-  feePayer: string;
-  feePayerBalance?: string;
-  error?: string;
-}
-
-async function networkHealth(context: NetworkContext): Promise<NetworkHealth> {
-  const base = { network: context.config.network, feePayer: context.feePayer.publicKey };
-  try {
-    const [blockHeight, balance] = await Promise.all([
-      context.chain.latestBlockHeight(),
-      context.chain.accountBalance(context.feePayer.publicKey),
-    ]);
-    const funded = balance >= context.config.paymentMotes;
-    return {
-      ...base,
-      ok: funded,
-      blockHeight,
-      feePayerBalance: balance.toString(),
-      ...(funded
-        ? {}
-        : {
-            error: `fee payer holds less than one payment (${context.config.paymentMotes} motes)`,
-          }),
-    };
-  } catch (error) {
-    return { ...base, ok: false, error: (error as Error).message };
-  }
+export interface FacilitatorOptions {
+  logger?: FastifyBaseLogger;
+  /** The clock, ms since the epoch (Date.now by default). */
+  now?: () => number;
 }
 
 export function createFacilitator(
   config: FacilitatorConfig,
-  options: { logger?: FastifyBaseLogger } = {},
+  options: FacilitatorOptions = {},
 ): Facilitator {
   const apiKeys = new ApiKeys(config.apiKeys);
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
@@ -79,18 +52,20 @@ export function createFacilitator(
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  const engine = new Engine(config, app.log);
+  const engine = new Engine(config, app.log, { now: options.now });
   const { contexts, ledger, settler } = engine;
   const metrics = new Metrics(() => ledger.pendingCount());
+  const health = new HealthCheck(contexts, engine.now);
 
   // Only JSON bodies: text/plain would otherwise reach the routes as a string.
   app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (request.url === '/health' || request.url.startsWith('/health?')) return;
+    // /health needs no key (probes have none); it is limited per client address.
+    const open = request.url === '/health' || request.url.startsWith('/health?');
     let client = request.ip;
-    if (apiKeys.required) {
+    if (apiKeys.required && !open) {
       const index = apiKeys.match(request.headers.authorization);
       if (index < 0) {
         reply.header('www-authenticate', 'Bearer');
@@ -100,7 +75,7 @@ export function createFacilitator(
       }
       client = `key:${index}`;
     }
-    const wait = limiter.take(client);
+    const wait = limiter.take(client, engine.now());
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return reply.code(429).send({ error: 'rate_limited', message: `retry in ${wait} s` });
@@ -178,8 +153,7 @@ export function createFacilitator(
   });
 
   app.get('/health', async (_request, reply) => {
-    const networks = await Promise.all([...contexts.values()].map(networkHealth));
-    const ok = networks.every((network) => network.ok);
+    const { ok, networks } = await health.report();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', networks });
   });
 
@@ -209,7 +183,7 @@ export function createFacilitator(
 /** Creates the service, resumes unfinished settlements, and listens. */
 export async function startFacilitator(
   config: FacilitatorConfig,
-  options: { logger?: FastifyBaseLogger } = {},
+  options: FacilitatorOptions = {},
 ): Promise<Facilitator & { url: string }> {
   const facilitator = createFacilitator(config, options);
   try {

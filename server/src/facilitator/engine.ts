@@ -45,10 +45,15 @@ export class Engine {
   readonly contexts: Map<string, NetworkContext>;
   readonly settler: Settler;
 
+  /** The clock, ms since the epoch. */
+  readonly now: () => number;
+
   constructor(
     private readonly config: FacilitatorConfig,
     log: Log,
+    options: { now?: () => number } = {},
   ) {
+    this.now = options.now ?? Date.now;
     this.ledger = new Ledger(config.database);
     this.contexts = networkContexts(config);
     this.settler = new Settler(this.contexts, this.ledger, {
@@ -65,7 +70,7 @@ export class Engine {
 
   verify(request: VerifyRequest): Promise<VerifyResponse> {
     return verify(this.contexts, this.ledger, request, {
-      now: Math.floor(Date.now() / 1000),
+      now: Math.floor(this.now() / 1000),
       settlementMarginSeconds: this.config.settlementMarginSeconds,
     });
   }

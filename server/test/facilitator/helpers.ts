@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -191,4 +192,68 @@ export async function paymentFor(
 }> {
   const paymentPayload = await createPaymentPayload(requirements, secretKeySigner(payer), options);
   return { x402Version: 2, paymentPayload, paymentRequirements: requirements };
+}
+
+/** How the proxy treats one JSON-RPC method. */
+export type Fault =
+  | 'drop' // close the connection without an answer: the node never saw the call
+  | 'forward-then-drop' // the node handles the call, the answer is lost
+  | 'refuse'; // answer the node's "invalid transaction" error
+
+/**
+ * A real HTTP proxy in front of a node's JSON-RPC endpoint that records every method called
+ * and drops or refuses chosen ones.
+ */
+export class FaultyProxy {
+  readonly faults = new Map<string, Fault>();
+  readonly seen: string[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    this.server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', async () => {
+        const method = (JSON.parse(body) as { method: string }).method;
+        this.seen.push(method);
+        const fault = this.faults.get(method);
+        if (fault === 'drop') return req.socket.destroy();
+        if (fault === 'refuse') {
+          res.setHeader('content-type', 'application/json');
+          return res.end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: 1,
+              error: {
+                code: -32016,
+                message: 'Invalid transaction',
+                data: 'the transaction was invalid: test refusal',
+              },
+            }),
+          );
+        }
+        const answer = await fetch(this.target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        const text = await answer.text();
+        if (fault === 'forward-then-drop') return req.socket.destroy();
+        res.setHeader('content-type', 'application/json');
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/rpc`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
 }

@@ -1,8 +1,6 @@
 // The node's RPC failing mid-settle, through a real HTTP proxy in front of the devnet that
 // drops connections or answers errors for chosen methods.
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { addressOfPublicKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js
 import { parseConfig } from '../../src/facilitator/config.js';
 import {
   executionOf,
+  FaultyProxy,
   paymentFor,
   postJson,
   rawConfig,
@@ -20,66 +19,6 @@ import {
   tempDir,
   whileMining,
 } from './helpers.js';
-
-/** How the proxy treats one JSON-RPC method. */
-type Fault =
-  | 'drop' // close the connection without an answer: the node never saw the call
-  | 'forward-then-drop' // the node handles the call, the answer is lost
-  | 'refuse'; // answer the node's "invalid transaction" error
-
-class FaultyProxy {
-  readonly faults = new Map<string, Fault>();
-  readonly seen: string[] = [];
-  private server: Server | undefined;
-  url = '';
-
-  constructor(private readonly target: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => {
-        body += chunk;
-      });
-      req.on('end', async () => {
-        const method = (JSON.parse(body) as { method: string }).method;
-        this.seen.push(method);
-        const fault = this.faults.get(method);
-        if (fault === 'drop') return req.socket.destroy();
-        if (fault === 'refuse') {
-          res.setHeader('content-type', 'application/json');
-          return res.end(
-            JSON.stringify({
-              jsonrpc: '2.0',
-              id: 1,
-              error: {
-                code: -32016,
-                message: 'Invalid transaction',
-                data: 'the transaction was invalid: test refusal',
-              },
-            }),
-          );
-        }
-        const answer = await fetch(this.target, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        const text = await answer.text();
-        if (fault === 'forward-then-drop') return req.socket.destroy();
-        res.setHeader('content-type', 'application/json');
-        res.end(text);
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/rpc`;
-  }
-
-  async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
 
 const dir = tempDir('rpc-failure');
 const accounts = defaultDevAccounts();
