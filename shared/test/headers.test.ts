@@ -124,6 +124,15 @@ describe('header codec', () => {
     );
   });
 
+  it('rejects a "__proto__" key anywhere in the header JSON', () => {
+    const json = JSON.stringify(vectors.paymentPayload).replace(
+      '"payload":{',
+      '"payload":{"__proto__":{"x":1},',
+    );
+    const error = inputError(() => decodePaymentSignature(bytesToBase64(utf8ToBytes(json))));
+    expect(error.message).toBe('PAYMENT-SIGNATURE: header JSON must not contain a "__proto__" key');
+  });
+
   it('rejects a top-level JSON value that is not an object', () => {
     expect(inputError(() => decodePaymentResponse(b64json([1, 2]))).field).toBe('PAYMENT-RESPONSE');
     expect(inputError(() => decodePaymentResponse(b64json(null))).field).toBe('PAYMENT-RESPONSE');

@@ -26,6 +26,11 @@ export class FacilitatorUnavailableError extends Error {
   override readonly name = 'FacilitatorUnavailableError';
 }
 
+/** The facilitator refused the request as malformed (HTTP 400): the client's payment is bad (→ 402). */
+export class FacilitatorRejectedError extends Error {
+  override readonly name = 'FacilitatorRejectedError';
+}
+
 /** The facilitator answered, but not with a valid x402 response (→ 502). */
 export class FacilitatorResponseError extends Error {
   override readonly name = 'FacilitatorResponseError';
@@ -102,6 +107,9 @@ export class FacilitatorClient {
       throw new FacilitatorUnavailableError(`facilitator ${this.base} is ${why} (${path})`);
     }
     const text = await response.text().catch(() => '');
+    if (response.status === 400) {
+      throw new FacilitatorRejectedError(`the facilitator refused it: ${text.slice(0, 200)}`);
+    }
     if (!response.ok) {
       throw new FacilitatorResponseError(
         `facilitator ${path} answered HTTP ${response.status}: ${text.slice(0, 200)}`,

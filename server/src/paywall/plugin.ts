@@ -23,6 +23,7 @@ import { AuthorizationClaims } from './claims.js';
 import {
   FacilitatorClient,
   type FacilitatorOptions,
+  FacilitatorRejectedError,
   FacilitatorResponseError,
   FacilitatorUnavailableError,
 } from './facilitator-client.js';
@@ -296,6 +297,9 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
       );
     } catch (error) {
       claims.release(claim);
+      if (error instanceof FacilitatorRejectedError) {
+        return send402(request, reply, route, `invalid payment: ${error.message}`);
+      }
       const failure = facilitatorFailure(reply, error);
       return reply.code(failure.status).send({ error: failure.message });
     }

@@ -77,6 +77,7 @@ afterAll(async () => {
 beforeEach(() => {
   facilitator.state.mode = 'success';
   facilitator.state.verifyAnswer = undefined;
+  facilitator.state.verifyStatus = 200;
   facilitator.calls.verify = 0;
   facilitator.calls.settle = 0;
   handled = 0;
@@ -214,6 +215,14 @@ describe('paywall plugin', () => {
     const response = await pay()(`${base}/api/weather`);
     expect(response.status).toBe(502);
     expect(await errorOf(response)).toMatch(/HTTP 500/);
+  });
+
+  it('answers 402 when the facilitator refuses the forwarded payment as malformed', async () => {
+    facilitator.state.verifyStatus = 400;
+    const response = await pay()(`${base}/api/weather`);
+    expect(response.status).toBe(402);
+    expect(await errorOf(response)).toMatch(/^invalid payment: the facilitator refused it: /);
+    expect(handled).toBe(0);
   });
 
   it('answers 503 when the facilitator does not answer in time', async () => {

@@ -29,6 +29,8 @@ export async function startStubFacilitator() {
     pendingSeen: new Set<string>(),
     /** When set, /verify answers this instead of running the rules. */
     verifyAnswer: undefined as Record<string, unknown> | undefined,
+    /** HTTP status /verify answers with; anything but 200 comes with an error body. */
+    verifyStatus: 200,
   };
   const server: Server = createServer(async (req, res) => {
     let text = '';
@@ -49,6 +51,11 @@ export async function startStubFacilitator() {
     }
     if (req.url === '/verify') {
       calls.verify++;
+      if (state.verifyStatus !== 200)
+        return reply(state.verifyStatus, {
+          error: 'invalid_request',
+          message: 'body.paymentPayload: refused',
+        });
       const body = parseVerifyRequest(JSON.parse(text));
       return reply(
         200,

@@ -102,12 +102,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   figures.details.seed = SEED;
-  const known = Number(figures.details.paywall502ForFacilitator400 ?? 0);
-  if (known > 0) {
-    figures.knownBugs.push(
-      `${known} paywall answers were 502 where the facilitator refused the forwarded payment with a 400`,
-    );
-  }
   figures.details.problems = problems.slice(0, 20);
   recordFigures('http-fuzz', figures);
   await site?.close();
@@ -248,11 +242,8 @@ describe('/verify and /settle bodies', () => {
 describe('paywall', () => {
   const routePayment = () => fresh().paymentPayload;
 
-  // KNOWN BUG (reported in the reliability notes): when the facilitator refuses the payment
-  // the paywall forwards as a malformed request (HTTP 400), the paywall answers 502 "facilitator
-  // failed" to what is the client's bad input; it should answer 402 with the reason. The way
-  // in: shared's header decoder keeps an own "__proto__" key, which the facilitator's JSON
-  // parser refuses. When fixed, this fails: drop `.fails` and the exception in judgeGet.
+  // The paywall answers the client's bad input with 402, also when it is the facilitator that
+  // refuses the forwarded payment as malformed (HTTP 400).
   const paywallAnswer = async (edit: (json: string) => string) => {
     const json = edit(JSON.stringify(routePayment()));
     const response = await fetch(`${siteUrl}/api/weather`, {
@@ -260,7 +251,7 @@ describe('paywall', () => {
     });
     return response.status;
   };
-  it.fails('answers 402, not 502, to a payment header carrying a "__proto__" key', async () => {
+  it('answers 402, not 502, to a payment header carrying a "__proto__" key', async () => {
     expect(
       await paywallAnswer((j) => j.replace('"payload":{', '"payload":{"__proto__":{"x":1},')),
     ).toBe(402);
@@ -273,12 +264,6 @@ describe('paywall', () => {
     });
     const text = await response.text();
     const where = `${name}: ${header.slice(0, 120)} → ${response.status} ${text.slice(0, 200)}`;
-    if (response.status === 502 && /facilitator \/verify answered HTTP 400/.test(text)) {
-      // KNOWN BUG, see the it.fails tests above: counted, not judged.
-      figures.details.paywall502ForFacilitator400 =
-        Number(figures.details.paywall502ForFacilitator400 ?? 0) + 1;
-      return;
-    }
     if (response.status >= 500) {
       problems.push(where);
       throw new Error(`5xx: ${where}`);

@@ -33,11 +33,18 @@ function decodeHeader<S extends TSchema>(header: unknown, name: string, schema: 
   }
   const json = bytesToUtf8(base64ToBytes(text, name), name);
   let value: unknown;
+  let forbidden = false;
   try {
-    value = JSON.parse(json);
+    // A "__proto__" key becomes an own property with JSON.parse, and other parsers (Fastify's
+    // among them) refuse it: refuse it here, at the boundary, so it never travels further.
+    value = JSON.parse(json, (key, item) => {
+      if (key === '__proto__') forbidden = true;
+      return item;
+    });
   } catch {
     throw new X402InputError(name, 'header is not base64 of JSON');
   }
+  if (forbidden) throw new X402InputError(name, 'header JSON must not contain a "__proto__" key');
   return checkSchema(schema, value, name);
 }
 
