@@ -1,7 +1,14 @@
 import { expect, type Page, test } from '@playwright/test';
 import { launchWallet, type WalletBrowser } from './support/browser.js';
 import { rpc, Services } from './support/services.js';
-import { importKey, openTab, PASSWORD, useDevnet } from './support/wallet.js';
+import {
+  approve,
+  importKey,
+  latestPayment as latestPaymentIn,
+  openTab,
+  PASSWORD,
+  useDevnet,
+} from './support/wallet.js';
 
 // The whole product: the built extension in Chromium against the devnet, the facilitator
 // and the demo site, each a real process. The tests run in order and share one wallet: the
@@ -39,18 +46,7 @@ async function askToPay(button: 'fetch' | 'xhr') {
   return page;
 }
 
-async function approve(approval: Page) {
-  await Promise.all([
-    approval.waitForEvent('close'),
-    approval.getByRole('button', { name: 'Approve' }).click(),
-  ]);
-}
-
-async function latestPayment() {
-  await popup.bringToFront();
-  await openTab(popup, 'Activity');
-  return popup.getByTestId('history').locator('li').first();
-}
+const latestPayment = () => latestPaymentIn(popup);
 
 test('pays a fetch after approval: content shown, tokens moved on chain, history entry', async () => {
   const before = await services.tokenBalance(services.payer);
@@ -139,7 +135,10 @@ test('pays for a paid page opened by navigation: the article appears', async () 
   await expect(window.getByTestId('amount')).toHaveText('0.05 CX402');
   await approve(window);
   await expect(article.locator('#paid-article')).toContainText('Why pay-per-article finally works');
-  await expect(await latestPayment()).toHaveAttribute('data-status', 'paid');
+  const entry = await latestPayment();
+  await expect(entry).toHaveAttribute('data-status', 'paid');
+  // The receipt comes from the paid response's headers, read by the browser for the wallet.
+  await expect(entry).toContainText('Transaction');
   await article.close();
 });
 

@@ -10,7 +10,7 @@ export default defineConfig({
   manifest: {
     name: 'x402-casper wallet',
     description: 'Pay for web content and APIs with Casper tokens (x402), with budgets you choose.',
-    permissions: ['storage', 'alarms'],
+    permissions: ['storage', 'alarms', 'declarativeNetRequestWithHostAccess', 'webRequest'],
     host_permissions: [
       'http://127.0.0.1/*',
       'http://localhost/*',

@@ -41,3 +41,18 @@ export async function useDevnet(
   await add.getByRole('button', { name: 'Add token' }).click();
   await expect(popup.getByText(`${devnet.token.name} (${devnet.token.symbol})`)).toBeVisible();
 }
+
+/** Clicks Approve in an approval window, which closes itself. */
+export async function approve(approval: Page): Promise<void> {
+  await Promise.all([
+    approval.waitForEvent('close'),
+    approval.getByRole('button', { name: 'Approve' }).click(),
+  ]);
+}
+
+/** The newest entry of the wallet's payment history. */
+export async function latestPayment(popup: Page) {
+  await popup.bringToFront();
+  await openTab(popup, 'Activity');
+  return popup.getByTestId('history').locator('li').first();
+}

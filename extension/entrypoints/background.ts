@@ -2,12 +2,15 @@ import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { isExtensionPage } from '../lib/api.js';
 import { AUTO_LOCK_ALARM } from '../lib/keyring.js';
+import { clearPaidLoadRules, paidPageLoader } from '../lib/paid-load.js';
 import { type PortLike, servePayPort } from '../lib/pay-port.js';
 import { createWallet } from '../lib/wallet.js';
 import { approvalWindows } from '../lib/windows.js';
 
 export default defineBackground(() => {
-  const wallet = createWallet({ windows: approvalWindows });
+  const wallet = createWallet({ windows: approvalWindows, pages: paidPageLoader });
+  // A worker stopped in the middle of a paid page load may have left its one-shot rule.
+  void clearPaidLoadRules();
 
   // The unlocked keys live in storage.session: make sure content scripts can never read it.
   void browser.storage.session.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });

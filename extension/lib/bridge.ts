@@ -46,6 +46,9 @@ export function startBridge(win: Window): void {
             type: 'signed',
             paymentSignature: message.paymentSignature,
           });
+        } else if (message.type === 'loading' && !answered) {
+          answered = true;
+          reply({ channel: PAGE_CHANNEL, to: 'page', id, type: 'loading' });
         } else if (message.type === 'declined' && !answered) {
           answered = true;
           reply({

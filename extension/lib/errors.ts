@@ -8,7 +8,8 @@ export type WalletErrorCode =
   | 'locked'
   | 'wrong_password'
   | 'throttled'
-  | 'not_found';
+  | 'not_found'
+  | 'no_site_access';
 
 export class WalletError extends Error {
   override readonly name = 'WalletError';

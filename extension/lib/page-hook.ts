@@ -1,6 +1,7 @@
 // Runs in the page's own JavaScript world (MAIN): no extension APIs here, and nothing secret.
-// It notices 402 answers to fetch, XMLHttpRequest and the page load itself, asks the wallet
-// through the bridge (window.postMessage), and retries with the PAYMENT-SIGNATURE it gets.
+// It notices 402 answers to fetch, XMLHttpRequest and the page load itself, and asks the
+// wallet through the bridge (window.postMessage). For fetch and XMLHttpRequest it retries
+// with the PAYMENT-SIGNATURE it gets; a paid page load is done by the wallet itself.
 import { PAGE_CHANNEL, type PageMessage, type PortRequest, type RequestKind } from './protocol.js';
 
 const REQUIRED = 'PAYMENT-REQUIRED';
@@ -35,7 +36,7 @@ export function installPageHook(win: Window & typeof globalThis): void {
         if (data.type === 'ack') acked = true;
         else if (data.type === 'signed' && 'paymentSignature' in data) {
           done(String(data.paymentSignature));
-        } else if (data.type === 'declined') done(null);
+        } else if (data.type === 'declined' || data.type === 'loading') done(null);
       };
       const timer = setTimeout(() => {
         if (!acked) done(null);
@@ -225,40 +226,19 @@ export function installPageHook(win: Window & typeof globalThis): void {
     if (entry?.responseStatus === 402) void payForPage();
   }
 
+  /**
+   * A script cannot read the headers of its own page load, so it asks again for the same URL
+   * to learn what the site wants. If the person pays, the wallet has the browser load the
+   * page with the payment: the paid response then arrives with its own headers
+   * (Content-Security-Policy, framing, downloads), which a script writing it could not keep.
+   */
   async function payForPage() {
     const url = win.location.href;
-    const accept = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-    // A script cannot read the headers of the page load itself: ask again for the same URL.
-    const probe = await nativeFetch(url, { headers: accept, credentials: 'include' });
+    const probe = await nativeFetch(url, {
+      headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+      credentials: 'include',
+    });
     const required = probe.status === 402 ? probe.headers.get(REQUIRED) : null;
-    if (!required) return;
-    const answer = await ask('navigation', url, 'GET', required);
-    if (!answer.signature) return;
-    let paid: Response;
-    try {
-      paid = await nativeFetch(url, {
-        headers: { ...accept, [SIGNATURE]: answer.signature },
-        credentials: 'include',
-      });
-    } catch {
-      report(answer.id, 0, null);
-      return;
-    }
-    report(answer.id, paid.status, paid.headers);
-    if (!paid.ok) return;
-    const type = paid.headers.get('content-type') ?? '';
-    if (!type.includes('html')) {
-      win.location.replace(URL.createObjectURL(await paid.blob()));
-      return;
-    }
-    const html = await paid.text();
-    if (win.document.readyState === 'loading') {
-      await new Promise((resolve) =>
-        win.addEventListener('DOMContentLoaded', resolve, { once: true }),
-      );
-    }
-    win.document.open();
-    win.document.write(html);
-    win.document.close();
+    if (required) await ask('navigation', url, 'GET', required);
   }
 }

@@ -43,6 +43,7 @@ export function requesterOf(sender: PortLike['sender']): Requester | null {
     tabId,
     frameId,
     ...(sender?.tab?.url ? { tabUrl: sender.tab.url } : {}),
+    ...(sender?.url ? { url: sender.url } : {}),
   };
 }
 
@@ -92,6 +93,12 @@ export function servePayPort(port: PortLike, payments: Payments): void {
         (answer) => {
           if (answer.type === 'declined') {
             send(answer);
+            finish();
+            return;
+          }
+          if (answer.type === 'loading') {
+            // The page is replaced by the paid load; the wallet records the site's answer.
+            send({ type: 'loading' });
             finish();
             return;
           }

@@ -17,6 +17,7 @@ import type { History, PaymentRecord } from './history.js';
 import type { Keyring } from './keyring.js';
 import { orderOptions, type PaymentOption, payableOptions } from './options.js';
 import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
+import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason, RequestKind } from './protocol.js';
 import type { SettingsStore } from './settings.js';
 import { Serial } from './store.js';
@@ -26,8 +27,10 @@ export interface Requester {
   origin: string;
   tabId: number;
   frameId: number;
-  /** URL of the tab's top page, when the request comes from a frame inside it. */
+  /** URL of the tab's top page, when the browser tells it. */
   tabUrl?: string;
+  /** URL of the asking document, as the browser reported it. */
+  url?: string;
 }
 
 export interface PayRequest {
@@ -39,6 +42,8 @@ export interface PayRequest {
 
 export type PayAnswer =
   | { type: 'signed'; paymentSignature: string; paymentId: string; notice?: string }
+  /** A page load: the wallet loads the paid page itself and records what the site answers. */
+  | { type: 'loading'; paymentId: string }
   | { type: 'declined'; reason: DeclineReason; message: string };
 
 /** Everything the approval window shows. */
@@ -70,6 +75,9 @@ export interface ApprovalWindows {
   close(windowId: number): Promise<void>;
 }
 
+/** How long after a paid page load failed its 402 page is not asked about again. */
+const FAILED_LOAD_QUIET_MS = 10_000;
+
 interface Pending {
   view: ApprovalView;
   windowId?: number;
@@ -99,6 +107,8 @@ export function budgetKeyOf(origin: string, option: PaymentOption): BudgetKey {
 export class Payments {
   private readonly pending = new Map<string, Pending>();
   private readonly queues = new Map<number, Serial>();
+  /** Per tab: a paid page load the site refused, whose 402 page must not ask again at once. */
+  private readonly failedLoads = new Map<number, { url: string; until: number }>();
 
   constructor(
     private readonly deps: {
@@ -107,6 +117,7 @@ export class Payments {
       budgets: Budgets;
       history: History;
       windows: ApprovalWindows;
+      pages: PaidPageLoader;
       now?: () => number;
     },
   ) {}
@@ -152,6 +163,10 @@ export class Payments {
       };
     }
     const resource = required.resource;
+    if (request.kind === 'navigation') {
+      const refused = this.refuseNavigation(requester, request);
+      if (refused) return refused;
+    }
 
     const budgeted = await this.payFromBudget(requester, request, resource, options);
     if (budgeted) return budgeted;
@@ -159,6 +174,32 @@ export class Payments {
     const queue = this.queues.get(requester.tabId) ?? new Serial();
     this.queues.set(requester.tabId, queue);
     return queue.run(() => this.askPerson(requester, request, resource, options, cancelled));
+  }
+
+  /**
+   * A page load is paid by loading the page again with the payment, so only the top page
+   * itself may ask, for its own URL; and a 402 page that a paid load just produced does not
+   * ask again (the person would see the window again at once).
+   */
+  private refuseNavigation(requester: Requester, request: PayRequest): PayAnswer | undefined {
+    const url = requestUrl(request.url);
+    if (requester.frameId !== 0 || !requester.url || requestUrl(requester.url) !== url) {
+      return {
+        type: 'declined',
+        reason: 'not_payable',
+        message: 'Only the top page itself can ask to pay for loading it.',
+      };
+    }
+    const failed = this.failedLoads.get(requester.tabId);
+    this.failedLoads.delete(requester.tabId);
+    if (failed && failed.url === url && this.now() < failed.until) {
+      return {
+        type: 'declined',
+        reason: 'rejected',
+        message: 'The site refused the paid page load; reload the page to try again.',
+      };
+    }
+    return undefined;
   }
 
   /** The open approval with this id, for its window. */
@@ -194,6 +235,15 @@ export class Payments {
     }
     if (!(await this.deps.keyring.isUnlocked())) {
       throw new WalletError('locked', 'Unlock the wallet to approve.');
+    }
+    if (
+      pending.view.kind === 'navigation' &&
+      !(await this.deps.pages.canLoad(pending.view.origin))
+    ) {
+      throw new WalletError(
+        'no_site_access',
+        `To load the paid page, allow the wallet to access ${hostOf(pending.view.origin)} when it asks.`,
+      );
     }
     pending.settle(decision);
   }
@@ -231,6 +281,10 @@ export class Payments {
     options: PaymentOption[],
   ): Promise<PayAnswer | undefined> {
     if (!(await this.deps.keyring.isUnlocked())) return undefined;
+    // Loading a paid page needs access to the site, which only a click can grant.
+    if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
+      return undefined;
+    }
     for (const option of options) {
       if (!option.token) continue;
       const charge = await this.deps.budgets.charge(
@@ -239,6 +293,7 @@ export class Payments {
       );
       if (!charge.ok) continue;
       const signed = await this.sign(requester, request, resource, option, 'budget');
+      if (request.kind === 'navigation') return this.loadPaidPage(requester, request, signed);
       const amount = `${formatAmount(option.amount, option.decimals)} ${option.symbol}`;
       return {
         ...signed,
@@ -308,12 +363,60 @@ export class Payments {
       });
       await this.deps.budgets.record(key, BigInt(option.amount));
     }
+    let signed: PayAnswer & { type: 'signed' };
     try {
-      return await this.sign(requester, request, resource, option, 'window');
+      signed = await this.sign(requester, request, resource, option, 'window');
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Signing failed.';
       return { type: 'declined', reason: 'unavailable', message };
     }
+    if (request.kind === 'navigation') {
+      if (cancelled.aborted) {
+        await this.deps.history.update(signed.paymentId, {
+          status: 'failed',
+          message: 'The page went away before the paid page loaded; nothing was sent.',
+        });
+        return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
+      }
+      return this.loadPaidPage(requester, request, signed);
+    }
+    return signed;
+  }
+
+  /**
+   * Has the browser load the paid page in the asking tab with the payment attached, so the
+   * page is the site's own response with all of its headers. The signature never reaches
+   * the page's scripts. What the site answers is recorded when it arrives.
+   */
+  private loadPaidPage(
+    requester: Requester,
+    request: PayRequest,
+    signed: PayAnswer & { type: 'signed' },
+  ): PayAnswer {
+    const { paymentId } = signed;
+    const url = requestUrl(request.url);
+    void this.deps.pages
+      .load(requester.tabId, url, signed.paymentSignature)
+      .then(async (report) => {
+        if (!report) {
+          await this.deps.history.update(paymentId, {
+            status: 'failed',
+            message: 'The paid page did not load, so the payment was never sent.',
+          });
+          return;
+        }
+        const outcome = await this.report(paymentId, report);
+        if (outcome.status === 'failed') {
+          this.failedLoads.set(requester.tabId, { url, until: this.now() + FAILED_LOAD_QUIET_MS });
+        }
+      })
+      .catch(() =>
+        this.deps.history.update(paymentId, {
+          status: 'failed',
+          message: 'The wallet could not load the paid page, so the payment was never sent.',
+        }),
+      );
+    return { type: 'loading', paymentId };
   }
 
   private recordBase(

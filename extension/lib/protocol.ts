@@ -15,6 +15,8 @@ export type PortRequest =
 /** Background → content script, on the pay port. */
 export type PortReply =
   | { type: 'signed'; paymentSignature: string }
+  /** A page load: the wallet loads the paid page in the tab itself. */
+  | { type: 'loading' }
   | { type: 'declined'; reason: DeclineReason; message: string }
   | { type: 'notice'; tone: 'info' | 'error'; text: string };
 
@@ -26,6 +28,7 @@ export type PageMessage =
   | ({ channel: typeof PAGE_CHANNEL; to: 'page'; id: string } & (
       | { type: 'ack' }
       | { type: 'signed'; paymentSignature: string }
+      | { type: 'loading' }
       | { type: 'declined'; reason: DeclineReason }
     ));
 

@@ -2,12 +2,14 @@ import { WalletApi } from './api.js';
 import { Budgets } from './budgets.js';
 import { History } from './history.js';
 import { Keyring } from './keyring.js';
+import type { PaidPageLoader } from './paid-load.js';
 import { type ApprovalWindows, Payments } from './payments.js';
 import { SettingsStore } from './settings.js';
 
 /** The background's parts, wired together (the same wiring the tests use). */
 export function createWallet(options: {
   windows: ApprovalWindows;
+  pages: PaidPageLoader;
   now?: () => number;
   fetch?: typeof fetch;
 }) {
@@ -22,6 +24,7 @@ export function createWallet(options: {
     budgets,
     history,
     windows: options.windows,
+    pages: options.pages,
     now,
   });
   const api = new WalletApi({

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { createWallet } from '../lib/wallet.js';
-import { FakeWindows, PASSWORD, vectors } from './helpers.js';
+import { FakePages, FakeWindows, PASSWORD, vectors } from './helpers.js';
 
 const [ed, secp] = vectors.keys;
 let wallet: ReturnType<typeof createWallet>;
@@ -10,7 +10,7 @@ const call = (method: string, params: object = {}) => wallet.api.handle({ method
 
 beforeEach(() => {
   fakeBrowser.reset();
-  wallet = createWallet({ windows: new FakeWindows() });
+  wallet = createWallet({ windows: new FakeWindows(), pages: new FakePages() });
 });
 
 describe('wallet calls from the popup', () => {

@@ -4,6 +4,8 @@ import {
   type PaymentRequired,
   type PaymentRequirements,
 } from '@x402-casper/shared';
+import type { RetryReport } from '../lib/outcome.js';
+import type { PaidPageLoader } from '../lib/paid-load.js';
 import type { PortLike } from '../lib/pay-port.js';
 import type { ApprovalWindows } from '../lib/payments.js';
 import type { PortReply } from '../lib/protocol.js';
@@ -57,6 +59,20 @@ export class FakeWindows implements ApprovalWindows {
   }
   async close(windowId: number) {
     this.closed.push(windowId);
+  }
+}
+
+/** Paid page loads as a test drives them: which were asked for, and the answer to give. */
+export class FakePages implements PaidPageLoader {
+  granted = new Set<string>();
+  loads: { tabId: number; url: string; signature: string }[] = [];
+  answer: RetryReport | null = { status: 200 };
+  async canLoad(origin: string) {
+    return this.granted.has(origin);
+  }
+  async load(tabId: number, url: string, signature: string) {
+    this.loads.push({ tabId, url, signature });
+    return this.answer;
   }
 }
 

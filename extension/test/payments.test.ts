@@ -1,5 +1,6 @@
 import {
   decodePaymentSignature,
+  encodePaymentRequired,
   encodePaymentResponse,
   secretKeyFromHex,
   verifyPayment,
@@ -10,7 +11,17 @@ import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { requesterOf, servePayPort } from '../lib/pay-port.js';
 import type { PortReply } from '../lib/protocol.js';
 import { createWallet } from '../lib/wallet.js';
-import { FakeWindows, fakePort, header, PASSWORD, TOKEN, tabSender, vectors } from './helpers.js';
+import {
+  FakePages,
+  FakeWindows,
+  fakePort,
+  header,
+  PASSWORD,
+  paymentRequired,
+  TOKEN,
+  tabSender,
+  vectors,
+} from './helpers.js';
 
 const payer = vectors.keys[0]!;
 const requirements = vectors.paymentRequirements;
@@ -18,11 +29,16 @@ const SITE = 'https://news.example';
 const now = 1_763_900_000_000;
 let snapshot: { local: Record<string, unknown>; session: Record<string, unknown> };
 let windows: FakeWindows;
+let pages: FakePages;
 let wallet: ReturnType<typeof createWallet>;
 
 beforeAll(async () => {
   fakeBrowser.reset();
-  const setup = createWallet({ windows: new FakeWindows(), now: () => now });
+  const setup = createWallet({
+    windows: new FakeWindows(),
+    pages: new FakePages(),
+    now: () => now,
+  });
   await setup.keyring.create(PASSWORD, secretKeyFromHex('ed25519', payer.secretKeyHex));
   await setup.settings.addToken('casper:casper-test', TOKEN);
   snapshot = {
@@ -36,7 +52,8 @@ beforeEach(async () => {
   await browser.storage.local.set(snapshot.local);
   await browser.storage.session.set(snapshot.session);
   windows = new FakeWindows();
-  wallet = createWallet({ windows, now: () => now });
+  pages = new FakePages();
+  wallet = createWallet({ windows, pages, now: () => now });
 });
 
 /** A content script in `tab` asks to pay; the page claims to be someone else. */
@@ -319,6 +336,7 @@ describe('request routing', () => {
       origin: SITE,
       tabId: 4,
       frameId: 0,
+      url: `${SITE}/a/b?c`,
     });
     expect(requesterOf({ tab: { id: 4 }, frameId: 1, origin: 'null', url: `${SITE}/a` })).toBe(
       null,
@@ -376,5 +394,125 @@ describe('request routing', () => {
     expect(
       isExtensionPage({ id: 'other', url: `${own}/popup.html` }, 'test-extension-id', own),
     ).toBe(false);
+  });
+});
+
+describe('paying for a page load', () => {
+  /** The top page of tab 1 (`${SITE}/page`) was answered with 402 and asks to pay for itself. */
+  function askForPage(url = `${SITE}/page#part-2`, sender = tabSender(1, SITE)) {
+    const page = fakePort(sender);
+    servePayPort(page.port, wallet.payments);
+    page.send({ type: 'pay', kind: 'navigation', url, method: 'GET', paymentRequired: header() });
+    return page;
+  }
+
+  it('has the browser load the page with the payment; the page never sees the signature', async () => {
+    pages.granted.add(SITE);
+    const transaction = 'ab'.repeat(32);
+    pages.answer = {
+      status: 200,
+      paymentResponse: encodePaymentResponse({
+        success: true,
+        transaction,
+        network: requirements.network,
+        payer: payer.address,
+      }),
+    };
+    const page = askForPage();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await answer(page, 'loading');
+    expect(page.received.map((m) => m.type)).toEqual(['loading']);
+    expect(page.isConnected()).toBe(false);
+    // The fragment never leaves the browser, so the rule is for the URL without it.
+    expect(pages.loads).toMatchObject([{ tabId: 1, url: `${SITE}/page` }]);
+    const payload = decodePaymentSignature(pages.loads[0]!.signature);
+    expect(verifyPayment(payload, requirements, { now: now / 1000 }).isValid).toBe(true);
+    await vi.waitFor(async () =>
+      expect((await wallet.history.list())[0]).toMatchObject({ status: 'paid', transaction }),
+    );
+  });
+
+  it('will not approve without access to the site, and keeps the request open', async () => {
+    const page = askForPage();
+    const id = await approvalId();
+    expect(await decide(id, { approve: true, option: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'no_site_access', message: expect.stringMatching(/news\.example/) },
+    });
+    expect(page.received).toEqual([]);
+    expect(pages.loads).toEqual([]);
+    pages.granted.add(SITE);
+    await decide(id, { approve: true, option: 0 });
+    await answer(page, 'loading');
+    expect(pages.loads).toHaveLength(1);
+  });
+
+  it('only pays for the asking top page itself', async () => {
+    pages.granted.add(SITE);
+    const inFrame = askForPage(`${SITE}/page`, tabSender(1, SITE, 3));
+    expect(await answer(inFrame, 'declined')).toMatchObject({ reason: 'not_payable' });
+    const otherUrl = askForPage(`${SITE}/elsewhere`);
+    expect(await answer(otherUrl, 'declined')).toMatchObject({ reason: 'not_payable' });
+    expect(windows.opened).toEqual([]);
+    expect(pages.loads).toEqual([]);
+  });
+
+  it('pays a page load from a budget only with access to the site', async () => {
+    await wallet.budgets.set(
+      {
+        origin: SITE,
+        network: requirements.network,
+        asset: TOKEN.packageHash,
+        payTo: requirements.payTo,
+      },
+      { maxPerPayment: '10000', maxPerDay: '100000' },
+    );
+    askForPage();
+    await approvalId();
+    expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+    await decide(windows.opened[0]!, { approve: false });
+
+    pages.granted.add(SITE);
+    const page = askForPage();
+    await answer(page, 'loading');
+    expect(windows.opened).toHaveLength(1);
+    expect(pages.loads).toHaveLength(1);
+    expect((await wallet.budgets.list())[0]!.spent).toBe('10000');
+  });
+
+  it('does not ask again at once for the 402 page a refused paid load produced', async () => {
+    pages.granted.add(SITE);
+    pages.answer = {
+      status: 402,
+      paymentRequired: encodePaymentRequired({ ...paymentRequired(), error: 'insufficient_funds' }),
+    };
+    askForPage();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await vi.waitFor(async () =>
+      expect((await wallet.history.list())[0]).toMatchObject({
+        status: 'failed',
+        message: expect.stringMatching(/Not enough funds/),
+      }),
+    );
+    const again = askForPage();
+    expect(await answer(again, 'declined')).toMatchObject({ reason: 'rejected' });
+    expect(windows.opened).toHaveLength(1);
+    // Reloading the page asks again.
+    askForPage();
+    await approvalId(2);
+  });
+
+  it('records a paid load that never went out as not sent', async () => {
+    pages.granted.add(SITE);
+    pages.answer = null;
+    const page = askForPage();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await answer(page, 'loading');
+    await vi.waitFor(async () =>
+      expect((await wallet.history.list())[0]).toMatchObject({
+        status: 'failed',
+        message: expect.stringMatching(/never sent/),
+      }),
+    );
   });
 });

@@ -1,7 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { parseAmount } from '@x402-casper/shared';
 import { useState } from 'react';
+import { browser } from 'wxt/browser';
 import type { PaymentOption } from '../lib/options.js';
+import { originPattern } from '../lib/paid-load.js';
 import { call } from './api.js';
 import { ErrorText, Field, Hash, Row } from './components.js';
 import { duration, hostOf, tokenAmount } from './format.js';
@@ -28,13 +30,20 @@ export function Approval({ id }: { id: string }) {
   const [allow, setAllow] = useState(false);
   const [allowance, setAllowance] = useState('');
   const decide = useMutation({
-    mutationFn: (approve: boolean) =>
-      call('decide', {
+    /** `access`: the browser's answer when asked for access to the site (paid page loads). */
+    mutationFn: async ({ approve, access }: { approve: boolean; access?: Promise<boolean> }) => {
+      if (access && !(await access)) {
+        throw new Error(
+          'Without access to this site the wallet cannot load the paid page. Approve again and allow it, or reject.',
+        );
+      }
+      return call('decide', {
         id,
         decision: approve
           ? { approve: true, option: choice, ...(allow ? { dailyAllowance: allowance } : {}) }
           : { approve: false },
-      }),
+      });
+    },
   });
 
   const view = approval.data;
@@ -175,6 +184,13 @@ export function Approval({ id }: { id: string }) {
         </p>
       )}
 
+      {view.kind === 'navigation' ? (
+        <p className="muted small" data-testid="page-access">
+          The wallet loads the paid page for you, with the payment attached. For that it needs
+          access to {hostOf(view.origin)}; your browser may ask you once.
+        </p>
+      ) : null}
+
       {unlocked ? null : (
         <section className="card stack tight">
           <strong>Unlock to approve</strong>
@@ -188,7 +204,7 @@ export function Approval({ id }: { id: string }) {
           type="button"
           className="danger"
           disabled={decide.isPending}
-          onClick={() => decide.mutate(false)}
+          onClick={() => decide.mutate({ approve: false })}
         >
           Reject
         </button>
@@ -198,7 +214,19 @@ export function Approval({ id }: { id: string }) {
           disabled={
             !unlocked || decide.isPending || (allow && (allowanceError !== null || !allowance))
           }
-          onClick={() => decide.mutate(true)}
+          onClick={() =>
+            decide.mutate({
+              approve: true,
+              // Asked here, in the click: the browser only asks the person during one.
+              ...(view.kind === 'navigation'
+                ? {
+                    access: browser.permissions.request({
+                      origins: [originPattern(view.origin)],
+                    }),
+                  }
+                : {}),
+            })
+          }
         >
           Approve
         </button>

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { launchWallet, type WalletBrowser } from './support/browser.js';
+import { type PaidSite, startPaidSite } from './support/paid-site.js';
+import { REPO_ROOT } from './support/paths.js';
+import { approve, importKey, latestPayment } from './support/wallet.js';
+
+// What a site sends back must keep its meaning: a paid page keeps its own security headers,
+// a paid download stays a download, an XMLHttpRequest is retried at the URL it asked for.
+// One wallet and one small site (support/paid-site.ts); no chain is needed.
+test.describe.configure({ mode: 'serial' });
+
+const vectors = JSON.parse(
+  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
+) as { keys: { secretKeyPem: string }[] };
+
+let site: PaidSite;
+let wallet: WalletBrowser;
+let popup: Page;
+
+test.beforeAll(async () => {
+  site = await startPaidSite();
+  wallet = await launchWallet();
+  popup = await wallet.popup();
+  await importKey(popup, vectors.keys[0]!.secretKeyPem);
+  await popup.getByRole('button', { name: 'Open wallet' }).click();
+});
+
+test.afterAll(async () => {
+  await wallet?.close();
+  await site?.stop();
+});
+
+/** Opens `path` in a new tab; it answers 402, so the approval window opens. */
+async function openPaidPage(path: string) {
+  const page = await wallet.context.newPage();
+  const approval = wallet.nextApproval();
+  await page.goto(`${site.url}${path}`);
+  await expect(page.getByRole('heading', { name: 'Payment required' })).toBeVisible();
+  const window = await approval;
+  await expect(window.getByTestId('amount')).toHaveText('0.01 CX402');
+  await expect(window.getByTestId('page-access')).toBeVisible();
+  return { page, window };
+}
+
+test('the page used to test scripts does run its inline script when nothing forbids it', async () => {
+  const page = await wallet.context.newPage();
+  await page.goto(`${site.url}/script-page`);
+  await expect(page).toHaveTitle('inline script ran');
+  await page.close();
+});
+
+test('a paid page keeps its own Content-Security-Policy: its inline script does not run', async () => {
+  const { page, window } = await openPaidPage('/csp-page');
+  await approve(window);
+  await expect(page.locator('#paid')).toHaveText('Paid page');
+  // Parsing is done and the inline script was blocked by the response's own policy.
+  await expect(page).toHaveTitle('Paid page');
+  expect(site.hits).toContain('GET /csp-page paid');
+  expect(site.hits.filter((hit) => hit.startsWith('GET /beacon?/csp-page'))).toEqual([]);
+  const entry = await latestPayment(popup);
+  await expect(entry).toHaveAttribute('data-status', 'paid');
+  await expect(entry).toContainText('Transaction');
+  await page.close();
+});
+
+test('a paid attachment is downloaded, never opened as a document of the site', async () => {
+  const { page, window } = await openPaidPage('/report.svg');
+  const download = page.waitForEvent('download');
+  await approve(window);
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('report.svg');
+  expect(readFileSync((await file.path())!, 'utf8')).toContain('<svg');
+  // The tab still shows the 402 page; the SVG's script never ran in the site's origin.
+  await expect(page.getByRole('heading', { name: 'Payment required' })).toBeVisible();
+  expect(page.url()).toBe(`${site.url}/report.svg`);
+  expect(site.hits).toContain('GET /report.svg paid');
+  expect(site.hits.filter((hit) => hit.startsWith('GET /beacon?svg'))).toEqual([]);
+  await expect(await latestPayment(popup)).toHaveAttribute('data-status', 'paid');
+  await page.close();
+});
