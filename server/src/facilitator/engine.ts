@@ -61,6 +61,7 @@ export class Engine {
       pollIntervalMs: config.pollIntervalMs,
       settlementMarginSeconds: config.settlementMarginSeconds,
       log,
+      now: this.now,
     });
   }
 

@@ -25,11 +25,18 @@ export interface SettlementDraft extends SettlementKey {
   transaction: string;
   /** When the transaction's TTL runs out (ms since the epoch). */
   expiresAt: number;
+  /**
+   * The authorization's validBefore (unix seconds): the chain refuses it from then on.
+   * Without it the row is judged by its transaction's TTL alone.
+   */
+  validBefore?: number;
 }
 
-export interface Settlement extends SettlementDraft {
+export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
   id: number;
   state: SettlementState;
+  /** Null for rows reserved before the ledger recorded it. */
+  validBefore: number | null;
   /**
    * When one settle call was answered `success: true` for this confirmed row (ms since the
    * epoch); null until then. Set once: every other call is told the payment was used.
@@ -70,6 +77,7 @@ export const MIGRATIONS: string[] = [
   `CREATE INDEX settlements_open ON settlements (state) WHERE state IN ('reserved', 'submitted')`,
   `CREATE INDEX settlements_transaction ON settlements (transaction_hash)`,
   `ALTER TABLE settlements ADD COLUMN delivered_at INTEGER`,
+  `ALTER TABLE settlements ADD COLUMN valid_before INTEGER`,
 ];
 
 interface Row {
@@ -85,6 +93,7 @@ interface Row {
   transaction_hash: string;
   transaction_json: string;
   expires_at: number;
+  valid_before: number | null;
   delivered_at: number | null;
   error_reason: string | null;
   error_message: string | null;
@@ -108,6 +117,7 @@ function fromRow(row: Row): Settlement {
     transactionHash: row.transaction_hash,
     transaction: row.transaction_json,
     expiresAt: row.expires_at,
+    validBefore: row.valid_before,
     deliveredAt: row.delivered_at,
     errorReason: row.error_reason,
     errorMessage: row.error_message,
@@ -203,17 +213,24 @@ export class Ledger {
         this.db
           .prepare(
             `UPDATE settlements SET state = 'reserved', transaction_hash = ?, transaction_json = ?,
-               expires_at = ?, error_reason = NULL, error_message = NULL, retryable = 0,
-               block_height = NULL, updated_at = ? WHERE id = ?`,
+               expires_at = ?, valid_before = ?, error_reason = NULL, error_message = NULL,
+               retryable = 0, block_height = NULL, updated_at = ? WHERE id = ?`,
           )
-          .run(draft.transactionHash, draft.transaction, draft.expiresAt, now, existing.id);
+          .run(
+            draft.transactionHash,
+            draft.transaction,
+            draft.expiresAt,
+            draft.validBefore ?? null,
+            now,
+            existing.id,
+          );
         return { status: 'reserved', settlement: this.byId(existing.id) };
       }
       const info = this.db
         .prepare(
           `INSERT INTO settlements (network, asset, payer, nonce, digest, payee, value, state,
-             transaction_hash, transaction_json, expires_at, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)`,
+             transaction_hash, transaction_json, expires_at, valid_before, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           draft.network,
@@ -226,6 +243,7 @@ export class Ledger {
           draft.transactionHash,
           draft.transaction,
           draft.expiresAt,
+          draft.validBefore ?? null,
           now,
           now,
         );

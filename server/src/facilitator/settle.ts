@@ -37,14 +37,19 @@ export function revertReason(errorMessage: string): string {
  */
 type DriveMode = 'fresh' | 'resume' | 'reconcile';
 
-/** How long past its TTL a transaction the node never executed is given up. */
-const EXPIRY_GRACE_MS = 60_000;
+/**
+ * How long past the moment a transaction can last be included (its TTL, or the
+ * authorization's validBefore) it is still looked for before being given up.
+ */
+export const EXPIRY_GRACE_MS = 60_000;
 
 export interface SettlerOptions {
   settleTimeoutMs: number;
   pollIntervalMs: number;
   settlementMarginSeconds: number;
   log: Log;
+  /** The clock, ms since the epoch (Date.now by default). */
+  now?: () => number;
 }
 
 /** The few logger methods settlement uses (Fastify's logger has them). */
@@ -89,19 +94,22 @@ function alreadySettled(row: Settlement): SettleOutcome {
 export class Settler {
   private readonly drivers = new Map<number, Promise<Settlement>>();
   private readonly stop = new AbortController();
+  private readonly now: () => number;
 
   constructor(
     private readonly contexts: Map<string, NetworkContext>,
     private readonly ledger: Ledger,
     private readonly options: SettlerOptions,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * Takes up every reserved or submitted settlement without a driver (all of them at
    * start-up; later only those untouched for `idleMs`, e.g. a submission the node never
    * got): follows what the chain knows, and releases for a retry what it never saw.
    */
-  reconcile(idleMs = 0, now = Date.now()): number {
+  reconcile(idleMs = 0, now = this.now()): number {
     const rows = this.ledger
       .unfinished()
       .filter((row) => !this.drivers.has(row.id) && now - row.updatedAt >= idleMs);
@@ -128,7 +136,7 @@ export class Settler {
     await Promise.allSettled([...this.drivers.values()]);
   }
 
-  async settle(request: SettleRequest, now = Date.now()): Promise<SettleOutcome> {
+  async settle(request: SettleRequest, now = this.now()): Promise<SettleOutcome> {
     const network = request.paymentRequirements.network;
     const context = this.contexts.get(network);
     const key = context && this.keyOf(context, request);
@@ -169,8 +177,10 @@ export class Settler {
         transactionHash: built.hash,
         transaction: built.json,
         expiresAt: built.expiresAt,
+        validBefore: Number(payment.payload.authorization.validBefore),
       },
       { ...onChain.value, paymentMotes: payment.context.config.paymentMotes },
+      now,
     );
     if (reservation.status === 'exists')
       return this.answerExisting(reservation.settlement, request);
@@ -275,7 +285,7 @@ export class Settler {
    */
   private answer(row: Settlement): SettleOutcome {
     if (row.state === 'confirmed') {
-      if (!this.ledger.claimDelivery(row.id)) return alreadySettled(row);
+      if (!this.ledger.claimDelivery(row.id, this.now())) return alreadySettled(row);
       return {
         response: {
           success: true,
@@ -336,8 +346,12 @@ export class Settler {
       return initial;
     }
     let row = this.ledger.byId(initial.id);
-    if (row.state === 'reserved') row = await this.submit(context, row, mode);
-    while (row.state === 'reserved' || row.state === 'submitted') {
+    if (row.state === 'reserved') {
+      row = await this.submit(context, row, mode);
+      // Not sent: a later settle or sweep looks again.
+      if (row.state === 'reserved') return row;
+    }
+    while (row.state === 'submitted') {
       if (this.stop.signal.aborted) return row;
       row = await this.poll(context, row);
       if (row.state === 'submitted') {
@@ -351,10 +365,28 @@ export class Settler {
     return row;
   }
 
+  /** From this moment (ms) the authorization leaves too little time to settle it. */
+  private lastSettle(row: Settlement): number {
+    if (row.validBefore === null) return Number.POSITIVE_INFINITY;
+    return row.validBefore * 1000 - this.options.settlementMarginSeconds * 1000;
+  }
+
+  /** The last moment (ms) the stored transaction is worth sending: it must still run in time. */
+  private lastSend(row: Settlement): number {
+    return Math.min(row.expiresAt, this.lastSettle(row));
+  }
+
+  /** After this moment (ms) the row's transaction can no longer execute anywhere. */
+  private deadline(row: Settlement): number {
+    const validBefore = row.validBefore === null ? row.expiresAt : row.validBefore * 1000;
+    return Math.min(row.expiresAt, validBefore) + EXPIRY_GRACE_MS;
+  }
+
   /**
-   * Sends the row's stored transaction unless the node already has it. Reconciling does not
-   * send what the node never saw: nobody is waiting for that payment any more, so the row is
-   * released and a later settle of the same authorization starts over.
+   * Sends the row's stored transaction unless the node already has it. A transaction the
+   * node never saw is sent again only for a caller waiting for it (`resume`) and only while
+   * the authorization leaves the settlement margin; otherwise the row is left reserved until
+   * the transaction can no longer execute, then concluded from the chain.
    */
   private async submit(
     context: NetworkContext,
@@ -364,13 +396,15 @@ export class Settler {
     if (mode !== 'fresh') {
       const status = await context.chain.execution(row.transactionHash);
       if (status.state !== 'unknown') return this.ledger.markSubmitted(row.id);
-      if (mode === 'reconcile' || Date.now() > row.expiresAt) {
-        return this.ledger.markFailed(row.id, {
-          reason: 'unexpected_settle_error',
-          message:
-            'the settlement stopped before its transaction reached the node; settle again to retry',
-          retryable: true,
-        });
+      if (mode === 'reconcile' || this.now() >= this.lastSend(row)) {
+        if (this.now() <= this.deadline(row)) {
+          this.options.log.info(
+            { settlement: row.id, transaction: row.transactionHash },
+            'settlement transaction not on the node; not sent now, looked at again later',
+          );
+          return row;
+        }
+        return this.conclude(context, row);
       }
     }
     try {
@@ -427,13 +461,50 @@ export class Settler {
         blockHeight: status.blockHeight,
       });
     }
-    if (Date.now() > row.expiresAt + EXPIRY_GRACE_MS) {
+    if (this.now() > this.deadline(row)) return this.conclude(context, row);
+    return row;
+  }
+
+  /**
+   * Ends a row whose transaction can no longer execute and was never seen executed. The
+   * contract's nonce record decides: used means the authorization was spent by some
+   * transaction (final, never retried); unused means nothing moved, so the row is released
+   * for a retry, or failed as expired when the authorization has run out. An unreadable
+   * chain leaves the row as it is.
+   */
+  private async conclude(context: NetworkContext, row: Settlement): Promise<Settlement> {
+    let used: boolean;
+    try {
+      used = await context.chain.nonceUsed(row.asset, row.payer, row.nonce);
+    } catch (error) {
+      this.options.log.warn(
+        { settlement: row.id, err: (error as Error).message },
+        'cannot read the nonce of an expired settlement yet',
+      );
+      return row;
+    }
+    if (used) {
+      this.options.log.warn(
+        { settlement: row.id, transaction: row.transactionHash },
+        'the nonce was used on chain by a transaction not seen executed',
+      );
       return this.ledger.markFailed(row.id, {
-        reason: 'unexpected_settle_error',
-        message: 'the transaction expired without being executed; settle again to retry',
-        retryable: true,
+        reason: 'invalid_exact_casper_nonce_used',
+        message: `the nonce was used on chain, but transaction ${row.transactionHash} was never seen executed`,
+        retryable: false,
       });
     }
-    return row;
+    if (this.now() >= this.lastSettle(row)) {
+      return this.ledger.markFailed(row.id, {
+        reason: 'invalid_exact_casper_payload_expired',
+        message: 'the authorization expired before its transaction was executed',
+        retryable: false,
+      });
+    }
+    return this.ledger.markFailed(row.id, {
+      reason: 'unexpected_settle_error',
+      message: 'the transaction expired without being executed; settle again to retry',
+      retryable: true,
+    });
   }
 }

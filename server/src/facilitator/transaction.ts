@@ -29,7 +29,6 @@ export const ENTRY_POINT = 'transfer_with_authorization';
 
 /** Longest TTL a node accepts is 2 h; settlement needs far less. */
 export const MAX_TTL_MS = 30 * 60 * 1000;
-const MIN_TTL_MS = 60 * 1000;
 
 /** The casper-js-sdk key that signs approvals for a secret key from the config. */
 export function signingKeyOf(secretKey: SecretKey): SigningKey {
@@ -76,7 +75,7 @@ export interface SettlementTransaction {
 
 /**
  * A signed PaymentLimited TransactionV1 calling the token package. Its TTL runs until the
- * authorization expires, between one and thirty minutes.
+ * authorization expires (the contract refuses it from then on), thirty minutes at most.
  */
 export function buildSettlementTransaction(options: {
   payload: ExactCasperPayload;
@@ -89,7 +88,8 @@ export function buildSettlementTransaction(options: {
 }): SettlementTransaction {
   const now = options.nowMs ?? Date.now();
   const untilExpiry = Number(options.payload.authorization.validBefore) * 1000 - now;
-  const ttl = Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, untilExpiry));
+  if (untilExpiry <= 0) throw new RangeError('the authorization has expired: nothing to send');
+  const ttl = Math.min(MAX_TTL_MS, untilExpiry);
   const transaction = new ContractCallBuilder()
     .from(options.signingKey.publicKey)
     .byPackageHash(options.packageHash)

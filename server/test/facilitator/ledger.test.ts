@@ -99,13 +99,17 @@ describe('Ledger', () => {
     });
     const other = ledger.reserve({ ...first, digest: 'ab'.repeat(32) }, plenty);
     expect(other.status).toBe('exists');
-    const retry = ledger.reserve({ ...first, transactionHash: 'cc'.repeat(32) }, plenty);
+    const retry = ledger.reserve(
+      { ...first, transactionHash: 'cc'.repeat(32), validBefore: 1_900_000_000 },
+      plenty,
+    );
     expect(retry.status).toBe('reserved');
     if (retry.status !== 'reserved') throw new Error('unreachable');
     expect(retry.settlement).toMatchObject({
       id: reserved.settlement.id,
       state: 'reserved',
       transactionHash: 'cc'.repeat(32),
+      validBefore: 1_900_000_000,
       errorReason: null,
       retryable: false,
     });
@@ -220,7 +224,12 @@ describe('Ledger', () => {
       payer: `00${'11'.repeat(32)}`,
       nonce: '77'.repeat(32),
     });
-    expect(row).toMatchObject({ state: 'confirmed', deliveredAt: null, blockHeight: 3 });
+    expect(row).toMatchObject({
+      state: 'confirmed',
+      deliveredAt: null,
+      validBefore: null,
+      blockHeight: 3,
+    });
     expect(ledger.claimDelivery(row!.id)).toBe(true);
     expect(ledger.claimDelivery(row!.id)).toBe(false);
   });

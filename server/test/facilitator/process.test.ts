@@ -2,8 +2,6 @@
 // confirmation, restart and reconcile, graceful shutdown, logs without secrets.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressOfPublicKey, bytesToHex, secretKeyToPem } from '@x402-casper/shared';
@@ -12,10 +10,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
 import {
   executionOf,
+  FaultyProxy,
   paymentFor,
   postJson,
   readTokenBalance,
   requirementsFor,
+  rpc,
   rpcResult,
   tempDir,
 } from './helpers.js';
@@ -217,28 +217,13 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     );
   });
 
-  it('releases for a retry a settlement killed before its transaction reached the node', async () => {
+  it('keeps a settlement killed before its transaction reached the node, and sends it once when settled again', async () => {
     // A node that drops every account_put_transaction: the row stays reserved.
-    const dropping: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => {
-        body += chunk;
-      });
-      req.on('end', async () => {
-        if (body.includes('account_put_transaction')) return req.socket.destroy();
-        const answer = await fetch(devnet.rpcUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        res.setHeader('content-type', 'application/json');
-        res.end(await answer.text());
-      });
-    });
-    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const dropping = new FaultyProxy(devnet.rpcUrl);
+    dropping.faults.set('account_put_transaction', 'drop');
+    await dropping.start();
     try {
-      const proxyUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/rpc`;
-      const first = await startProcess(writeConfig('dropping', proxyUrl));
+      const first = await startProcess(writeConfig('dropping', dropping.url));
       const request = await payment('70');
       const before = await merchantBalance();
       const failed = await postJson(`${first.url}/settle`, request, auth);
@@ -248,42 +233,41 @@ describe('facilitator process', { timeout: 90_000 }, () => {
       const reserved = rowOf(request)!;
       expect(reserved.state).toBe('reserved');
 
-      // Restarted against the node itself: the node never saw the transaction, nobody waits
-      // for it, so it is not sent; the row is released for a retry.
+      // Restarted against the node itself: the node never saw the transaction and nobody
+      // waits for it, so it is not sent; nor is the row released while the transaction
+      // could still be valid somewhere.
       const second = await startProcess(
-        writeConfig('direct', devnet.rpcUrl, { settleTimeoutMs: 60_000 }),
+        writeConfig('direct', devnet.rpcUrl, { settleTimeoutMs: 60_000, logLevel: 'info' }),
       );
-      const released = await until(
-        () => rowOf(request),
-        (value) => value?.state !== 'reserved',
+      await until(
+        () => second.stderr(),
+        (logs) => logs.includes('not sent now, looked at again later'),
       );
-      expect(released).toMatchObject({ state: 'failed' });
-      const unknown = await fetch(devnet.rpcUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'info_get_transaction',
-          params: { transaction_hash: { Version1: reserved.transaction_hash } },
-        }),
+      expect(rowOf(request)).toMatchObject({
+        state: 'reserved',
+        transaction_hash: reserved.transaction_hash,
       });
-      expect(((await unknown.json()) as { error?: { code: number } }).error?.code).toBe(-32014);
+      const unknown = await rpc(devnet.rpcUrl, 'info_get_transaction', {
+        transaction_hash: { Version1: reserved.transaction_hash },
+      });
+      expect(unknown.error?.code).toBe(-32014);
 
-      // The resource server settles the same payment again: it completes, once.
+      // The resource server settles the same payment again: the stored transaction goes
+      // out, once, and this settle is the one that succeeds.
       const settling = postJson(`${second.url}/settle`, request, auth);
-      const retried = await until(
+      await until(
         () => rowOf(request),
         (value) => value?.state === 'submitted',
       );
-      expect(retried!.transaction_hash).not.toBe(reserved.transaction_hash);
       await rpcResult(devnet.rpcUrl, 'devnet_mine');
       const settled = await settling;
-      expect(settled.body).toMatchObject({ success: true, transaction: retried!.transaction_hash });
+      expect(settled.body).toMatchObject({
+        success: true,
+        transaction: reserved.transaction_hash,
+      });
       expect(await merchantBalance()).toBe(before + 70n);
     } finally {
-      dropping.closeAllConnections();
-      await new Promise((resolve) => dropping.close(resolve));
+      await dropping.close();
     }
   });
 

@@ -142,14 +142,18 @@ describe('buildSettlementTransaction', () => {
     expect(() => transactionFromJson(JSON.stringify(unsigned))).toThrow(/no approval/);
   });
 
-  it('lives until the authorization expires, between one and thirty minutes', () => {
-    expect(build('cep3009', 'ed25519', payload(NOW / 1000 + 300)).built.expiresAt).toBe(
-      NOW + 300_000,
-    );
-    expect(build('cep3009', 'ed25519', payload(NOW / 1000 + 5)).built.expiresAt).toBe(NOW + 60_000);
-    expect(build('cep3009', 'ed25519', payload(NOW / 1000 + 86_400)).built.expiresAt).toBe(
-      NOW + 1_800_000,
-    );
+  it('lives until the authorization expires and no longer, thirty minutes at most', () => {
+    const lasting = (seconds: number) => build('cep3009', 'ed25519', payload(NOW / 1000 + seconds));
+    expect(lasting(300).built.expiresAt).toBe(NOW + 300_000);
+    expect(lasting(300).json.payload.ttl).toBe('5m');
+    expect(lasting(5).built.expiresAt).toBe(NOW + 5_000);
+    expect(lasting(5).json.payload.ttl).toBe('5s');
+    expect(lasting(86_400).built.expiresAt).toBe(NOW + 1_800_000);
     expect(build('cep3009').json.payload.timestamp).toBe(new Date(NOW).toISOString());
+  });
+
+  it('refuses to build for an authorization that has expired', () => {
+    expect(() => build('cep3009', 'ed25519', payload(NOW / 1000))).toThrow(/expired/);
+    expect(() => build('cep3009', 'ed25519', payload(NOW / 1000 - 1))).toThrow(/expired/);
   });
 });
