@@ -19,13 +19,11 @@ export interface Figures {
   settlementsChecked: number;
   /** Authorizations with more than one transaction executed on chain. */
   duplicates: number;
-  /** Known bugs the run ran into (each has an `it.fails` test), in words. */
-  knownBugs: string[];
   details: Record<string, unknown>;
 }
 
 export function emptyFigures(): Figures {
-  return { cases: 0, faults: 0, settlementsChecked: 0, duplicates: 0, knownBugs: [], details: {} };
+  return { cases: 0, faults: 0, settlementsChecked: 0, duplicates: 0, details: {} };
 }
 
 /** Saves one file's figures for the final report. */

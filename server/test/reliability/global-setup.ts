@@ -37,11 +37,6 @@ export default function setup(project: TestProject) {
       ),
       `  ${'total'.padEnd(12)} ${String(total.cases).padStart(8)} ${String(total.faults).padStart(8)} ${String(total.settlementsChecked).padStart(12)} ${String(total.duplicates).padStart(11)}`,
     ];
-    const knownBugs = Object.entries(byFile).flatMap(([name, f]) =>
-      f.knownBugs.map((bug) => `  ${name}: ${bug}`),
-    );
-    if (knownBugs.length > 0)
-      lines.push('known bugs seen (each has an it.fails test):', ...knownBugs);
     process.stdout.write(`${lines.join('\n')}\n`);
     mkdirSync(join(repoRoot, '.bench'), { recursive: true });
     writeFileSync(

@@ -250,11 +250,11 @@ describe('a transaction still on its way to the node when the facilitator dies',
     expect(answer).toBeDefined();
   });
 
-  // KNOWN BUG (reported in the reliability notes): after the restart the facilitator releases
-  // the authorization (the node had not seen its transaction yet) and never learns that this
-  // same transaction executed later: the ledger keeps a failure and the retry is told the nonce
-  // is used, for a payment that went through. When fixed, this fails: drop `.fails`.
-  it.fails('still records the payment as settled, once, and tells the retry so', async () => {
+  // Found by this suite: the facilitator used to release the authorization after the restart
+  // (the node had not seen its transaction yet) and never learn that the same transaction
+  // executed later, keeping a failure in the ledger and telling the retry the nonce was used,
+  // for a payment that went through.
+  it('still records the payment as settled, once, and tells the retry so', async () => {
     const rows = await waitFor(
       () => ledgerRows(database),
       (all) => all.every((row) => row.state === 'confirmed' || row.state === 'failed'),
@@ -278,11 +278,6 @@ describe('a transaction still on its way to the node when the facilitator dies',
       ledger: rows.map((r) => `${r.state} ${r.error_reason ?? ''}`.trim()),
       answer: answer?.success ? 'success' : answer?.errorReason,
     };
-    if (result.problems.length > 0 || result.duplicates > 0 || outcome === 'refused') {
-      figures.knownBugs.push(
-        `late delivery: ${chain.length} transaction(s), ledger ${rows.map((r) => r.state).join()}, retry answered ${String(answer?.errorReason ?? 'success')}`,
-      );
-    }
     expect(result.problems).toEqual([]);
     expect(result.duplicates).toBe(0);
     expect(['settled', 'settled-earlier']).toContain(outcome);
