@@ -79,3 +79,49 @@ test('a paid attachment is downloaded, never opened as a document of the site', 
   await expect(await latestPayment(popup)).toHaveAttribute('data-status', 'paid');
   await page.close();
 });
+
+/** Clicks Reject in an approval window, which closes itself. */
+async function reject(approval: Page) {
+  await Promise.all([
+    approval.waitForEvent('close'),
+    approval.getByRole('button', { name: 'Reject' }).click(),
+  ]);
+}
+
+test("a site's budget pays in its own pages, never silently in a frame on another site", async () => {
+  const budgeted = site.otherOriginUrl;
+  const top = await wallet.context.newPage();
+  await top.goto(`${budgeted}/fetcher`);
+  const first = wallet.nextApproval();
+  await top.locator('#fetch-button').click();
+  const window = await first;
+  await window.getByLabel(/Allow this site to charge me/).check();
+  await window.getByLabel('Up to (CX402 per day)').fill('0.05');
+  await approve(window);
+  await expect(top.locator('#status')).toHaveText('HTTP 200');
+
+  // The same site framed by another origin: the window, naming the page around it.
+  const embedder = await wallet.context.newPage();
+  await embedder.goto(`${site.url}/frame?src=${encodeURIComponent(budgeted)}`);
+  const framed = embedder.frameLocator('#frame');
+  const asked = wallet.nextApproval();
+  await framed.locator('#fetch-button').click();
+  const frameWindow = await asked;
+  await expect(frameWindow.getByTestId('origin')).toHaveText(new URL(budgeted).host);
+  await expect(frameWindow.getByTestId('frame-warning')).toHaveText(
+    `Inside a frame on ${new URL(site.url).host}`,
+  );
+  await reject(frameWindow);
+  await expect(framed.locator('#status')).toHaveText('HTTP 402');
+
+  // Framed by its own page, it is the site the person is on: the budget pays.
+  const own = await wallet.context.newPage();
+  await own.goto(`${budgeted}/frame?src=${encodeURIComponent(budgeted)}`);
+  const ownFrame = own.frameLocator('#frame');
+  await ownFrame.locator('#fetch-button').click();
+  await expect(ownFrame.locator('#status')).toHaveText('HTTP 200');
+  expect(wallet.context.pages().some((p) => p.url().includes('/approval.html'))).toBe(false);
+  const entry = await latestPayment(popup);
+  await expect(entry).toContainText('budget');
+  for (const page of [top, embedder, own]) await page.close();
+});

@@ -50,7 +50,10 @@ export type PayAnswer =
 export interface ApprovalView {
   id: string;
   origin: string;
+  /** The tab's top page, when the request comes from a frame of another origin. */
   tabUrl?: string;
+  /** The request comes from a frame of a page the browser did not name. */
+  unknownTop?: boolean;
   kind: RequestKind;
   method: string;
   resource: ResourceInfo;
@@ -86,6 +89,23 @@ interface Pending {
 
 function randomId(): string {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the request comes from the page the person is on: the top frame, or a frame of
+ * the same origin as the top page. A budget is for a site the person visits, not for every
+ * page that embeds it.
+ */
+export function isTopSite(requester: Requester): boolean {
+  return requester.frameId === 0 || originOf(requester.tabUrl) === requester.origin;
 }
 
 function hostOf(origin: string): string {
@@ -281,6 +301,7 @@ export class Payments {
     options: PaymentOption[],
   ): Promise<PayAnswer | undefined> {
     if (!(await this.deps.keyring.isUnlocked())) return undefined;
+    if (!isTopSite(requester)) return undefined;
     // Loading a paid page needs access to the site, which only a click can grant.
     if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
       return undefined;
@@ -316,9 +337,10 @@ export class Payments {
     const view: ApprovalView = {
       id: randomId(),
       origin: requester.origin,
-      ...(requester.tabUrl && new URL(requester.tabUrl).origin !== requester.origin
+      ...(requester.tabUrl && originOf(requester.tabUrl) !== requester.origin
         ? { tabUrl: requester.tabUrl }
         : {}),
+      ...(requester.frameId !== 0 && !requester.tabUrl ? { unknownTop: true } : {}),
       kind: request.kind,
       method: request.method,
       resource,

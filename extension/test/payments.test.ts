@@ -227,6 +227,55 @@ describe('paying a 402', () => {
     await approvalId(3);
   });
 
+  it('spends a budget only for the top page or a frame of the same site as the top page', async () => {
+    await wallet.budgets.set(
+      {
+        origin: SITE,
+        network: requirements.network,
+        asset: TOKEN.packageHash,
+        payTo: requirements.payTo,
+      },
+      { maxPerPayment: '10000', maxPerDay: '100000' },
+    );
+    const frameOn = (top: string | undefined) => {
+      const page = fakePort({
+        id: 'test-extension-id',
+        tab: { id: 7, ...(top ? { url: top } : {}) },
+        frameId: 5,
+        origin: SITE,
+        url: `${SITE}/widget`,
+      });
+      servePayPort(page.port, wallet.payments);
+      page.send({
+        type: 'pay',
+        kind: 'fetch',
+        url: `${SITE}/api/weather?city=Oslo`,
+        method: 'GET',
+        paymentRequired: header(),
+      });
+      return page;
+    };
+    // Embedded by another site: the window, saying where.
+    frameOn('https://embedder.example/article');
+    const id = await approvalId();
+    expect(wallet.payments.approval(id)).toMatchObject({
+      origin: SITE,
+      tabUrl: 'https://embedder.example/article',
+    });
+    await decide(id, { approve: false });
+    // Top page unknown: the window too.
+    frameOn(undefined);
+    const unknown = await approvalId(2);
+    expect(wallet.payments.approval(unknown)).toMatchObject({ unknownTop: true });
+    await decide(unknown, { approve: false });
+    expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+    // A frame of the site inside the site's own page, and the top page: the budget.
+    await answer(frameOn(`${SITE}/home`), 'signed');
+    await answer(ask(), 'signed');
+    expect(windows.opened).toHaveLength(2);
+    expect((await wallet.budgets.list())[0]!.spent).toBe('20000');
+  });
+
   it('does not spend a budget while locked: the window asks to unlock first', async () => {
     await wallet.budgets.set(
       {

@@ -82,7 +82,14 @@ export function Approval({ id }: { id: string }) {
         </h1>
         <span className="muted small">{view.origin}</span>
         {view.tabUrl ? (
-          <span className="warning small">Inside a frame on {hostOf(view.tabUrl)}</span>
+          <span className="warning small" data-testid="frame-warning">
+            Inside a frame on {hostOf(view.tabUrl)}
+          </span>
+        ) : null}
+        {view.unknownTop ? (
+          <span className="warning small" data-testid="frame-warning">
+            Inside a frame of a page the browser does not name
+          </span>
         ) : null}
       </header>
 
