@@ -3,10 +3,12 @@ import { readArea, Serial, writeArea } from './store.js';
 
 export const DAY_MS = 86_400_000;
 
-/** Whom a budget lets the wallet pay without asking. */
+/** Whom a budget lets the wallet pay without asking, and from which account. */
 export interface BudgetKey {
   /** The site's origin as the browser reported it, e.g. `https://news.example`. */
   origin: string;
+  /** Public key (hex) of the account that pays: a budget never spends another account's tokens. */
+  account: string;
   network: string;
   /** Token contract package hash. */
   asset: string;
@@ -32,7 +34,11 @@ export type ChargeResult =
 
 function sameKey(a: BudgetKey, b: BudgetKey) {
   return (
-    a.origin === b.origin && a.network === b.network && a.asset === b.asset && a.payTo === b.payTo
+    a.origin === b.origin &&
+    a.account === b.account &&
+    a.network === b.network &&
+    a.asset === b.asset &&
+    a.payTo === b.payTo
   );
 }
 
@@ -55,7 +61,7 @@ export function currentPeriod(budget: Budget, now: number): Budget {
 }
 
 /**
- * Spending allowances per (site origin, network, token, payee). A payment within a budget
+ * Spending allowances per (site origin, paying account, network, token, payee). A payment within a budget
  * goes through without a window; what it costs is counted when the authorization is signed,
  * because from then on the site can settle it until it expires.
  */
@@ -64,8 +70,10 @@ export class Budgets {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** Budgets saved before they named their account can never spend, so they are left out. */
   private async all(): Promise<Budget[]> {
-    return readArea<Budget[]>('local', 'budgets', []);
+    const stored = await readArea<Budget[]>('local', 'budgets', []);
+    return stored.filter((b) => typeof b.account === 'string');
   }
 
   async list(): Promise<Budget[]> {
@@ -87,6 +95,7 @@ export class Budgets {
         ? { ...currentPeriod(old, this.now()), ...checked }
         : {
             origin: key.origin,
+            account: key.account,
             network: key.network,
             asset: key.asset,
             payTo: key.payTo,

@@ -116,8 +116,8 @@ function hostOf(origin: string): string {
   }
 }
 
-export function budgetKeyOf(origin: string, option: PaymentOption): BudgetKey {
-  return { origin, network: option.network.id, asset: option.asset, payTo: option.payTo };
+export function budgetKeyOf(origin: string, account: string, option: PaymentOption): BudgetKey {
+  return { origin, account, network: option.network.id, asset: option.asset, payTo: option.payTo };
 }
 
 /**
@@ -306,14 +306,15 @@ export class Payments {
     if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
       return undefined;
     }
+    const account = await this.payingAccount();
     for (const option of options) {
       if (!option.token) continue;
       const charge = await this.deps.budgets.charge(
-        budgetKeyOf(requester.origin, option),
+        budgetKeyOf(requester.origin, account, option),
         BigInt(option.amount),
       );
       if (!charge.ok) continue;
-      const signed = await this.sign(requester, request, resource, option, 'budget');
+      const signed = await this.sign(requester, request, resource, option, 'budget', account);
       if (request.kind === 'navigation') return this.loadPaidPage(requester, request, signed);
       const amount = `${formatAmount(option.amount, option.decimals)} ${option.symbol}`;
       return {
@@ -376,18 +377,23 @@ export class Payments {
       return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
     }
     const option = options[decision.option]!;
-    if (decision.dailyAllowance !== undefined) {
-      const perDay = parseAmount(decision.dailyAllowance.trim(), option.decimals, 'dailyAllowance');
-      const key = budgetKeyOf(requester.origin, option);
-      await this.deps.budgets.set(key, {
-        maxPerPayment: perDay.toString(),
-        maxPerDay: perDay.toString(),
-      });
-      await this.deps.budgets.record(key, BigInt(option.amount));
-    }
     let signed: PayAnswer & { type: 'signed' };
     try {
-      signed = await this.sign(requester, request, resource, option, 'window');
+      const account = await this.payingAccount();
+      if (decision.dailyAllowance !== undefined) {
+        const perDay = parseAmount(
+          decision.dailyAllowance.trim(),
+          option.decimals,
+          'dailyAllowance',
+        );
+        const key = budgetKeyOf(requester.origin, account, option);
+        await this.deps.budgets.set(key, {
+          maxPerPayment: perDay.toString(),
+          maxPerDay: perDay.toString(),
+        });
+        await this.deps.budgets.record(key, BigInt(option.amount));
+      }
+      signed = await this.sign(requester, request, resource, option, 'window', account);
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Signing failed.';
       return { type: 'declined', reason: 'unavailable', message };
@@ -463,17 +469,24 @@ export class Payments {
     };
   }
 
+  /** The account payments are signed with: the selected one (public key hex). */
+  private async payingAccount(): Promise<string> {
+    const { keyring, settings } = this.deps;
+    const account =
+      (await settings.settings()).activeAccount ?? (await keyring.accounts())[0]?.publicKey;
+    if (!account) throw new WalletError('no_wallet', 'There is no account to pay with.');
+    return account;
+  }
+
   private async sign(
     requester: Requester,
     request: PayRequest,
     resource: ResourceInfo,
     option: PaymentOption,
     approvedBy: 'window' | 'budget',
+    account: string,
   ): Promise<PayAnswer & { type: 'signed' }> {
-    const { keyring, settings } = this.deps;
-    const account =
-      (await settings.settings()).activeAccount ?? (await keyring.accounts())[0]?.publicKey;
-    if (!account) throw new WalletError('no_wallet', 'There is no account to pay with.');
+    const { keyring } = this.deps;
     const key = await keyring.secretKey(account);
     const payload = await createPaymentPayload(option.requirements, secretKeySigner(key), {
       now: Math.floor(this.now() / 1000),

@@ -1,10 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { Budgets, DAY_MS } from '../lib/budgets.js';
 import { vectors } from './helpers.js';
 
 const key = {
   origin: 'https://news.example',
+  account: vectors.keys[0]!.publicKey,
   network: 'casper:casper-test',
   asset: vectors.paymentRequirements.asset,
   payTo: vectors.paymentRequirements.payTo,
@@ -30,12 +32,13 @@ describe('budgets', () => {
     expect(await b.charge(key, 200n)).toMatchObject({ ok: true, budget: { spent: '1000' } });
   });
 
-  it('is keyed by site, network, token and payee', async () => {
+  it('is keyed by site, paying account, network, token and payee', async () => {
     const b = budgets();
     await b.set(key, { maxPerPayment: '10', maxPerDay: '10' });
     for (const other of [
       { ...key, origin: 'https://evil.example' },
       { ...key, origin: 'http://news.example' },
+      { ...key, account: vectors.keys[1]!.publicKey },
       { ...key, network: 'casper:casper' },
       { ...key, asset: 'ab'.repeat(32) },
       { ...key, payTo: `00${'cd'.repeat(32)}` },
@@ -75,6 +78,16 @@ describe('budgets', () => {
     expect(await b.charge(key, 5n)).toEqual({ ok: false, reason: 'over_daily_cap' });
     await b.remove(key);
     expect(await b.list()).toEqual([]);
+  });
+
+  it('never spends a budget saved without its paying account', async () => {
+    const { account: _, ...legacy } = key;
+    await browser.storage.local.set({
+      budgets: [{ ...legacy, maxPerPayment: '10', maxPerDay: '10', spent: '0', periodStart: now }],
+    });
+    const b = budgets();
+    expect(await b.list()).toEqual([]);
+    expect(await b.charge(key, 1n)).toEqual({ ok: false, reason: 'no_budget' });
   });
 
   it('rejects caps that make no sense, naming the field', async () => {

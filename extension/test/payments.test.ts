@@ -26,6 +26,14 @@ import {
 const payer = vectors.keys[0]!;
 const requirements = vectors.paymentRequirements;
 const SITE = 'https://news.example';
+/** A budget for SITE, paid from the vectors' first account. */
+const siteBudget = {
+  origin: SITE,
+  account: payer.publicKey,
+  network: requirements.network,
+  asset: TOKEN.packageHash,
+  payTo: requirements.payTo,
+};
 const now = 1_763_900_000_000;
 let snapshot: { local: Record<string, unknown>; session: Record<string, unknown> };
 let windows: FakeWindows;
@@ -200,6 +208,7 @@ describe('paying a 402', () => {
     expect(await wallet.budgets.list()).toMatchObject([
       {
         origin: SITE,
+        account: payer.publicKey,
         asset: TOKEN.packageHash,
         payTo: requirements.payTo,
         maxPerDay: '25000',
@@ -228,15 +237,7 @@ describe('paying a 402', () => {
   });
 
   it('spends a budget only for the top page or a frame of the same site as the top page', async () => {
-    await wallet.budgets.set(
-      {
-        origin: SITE,
-        network: requirements.network,
-        asset: TOKEN.packageHash,
-        payTo: requirements.payTo,
-      },
-      { maxPerPayment: '10000', maxPerDay: '100000' },
-    );
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
     const frameOn = (top: string | undefined) => {
       const page = fakePort({
         id: 'test-extension-id',
@@ -276,16 +277,32 @@ describe('paying a 402', () => {
     expect((await wallet.budgets.list())[0]!.spent).toBe('20000');
   });
 
-  it('does not spend a budget while locked: the window asks to unlock first', async () => {
-    await wallet.budgets.set(
-      {
-        origin: SITE,
-        network: requirements.network,
-        asset: TOKEN.packageHash,
-        payTo: requirements.payTo,
-      },
-      { maxPerPayment: '10000', maxPerDay: '100000' },
+  it('spends a budget only from the account it was set for', async () => {
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
+    const other = vectors.keys[1]!;
+    await wallet.keyring.addKey(PASSWORD, secretKeyFromHex(other.algorithm, other.secretKeyHex));
+    await wallet.settings.update({ activeAccount: other.publicKey });
+    ask();
+    await decide(await approvalId(), { approve: true, option: 0, dailyAllowance: '0.05' });
+    await vi.waitFor(async () => expect(await wallet.budgets.list()).toHaveLength(2));
+    expect(await wallet.budgets.list()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ account: payer.publicKey, spent: '0' }),
+        expect.objectContaining({ account: other.publicKey, spent: '10000' }),
+      ]),
     );
+    // Back on the first account, its own budget pays; the history names who paid.
+    await wallet.settings.update({ activeAccount: payer.publicKey });
+    await answer(ask(), 'signed');
+    expect(windows.opened).toHaveLength(1);
+    expect((await wallet.history.list())[0]).toMatchObject({
+      approvedBy: 'budget',
+      payer: payer.address,
+    });
+  });
+
+  it('does not spend a budget while locked: the window asks to unlock first', async () => {
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
     await wallet.keyring.lock();
     ask();
     await approvalId();
@@ -507,15 +524,7 @@ describe('paying for a page load', () => {
   });
 
   it('pays a page load from a budget only with access to the site', async () => {
-    await wallet.budgets.set(
-      {
-        origin: SITE,
-        network: requirements.network,
-        asset: TOKEN.packageHash,
-        payTo: requirements.payTo,
-      },
-      { maxPerPayment: '10000', maxPerDay: '100000' },
-    );
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
     askForPage();
     await approvalId();
     expect((await wallet.budgets.list())[0]!.spent).toBe('0');

@@ -9,6 +9,7 @@ import { hostOf, tokenAmount } from './format.js';
 function keyOf(budget: BudgetView) {
   return {
     origin: budget.origin,
+    account: budget.account,
     network: budget.network,
     asset: budget.asset,
     payTo: budget.payTo,
@@ -61,6 +62,9 @@ function BudgetItem({ budget }: { budget: BudgetView }) {
         </div>
         <div className="small muted">
           Payee <Hash value={budget.payTo} label="payee" />
+        </div>
+        <div className="small muted">
+          From <Hash value={budget.account} label="paying account" />
         </div>
         {editing ? (
           <form
@@ -125,7 +129,7 @@ export function Budgets() {
     <ul className="list">
       {list.map((budget) => (
         <BudgetItem
-          key={`${budget.origin} ${budget.network} ${budget.asset} ${budget.payTo}`}
+          key={`${budget.origin} ${budget.account} ${budget.network} ${budget.asset} ${budget.payTo}`}
           budget={budget}
         />
       ))}
