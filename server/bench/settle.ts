@@ -99,6 +99,13 @@ export async function settleBench(
   );
   const runs: SettleRun[] = [];
   try {
+    // Warm-up (not reported): the first settlements of a fresh process pay for loading and
+    // compiling code.
+    await Promise.all(
+      signedPayments(requirements, payers[0]!.secretKey, 4).map((payment) =>
+        post(`${facilitator.url}/settle`, payment),
+      ),
+    );
     for (const size of sizes) {
       const keys: SecretKey[] = payers.map((payer) => payer.secretKey);
       const batch = keys.flatMap((key, i) =>
