@@ -108,6 +108,30 @@ export class Budgets {
     });
   }
 
+  /**
+   * Creates a budget with `spent` already counted, unless one exists for this key: an
+   * existing budget is never changed here. Resolves with whether it was created.
+   */
+  create(key: BudgetKey, limits: BudgetLimits, spent: bigint): Promise<boolean> {
+    return this.serial.run(async () => {
+      const checked = checkLimits(limits);
+      const all = await this.all();
+      if (all.some((b) => sameKey(b, key))) return false;
+      const budget: Budget = {
+        origin: key.origin,
+        account: key.account,
+        network: key.network,
+        asset: key.asset,
+        payTo: key.payTo,
+        ...checked,
+        spent: spent.toString(),
+        periodStart: this.now(),
+      };
+      await writeArea('local', 'budgets', [...all, budget]);
+      return true;
+    });
+  }
+
   remove(key: BudgetKey): Promise<void> {
     return this.serial.run(async () => {
       await writeArea(
@@ -131,18 +155,6 @@ export class Budgets {
       const next = { ...budget, spent: spent.toString() };
       await writeArea('local', 'budgets', [...all.filter((b) => !sameKey(b, key)), next]);
       return { ok: true, budget: next };
-    });
-  }
-
-  /** Records a payment the person approved in a window against an existing budget. */
-  record(key: BudgetKey, amount: bigint): Promise<void> {
-    return this.serial.run(async () => {
-      const all = await this.all();
-      const stored = all.find((b) => sameKey(b, key));
-      if (!stored) return;
-      const budget = currentPeriod(stored, this.now());
-      const next = { ...budget, spent: (BigInt(budget.spent) + amount).toString() };
-      await writeArea('local', 'budgets', [...all.filter((b) => !sameKey(b, key)), next]);
     });
   }
 }

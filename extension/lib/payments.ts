@@ -11,7 +11,7 @@ import {
   secretKeySigner,
   X402InputError,
 } from '@x402-casper/shared';
-import type { BudgetKey, Budgets } from './budgets.js';
+import type { Budget, BudgetKey, Budgets } from './budgets.js';
 import { WalletError } from './errors.js';
 import type { History, PaymentRecord } from './history.js';
 import type { Keyring } from './keyring.js';
@@ -59,6 +59,8 @@ export interface ApprovalView {
   resource: ResourceInfo;
   /** Best first. */
   options: PaymentOption[];
+  /** Per option: the budget that already exists for it with the paying account, if any. */
+  budgets: (Budget | null)[];
   createdAt: number;
 }
 
@@ -68,7 +70,10 @@ export type Decision =
       approve: true;
       /** Position in `ApprovalView.options`. */
       option: number;
-      /** "Allow up to X per day without asking", in token units. */
+      /**
+       * "Allow up to X per day without asking", in token units: creates a budget of X per
+       * day and at most this payment's price per payment. Refused when a budget exists.
+       */
       dailyAllowance?: string;
     };
 
@@ -251,7 +256,19 @@ export class Payments {
         option.decimals,
         'dailyAllowance',
       );
-      if (allowance === 0n) throw new X402InputError('dailyAllowance', 'must be more than 0');
+      if (allowance < BigInt(option.amount)) {
+        throw new X402InputError(
+          'dailyAllowance',
+          `must be at least this payment's price (${formatAmount(option.amount, option.decimals)} ${option.symbol})`,
+        );
+      }
+      const key = budgetKeyOf(pending.view.origin, await this.payingAccount(), option);
+      if (await this.deps.budgets.find(key)) {
+        throw new X402InputError(
+          'dailyAllowance',
+          'a budget for this site, account, token and payee already exists: change it under Budgets in the wallet',
+        );
+      }
     }
     if (!(await this.deps.keyring.isUnlocked())) {
       throw new WalletError('locked', 'Unlock the wallet to approve.');
@@ -335,6 +352,14 @@ export class Payments {
     if (cancelled.aborted) {
       return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
     }
+    const account = await this.payingAccount().catch(() => undefined);
+    const budgets = await Promise.all(
+      options.map(async (option) =>
+        account
+          ? ((await this.deps.budgets.find(budgetKeyOf(requester.origin, account, option))) ?? null)
+          : null,
+      ),
+    );
     const view: ApprovalView = {
       id: randomId(),
       origin: requester.origin,
@@ -346,6 +371,7 @@ export class Payments {
       method: request.method,
       resource,
       options,
+      budgets,
       createdAt: this.now(),
     };
     const decision = await new Promise<Decision>((resolve) => {
@@ -386,12 +412,12 @@ export class Payments {
           option.decimals,
           'dailyAllowance',
         );
-        const key = budgetKeyOf(requester.origin, account, option);
-        await this.deps.budgets.set(key, {
-          maxPerPayment: perDay.toString(),
-          maxPerDay: perDay.toString(),
-        });
-        await this.deps.budgets.record(key, BigInt(option.amount));
+        // At most this price per payment; an existing budget stays as the person set it.
+        await this.deps.budgets.create(
+          budgetKeyOf(requester.origin, account, option),
+          { maxPerPayment: option.amount, maxPerDay: perDay.toString() },
+          BigInt(option.amount),
+        );
       }
       signed = await this.sign(requester, request, resource, option, 'window', account);
     } catch (error) {

@@ -80,6 +80,21 @@ describe('budgets', () => {
     expect(await b.list()).toEqual([]);
   });
 
+  it('creates a budget with its first payment counted, and never replaces one', async () => {
+    const b = budgets();
+    expect(await b.create(key, { maxPerPayment: '4', maxPerDay: '10' }, 4n)).toBe(true);
+    expect(await b.create(key, { maxPerPayment: '10', maxPerDay: '100' }, 0n)).toBe(false);
+    expect(await b.find(key)).toMatchObject({ maxPerPayment: '4', maxPerDay: '10', spent: '4' });
+    await expect(
+      b.create(
+        { ...key, payTo: `00${'ef'.repeat(32)}` },
+        { maxPerPayment: '5', maxPerDay: '4' },
+        0n,
+      ),
+    ).rejects.toMatchObject({ field: 'maxPerPayment' });
+    expect(await b.list()).toHaveLength(1);
+  });
+
   it('never spends a budget saved without its paying account', async () => {
     const { account: _, ...legacy } = key;
     await browser.storage.local.set({

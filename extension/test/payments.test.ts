@@ -211,6 +211,8 @@ describe('paying a 402', () => {
         account: payer.publicKey,
         asset: TOKEN.packageHash,
         payTo: requirements.payTo,
+        // At most the price just approved per payment, the amount chosen per day.
+        maxPerPayment: '10000',
         maxPerDay: '25000',
         spent: '10000',
       },
@@ -275,6 +277,36 @@ describe('paying a 402', () => {
     await answer(ask(), 'signed');
     expect(windows.opened).toHaveLength(2);
     expect((await wallet.budgets.list())[0]!.spent).toBe('20000');
+  });
+
+  it('never changes an existing budget from the window, and wants an allowance of at least the price', async () => {
+    ask();
+    const first = await approvalId();
+    expect(
+      await decide(first, { approve: true, option: 0, dailyAllowance: '0.005' }),
+    ).toMatchObject({
+      ok: false,
+      error: { field: 'dailyAllowance', message: expect.stringMatching(/price \(0\.01 CX402\)/) },
+    });
+    expect(await wallet.budgets.list()).toEqual([]);
+    await decide(first, { approve: false });
+
+    // Over the per-payment cap of an existing budget: the window, which shows the budget.
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '5000', maxPerDay: '50000' });
+    const page = ask();
+    const id = await approvalId(2);
+    expect(wallet.payments.approval(id)!.budgets).toMatchObject([
+      { maxPerPayment: '5000', maxPerDay: '50000', spent: '0' },
+    ]);
+    expect(await decide(id, { approve: true, option: 0, dailyAllowance: '1' })).toMatchObject({
+      ok: false,
+      error: { field: 'dailyAllowance', message: expect.stringMatching(/already exists/) },
+    });
+    await decide(id, { approve: true, option: 0 });
+    await answer(page, 'signed');
+    expect(await wallet.budgets.list()).toMatchObject([
+      { maxPerPayment: '5000', maxPerDay: '50000', spent: '0' },
+    ]);
   });
 
   it('spends a budget only from the account it was set for', async () => {

@@ -60,16 +60,19 @@ export function Approval({ id }: { id: string }) {
       </main>
     );
   }
-  const option = view.options[choice] ?? view.options[0]!;
+  const index = view.options[choice] ? choice : 0;
+  const option = view.options[index]!;
+  const budget = view.budgets[index] ?? null;
+  const price = `${tokenAmount(option.amount, option.decimals)} ${option.symbol}`;
   const wallet = state.data;
   const unlocked = wallet?.unlocked ?? false;
   let allowanceError: string | null = null;
   if (allow) {
     try {
-      if (parseAmount(allowance.trim(), option.decimals, 'allowance') === 0n)
-        allowanceError = 'Enter an amount above 0.';
-    } catch (error) {
-      allowanceError = error instanceof Error ? 'Enter an amount like 0.5' : null;
+      if (parseAmount(allowance.trim(), option.decimals, 'allowance') < BigInt(option.amount))
+        allowanceError = `Enter at least this payment's price, ${price}.`;
+    } catch {
+      allowanceError = 'Enter an amount like 0.5';
     }
   }
 
@@ -161,13 +164,26 @@ export function Approval({ id }: { id: string }) {
         </fieldset>
       ) : null}
 
-      {option.token ? (
+      {option.token && budget ? (
+        <p className="muted small" data-testid="existing-budget">
+          You have a budget here: up to {tokenAmount(budget.maxPerDay, option.decimals)}{' '}
+          {option.symbol} per day and {tokenAmount(budget.maxPerPayment, option.decimals)} per
+          payment ({tokenAmount(budget.spent, option.decimals)} spent today). This payment goes
+          beyond it; change the budget under Budgets in the wallet.
+        </p>
+      ) : option.token ? (
         <section className="stack tight">
           <label className="choice">
             <input type="checkbox" checked={allow} onChange={(e) => setAllow(e.target.checked)} />
             Allow this site to charge me up to an amount per day in {option.symbol}, paid to this
             payee, without asking
           </label>
+          {allow ? (
+            <p className="muted small">
+              At most {price} per payment, this payment's price. You can change both under Budgets
+              in the wallet.
+            </p>
+          ) : null}
           {allow ? (
             <Field label={`Up to (${option.symbol} per day)`}>
               <input
