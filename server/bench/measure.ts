@@ -6,19 +6,27 @@ export interface Rate {
   perSecond: number;
 }
 
-/** Runs `operation` repeatedly for about `seconds` (after a short warm-up) and reports its rate. */
+/**
+ * Runs `operation` repeatedly for about `seconds` (after a short warm-up) and reports its rate:
+ * the best of three equal rounds, so that other work on a shared machine skews it less.
+ */
 export function measure(operation: () => void, seconds = 1.5): Rate {
   const warmUntil = performance.now() + 200;
   while (performance.now() < warmUntil) operation();
-  let operations = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  while (performance.now() < end) {
-    operation();
-    operations++;
+  let best: Rate | undefined;
+  for (let round = 0; round < 3; round++) {
+    let operations = 0;
+    const start = performance.now();
+    const end = start + (seconds * 1000) / 3;
+    while (performance.now() < end) {
+      operation();
+      operations++;
+    }
+    const elapsed = (performance.now() - start) / 1000;
+    const rate = { operations, seconds: elapsed, perSecond: operations / elapsed };
+    if (!best || rate.perSecond > best.perSecond) best = rate;
   }
-  const elapsed = (performance.now() - start) / 1000;
-  return { operations, seconds: elapsed, perSecond: operations / elapsed };
+  return best!;
 }
 
 export interface Latency {
