@@ -80,6 +80,21 @@ test('a paid attachment is downloaded, never opened as a document of the site', 
   await page.close();
 });
 
+test('an XMLHttpRequest under <base href> is paid and sent again to the URL it asked for', async () => {
+  const page = await wallet.context.newPage();
+  await page.goto(`${site.url}/base/index.html`);
+  const approval = wallet.nextApproval();
+  await page.locator('#xhr-button').click();
+  const window = await approval;
+  await expect(window.getByTestId('amount')).toHaveText('0.01 CX402');
+  await approve(window);
+  await expect(page.locator('#status')).toHaveText('HTTP 200');
+  await expect(page.locator('#result')).toHaveText('sub item');
+  expect(site.hits).toContain('GET /sub/item paid');
+  expect(site.hits.filter((hit) => hit.startsWith('GET /base/item'))).toEqual([]);
+  await page.close();
+});
+
 /** Clicks Reject in an approval window, which closes itself. */
 async function reject(approval: Page) {
   await Promise.all([

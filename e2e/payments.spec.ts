@@ -116,6 +116,8 @@ test('a budget set in the window pays the next request without a window, then as
   await expect(entry).toContainText('budget');
   await openTab(popup, 'Budgets');
   await expect(popup.getByText('0.02 of 0.025 CX402 spent today')).toBeVisible();
+  // At most the approved price per payment, not the whole day's amount.
+  await expect(popup.getByText(/at most 0\.01 per payment/)).toBeVisible();
 
   // 0.02 of 0.025 spent: another 0.01 is beyond the day, so the window comes back.
   const again = await askToPay('fetch');

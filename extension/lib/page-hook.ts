@@ -141,7 +141,8 @@ export function installPageHook(win: Window & typeof globalThis): void {
       this.generation++;
       this.request = {
         method,
-        url: new URL(String(url), win.location.href).href,
+        // Relative URLs resolve against the document's base URL (<base href>), as open() does.
+        url: new URL(String(url), win.document.baseURI).href,
         async: async !== false,
         user,
         password,
