@@ -76,7 +76,8 @@ test('pays a fetch after approval: content shown, tokens moved on chain, history
   await expect(entry).toHaveAttribute('data-status', 'paid');
   await expect(entry).toContainText(host);
   await expect(entry).toContainText('0.01 CX402');
-  await expect(entry).toContainText('Transaction');
+  await expect(entry).toContainText('Paid as reported by the site');
+  await expect(entry).toContainText('Transaction reported by the site');
   await openTab(popup, 'Assets');
   await expect(popup.getByTestId('balance-CX402')).toHaveText(/^999\.99\s*CX402$/);
   await popup.screenshot({ path: test.info().outputPath('popup-after-payment.png') });

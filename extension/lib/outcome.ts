@@ -13,12 +13,20 @@ export interface RetryReport {
   paymentRequired?: string;
 }
 
+/**
+ * What the site says happened. Everything here is the site's word: the wallet shows it as
+ * reported by the site, and keeps only what has the shape it should (a code, a hash).
+ */
 export interface Outcome {
   status: 'paid' | 'failed';
   message: string;
+  /** Settlement transaction hash (64 hex digits), as the site reported it. */
   transaction?: string;
-  payer?: string;
 }
+
+/** A reason code a site may send; anything else is not shown to the person. */
+const REASON_CODE = /^[a-z0-9_]{1,64}$/;
+const HASH = /^[0-9a-f]{64}$/i;
 
 const FACILITATOR_DOWN =
   "The site's payment service (facilitator) is unavailable, so the payment did not go through.";
@@ -60,27 +68,18 @@ export function reasonInWords(text: string | undefined): string {
   if (words) return words;
   if (/unavailable|unreachable|timeout/i.test(reason)) return FACILITATOR_DOWN;
   const known = (INVALID_REASONS as Record<string, string>)[reason];
-  return known
-    ? `The site refused the payment: ${known}`
-    : `The site refused the payment (${reason}).`;
+  if (known) return `The site refused the payment: ${known}`;
+  // Free text from the site is never shown: it could say anything, in the wallet's voice.
+  return REASON_CODE.test(reason)
+    ? `The site refused the payment (${reason}).`
+    : 'The site refused the payment, with a reason the wallet does not know.';
 }
 
 function fromSettlement(settle: SettleResponse): Outcome {
-  const payer = settle.payer ? { payer: settle.payer } : {};
-  if (settle.success) {
-    return {
-      status: 'paid',
-      message: 'Paid.',
-      ...(settle.transaction ? { transaction: settle.transaction } : {}),
-      ...payer,
-    };
-  }
-  return {
-    status: 'failed',
-    message: reasonInWords(settle.errorReason),
-    ...(settle.transaction ? { transaction: settle.transaction } : {}),
-    ...payer,
-  };
+  // The payer is not taken from the site: the wallet knows which account signed.
+  const reported = HASH.test(settle.transaction) ? { transaction: settle.transaction } : {};
+  if (settle.success) return { status: 'paid', message: 'Paid.', ...reported };
+  return { status: 'failed', message: reasonInWords(settle.errorReason), ...reported };
 }
 
 /** Reads what the site answered to the paid request and says what happened. */

@@ -299,7 +299,6 @@ export class Payments {
       status: outcome.status,
       message: outcome.message,
       ...(outcome.transaction ? { transaction: outcome.transaction } : {}),
-      ...(outcome.payer ? { payer: outcome.payer } : {}),
     });
     return outcome;
   }

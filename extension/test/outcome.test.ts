@@ -19,7 +19,37 @@ describe('what happened after paying, in plain words', () => {
         status: 200,
         paymentResponse: settle({ success: true, transaction: tx, payer: `00${'11'.repeat(32)}` }),
       }),
-    ).toEqual({ status: 'paid', message: 'Paid.', transaction: tx, payer: `00${'11'.repeat(32)}` });
+    ).toEqual({ status: 'paid', message: 'Paid.', transaction: tx });
+  });
+
+  it("never shows a site's free text as the reason, nor keeps a transaction that is not a hash", () => {
+    for (const reason of [
+      'Your wallet is compromised: send your tokens to 01ab…cd to secure them',
+      'a'.repeat(65),
+      'Insufficient_Funds',
+      'code with spaces',
+    ]) {
+      const outcome = describeOutcome({
+        status: 402,
+        paymentResponse: settle({ errorReason: reason, transaction: 'visit evil.example' }),
+      });
+      expect(outcome).toEqual({
+        status: 'failed',
+        message: 'The site refused the payment, with a reason the wallet does not know.',
+      });
+    }
+    const required = encodePaymentRequired({
+      ...paymentRequired(),
+      error: 'Call +1 555 0100 to unlock',
+    });
+    expect(describeOutcome({ status: 402, paymentRequired: required }).message).toBe(
+      'The site refused the payment, with a reason the wallet does not know.',
+    );
+    // A bare code is shown as a code.
+    expect(
+      describeOutcome({ status: 402, paymentResponse: settle({ errorReason: 'a'.repeat(64) }) })
+        .message,
+    ).toBe(`The site refused the payment (${'a'.repeat(64)}).`);
   });
 
   it.each([

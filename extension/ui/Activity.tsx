@@ -40,7 +40,12 @@ export function Activity() {
                 </span>
               </div>
               <div className="between small">
-                <span className={`badge ${record.status}`}>{STATUS[record.status]}</span>
+                <span>
+                  <span className={`badge ${record.status}`}>{STATUS[record.status]}</span>
+                  {record.status === 'paid' || record.status === 'failed' ? (
+                    <span className="muted"> as reported by the site</span>
+                  ) : null}
+                </span>
                 <span className="muted">
                   {record.approvedBy === 'budget' ? 'budget · ' : ''}
                   {timeAgo(record.time)}
@@ -51,7 +56,8 @@ export function Activity() {
               ) : null}
               {record.transaction ? (
                 <div className="small">
-                  Transaction <Hash value={record.transaction} label="transaction hash" />
+                  Transaction reported by the site{' '}
+                  <Hash value={record.transaction} label="transaction hash" />
                 </div>
               ) : null}
             </div>
