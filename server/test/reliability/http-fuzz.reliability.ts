@@ -40,6 +40,7 @@ import {
   ledgerRows,
   MERCHANT_ADDRESS,
   post,
+  removeTempDirs,
   startChain,
   tempDir,
   waitFor,
@@ -107,6 +108,7 @@ afterAll(async () => {
   await site?.close();
   await facilitator?.stop();
   await devnet?.close();
+  removeTempDirs();
 });
 
 /** What the facilitator must answer for a parsed body, by shared's rules (undefined = valid). */

@@ -24,6 +24,7 @@ import {
   ledgerRows,
   MERCHANT_ADDRESS,
   post,
+  removeTempDirs,
   startChain,
   tempDir,
   waitFor,
@@ -49,6 +50,7 @@ afterAll(async () => {
   for (const process of running) await process.kill();
   for (const proxy of proxies) await proxy.close();
   for (const chain of chains) await chain.close();
+  removeTempDirs();
 });
 
 describe('SIGKILL while settling', () => {

@@ -29,6 +29,7 @@ import {
   ledgerRows,
   MERCHANT_ADDRESS,
   post,
+  removeTempDirs,
   startChain,
   tempDir,
   waitFor,
@@ -71,6 +72,7 @@ afterAll(async () => {
   await site?.close();
   await facilitator?.stop();
   await devnet?.close();
+  removeTempDirs();
 });
 
 async function merchantBalance(): Promise<bigint> {

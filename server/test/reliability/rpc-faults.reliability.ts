@@ -19,6 +19,7 @@ import {
   ledgerRows,
   MERCHANT_ADDRESS,
   post,
+  removeTempDirs,
   startChain,
   tempDir,
   waitFor,
@@ -105,6 +106,7 @@ afterAll(async () => {
   await facilitator?.stop();
   await proxy?.close();
   await devnet?.close();
+  removeTempDirs();
 });
 
 async function verifyOnce(): Promise<Record<string, unknown>> {

@@ -1,6 +1,6 @@
 // The pieces a reliability file runs: an in-process devnet, the facilitator as a real process
 // (so a crash is a crash, and SIGKILL is possible), funded payers, raw HTTP, the ledger file.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -21,8 +21,17 @@ import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/i
 export const [FEE_PAYER, MERCHANT] = defaultDevAccounts();
 export const MERCHANT_ADDRESS = addressOfPublicKey(MERCHANT!.publicKey);
 
+const tempDirs: string[] = [];
+
+/** A new temp folder for databases, configs and logs; `removeTempDirs` deletes them all. */
 export function tempDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `x402-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `x402-${name}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function startChain(blockTimeMs: number): Promise<Devnet> {
