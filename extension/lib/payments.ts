@@ -85,6 +85,11 @@ export interface ApprovalWindows {
 
 /** How long after a paid page load failed its 402 page is not asked about again. */
 const FAILED_LOAD_QUIET_MS = 10_000;
+/** After this many rejections in a row, a site gets no window for a while… */
+const REJECTIONS_BEFORE_QUIET = 3;
+/** …a minute, doubling with each further rejection, at most 15 minutes. */
+const REJECTED_QUIET_MS = 60_000;
+const MAX_REJECTED_QUIET_MS = 15 * 60_000;
 
 interface Pending {
   view: ApprovalView;
@@ -134,6 +139,8 @@ export class Payments {
   private readonly queues = new Map<number, Serial>();
   /** Per tab: a paid page load the site refused, whose 402 page must not ask again at once. */
   private readonly failedLoads = new Map<number, { url: string; until: number }>();
+  /** Per origin: rejections in a row, and until when its requests get no window. */
+  private readonly rejections = new Map<string, { count: number; until: number }>();
 
   constructor(
     private readonly deps: {
@@ -351,6 +358,14 @@ export class Payments {
     if (cancelled.aborted) {
       return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
     }
+    // A site that keeps asking after being told no does not get to keep opening windows.
+    if (this.now() < (this.rejections.get(requester.origin)?.until ?? 0)) {
+      return {
+        type: 'declined',
+        reason: 'rejected',
+        message: 'You rejected several payment requests from this site; it must wait to ask again.',
+      };
+    }
     const account = await this.payingAccount().catch(() => undefined);
     const budgets = await Promise.all(
       options.map(async (option) =>
@@ -393,6 +408,7 @@ export class Payments {
     if (pending?.windowId !== undefined) void this.deps.windows.close(pending.windowId);
 
     if (!decision.approve) {
+      if (!cancelled.aborted) this.countRejection(requester.origin);
       const first = options[0]!;
       await this.deps.history.add({
         ...this.recordBase(requester, request, resource, first),
@@ -401,6 +417,7 @@ export class Payments {
       });
       return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
     }
+    this.rejections.delete(requester.origin);
     const option = options[decision.option]!;
     let signed: PayAnswer & { type: 'signed' };
     try {
@@ -492,6 +509,14 @@ export class Payments {
       amount: option.amount,
       payTo: option.payTo,
     };
+  }
+
+  private countRejection(origin: string): void {
+    const count = (this.rejections.get(origin)?.count ?? 0) + 1;
+    const beyond = count - REJECTIONS_BEFORE_QUIET;
+    const quiet =
+      beyond >= 0 ? Math.min(REJECTED_QUIET_MS * 2 ** beyond, MAX_REJECTED_QUIET_MS) : 0;
+    this.rejections.set(origin, { count, until: this.now() + quiet });
   }
 
   /** The account payments are signed with: the selected one (public key hex). */

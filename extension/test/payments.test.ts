@@ -158,6 +158,50 @@ describe('paying a 402', () => {
     expect(await answer(second, 'declined')).toMatchObject({ reason: 'rejected' });
   });
 
+  it('gives a site that was rejected three times in a row no window for a while', async () => {
+    let clock = now;
+    wallet = createWallet({ windows, pages, now: () => clock });
+    const rejectNext = async (count: number) => {
+      const page = ask();
+      await decide(await approvalId(count), { approve: false });
+      await answer(page, 'declined');
+    };
+    await rejectNext(1);
+    // Closing the window is a rejection too.
+    const closed = ask();
+    await approvalId(2);
+    wallet.payments.windowClosed(101);
+    await answer(closed, 'declined');
+    await rejectNext(3);
+
+    const quiet = ask();
+    expect(await answer(quiet, 'declined')).toMatchObject({
+      reason: 'rejected',
+      message: expect.stringMatching(/must wait/),
+    });
+    expect(windows.opened).toHaveLength(3);
+    // Another site is not affected.
+    ask(2, 'https://other.example');
+    await decide(await approvalId(4), { approve: false });
+
+    clock += 60_000;
+    await rejectNext(5);
+    // A fourth rejection in a row: two minutes this time.
+    clock += 60_000;
+    expect(await answer(ask(), 'declined')).toMatchObject({
+      message: expect.stringMatching(/wait/),
+    });
+    clock += 60_000;
+    const approved = ask();
+    await decide(await approvalId(6), { approve: true, option: 0 });
+    await answer(approved, 'signed');
+    // An approval starts the count again.
+    await rejectNext(7);
+    await rejectNext(8);
+    ask();
+    await approvalId(9);
+  });
+
   it('closes the window and forgets the request when the page goes away', async () => {
     const page = ask();
     const id = await approvalId();

@@ -7,8 +7,10 @@ import { originPattern } from '../lib/paid-load.js';
 import { call } from './api.js';
 import { ErrorText, Field, Hash, Row } from './components.js';
 import { duration, hostOf, tokenAmount } from './format.js';
-import { useStorageRefresh, useWalletState } from './hooks.js';
+import { useArmed, useStorageRefresh, useWalletState } from './hooks.js';
 import { UnlockForm } from './Unlock.js';
+
+const APPROVE_DELAY_MS = 700;
 
 function optionLabel(option: PaymentOption) {
   return `${tokenAmount(option.amount, option.decimals)} ${option.symbol} on ${option.network.name}`;
@@ -25,6 +27,8 @@ export function Approval({ id }: { id: string }) {
     // Polling also keeps the background awake while the person reads.
     refetchInterval: 3_000,
   });
+  // Approve stays disabled for a moment after the request is shown.
+  const armed = useArmed(approval.data != null, APPROVE_DELAY_MS);
   const [choice, setChoice] = useState(0);
   const [atomic, setAtomic] = useState(false);
   const [allow, setAllow] = useState(false);
@@ -235,7 +239,10 @@ export function Approval({ id }: { id: string }) {
           type="button"
           className="primary"
           disabled={
-            !unlocked || decide.isPending || (allow && (allowanceError !== null || !allowance))
+            !armed ||
+            !unlocked ||
+            decide.isPending ||
+            (allow && (allowanceError !== null || !allowance))
           }
           onClick={() =>
             decide.mutate({

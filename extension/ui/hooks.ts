@@ -1,5 +1,5 @@
 import { type QueryClient, useQuery } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { browser } from 'wxt/browser';
 import { call } from './api.js';
 
@@ -10,6 +10,32 @@ export function useStorageRefresh(client: QueryClient) {
     browser.storage.onChanged.addListener(listener);
     return () => browser.storage.onChanged.removeListener(listener);
   }, [client]);
+}
+
+/**
+ * False until `ready` has held for `delayMs` with the page visible, and false again whenever
+ * it is hidden: a window that appears under the cursor cannot take a click meant for the
+ * page beneath it.
+ */
+export function useArmed(ready: boolean, delayMs: number): boolean {
+  const [armed, setArmed] = useState(false);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      setArmed(false);
+      if (ready && document.visibilityState === 'visible') {
+        timer = setTimeout(() => setArmed(true), delayMs);
+      }
+    };
+    arm();
+    document.addEventListener('visibilitychange', arm);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', arm);
+    };
+  }, [ready, delayMs]);
+  return armed;
 }
 
 export function useWalletState() {
