@@ -54,6 +54,8 @@ export interface ApprovalView {
   tabUrl?: string;
   /** The request comes from a frame of a page the browser did not name. */
   unknownTop?: boolean;
+  /** The site is plain http on the network: no budgets, and a warning. */
+  insecure?: boolean;
   kind: RequestKind;
   method: string;
   resource: ResourceInfo;
@@ -116,6 +118,22 @@ function originOf(url: string | undefined): string | undefined {
  */
 export function isTopSite(requester: Requester): boolean {
   return requester.frameId === 0 || originOf(requester.tabUrl) === requester.origin;
+}
+
+/**
+ * Whether what the site asks for reaches the wallet unaltered: https, or plain http only on
+ * this computer (localhost, loopback addresses). Anything else could be changed on the way.
+ */
+export function isSecureOrigin(origin: string): boolean {
+  const url = new URL(origin);
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname;
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '[::1]'
+  );
 }
 
 function hostOf(origin: string): string {
@@ -252,6 +270,12 @@ export class Payments {
       throw new X402InputError('option', 'is not one of the offered payment options');
     }
     if (decision.dailyAllowance !== undefined) {
+      if (pending.view.insecure) {
+        throw new X402InputError(
+          'dailyAllowance',
+          'payments without asking are only possible for sites that use HTTPS',
+        );
+      }
       if (!option.token) {
         throw new X402InputError(
           'dailyAllowance',
@@ -324,7 +348,7 @@ export class Payments {
     options: PaymentOption[],
   ): Promise<PayAnswer | undefined> {
     if (!(await this.deps.keyring.isUnlocked())) return undefined;
-    if (!isTopSite(requester)) return undefined;
+    if (!isTopSite(requester) || !isSecureOrigin(requester.origin)) return undefined;
     // Loading a paid page needs access to the site, which only a click can grant.
     if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
       return undefined;
@@ -381,6 +405,7 @@ export class Payments {
         ? { tabUrl: requester.tabUrl }
         : {}),
       ...(requester.frameId !== 0 && !requester.tabUrl ? { unknownTop: true } : {}),
+      ...(isSecureOrigin(requester.origin) ? {} : { insecure: true }),
       kind: request.kind,
       method: request.method,
       resource,

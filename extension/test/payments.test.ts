@@ -9,6 +9,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { requesterOf, servePayPort } from '../lib/pay-port.js';
+import { isSecureOrigin } from '../lib/payments.js';
 import type { PortReply } from '../lib/protocol.js';
 import { createWallet } from '../lib/wallet.js';
 import {
@@ -383,6 +384,43 @@ describe('paying a 402', () => {
     ask();
     await approvalId();
     expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+  });
+
+  it('warns about a plain-http site on the network and offers it no budget', async () => {
+    const plain = 'http://news.example';
+    await wallet.budgets.set(
+      { ...siteBudget, origin: plain },
+      { maxPerPayment: '10000', maxPerDay: '100000' },
+    );
+    const page = ask(1, plain);
+    const id = await approvalId();
+    expect(wallet.payments.approval(id)).toMatchObject({ origin: plain, insecure: true });
+    expect(await decide(id, { approve: true, option: 0, dailyAllowance: '1' })).toMatchObject({
+      ok: false,
+      error: { field: 'dailyAllowance', message: expect.stringMatching(/HTTPS/) },
+    });
+    await decide(id, { approve: true, option: 0 });
+    await answer(page, 'signed');
+    expect((await wallet.budgets.list())[0]).toMatchObject({ origin: plain, spent: '0' });
+  });
+
+  it('counts https and this computer as secure, plain http elsewhere not', () => {
+    for (const origin of [
+      'https://news.example',
+      'http://localhost:3000',
+      'http://shop.localhost',
+      'http://127.0.0.1:8080',
+      'http://[::1]:8080',
+    ]) {
+      expect(isSecureOrigin(origin), origin).toBe(true);
+    }
+    for (const origin of [
+      'http://news.example',
+      'http://192.168.1.10',
+      'http://localhost.evil.example',
+    ]) {
+      expect(isSecureOrigin(origin), origin).toBe(false);
+    }
   });
 
   it('will not offer a budget for a token the person does not know', async () => {

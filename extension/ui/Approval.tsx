@@ -93,6 +93,11 @@ export function Approval({ id }: { id: string }) {
             Inside a frame on {hostOf(view.tabUrl)}
           </span>
         ) : null}
+        {view.insecure ? (
+          <span className="warning small" data-testid="insecure-warning">
+            This site does not use HTTPS: what it asks for could have been changed on the way.
+          </span>
+        ) : null}
         {view.unknownTop ? (
           <span className="warning small" data-testid="frame-warning">
             Inside a frame of a page the browser does not name
@@ -168,7 +173,11 @@ export function Approval({ id }: { id: string }) {
         </fieldset>
       ) : null}
 
-      {option.token && budget ? (
+      {view.insecure ? (
+        <p className="muted small">
+          Payments without asking are only offered for sites that use HTTPS.
+        </p>
+      ) : option.token && budget ? (
         <p className="muted small" data-testid="existing-budget">
           You have a budget here: up to {tokenAmount(budget.maxPerDay, option.decimals)}{' '}
           {option.symbol} per day and {tokenAmount(budget.maxPerPayment, option.decimals)} per
