@@ -2,6 +2,7 @@
 // RpcClient (routing around its known bugs: FACTS §4) and a time limit on every call.
 import { balancesItemKey, hexToBytes, usedNonceItemKey } from '@x402-casper/shared';
 import { type SdkRpcClient, type SdkTransaction, sdk } from './casper-sdk.js';
+import { ReadCache } from './read-cache.js';
 
 const {
   HttpError,
@@ -104,14 +105,40 @@ export function currentContractHash(storedValue: unknown): string {
   return stripPrefix(latest.contract_hash);
 }
 
+/** How long (ms) each kind of read is served again without asking the node; 0: never. */
+export interface ChainCacheTtls {
+  /** A package's current contract hash (changes only on an upgrade). */
+  contractHashMs: number;
+  /** The state root hash dictionary reads are made against (changes every block). */
+  stateRootMs: number;
+  /** Token balances and the fee payer's CSPR. */
+  balanceMs: number;
+  /** Nonce states, for `nonceUsed(…, 'recent')` only (/verify); settlement reads them live. */
+  nonceMs: number;
+}
+
+export const NO_CHAIN_CACHE: ChainCacheTtls = {
+  contractHashMs: 0,
+  stateRootMs: 0,
+  balanceMs: 0,
+  nonceMs: 0,
+};
+
+/** `live`: read now, against a state root read now. `recent`: within `nonceMs`. */
+export type NonceRead = 'live' | 'recent';
+
 export class ChainClient {
   private readonly rpc: SdkRpcClient;
+  private readonly cache: ReadCache;
 
   constructor(
     rpcUrl: string,
     private readonly timeoutMs: number,
+    private readonly ttls: ChainCacheTtls = NO_CHAIN_CACHE,
+    now: () => number = Date.now,
   ) {
     this.rpc = new RpcClient(new HttpHandler(rpcUrl, 'fetch'));
+    this.cache = new ReadCache(now);
   }
 
   private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
@@ -141,7 +168,13 @@ export class ChainClient {
   }
 
   /** CSPR (motes) in the main purse of the account of `publicKeyHex`; 0 for no account. */
-  async accountBalance(publicKeyHex: string): Promise<bigint> {
+  accountBalance(publicKeyHex: string): Promise<bigint> {
+    return this.cache.read(`cspr|${publicKeyHex}`, this.ttls.balanceMs, () =>
+      this.readAccountBalance(publicKeyHex),
+    );
+  }
+
+  private async readAccountBalance(publicKeyHex: string): Promise<bigint> {
     try {
       const result = await this.call('query_balance', () =>
         this.rpc.queryLatestBalance(PurseIdentifier.fromPublicKey(PublicKey.fromHex(publicKeyHex))),
@@ -165,19 +198,26 @@ export class ChainClient {
   }
 
   /** The package's current contract hash (dictionaries live under the contract). */
-  async contractHashOf(packageHash: string): Promise<string> {
+  contractHashOf(packageHash: string): Promise<string> {
+    return this.cache.read(`contract|${packageHash}`, this.ttls.contractHashMs, () =>
+      this.readContractHash(packageHash),
+    );
+  }
+
+  private async readContractHash(packageHash: string): Promise<string> {
     const result = await this.call('query_global_state', () =>
       this.rpc.queryLatestGlobalState(`hash-${packageHash}`, []),
     );
     return currentContractHash((result.rawJSON as { stored_value?: unknown })?.stored_value);
   }
 
-  /** A dictionary item's CLValue bytes, or undefined when the item does not exist. */
-  private async dictionaryItem(
-    contractHash: string,
-    dictionary: string,
-    itemKey: string,
-  ): Promise<string | undefined> {
+  /** The newest state root hash: read now (`live`) or within `stateRootMs`. */
+  private stateRootHash(live: boolean): Promise<string> {
+    if (live) return this.readStateRootHash();
+    return this.cache.read('state-root', this.ttls.stateRootMs, () => this.readStateRootHash());
+  }
+
+  private async readStateRootHash(): Promise<string> {
     const root = await this.call('chain_get_state_root_hash', () =>
       this.rpc.getStateRootHashLatest(),
     );
@@ -186,6 +226,17 @@ export class ChainClient {
     if (typeof stateRootHash !== 'string') {
       throw new ChainUnavailableError('chain_get_state_root_hash: no state root hash');
     }
+    return stateRootHash;
+  }
+
+  /** A dictionary item's CLValue bytes, or undefined when the item does not exist. */
+  private async dictionaryItem(
+    contractHash: string,
+    dictionary: string,
+    itemKey: string,
+    live: boolean,
+  ): Promise<string | undefined> {
+    const stateRootHash = await this.stateRootHash(live);
     const identifier = new ParamDictionaryIdentifier(
       undefined,
       new ParamDictionaryIdentifierContractNamedKey(`hash-${contractHash}`, dictionary, itemKey),
@@ -208,20 +259,41 @@ export class ChainClient {
   }
 
   /** CEP-18 balance of `address` (66-hex) in the token package; a missing item is 0. */
-  async tokenBalance(packageHash: string, address: string): Promise<bigint> {
-    const contract = await this.contractHashOf(packageHash);
-    const bytes = await this.dictionaryItem(contract, 'balances', balancesItemKey(address));
-    return bytes === undefined ? 0n : decodeU256(bytes);
+  tokenBalance(packageHash: string, address: string): Promise<bigint> {
+    return this.cache.read(`token|${packageHash}|${address}`, this.ttls.balanceMs, async () => {
+      const contract = await this.contractHashOf(packageHash);
+      const item = balancesItemKey(address);
+      const bytes = await this.dictionaryItem(contract, 'balances', item, false);
+      return bytes === undefined ? 0n : decodeU256(bytes);
+    });
   }
 
-  /** Whether CEP-3009 marked (`address`, `nonce`) used in the token package. */
-  async nonceUsed(packageHash: string, address: string, nonce: string): Promise<boolean> {
-    const contract = await this.contractHashOf(packageHash);
-    const bytes = await this.dictionaryItem(
-      contract,
-      'used_nonces',
-      usedNonceItemKey(address, nonce),
+  /**
+   * Whether CEP-3009 marked (`address`, `nonce`) used in the token package. `live` (the
+   * default) asks the node now, against a state root read now; `recent` may answer from a
+   * read at most `nonceMs` old.
+   */
+  nonceUsed(
+    packageHash: string,
+    address: string,
+    nonce: string,
+    read: NonceRead = 'live',
+  ): Promise<boolean> {
+    if (read === 'live') return this.readNonceUsed(packageHash, address, nonce, true);
+    return this.cache.read(`nonce|${packageHash}|${address}|${nonce}`, this.ttls.nonceMs, () =>
+      this.readNonceUsed(packageHash, address, nonce, false),
     );
+  }
+
+  private async readNonceUsed(
+    packageHash: string,
+    address: string,
+    nonce: string,
+    live: boolean,
+  ): Promise<boolean> {
+    const contract = await this.contractHashOf(packageHash);
+    const item = usedNonceItemKey(address, nonce);
+    const bytes = await this.dictionaryItem(contract, 'used_nonces', item, live);
     return bytes !== undefined && bytes !== '00';
   }
 

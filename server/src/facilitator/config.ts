@@ -12,6 +12,7 @@ import {
   U64_MAX,
   X402InputError,
 } from '@x402-casper/shared';
+import type { ChainCacheTtls } from './chain.js';
 
 export const ENV_PREFIX = 'X402_FACILITATOR_';
 
@@ -54,6 +55,8 @@ export interface FacilitatorConfig {
   settleTimeoutMs: number;
   pollIntervalMs: number;
   rpcTimeoutMs: number;
+  /** How long chain reads are served again without asking the node (0: not kept). */
+  chainCache: ChainCacheTtls;
   /** Time a settlement needs before validBefore; shorter authorizations are refused. */
   settlementMarginSeconds: number;
   logLevel: LogLevel;
@@ -84,6 +87,13 @@ const NETWORK_SPEC: Spec = {
   assets: { array: ASSET_SPEC },
 };
 
+const CHAIN_CACHE_SPEC: Spec = {
+  contractHashMs: 'integer',
+  stateRootMs: 'integer',
+  balanceMs: 'integer',
+  nonceMs: 'integer',
+};
+
 const ROOT_SPEC: Spec = {
   host: 'string',
   port: 'integer',
@@ -94,6 +104,7 @@ const ROOT_SPEC: Spec = {
   settleTimeoutMs: 'integer',
   pollIntervalMs: 'integer',
   rpcTimeoutMs: 'integer',
+  chainCache: { object: CHAIN_CACHE_SPEC },
   settlementMarginSeconds: 'integer',
   logLevel: 'string',
   networks: { array: NETWORK_SPEC },
@@ -385,6 +396,16 @@ export function parseConfig(
   const rateLimit: unknown = raw.rateLimit ?? {};
   if (!isObject(rateLimit)) reader.fail('rateLimit', 'must be an object {max, windowMs}');
   checkKnown(reader, rateLimit, { max: 'integer', windowMs: 'integer' }, 'rateLimit');
+  const chainCache: unknown = raw.chainCache ?? {};
+  if (!isObject(chainCache)) {
+    reader.fail(
+      'chainCache',
+      'must be an object {contractHashMs, stateRootMs, balanceMs, nonceMs}',
+    );
+  }
+  checkKnown(reader, chainCache, CHAIN_CACHE_SPEC, 'chainCache');
+  const ttl = (key: keyof ChainCacheTtls, max: number) =>
+    reader.integer(chainCache, key, `chainCache.${key}`, 0, 0, max);
   const logLevel = reader.string(raw, 'logLevel', 'logLevel', 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     reader.fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -421,6 +442,12 @@ export function parseConfig(
     settleTimeoutMs: reader.integer(raw, 'settleTimeoutMs', 'settleTimeoutMs', 30_000, 0, 600_000),
     pollIntervalMs: reader.integer(raw, 'pollIntervalMs', 'pollIntervalMs', 1000, 10, 60_000),
     rpcTimeoutMs: reader.integer(raw, 'rpcTimeoutMs', 'rpcTimeoutMs', 10_000, 100, 120_000),
+    chainCache: {
+      contractHashMs: ttl('contractHashMs', 3_600_000),
+      stateRootMs: ttl('stateRootMs', 5000),
+      balanceMs: ttl('balanceMs', 5000),
+      nonceMs: ttl('nonceMs', 1000),
+    },
     settlementMarginSeconds: reader.integer(
       raw,
       'settlementMarginSeconds',

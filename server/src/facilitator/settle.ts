@@ -151,7 +151,7 @@ export class Settler {
     const offChain = checkOffChain(this.contexts, request, verifyOptions);
     if (!offChain.ok) return this.rejected(network, offChain.response);
     const payment = offChain.value;
-    const onChain = await checkOnChain(payment, this.ledger);
+    const onChain = await checkOnChain(payment, this.ledger, 'live');
     // A concurrent settle of the same authorization may have reserved it meanwhile.
     const raced = this.ledger.get(payment.key);
     if (raced && !(raced.state === 'failed' && raced.retryable)) {

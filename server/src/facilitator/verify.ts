@@ -13,6 +13,7 @@ import {
   verifyPayment,
   X402_VERSION,
 } from '@x402-casper/shared';
+import type { NonceRead } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
@@ -124,10 +125,12 @@ export function checkOffChain(
  * The contract's checks against chain state, and the facilitator's own: the nonce is unused
  * on chain and not taken in the ledger, the payer's balance covers this payment on top of
  * pending ones, and the fee payer can pay the gas of every pending settlement plus this one.
+ * Settlement reads the nonce `live`; /verify may take a `recent` read.
  */
 export async function checkOnChain(
   payment: CheckedPayment,
   ledger: Ledger,
+  nonceRead: NonceRead,
 ): Promise<Check<ChainState>> {
   const { context, asset, key } = payment;
   let nonceUsed: boolean;
@@ -135,7 +138,7 @@ export async function checkOnChain(
   let gasBalance: bigint;
   try {
     [nonceUsed, tokenBalance, gasBalance] = await Promise.all([
-      context.chain.nonceUsed(asset.packageHash, key.payer, key.nonce),
+      context.chain.nonceUsed(asset.packageHash, key.payer, key.nonce, nonceRead),
       context.chain.tokenBalance(asset.packageHash, key.payer),
       context.chain.accountBalance(context.feePayer.publicKey),
     ]);
@@ -189,7 +192,7 @@ export async function verify(
 ): Promise<VerifyResponse> {
   const offChain = checkOffChain(contexts, request, options);
   if (!offChain.ok) return offChain.response;
-  const onChain = await checkOnChain(offChain.value, ledger);
+  const onChain = await checkOnChain(offChain.value, ledger, 'recent');
   if (!onChain.ok) return onChain.response;
   return { isValid: true, payer: offChain.value.key.payer };
 }

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
       X402_FACILITATOR_PORT: '5000',
       X402_FACILITATOR_API_KEYS: 'first-key-0123456789, second-key-0123456789',
       X402_FACILITATOR_RATE_LIMIT_MAX: '7',
+      X402_FACILITATOR_CHAIN_CACHE_NONCE_MS: '1000',
       X402_FACILITATOR_NETWORKS_0_RPC_URL: 'https://node.testnet.example/rpc',
       X402_FACILITATOR_NETWORKS_0_ASSETS_0_ARG_LAYOUT: 'legacy-u256',
       X402_FACILITATOR_NETWORKS_1_NETWORK: 'casper:casper-net-1',
@@ -86,6 +87,12 @@ describe('loadConfig', () => {
     expect(config.port).toBe(5000);
     expect(config.apiKeys).toEqual(['first-key-0123456789', 'second-key-0123456789']);
     expect(config.rateLimit).toEqual({ max: 7, windowMs: 60_000 });
+    expect(config.chainCache).toEqual({
+      contractHashMs: 0,
+      stateRootMs: 0,
+      balanceMs: 0,
+      nonceMs: 1000,
+    });
     expect(config.networks[0]!.rpcUrl).toBe('https://node.testnet.example/rpc');
     expect(config.networks[0]!.assets[0]!.argLayout).toBe('legacy-u256');
     expect(config.networks[1]!.network).toBe('casper:casper-net-1');
@@ -111,6 +118,9 @@ describe('loadConfig', () => {
     [{ networks: [] }, 'networks', 'at least one network'],
     [{ rateLimit: { max: 0 } }, 'rateLimit.max', 'between'],
     [{ logLevel: 'loud' }, 'logLevel', 'one of'],
+    [{ chainCache: { nonceMs: 1001 } }, 'chainCache.nonceMs', 'between 0 and 1000'],
+    [{ chainCache: { stateRootMs: -1 } }, 'chainCache.stateRootMs', 'between 0 and 5000'],
+    [{ chainCache: { balance: 1 } }, 'chainCache.balance', 'not a known setting'],
     [{ prot: 1 }, 'prot', 'not a known setting'],
   ])('names the field of a bad top-level setting %j', (overrides, field, reason) => {
     const error = errorOf(() => loadConfig(writeConfig(baseConfig(overrides)), {}));

@@ -1,0 +1,180 @@
+// Chain reads served again for a while: counted through a real proxy in front of the devnet.
+// /verify reads what earlier requests read from the cache; /settle still reads the nonce live.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { addressOfPublicKey } from '@x402-casper/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
+import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
+import { ChainClient } from '../../src/facilitator/chain.js';
+import { parseConfig } from '../../src/facilitator/config.js';
+import { buildSettlementTransaction, signingKeyOf } from '../../src/facilitator/transaction.js';
+import {
+  executionOf,
+  FaultyProxy,
+  paymentFor,
+  postJson,
+  rawConfig,
+  requirementsFor,
+  rpcResult,
+  tempDir,
+} from './helpers.js';
+
+const dir = tempDir('chain-cache');
+const [feePayer, merchant, alice, bob] = defaultDevAccounts() as [
+  ReturnType<typeof defaultDevAccounts>[number],
+  ReturnType<typeof defaultDevAccounts>[number],
+  ReturnType<typeof defaultDevAccounts>[number],
+  ReturnType<typeof defaultDevAccounts>[number],
+];
+const merchantAddress = addressOfPublicKey(merchant.publicKey);
+const aliceAddress = addressOfPublicKey(alice.publicKey);
+
+/** Long enough that nothing expires while a test runs. */
+const CACHED = { contractHashMs: 600_000, stateRootMs: 5000, balanceMs: 5000, nonceMs: 1000 };
+
+let devnet: Devnet;
+let proxy: FaultyProxy;
+let cached: Facilitator & { url: string };
+let uncached: Facilitator & { url: string };
+
+async function start(name: string, chainCache: Record<string, number>) {
+  return startFacilitator(
+    parseConfig(
+      rawConfig({
+        database: join(dir, `${name}.sqlite`),
+        network: devnet.network,
+        rpcUrl: proxy.url,
+        feePayer: feePayer.secretKey,
+        assets: [
+          {
+            packageHash: devnet.tokens[0]!.packageHash,
+            name: devnet.tokens[0]!.name,
+            decimals: devnet.tokens[0]!.decimals,
+          },
+        ],
+        extra: { pollIntervalMs: 25, settleTimeoutMs: 300, chainCache },
+      }),
+    ),
+  );
+}
+
+const payment = () =>
+  paymentFor(
+    alice.secretKey,
+    requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+  );
+
+/** Settles `request` on chain without any facilitator (bob pays the gas), in a new block. */
+async function useOnChain(request: Awaited<ReturnType<typeof payment>>) {
+  const direct = buildSettlementTransaction({
+    payload: request.paymentPayload.payload as never,
+    packageHash: devnet.tokens[0]!.packageHash,
+    argLayout: 'cep3009',
+    chainName: devnet.chainName,
+    paymentMotes: 3_000_000_000n,
+    signingKey: signingKeyOf(bob.secretKey),
+  });
+  await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
+    transaction: { Version1: JSON.parse(direct.json) },
+  });
+  await rpcResult(devnet.rpcUrl, 'devnet_mine');
+  expect(await executionOf(devnet.rpcUrl, direct.hash)).toMatchObject({ error_message: null });
+}
+
+/** RPC methods called (through the proxy) while `work` runs. */
+async function callsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const from = proxy.seen.length;
+  await work();
+  return proxy.seen.slice(from);
+}
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
+  proxy = new FaultyProxy(devnet.rpcUrl);
+  await proxy.start();
+  cached = await start('cached', CACHED);
+  uncached = await start('uncached', {});
+});
+
+afterAll(async () => {
+  await cached?.close();
+  await uncached?.close();
+  await proxy?.close();
+  await devnet?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('chain reads with a cache', () => {
+  it('makes one RPC call per /verify of a fresh nonce, where reads not kept make seven', async () => {
+    const verifyAll = async (f: { url: string }, count: number) => {
+      for (let i = 0; i < count; i++) {
+        const answer = await postJson(`${f.url}/verify`, await payment());
+        expect(answer.body).toEqual({ isValid: true, payer: aliceAddress });
+      }
+    };
+    await verifyAll(cached, 1);
+    const withCache = await callsDuring(() => verifyAll(cached, 5));
+    const live = await callsDuring(() => verifyAll(uncached, 5));
+
+    const count = (calls: string[], method: string) => calls.filter((m) => m === method).length;
+    expect(live).toHaveLength(35);
+    expect(count(live, 'query_global_state')).toBe(10);
+    expect(count(live, 'chain_get_state_root_hash')).toBe(10);
+    expect(count(live, 'state_get_dictionary_item')).toBe(10);
+    expect(count(live, 'query_balance')).toBe(5);
+    expect(count(withCache, 'state_get_dictionary_item')).toBe(5);
+    expect(withCache).not.toContain('query_global_state');
+    expect(withCache).not.toContain('query_balance');
+    // A state root older than stateRootMs is read again: at most once or twice here.
+    expect(withCache.length).toBeLessThanOrEqual(7);
+  });
+
+  it('refuses in /settle a nonce used on chain after /verify cached it as unused', async () => {
+    const request = await payment();
+    expect((await postJson(`${cached.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    await useOnChain(request);
+    const calls = await callsDuring(async () => {
+      const answer = await postJson(`${cached.url}/settle`, request);
+      expect(answer.body).toMatchObject({
+        success: false,
+        errorReason: 'invalid_exact_casper_nonce_used',
+        transaction: '',
+      });
+    });
+    expect(calls).toContain('chain_get_state_root_hash');
+    expect(calls).not.toContain('account_put_transaction');
+  });
+});
+
+describe('ChainClient nonce reads', () => {
+  it('answers a recent read from the cache, a live read from the chain', async () => {
+    let now = 1_000_000;
+    const client = new ChainClient(devnet.rpcUrl, 10_000, CACHED, () => now);
+    const request = await payment();
+    const { nonce } = (request.paymentPayload.payload as { authorization: { nonce: string } })
+      .authorization;
+    const read = (mode: 'live' | 'recent') =>
+      client.nonceUsed(devnet.tokens[0]!.packageHash, aliceAddress, nonce, mode);
+    expect(await read('recent')).toBe(false);
+    await useOnChain(request);
+    now += CACHED.nonceMs - 1;
+    expect(await read('recent')).toBe(false);
+    expect(await read('live')).toBe(true);
+    now += CACHED.stateRootMs;
+    expect(await read('recent')).toBe(true);
+  });
+
+  it('does not keep a failed read', async () => {
+    const client = new ChainClient(proxy.url, 10_000, CACHED, () => 0);
+    proxy.faults.set('query_balance', 'drop');
+    try {
+      await expect(client.accountBalance(feePayer.publicKey)).rejects.toThrow();
+    } finally {
+      proxy.faults.delete('query_balance');
+    }
+    expect(await client.accountBalance(feePayer.publicKey)).toBeGreaterThan(0n);
+  });
+});
