@@ -13,7 +13,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ChainRpcError } from './chain.js';
 import type { Ledger, Settlement, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
-import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
+import {
+  buildSettlementTransaction,
+  type CasperTransaction,
+  transactionFromJson,
+} from './transaction.js';
 import { checkOffChain, checkOnChain, type VerifyOptions } from './verify.js';
 
 /** Contract revert codes (CEP-3009 in Odra, CEP-18) and what they mean for x402. */
@@ -203,7 +207,7 @@ export class Settler {
       { settlement: reservation.settlement.id, network, transaction: built.hash },
       'settlement reserved',
     );
-    return this.await(reservation.settlement, 'fresh');
+    return this.await(reservation.settlement, 'fresh', built.transaction);
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */
@@ -256,10 +260,17 @@ export class Settler {
     return failure(network, reason, response.invalidMessage ?? reason, response.payer);
   }
 
-  /** Waits for a row's driver up to the settle time limit and answers with where it stands. */
-  private async await(row: Settlement, mode: DriveMode): Promise<SettleOutcome> {
+  /**
+   * Waits for a row's driver up to the settle time limit and answers with where it stands.
+   * `built` is the row's transaction as just built (`fresh`), sent without re-reading its JSON.
+   */
+  private async await(
+    row: Settlement,
+    mode: DriveMode,
+    built?: CasperTransaction,
+  ): Promise<SettleOutcome> {
     if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row);
-    const driver = this.drive(row, mode);
+    const driver = this.drive(row, mode, built);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.settleTimeoutMs);
@@ -322,10 +333,10 @@ export class Settler {
    * ends. It rejects only when the node could not be reached to submit (the row stays
    * reserved and a later call retries).
    */
-  private drive(row: Settlement, mode: DriveMode): Promise<Settlement> {
+  private drive(row: Settlement, mode: DriveMode, built?: CasperTransaction): Promise<Settlement> {
     const running = this.drivers.get(row.id);
     if (running) return running;
-    const driver = this.run(row, mode).finally(() => this.drivers.delete(row.id));
+    const driver = this.run(row, mode, built).finally(() => this.drivers.delete(row.id));
     driver.catch((error: unknown) => {
       this.options.log.warn(
         { settlement: row.id, err: (error as Error).message },
@@ -336,7 +347,11 @@ export class Settler {
     return driver;
   }
 
-  private async run(initial: Settlement, mode: DriveMode): Promise<Settlement> {
+  private async run(
+    initial: Settlement,
+    mode: DriveMode,
+    built?: CasperTransaction,
+  ): Promise<Settlement> {
     const context = this.contexts.get(initial.network);
     if (!context) {
       this.options.log.error(
@@ -347,7 +362,7 @@ export class Settler {
     }
     let row = this.ledger.byId(initial.id);
     if (row.state === 'reserved') {
-      row = await this.submit(context, row, mode);
+      row = await this.submit(context, row, mode, built);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
     }
@@ -383,7 +398,8 @@ export class Settler {
   }
 
   /**
-   * Sends the row's stored transaction unless the node already has it. A transaction the
+   * Sends the row's transaction unless the node already has it: on a `fresh` settlement the
+   * one just built, otherwise the one stored in the ledger. A transaction the
    * node never saw is sent again only for a caller waiting for it (`resume`) and only while
    * the authorization leaves the settlement margin; otherwise the row is left reserved until
    * the transaction can no longer execute, then concluded from the chain.
@@ -392,6 +408,7 @@ export class Settler {
     context: NetworkContext,
     row: Settlement,
     mode: DriveMode,
+    built?: CasperTransaction,
   ): Promise<Settlement> {
     if (mode !== 'fresh') {
       const status = await context.chain.execution(row.transactionHash);
@@ -408,7 +425,9 @@ export class Settler {
       }
     }
     try {
-      await context.chain.submit(transactionFromJson(row.transaction));
+      await context.chain.submit(
+        mode === 'fresh' && built ? built : transactionFromJson(row.transaction),
+      );
     } catch (error) {
       if (error instanceof ChainRpcError) {
         this.options.log.warn(

@@ -207,6 +207,8 @@ export type Fault =
 export class FaultyProxy {
   readonly faults = new Map<string, Fault>();
   readonly seen: string[] = [];
+  /** Every call with its params. */
+  readonly calls: Array<{ method: string; params: unknown }> = [];
   private server: Server | undefined;
   url = '';
 
@@ -219,8 +221,9 @@ export class FaultyProxy {
         body += chunk;
       });
       req.on('end', async () => {
-        const method = (JSON.parse(body) as { method: string }).method;
+        const { method, params } = JSON.parse(body) as { method: string; params?: unknown };
         this.seen.push(method);
+        this.calls.push({ method, params });
         const fault = this.faults.get(method);
         if (fault === 'drop') return req.socket.destroy();
         if (fault === 'refuse') {

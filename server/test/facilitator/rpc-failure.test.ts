@@ -60,6 +60,7 @@ beforeAll(async () => {
 beforeEach(() => {
   proxy.faults.clear();
   proxy.seen.length = 0;
+  proxy.calls.length = 0;
 });
 
 afterAll(async () => {
@@ -99,6 +100,12 @@ describe('RPC failing mid-settle', () => {
     const settled = await whileMining(devnet.rpcUrl, settle(request));
     expect(settled.body).toMatchObject({ success: true, transaction: row!.transactionHash });
     expect(await merchantBalance()).toBe(before + 250n);
+    // Sent twice: first as just built, then read back from the ledger; the same bytes both times.
+    const sent = proxy.calls.filter((call) => call.method === 'account_put_transaction');
+    expect(sent.map((call) => call.params)).toEqual([
+      { transaction: { Version1: JSON.parse(row!.transaction) } },
+      { transaction: { Version1: JSON.parse(row!.transaction) } },
+    ]);
   });
 
   it('does not pay twice when the node took the transaction but its answer was lost', async () => {
