@@ -32,6 +32,7 @@ const aliceAddress = addressOfPublicKey(alice.publicKey);
 
 /** Long enough that nothing expires while a test runs. */
 const CACHED = { contractHashMs: 600_000, stateRootMs: 5000, balanceMs: 5000, nonceMs: 1000 };
+const NOT_KEPT = { contractHashMs: 0, stateRootMs: 0, balanceMs: 0, nonceMs: 0 };
 
 let devnet: Devnet;
 let proxy: FaultyProxy;
@@ -94,7 +95,7 @@ beforeAll(async () => {
   proxy = new FaultyProxy(devnet.rpcUrl);
   await proxy.start();
   cached = await start('cached', CACHED);
-  uncached = await start('uncached', {});
+  uncached = await start('uncached', NOT_KEPT);
 });
 
 afterAll(async () => {

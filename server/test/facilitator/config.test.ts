@@ -73,7 +73,7 @@ describe('loadConfig', () => {
       X402_FACILITATOR_PORT: '5000',
       X402_FACILITATOR_API_KEYS: 'first-key-0123456789, second-key-0123456789',
       X402_FACILITATOR_RATE_LIMIT_MAX: '7',
-      X402_FACILITATOR_CHAIN_CACHE_NONCE_MS: '1000',
+      X402_FACILITATOR_CHAIN_CACHE_NONCE_MS: '500',
       X402_FACILITATOR_NETWORKS_0_RPC_URL: 'https://node.testnet.example/rpc',
       X402_FACILITATOR_NETWORKS_0_ASSETS_0_ARG_LAYOUT: 'legacy-u256',
       X402_FACILITATOR_NETWORKS_1_NETWORK: 'casper:casper-net-1',
@@ -91,7 +91,7 @@ describe('loadConfig', () => {
       contractHashMs: 0,
       stateRootMs: 0,
       balanceMs: 0,
-      nonceMs: 1000,
+      nonceMs: 500,
     });
     expect(config.networks[0]!.rpcUrl).toBe('https://node.testnet.example/rpc');
     expect(config.networks[0]!.assets[0]!.argLayout).toBe('legacy-u256');

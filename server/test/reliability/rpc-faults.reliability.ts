@@ -88,7 +88,13 @@ beforeAll(async () => {
     dir,
     devnet,
     rpcUrl: proxy.url,
-    settings: { rpcTimeoutMs: RPC_TIMEOUT_MS, pollIntervalMs: 50, settleTimeoutMs: 4000 },
+    // Every read must reach the (faulty) node, so that each read's fault is observed.
+    settings: {
+      rpcTimeoutMs: RPC_TIMEOUT_MS,
+      pollIntervalMs: 50,
+      settleTimeoutMs: 4000,
+      chainCache: { contractHashMs: 0, stateRootMs: 0, balanceMs: 0, nonceMs: 0 },
+    },
   });
   database = stack.database;
   facilitator = await stack.start();
