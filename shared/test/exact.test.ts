@@ -324,3 +324,55 @@ describe('verifyPayment reasons', () => {
     );
   });
 });
+
+describe('verifyPayment with a signature verifier of the caller', () => {
+  it('asks the verifier, with the parsed key, the digest and the signature as sent', async () => {
+    const payload = await pay(secpKey);
+    const calls: [string, string, string][] = [];
+    const result = verifyPayment(payload, requirements, {
+      now: NOW,
+      verifySignature: (key, digest, signature) => {
+        calls.push([key.hex, bytesToHex(digest), signature]);
+        return false;
+      },
+    });
+    expect(result).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_invalid_signature',
+      payer: secpKey.address,
+    });
+    expect(calls).toEqual([
+      [
+        secpKey.publicKey,
+        bytesToHex(authorizationDigest(payload)),
+        exactPayloadOf(payload).signature,
+      ],
+    ]);
+  });
+
+  it('lets a verifier that says yes decide the signature only, never the other checks', async () => {
+    const payload = await pay(edKey);
+    const yes = () => true;
+    expect(verifyPayment(payload, requirements, { now: NOW, verifySignature: yes })).toEqual({
+      isValid: true,
+      payer: edKey.address,
+    });
+    const cases: [string, PaymentPayload, number][] = [
+      [
+        'invalid_exact_casper_public_key_mismatch',
+        withPayload(payload, { publicKey: secpKey.publicKey }),
+        NOW,
+      ],
+      ['invalid_exact_casper_payload_expired', payload, NOW + requirements.maxTimeoutSeconds],
+      [
+        'invalid_exact_casper_amount_mismatch',
+        withAuthorization(payload, { value: `${requirements.amount}0` }),
+        NOW,
+      ],
+    ];
+    for (const [reason, p, now] of cases) {
+      const result = verifyPayment(p, requirements, { now, verifySignature: yes });
+      expect(result.invalidReason, reason).toBe(reason);
+    }
+  });
+});
