@@ -111,9 +111,9 @@ export interface ChainCacheTtls {
   contractHashMs: number;
   /** The state root hash dictionary reads are made against (changes every block). */
   stateRootMs: number;
-  /** Token balances and the fee payer's CSPR. */
+  /** The fee payer's CSPR, and token balances for `recent` reads (/verify; settlement reads them live). */
   balanceMs: number;
-  /** Nonce states, for `nonceUsed(…, 'recent')` only (/verify); settlement reads them live. */
+  /** Nonce states, for `recent` reads only (/verify); settlement reads them live. */
   nonceMs: number;
 }
 
@@ -124,7 +124,7 @@ export const NO_CHAIN_CACHE: ChainCacheTtls = {
   nonceMs: 0,
 };
 
-/** `live`: read now, against a state root read now. `recent`: within `nonceMs`. */
+/** `live`: read now, against a state root read now. `recent`: within the read's cache time. */
 export type NonceRead = 'live' | 'recent';
 
 export class ChainClient {
@@ -258,14 +258,21 @@ export class ChainClient {
     }
   }
 
-  /** CEP-18 balance of `address` (66-hex) in the token package; a missing item is 0. */
-  tokenBalance(packageHash: string, address: string): Promise<bigint> {
-    return this.cache.read(`token|${packageHash}|${address}`, this.ttls.balanceMs, async () => {
+  /**
+   * CEP-18 balance of `address` (66-hex) in the token package; a missing item is 0. `live`
+   * (the default, what settlement uses) asks the node now; `recent` may answer from a read at
+   * most `balanceMs` old.
+   */
+  tokenBalance(packageHash: string, address: string, read: NonceRead = 'live'): Promise<bigint> {
+    const readNow = async (live: boolean) => {
       const contract = await this.contractHashOf(packageHash);
-      const item = balancesItemKey(address);
-      const bytes = await this.dictionaryItem(contract, 'balances', item, false);
+      const bytes = await this.dictionaryItem(contract, 'balances', balancesItemKey(address), live);
       return bytes === undefined ? 0n : decodeU256(bytes);
-    });
+    };
+    if (read === 'live') return readNow(true);
+    return this.cache.read(`token|${packageHash}|${address}`, this.ttls.balanceMs, () =>
+      readNow(false),
+    );
   }
 
   /**

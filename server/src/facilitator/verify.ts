@@ -17,6 +17,7 @@ import type { NonceRead } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
+import { verifySignatureNative } from './signature.js';
 
 export interface VerifyOptions {
   /** Unix seconds. */
@@ -79,6 +80,7 @@ export function checkOffChain(
   const rules = verifyPayment(paymentPayload, paymentRequirements, {
     now: options.now,
     settlementMarginSeconds: options.settlementMarginSeconds,
+    verifySignature: verifySignatureNative,
   });
   if (!rules.isValid) return { ok: false, response: rules };
   const payer = rules.payer!;
@@ -125,7 +127,7 @@ export function checkOffChain(
  * The contract's checks against chain state, and the facilitator's own: the nonce is unused
  * on chain and not taken in the ledger, the payer's balance covers this payment on top of
  * pending ones, and the fee payer can pay the gas of every pending settlement plus this one.
- * Settlement reads the nonce `live`; /verify may take a `recent` read.
+ * Settlement reads the nonce and the balance `live`; /verify may take `recent` reads.
  */
 export async function checkOnChain(
   payment: CheckedPayment,
@@ -139,7 +141,7 @@ export async function checkOnChain(
   try {
     [nonceUsed, tokenBalance, gasBalance] = await Promise.all([
       context.chain.nonceUsed(asset.packageHash, key.payer, key.nonce, nonceRead),
-      context.chain.tokenBalance(asset.packageHash, key.payer),
+      context.chain.tokenBalance(asset.packageHash, key.payer, nonceRead),
       context.chain.accountBalance(context.feePayer.publicKey),
     ]);
   } catch (error) {

@@ -2,7 +2,7 @@
 // /verify reads what earlier requests read from the cache; /settle still reads the nonce live.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressOfPublicKey } from '@x402-casper/shared';
+import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
 import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
@@ -18,6 +18,7 @@ import {
   requirementsFor,
   rpcResult,
   tempDir,
+  whileMining,
 } from './helpers.js';
 
 const dir = tempDir('chain-cache');
@@ -147,6 +148,31 @@ describe('chain reads with a cache', () => {
     });
     expect(calls).toContain('chain_get_state_root_hash');
     expect(calls).not.toContain('account_put_transaction');
+  });
+});
+
+describe('chain reads with a cache, in /settle', () => {
+  it('reads the balance live: a payer funded after /verify cached its empty balance is settled', async () => {
+    const payer = generateSecretKey();
+    const request = await paymentFor(
+      payer,
+      requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+    );
+    expect((await postJson(`${cached.url}/verify`, request)).body).toMatchObject({
+      isValid: false,
+      invalidReason: 'insufficient_funds',
+    });
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: devnet.tokens[0]!.packageHash, amount: '10' },
+    });
+    // /verify still answers from the balance it read a moment ago…
+    expect((await postJson(`${cached.url}/verify`, request)).body).toMatchObject({
+      invalidReason: 'insufficient_funds',
+    });
+    // …but settlement asks the node.
+    const settled = await whileMining(devnet.rpcUrl, postJson(`${cached.url}/settle`, request));
+    expect(settled.body).toMatchObject({ success: true });
   });
 });
 
