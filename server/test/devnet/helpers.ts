@@ -11,12 +11,7 @@ import {
   transferWithAuthorizationDigest,
   usedNonceItemKey,
 } from '@x402-casper/shared';
-import {
-  type DevAccount,
-  type Devnet,
-  type DevnetToken,
-  defaultDevAccounts,
-} from '../../src/devnet/index.js';
+import type { Devnet, DevnetToken } from '../../src/devnet/index.js';
 import { call, rpc } from '../support/rpc.js';
 import {
   type CLValue,
@@ -43,10 +38,7 @@ export function vectorKeys(): [SecretKey, SecretKey, SecretKey] {
   ];
 }
 
-/** facilitator, merchant, alice, bob. */
-export function devAccounts(): [DevAccount, DevAccount, DevAccount, DevAccount] {
-  return defaultDevAccounts() as [DevAccount, DevAccount, DevAccount, DevAccount];
-}
+export { devAccounts } from '../support/accounts.js';
 
 export { call, type RpcAnswer, rpc } from '../support/rpc.js';
 

@@ -4,11 +4,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
 import { ChainClient } from '../../src/facilitator/chain.js';
 import { parseConfig } from '../../src/facilitator/config.js';
-import { buildSettlementTransaction, signingKeyOf } from '../../src/facilitator/transaction.js';
+import { devAccounts } from '../support/accounts.js';
 import {
   executionOf,
   FaultyProxy,
@@ -17,17 +17,13 @@ import {
   rawConfig,
   requirementsFor,
   rpcResult,
+  settleDirectly,
   tempDir,
   whileMining,
 } from './helpers.js';
 
 const dir = tempDir('chain-cache');
-const [feePayer, merchant, alice, bob] = defaultDevAccounts() as [
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-];
+const [feePayer, merchant, alice, bob] = devAccounts();
 const merchantAddress = addressOfPublicKey(merchant.publicKey);
 const aliceAddress = addressOfPublicKey(alice.publicKey);
 
@@ -69,19 +65,13 @@ const payment = () =>
 
 /** Settles `request` on chain without any facilitator (bob pays the gas), in a new block. */
 async function useOnChain(request: Awaited<ReturnType<typeof payment>>) {
-  const direct = buildSettlementTransaction({
-    payload: request.paymentPayload.payload as never,
-    packageHash: devnet.tokens[0]!.packageHash,
-    argLayout: 'cep3009',
-    chainName: devnet.chainName,
-    paymentMotes: 3_000_000_000n,
-    signingKey: signingKeyOf(bob.secretKey),
-  });
-  await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
-    transaction: { Version1: JSON.parse(direct.json) },
-  });
-  await rpcResult(devnet.rpcUrl, 'devnet_mine');
-  expect(await executionOf(devnet.rpcUrl, direct.hash)).toMatchObject({ error_message: null });
+  const directHash = await settleDirectly(
+    devnet,
+    devnet.tokens[0]!.packageHash,
+    request.paymentPayload,
+    bob.secretKey,
+  );
+  expect(await executionOf(devnet.rpcUrl, directHash)).toMatchObject({ error_message: null });
 }
 
 /** RPC methods called (through the proxy) while `work` runs. */

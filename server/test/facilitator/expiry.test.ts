@@ -5,12 +5,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressOfPublicKey } from '@x402-casper/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { parseConfig } from '../../src/facilitator/config.js';
 import { Engine } from '../../src/facilitator/engine.js';
 import type { Settlement } from '../../src/facilitator/ledger.js';
 import { EXPIRY_GRACE_MS } from '../../src/facilitator/settle.js';
-import { buildSettlementTransaction, signingKeyOf } from '../../src/facilitator/transaction.js';
+import { devAccounts } from '../support/accounts.js';
 import {
   FaultyProxy,
   paymentFor,
@@ -18,19 +18,14 @@ import {
   readTokenBalance,
   requirementsFor,
   rpc,
-  rpcResult,
+  settleDirectly,
   tempDir,
   whileMining,
 } from './helpers.js';
 
 const MARGIN_SECONDS = 30;
 const dir = tempDir('expiry');
-const [feePayer, merchant, alice, bob] = defaultDevAccounts() as [
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-];
+const [feePayer, merchant, alice, bob] = devAccounts();
 const merchantAddress = addressOfPublicKey(merchant.publicKey);
 const aliceAddress = addressOfPublicKey(alice.publicKey);
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -223,18 +218,12 @@ describe('a settlement whose transaction never reached the node', () => {
     const row = await reserveUnsent(file, request);
 
     // Someone else (bob pays the gas) settles the same authorization directly.
-    const direct = buildSettlementTransaction({
-      payload: request.paymentPayload.payload as never,
-      packageHash: devnet.tokens[0]!.packageHash,
-      argLayout: 'cep3009',
-      chainName: devnet.chainName,
-      paymentMotes: 3_000_000_000n,
-      signingKey: signingKeyOf(bob.secretKey),
-    });
-    await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
-      transaction: { Version1: JSON.parse(direct.json) },
-    });
-    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    await settleDirectly(
+      devnet,
+      devnet.tokens[0]!.packageHash,
+      request.paymentPayload,
+      bob.secretKey,
+    );
 
     await restart(file, 0);
     expect(rowOf(file, request)).toMatchObject({ state: 'reserved' });

@@ -12,6 +12,7 @@ import {
   secretKeySigner,
   secretKeyToPem,
 } from '@x402-casper/shared';
+import { buildSettlementTransaction, signingKeyOf } from '../../src/facilitator/transaction.js';
 
 /** A temp directory for one test file's databases and keys. */
 export function tempDir(prefix: string): string {
@@ -259,4 +260,29 @@ export class FaultyProxy {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
+}
+
+/**
+ * Settles a payment on chain without any facilitator, `gasPayer` paying the gas, and mines
+ * the block; returns the transaction hash. For "someone else spent the nonce" cases.
+ */
+export async function settleDirectly(
+  devnet: { rpcUrl: string; chainName: string },
+  packageHash: string,
+  paymentPayload: PaymentPayload,
+  gasPayer: SecretKey,
+): Promise<string> {
+  const direct = buildSettlementTransaction({
+    payload: paymentPayload.payload as never,
+    packageHash,
+    argLayout: 'cep3009',
+    chainName: devnet.chainName,
+    paymentMotes: 3_000_000_000n,
+    signingKey: signingKeyOf(gasPayer),
+  });
+  await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
+    transaction: { Version1: JSON.parse(direct.json) },
+  });
+  await rpcResult(devnet.rpcUrl, 'devnet_mine');
+  return direct.hash;
 }

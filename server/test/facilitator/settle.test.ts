@@ -10,10 +10,10 @@ import {
   signDigest,
 } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
 import { parseConfig } from '../../src/facilitator/config.js';
-import { buildSettlementTransaction, signingKeyOf } from '../../src/facilitator/transaction.js';
+import { devAccounts } from '../support/accounts.js';
 import {
   executionOf,
   paymentFor,
@@ -23,17 +23,13 @@ import {
   readTokenBalance,
   requirementsFor,
   rpcResult,
+  settleDirectly,
   tempDir,
   whileMining,
 } from './helpers.js';
 
 const dir = tempDir('settle');
-const [feePayer, merchant, alice, bob] = defaultDevAccounts() as [
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-  ReturnType<typeof defaultDevAccounts>[number],
-];
+const [feePayer, merchant, alice, bob] = devAccounts();
 const merchantAddress = addressOfPublicKey(merchant.publicKey);
 const aliceAddress = addressOfPublicKey(alice.publicKey);
 const secpPayer = generateSecretKey('secp256k1');
@@ -288,19 +284,13 @@ describe('settlement on the devnet', () => {
       requirementsFor(devnet.network, token, merchantAddress, '55'),
     );
     // Someone else (bob pays the gas) settles the authorization directly on chain.
-    const direct = buildSettlementTransaction({
-      payload: request.paymentPayload.payload as never,
-      packageHash: token.packageHash,
-      argLayout: 'cep3009',
-      chainName: devnet.chainName,
-      paymentMotes: 3_000_000_000n,
-      signingKey: signingKeyOf(bob.secretKey),
-    });
-    await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
-      transaction: { Version1: JSON.parse(direct.json) },
-    });
-    await rpcResult(devnet.rpcUrl, 'devnet_mine');
-    expect(await executionOf(devnet.rpcUrl, direct.hash)).toMatchObject({ error_message: null });
+    const directHash = await settleDirectly(
+      devnet,
+      token.packageHash,
+      request.paymentPayload,
+      bob.secretKey,
+    );
+    expect(await executionOf(devnet.rpcUrl, directHash)).toMatchObject({ error_message: null });
 
     expect((await verifyAt(facilitator, request)).body).toEqual({
       isValid: false,
