@@ -5,16 +5,15 @@ import { join } from 'node:path';
 import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
-import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
+import type { Facilitator } from '../../src/facilitator/app.js';
 import { ChainClient } from '../../src/facilitator/chain.js';
-import { parseConfig } from '../../src/facilitator/config.js';
 import { devAccounts } from '../support/accounts.js';
 import {
   executionOf,
   FaultyProxy,
+  facilitatorOn,
   paymentFor,
   postJson,
-  rawConfig,
   requirementsFor,
   rpcResult,
   settleDirectly,
@@ -37,24 +36,12 @@ let cached: Facilitator & { url: string };
 let uncached: Facilitator & { url: string };
 
 async function start(name: string, chainCache: Record<string, number>) {
-  return startFacilitator(
-    parseConfig(
-      rawConfig({
-        database: join(dir, `${name}.sqlite`),
-        network: devnet.network,
-        rpcUrl: proxy.url,
-        feePayer: feePayer.secretKey,
-        assets: [
-          {
-            packageHash: devnet.tokens[0]!.packageHash,
-            name: devnet.tokens[0]!.name,
-            decimals: devnet.tokens[0]!.decimals,
-          },
-        ],
-        extra: { pollIntervalMs: 25, settleTimeoutMs: 300, chainCache },
-      }),
-    ),
-  );
+  return facilitatorOn(devnet, {
+    rpcUrl: proxy.url,
+    database: join(dir, `${name}.sqlite`),
+    feePayer: feePayer.secretKey,
+    extra: { pollIntervalMs: 25, settleTimeoutMs: 300, chainCache },
+  });
 }
 
 const payment = () =>

@@ -4,10 +4,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
-import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
-import { parseConfig } from '../../src/facilitator/config.js';
+import type { Facilitator } from '../../src/facilitator/app.js';
 import { HEALTH_CACHE_MS } from '../../src/facilitator/health.js';
-import { FaultyProxy, rawConfig, tempDir } from './helpers.js';
+import { FaultyProxy, facilitatorOn, tempDir } from './helpers.js';
 
 const API_KEY = 'health-key-0123456789';
 const RATE_LIMIT = { max: 30, windowMs: 60_000 };
@@ -26,21 +25,14 @@ beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
   proxy = new FaultyProxy(devnet.rpcUrl);
   await proxy.start();
-  const token = devnet.tokens[0]!;
-  facilitator = await startFacilitator(
-    parseConfig(
-      rawConfig({
-        database: join(dir, 'ledger.sqlite'),
-        network: devnet.network,
-        rpcUrl: proxy.url,
-        feePayer: feePayer.secretKey,
-        assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
-        apiKeys: [API_KEY],
-        extra: { rateLimit: RATE_LIMIT },
-      }),
-    ),
-    { now: () => clock },
-  );
+  facilitator = await facilitatorOn(devnet, {
+    rpcUrl: proxy.url,
+    database: join(dir, 'ledger.sqlite'),
+    feePayer: feePayer.secretKey,
+    apiKeys: [API_KEY],
+    extra: { rateLimit: RATE_LIMIT },
+    now: () => clock,
+  });
 });
 
 afterAll(async () => {

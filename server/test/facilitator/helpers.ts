@@ -12,6 +12,8 @@ import {
   secretKeySigner,
   secretKeyToPem,
 } from '@x402-casper/shared';
+import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
+import { parseConfig } from '../../src/facilitator/config.js';
 import { buildSettlementTransaction, signingKeyOf } from '../../src/facilitator/transaction.js';
 
 /** A temp directory for one test file's databases and keys. */
@@ -285,4 +287,36 @@ export async function settleDirectly(
   });
   await rpcResult(devnet.rpcUrl, 'devnet_mine');
   return direct.hash;
+}
+
+/**
+ * A facilitator for the devnet's first token that reads the chain at `rpcUrl` (the devnet
+ * itself, or a proxy in front of it), its ledger in `database`.
+ */
+export function facilitatorOn(
+  devnet: { network: string; tokens: { packageHash: string; name: string; decimals: number }[] },
+  options: {
+    rpcUrl: string;
+    database: string;
+    feePayer: SecretKey;
+    apiKeys?: string[];
+    extra?: Record<string, unknown>;
+    now?: () => number;
+  },
+): Promise<Facilitator & { url: string }> {
+  const token = devnet.tokens[0]!;
+  return startFacilitator(
+    parseConfig(
+      rawConfig({
+        database: options.database,
+        network: devnet.network,
+        rpcUrl: options.rpcUrl,
+        feePayer: options.feePayer,
+        assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+        ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
+        ...(options.extra ? { extra: options.extra } : {}),
+      }),
+    ),
+    options.now ? { now: options.now } : {},
+  );
 }

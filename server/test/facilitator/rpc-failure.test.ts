@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { addressOfPublicKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../../src/devnet/index.js';
-import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
-import { parseConfig } from '../../src/facilitator/config.js';
+import type { Facilitator } from '../../src/facilitator/app.js';
 import {
   executionOf,
   FaultyProxy,
+  facilitatorOn,
   paymentFor,
   postJson,
-  rawConfig,
   readTokenBalance,
   requirementsFor,
   rpcResult,
@@ -42,19 +41,12 @@ beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
   proxy = new FaultyProxy(devnet.rpcUrl);
   await proxy.start();
-  const token = devnet.tokens[0]!;
-  facilitator = await startFacilitator(
-    parseConfig(
-      rawConfig({
-        database: join(dir, 'ledger.sqlite'),
-        network: devnet.network,
-        rpcUrl: proxy.url,
-        feePayer: feePayer.secretKey,
-        assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
-        extra: { pollIntervalMs: 25, settleTimeoutMs: 20_000, rpcTimeoutMs: 2000 },
-      }),
-    ),
-  );
+  facilitator = await facilitatorOn(devnet, {
+    rpcUrl: proxy.url,
+    database: join(dir, 'ledger.sqlite'),
+    feePayer: feePayer.secretKey,
+    extra: { pollIntervalMs: 25, settleTimeoutMs: 20_000, rpcTimeoutMs: 2000 },
+  });
 });
 
 beforeEach(() => {
