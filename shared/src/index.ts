@@ -1,6 +1,7 @@
 export * from './bytes.js';
 export * from './casper/address.js';
 export * from './casper/keys.js';
+export * from './casper/layout.js';
 export * from './casper/network.js';
 export * from './casper/pem.js';
 export * from './client/fetch.js';
