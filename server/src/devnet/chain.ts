@@ -20,6 +20,7 @@ import {
   newToken,
   stateRootOf,
   type TokenState,
+  upgradeTokenState,
   type WorldState,
 } from './state.js';
 import { type Effect, executeEntryPoint, Revert } from './token.js';
@@ -123,6 +124,11 @@ export class Chain {
     }
     if (saved?.format !== STATE_FILE_FORMAT || !saved.chain?.blocks?.length) {
       throw new X402InputError('state', `is not a devnet state file (format ${STATE_FILE_FORMAT})`);
+    }
+    for (const state of Object.values(saved.chain.states ?? {})) {
+      for (const [packageHash, token] of Object.entries(state.tokens)) {
+        state.tokens[packageHash] = upgradeTokenState(token);
+      }
     }
     return new Chain(saved.chain);
   }

@@ -1,16 +1,37 @@
 // The genesis of a devnet: funded accounts and CEP-18 + CEP-3009 tokens.
 import { readFileSync } from 'node:fs';
 import {
+  type ArgLayout,
   addressOfPublicKey,
   normalizeAddress,
+  parseArgLayout,
   parsePublicKey,
   parseUint,
   X402InputError,
 } from '@x402-casper/shared';
 import { DEFAULT_ACCOUNTS, devAccount } from './accounts.js';
 
-export type ArgLayout = 'cep3009' | 'legacy-u256';
-export const ARG_LAYOUTS: readonly ArgLayout[] = ['cep3009', 'legacy-u256'];
+/**
+ * Where a token keeps used nonces: `used_nonces` is the CEP-3009 dictionary of that name, which
+ * anyone can read; `odra-state` is Odra's own `state` dictionary at item keys the outside
+ * cannot derive (the Cep18X402 proof of concept), so the token has no `used_nonces` named key.
+ */
+export const NONCE_STORAGES = ['used_nonces', 'odra-state'] as const;
+export type NonceStorage = (typeof NONCE_STORAGES)[number];
+
+/** The layout a token gets when none is given: Odra's CEP-3009 module (`amount`, u64 windows). */
+export const DEFAULT_ARG_LAYOUT: ArgLayout = 'amount-u64';
+
+/** What a token is, as genesis files and devnet_deployToken give it. */
+export interface TokenSpec {
+  name: string;
+  symbol: string;
+  decimals: number;
+  argLayout: ArgLayout;
+  /** The EIP-712 domain name the token signs with (often, not always, its CEP-18 name). */
+  domainName: string;
+  nonceStorage: NonceStorage;
+}
 
 export interface GenesisAccount {
   name: string;
@@ -18,11 +39,7 @@ export interface GenesisAccount {
   motes: bigint;
 }
 
-export interface GenesisToken {
-  name: string;
-  symbol: string;
-  decimals: number;
-  argLayout: ArgLayout;
+export interface GenesisToken extends TokenSpec {
   /** Initial balances by 66-hex address. */
   balances: Array<{ address: string; amount: bigint }>;
 }
@@ -36,8 +53,10 @@ export const DEFAULT_TOKEN = {
   name: 'Casper x402 Token',
   symbol: 'CX402',
   decimals: 6,
-  argLayout: 'cep3009',
-} as const;
+  argLayout: DEFAULT_ARG_LAYOUT,
+  domainName: 'Casper x402 Token',
+  nonceStorage: 'used_nonces',
+} as const satisfies TokenSpec;
 
 export function defaultGenesis(): Genesis {
   const accounts = DEFAULT_ACCOUNTS.map((account) => ({
@@ -55,19 +74,48 @@ export function defaultGenesis(): Genesis {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function text(value: unknown, field: string, max = 64): string {
+export function text(value: unknown, field: string, max = 64): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new X402InputError(field, `must be a non-empty string of at most ${max} characters`);
   }
   return value;
 }
 
-export function parseArgLayout(value: unknown, field: string): ArgLayout {
-  if (value === undefined) return 'cep3009';
-  if (!ARG_LAYOUTS.includes(value as ArgLayout)) {
-    throw new X402InputError(field, `must be one of ${ARG_LAYOUTS.join(', ')}`);
+/** Longest signing-domain name accepted (the name is hashed, so only sanity bounds it). */
+export const MAX_DOMAIN_NAME = 128;
+
+/**
+ * A token spec's optional fields, each named as its caller spells it: the arg layout (a name
+ * or alias, default `amount-u64`), the domain name (default: the CEP-18 name) and the nonce
+ * storage (default `used_nonces`).
+ */
+export function tokenSpec(
+  base: { name: string; symbol: string; decimals: number },
+  options: { argLayout?: unknown; domainName?: unknown; nonceStorage?: unknown },
+  fields: { argLayout: string; domainName: string; nonceStorage: string },
+): TokenSpec {
+  return {
+    ...base,
+    argLayout:
+      options.argLayout === undefined
+        ? DEFAULT_ARG_LAYOUT
+        : parseArgLayout(options.argLayout, fields.argLayout),
+    domainName:
+      options.domainName === undefined
+        ? base.name
+        : text(options.domainName, fields.domainName, MAX_DOMAIN_NAME),
+    nonceStorage:
+      options.nonceStorage === undefined
+        ? 'used_nonces'
+        : parseNonceStorage(options.nonceStorage, fields.nonceStorage),
+  };
+}
+
+export function parseNonceStorage(value: unknown, field: string): NonceStorage {
+  if (!(NONCE_STORAGES as readonly unknown[]).includes(value)) {
+    throw new X402InputError(field, `must be one of ${NONCE_STORAGES.join(', ')}`);
   }
-  return value as ArgLayout;
+  return value as NonceStorage;
 }
 
 export function parseDecimals(value: unknown, field: string): number {
@@ -99,7 +147,7 @@ function ownerAddress(value: unknown, field: string, accounts: GenesisAccount[])
 /**
  * Validates a genesis document:
  * `{accounts: [{name, publicKey, motes}], tokens: [{name, symbol, decimals, argLayout?,
- * balances: {<account name | public key | address>: amount}}]}`.
+ * domainName?, nonceStorage?, balances: {<account name | public key | address>: amount}}]}`.
  */
 export function parseGenesis(input: unknown): Genesis {
   if (!isRecord(input)) throw new X402InputError('genesis', 'must be a JSON object');
@@ -129,11 +177,21 @@ export function parseGenesis(input: unknown): Genesis {
     if (!isRecord(balances)) {
       throw new X402InputError(`${field}.balances`, 'must be an object of owner → amount');
     }
+    const spec = tokenSpec(
+      {
+        name: text(entry.name, `${field}.name`),
+        symbol: text(entry.symbol, `${field}.symbol`, 16),
+        decimals: parseDecimals(entry.decimals, `${field}.decimals`),
+      },
+      entry,
+      {
+        argLayout: `${field}.argLayout`,
+        domainName: `${field}.domainName`,
+        nonceStorage: `${field}.nonceStorage`,
+      },
+    );
     return {
-      name: text(entry.name, `${field}.name`),
-      symbol: text(entry.symbol, `${field}.symbol`, 16),
-      decimals: parseDecimals(entry.decimals, `${field}.decimals`),
-      argLayout: parseArgLayout(entry.argLayout, `${field}.argLayout`),
+      ...spec,
       balances: Object.entries(balances).map(([owner, amount]) => ({
         address: ownerAddress(owner, `${field}.balances.${owner}`, accounts),
         amount: parseUint(amount as string, `${field}.balances.${owner}`),

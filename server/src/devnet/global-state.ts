@@ -7,6 +7,7 @@ import { accountValue, contractValue, namedKeyValue, packageValue } from './resu
 import {
   addressOfBalancesItemKey,
   dictionaryAddress,
+  nonceDictionary,
   type TokenState,
   tokenByContractHash,
   type WorldState,
@@ -42,7 +43,7 @@ interface DictionaryItem {
   value: CLValueJson;
 }
 
-/** Every item of a token's `balances` and `used_nonces` dictionaries. */
+/** Every item of a token's `balances` dictionary and of its nonce dictionary. */
 function dictionaryItems(token: TokenState): Map<string, CLValueJson> {
   const items = new Map<string, CLValueJson>();
   for (const [address, amount] of Object.entries(token.balances)) {
@@ -52,7 +53,7 @@ function dictionaryItems(token: TokenState): Map<string, CLValueJson> {
     );
   }
   for (const itemKey of Object.keys(token.usedNonces)) {
-    items.set(dictionaryAddress(token.urefs.used_nonces, itemKey), cl.bool(true));
+    items.set(dictionaryAddress(nonceDictionary(token), itemKey), cl.bool(true));
   }
   return items;
 }
@@ -65,7 +66,7 @@ function itemInSeed(state: WorldState, seed: string, itemKey: string): Dictionar
       const amount = owner === undefined ? undefined : token.balances[owner];
       return amount === undefined ? undefined : { address, value: cl.u256(BigInt(amount)) };
     }
-    if (seed === token.urefs.used_nonces) {
+    if (seed === nonceDictionary(token)) {
       return token.usedNonces[itemKey] ? { address, value: cl.bool(true) } : undefined;
     }
   }

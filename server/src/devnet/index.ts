@@ -4,18 +4,26 @@
 // chain_get_state_root_hash, chain_get_block, account_put_transaction, info_get_transaction,
 // query_global_state, state_get_dictionary_item, query_balance. Test controls:
 // devnet_fund {account, motes?, token?: {package_hash, amount}} (applied in a new block, which
-// also executes pooled transactions), devnet_deployToken {name, symbol, decimals, arg_layout?},
+// also executes pooled transactions), devnet_deployToken {name, symbol, decimals, arg_layout?,
+// domain_name?, nonce_storage?},
 // devnet_increaseTime {seconds}, devnet_mine {blocks?}, devnet_snapshot → {id},
 // devnet_revert {id}. Transactions are checked against the wall clock like a node; blocks
 // carry the chain clock (wall clock + devnet_increaseTime), which the token's windows use.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { X402InputError } from '@x402-casper/shared';
+import { type ArgLayout, X402InputError } from '@x402-casper/shared';
 import { Chain } from './chain.js';
-import { DEFAULT_TOKEN, defaultGenesis, loadGenesisFile, parseGenesis } from './genesis.js';
+import {
+  DEFAULT_TOKEN,
+  defaultGenesis,
+  loadGenesisFile,
+  type NonceStorage,
+  parseGenesis,
+} from './genesis.js';
 import { createRpcServer } from './rpc.js';
 
+export type { ArgLayout } from '@x402-casper/shared';
 export { type DevAccount, defaultDevAccounts, devAccount, devSecretKey } from './accounts.js';
-export type { ArgLayout } from './genesis.js';
+export { NONCE_STORAGES, type NonceStorage } from './genesis.js';
 export { TOKEN_ERRORS } from './token.js';
 export { DEFAULT_TOKEN };
 
@@ -41,7 +49,12 @@ export interface DevnetToken {
   decimals: number;
   packageHash: string;
   contractHash: string;
-  argLayout: 'cep3009' | 'legacy-u256';
+  /** How transfer_with_authorization names its amount and types its window. */
+  argLayout: ArgLayout;
+  /** The EIP-712 domain name the token signs with; its CEP-18 `name` unless set apart. */
+  domainName: string;
+  /** `used_nonces` (a readable dictionary) or `odra-state` (no `used_nonces` named key). */
+  nonceStorage: NonceStorage;
 }
 
 export interface Devnet {
@@ -104,6 +117,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       packageHash: token.packageHash,
       contractHash: token.contractHash,
       argLayout: token.argLayout,
+      domainName: token.domainName,
+      nonceStorage: token.nonceStorage,
     })),
     accounts: chain.namedAccounts.map((account) => ({ ...account })),
     close() {

@@ -8,7 +8,7 @@ import {
 } from '@x402-casper/shared';
 import type { Block, Chain } from './chain.js';
 import { invalidParams, rpcError } from './errors.js';
-import { parseArgLayout, parseDecimals, parseOwner } from './genesis.js';
+import { parseDecimals, parseOwner, text, tokenSpec } from './genesis.js';
 import { dictionaryItem, parseKey, queryGlobalState } from './global-state.js';
 import {
   API_VERSION,
@@ -263,14 +263,29 @@ const controlMethods: Record<string, Method> = {
   },
 
   devnet_deployToken: (chain, params) => {
-    const spec = inputError(() => ({
-      name: nonEmpty(params.name, 'name', 64),
-      symbol: nonEmpty(params.symbol, 'symbol', 16),
-      decimals: parseDecimals(params.decimals, 'decimals'),
-      argLayout: parseArgLayout(params.arg_layout, 'arg_layout'),
-    }));
+    const spec = inputError(() =>
+      tokenSpec(
+        {
+          name: text(params.name, 'name', 64),
+          symbol: text(params.symbol, 'symbol', 16),
+          decimals: parseDecimals(params.decimals, 'decimals'),
+        },
+        {
+          argLayout: params.arg_layout,
+          domainName: params.domain_name,
+          nonceStorage: params.nonce_storage,
+        },
+        { argLayout: 'arg_layout', domainName: 'domain_name', nonceStorage: 'nonce_storage' },
+      ),
+    );
     const token = chain.deployToken(spec);
-    return { package_hash: token.packageHash, contract_hash: token.contractHash };
+    return {
+      package_hash: token.packageHash,
+      contract_hash: token.contractHash,
+      arg_layout: token.argLayout,
+      domain_name: token.domainName,
+      nonce_storage: token.nonceStorage,
+    };
   },
 
   devnet_increaseTime: (chain, params) => {
@@ -300,13 +315,6 @@ const controlMethods: Record<string, Method> = {
     return { reverted: true };
   },
 };
-
-function nonEmpty(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new X402InputError(field, `must be a non-empty string of at most ${max} characters`);
-  }
-  return value;
-}
 
 export const METHODS: Record<string, Method> = { ...nodeMethods, ...controlMethods };
 

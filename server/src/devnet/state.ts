@@ -1,16 +1,18 @@
 // The devnet's global state: accounts with CSPR purses and CEP-18 + CEP-3009 tokens, kept as
 // plain JSON (amounts as decimal strings) so it can be hashed, copied and saved.
 import {
+  type ArgLayout,
   addressOfPublicKey,
   base64ToBytes,
   blake2b256,
   bytesToHex,
   concatBytes,
   hexToBytes,
+  parseArgLayout,
   u32LE,
   utf8ToBytes,
 } from '@x402-casper/shared';
-import type { ArgLayout, Genesis } from './genesis.js';
+import type { Genesis, NonceStorage, TokenSpec } from './genesis.js';
 
 export interface AccountState {
   accountHash: string;
@@ -19,32 +21,38 @@ export interface AccountState {
   motes: string;
 }
 
-/** The named keys a token contract holds, each a URef address. */
-export const TOKEN_NAMED_KEYS = [
-  'name',
-  'symbol',
-  'decimals',
-  'total_supply',
-  'balances',
-  'used_nonces',
-] as const;
-export type TokenNamedKey = (typeof TOKEN_NAMED_KEYS)[number];
+/** The named keys every token contract holds, each a URef address. */
+export const TOKEN_NAMED_KEYS = ['name', 'symbol', 'decimals', 'total_supply', 'balances'] as const;
+/** The named key of the dictionary that holds used nonces, by nonce storage. */
+export const NONCE_NAMED_KEY = { used_nonces: 'used_nonces', 'odra-state': 'state' } as const;
+export type TokenNamedKey =
+  | (typeof TOKEN_NAMED_KEYS)[number]
+  | (typeof NONCE_NAMED_KEY)[NonceStorage];
+/** A token's named keys: the common ones, plus `used_nonces` or `state` by nonce storage. */
+export type TokenURefs = Record<(typeof TOKEN_NAMED_KEYS)[number], string> &
+  Partial<Record<TokenNamedKey, string>>;
 
 export interface TokenState {
   name: string;
   symbol: string;
   decimals: number;
   argLayout: ArgLayout;
+  /** The EIP-712 domain name transfer_with_authorization checks signatures under. */
+  domainName: string;
+  nonceStorage: NonceStorage;
   packageHash: string;
   contractHash: string;
   wasmHash: string;
   /** URef address of the package's access key. */
   accessKey: string;
-  urefs: Record<TokenNamedKey, string>;
+  urefs: TokenURefs;
   totalSupply: string;
   /** Balance by 66-hex address; absent means 0. */
   balances: Record<string, string>;
-  /** `used_nonces` item keys (hex) that are set to true. */
+  /**
+   * Item keys (hex) set to true in the nonce dictionary: `used_nonces` item keys, or for
+   * `odra-state` the hidden keys of `state` (see `nonceStorageKey`).
+   */
   usedNonces: Record<string, true>;
 }
 
@@ -65,18 +73,20 @@ export function newAccount(accountHash: string, motes: bigint): AccountState {
 }
 
 /** A token with hashes derived from the chain name and the token's index on that chain. */
-export function newToken(
-  chainName: string,
-  index: number,
-  spec: { name: string; symbol: string; decimals: number; argLayout: ArgLayout },
-): TokenState {
+export function newToken(chainName: string, index: number, spec: TokenSpec): TokenState {
   const seed = `x402-casper devnet ${chainName} token ${index} ${spec.symbol}`;
   const contractHash = hashOf(`${seed} contract`);
+  const names = [...TOKEN_NAMED_KEYS, NONCE_NAMED_KEY[spec.nonceStorage]];
   const urefs = Object.fromEntries(
-    TOKEN_NAMED_KEYS.map((name) => [name, hashOf(`${seed} uref ${name}`)]),
-  ) as Record<TokenNamedKey, string>;
+    names.map((name) => [name, hashOf(`${seed} uref ${name}`)]),
+  ) as TokenURefs;
   return {
-    ...spec,
+    name: spec.name,
+    symbol: spec.symbol,
+    decimals: spec.decimals,
+    argLayout: spec.argLayout,
+    domainName: spec.domainName,
+    nonceStorage: spec.nonceStorage,
     packageHash: hashOf(`${seed} package`),
     contractHash,
     wasmHash: hashOf(`${seed} wasm`),
@@ -125,6 +135,44 @@ export function nonceItemKey(address: string, nonce: Uint8Array): string {
   return bytesToHex(
     blake2b256(concatBytes(hexToBytes(address, 'from', 33), u32LE(nonce.length), nonce)),
   );
+}
+
+/** The URef address of the dictionary a token keeps used nonces in. */
+export function nonceDictionary(token: TokenState): string {
+  return token.urefs[NONCE_NAMED_KEY[token.nonceStorage]] as string;
+}
+
+/**
+ * The item key a token stores a used nonce under: the `used_nonces` item key itself, or, in
+ * Odra's `state` dictionary, hex(blake2b-256(private tag ‖ that item key)), which nothing
+ * outside the contract is meant to compute.
+ */
+export function nonceStorageKey(token: TokenState, usedNoncesItemKey: string): string {
+  if (token.nonceStorage === 'used_nonces') return usedNoncesItemKey;
+  return bytesToHex(
+    blake2b256(
+      concatBytes(
+        utf8ToBytes(`x402-casper devnet odra state ${token.contractHash} used nonce`),
+        hexToBytes(usedNoncesItemKey),
+      ),
+    ),
+  );
+}
+
+/**
+ * A token as saved by an older devnet, brought to the current shape: no `domainName` (the
+ * CEP-18 name was the domain), no `nonceStorage` (`used_nonces`), layout names `cep3009` /
+ * `legacy-u256` (now aliases). Tokens already in the current shape come back unchanged.
+ */
+export function upgradeTokenState(token: TokenState): TokenState {
+  const saved = token as Omit<TokenState, 'domainName' | 'nonceStorage'> &
+    Partial<Pick<TokenState, 'domainName' | 'nonceStorage'>>;
+  return {
+    ...saved,
+    argLayout: parseArgLayout(saved.argLayout, `state.tokens.${saved.packageHash}.argLayout`),
+    domainName: saved.domainName ?? saved.name,
+    nonceStorage: saved.nonceStorage ?? 'used_nonces',
+  };
 }
 
 /** Casper's dictionary item address: blake2b-256(seed URef address ‖ item key bytes). */

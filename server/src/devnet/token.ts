@@ -1,18 +1,21 @@
 // The CEP-18 token with CEP-3009 transfer_with_authorization, executed the way the deployed
 // contract does it: the same checks in the same order, the same revert codes.
 import {
+  type ArgLayout,
   addressOfPublicKey,
   balancesItemKey,
   hexToBytes,
+  layoutArgs,
   transferWithAuthorizationDigest,
   verifySignature,
 } from '@x402-casper/shared';
 import { type CLValueJson, cl } from './clvalue.js';
-import type { ArgLayout } from './genesis.js';
 import {
   balanceOf,
   dictionaryAddress,
+  nonceDictionary,
   nonceItemKey,
+  nonceStorageKey,
   setBalance,
   type TokenState,
 } from './state.js';
@@ -48,15 +51,19 @@ export interface EntryPointSpec {
 
 const BYTES = { List: 'U8' };
 
+/**
+ * The contract's entry points. transfer_with_authorization names its amount and types its
+ * window as the token's layout says (`amount-u64`, `value-u64`, `amount-u256`).
+ */
 export function entryPointsOf(layout: ArgLayout): EntryPointSpec[] {
-  const window = layout === 'cep3009' ? 'U64' : 'U256';
+  const { amount, window } = layoutArgs(layout);
   return [
     {
       name: 'transfer_with_authorization',
       args: [
         ['from', 'Key'],
         ['to', 'Key'],
-        ['amount', 'U256'],
+        [amount, 'U256'],
         ['valid_after', window],
         ['valid_before', window],
         ['nonce', BYTES],
@@ -129,8 +136,9 @@ function transferWithAuthorization(
   effects: Effect[],
 ) {
   const from = a.from as string;
+  const amount = a[layoutArgs(token.argLayout).amount] as string;
   const nonce = hexToBytes(a.nonce as string);
-  const itemKey = nonceItemKey(from, nonce);
+  const itemKey = nonceStorageKey(token, nonceItemKey(from, nonce));
   if (token.usedNonces[itemKey]) throw userError(TOKEN_ERRORS.nonceUsed);
   const now = BigInt(Math.floor(context.blockTimeMs / 1000));
   if (!(now > BigInt(a.valid_after as string))) throw userError(TOKEN_ERRORS.notYetValid);
@@ -141,13 +149,13 @@ function transferWithAuthorization(
   let digest: Uint8Array;
   try {
     digest = transferWithAuthorizationDigest({
-      name: token.name,
+      name: token.domainName,
       version: '1',
       chainName: context.network,
       contractPackageHash: token.packageHash,
       from,
       to: a.to as string,
-      value: a.amount as string,
+      value: amount,
       validAfter: a.valid_after as string,
       validBefore: a.valid_before as string,
       nonce: a.nonce as string,
@@ -161,10 +169,10 @@ function transferWithAuthorization(
   }
   token.usedNonces[itemKey] = true;
   effects.push({
-    key: `dictionary-${dictionaryAddress(token.urefs.used_nonces, itemKey)}`,
+    key: `dictionary-${dictionaryAddress(nonceDictionary(token), itemKey)}`,
     kind: { Write: { CLValue: cl.bool(true) } },
   });
-  transfer(token, from, a.to as string, BigInt(a.amount as string), effects);
+  transfer(token, from, a.to as string, BigInt(amount), effects);
 }
 
 /**

@@ -1,7 +1,12 @@
 // Every node method's result is validated against the node's own OpenRPC result schema and
 // parsed by casper-js-sdk's RpcClient.
 import { readFileSync } from 'node:fs';
-import { addressOfPublicKey, balancesItemKey } from '@x402-casper/shared';
+import {
+  type ArgLayout,
+  addressOfPublicKey,
+  balancesItemKey,
+  layoutArgs,
+} from '@x402-casper/shared';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
@@ -165,6 +170,46 @@ describe('node methods conform to the OpenRPC schema and parse in casper-js-sdk'
     ).contractPackage.versions;
     expect(versions[0]!.contractHash.hash.toHex()).toBe(token.contractHash);
   });
+
+  it('query_global_state: the contract of every layout and nonce storage', async () => {
+    // Its own devnet: deploying mines blocks, which would execute the pending transaction.
+    const other = await startDevnet({ port: 0, blockTimeMs: 0 });
+    const otherClient = new sdk.RpcClient(new sdk.HttpHandler(other.rpcUrl, 'fetch'));
+    try {
+      await contractsOfEveryLayout(other, otherClient);
+    } finally {
+      await other.close();
+    }
+  });
+
+  async function contractsOfEveryLayout(devnet: Devnet, client: RpcClient) {
+    for (const [arg_layout, nonce_storage] of [
+      ['amount-u64', 'used_nonces'],
+      ['value-u64', 'odra-state'],
+      ['amount-u256', 'odra-state'],
+    ]) {
+      const deployed = await call(devnet.rpcUrl, 'devnet_deployToken', {
+        name: `Conformance ${arg_layout}`,
+        symbol: 'CNF',
+        decimals: 2,
+        arg_layout,
+        domain_name: 'Cep18x402',
+        nonce_storage,
+      });
+      const params = { key: `hash-${deployed.contract_hash}` };
+      const result = await call(devnet.rpcUrl, 'query_global_state', params);
+      expectConforms('query_global_state', result);
+      const parsed = await client.queryLatestGlobalState(params.key, []);
+      const entryPoints = (
+        parsed.storedValue as {
+          contract: { entryPoints: Array<{ entryPoint: { args: Array<{ name: string }> } }> };
+        }
+      ).contract.entryPoints;
+      expect(entryPoints[0]!.entryPoint.args[2]!.name).toBe(
+        layoutArgs(arg_layout as ArgLayout).amount,
+      );
+    }
+  }
 
   it('state_get_dictionary_item: ContractNamedKey, URef and Dictionary identifiers', async () => {
     const token = devnet.tokens[0]!;

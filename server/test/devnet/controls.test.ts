@@ -1,11 +1,22 @@
 // Test controls (devnet_*), blocks on a timer, genesis documents and files.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
-import { buildCall, call, devAccounts, putParams, rpc, tokenBalance } from './helpers.js';
+import {
+  authorization,
+  authorizationArgs,
+  buildCall,
+  call,
+  devAccounts,
+  execute,
+  putParams,
+  rpc,
+  signAuthorization,
+  tokenBalance,
+} from './helpers.js';
 import { sdk } from './sdk.js';
 
 const [facilitator, merchant, alice] = devAccounts();
@@ -153,16 +164,57 @@ describe('devnet_deployToken', () => {
     }
   });
 
-  it('refuses bad specs naming the field', async () => {
-    for (const [params, field] of [
-      [{ name: '', symbol: 'X', decimals: 1 }, 'name'],
-      [{ name: 'X', symbol: 'X', decimals: 256 }, 'decimals'],
-      [{ name: 'X', symbol: 'X', decimals: 1, arg_layout: 'u128' }, 'arg_layout'],
+  it('refuses bad specs naming the field, and changes nothing', async () => {
+    const before = await height();
+    const base = { name: 'X', symbol: 'X', decimals: 1 };
+    for (const [params, field, reason] of [
+      [{ ...base, name: '' }, 'name', 'non-empty string'],
+      [{ ...base, decimals: 256 }, 'decimals', 'from 0 to 255'],
+      [
+        { ...base, arg_layout: 'u128' },
+        'arg_layout',
+        'must be one of amount-u64, value-u64, amount-u256, cep3009, legacy-u256',
+      ],
+      [{ ...base, arg_layout: 3 }, 'arg_layout', 'must be one of'],
+      [{ ...base, domain_name: '' }, 'domain_name', 'non-empty string of at most 128'],
+      [{ ...base, domain_name: 'D'.repeat(129) }, 'domain_name', 'at most 128 characters'],
+      [{ ...base, domain_name: 7 }, 'domain_name', 'non-empty string'],
+      [
+        { ...base, nonce_storage: 'odra' },
+        'nonce_storage',
+        'must be one of used_nonces, odra-state',
+      ],
+      [{ ...base, nonce_storage: null }, 'nonce_storage', 'must be one of'],
     ] as const) {
       const answer = await rpc(devnet.rpcUrl, 'devnet_deployToken', params);
       expect(answer.error?.code).toBe(-32602);
-      expect(String(answer.error?.data)).toMatch(new RegExp(`^${field}`));
+      expect(String(answer.error?.data)).toMatch(new RegExp(`^${field}: .*${reason}`));
     }
+    expect(await height()).toBe(before);
+  });
+
+  it('answers with the layout (aliases resolved), domain name and nonce storage', async () => {
+    expect(
+      await call(devnet.rpcUrl, 'devnet_deployToken', {
+        name: 'Shown',
+        symbol: 'SHW',
+        decimals: 0,
+        arg_layout: 'legacy-u256',
+        domain_name: 'Cep18x402',
+        nonce_storage: 'odra-state',
+      }),
+    ).toMatchObject({
+      arg_layout: 'amount-u256',
+      domain_name: 'Cep18x402',
+      nonce_storage: 'odra-state',
+    });
+    expect(
+      await call(devnet.rpcUrl, 'devnet_deployToken', { name: 'Plain', symbol: 'P', decimals: 0 }),
+    ).toMatchObject({
+      arg_layout: 'amount-u64',
+      domain_name: 'Plain',
+      nonce_storage: 'used_nonces',
+    });
   });
 });
 
@@ -270,6 +322,14 @@ describe('genesis', () => {
         decimals: 0,
         balances: { [facilitator.publicKey]: '9' },
       },
+      {
+        name: 'PoC Coin',
+        symbol: 'POC',
+        decimals: 2,
+        argLayout: 'value-u64',
+        domainName: 'Cep18x402',
+        nonceStorage: 'odra-state',
+      },
     ],
   };
 
@@ -294,9 +354,12 @@ describe('genesis', () => {
       expect(custom.accounts).toEqual([
         { name: 'payer', publicKey: alice.publicKey, accountHash: alice.accountHash },
       ]);
-      expect(custom.tokens.map((t) => [t.symbol, t.decimals, t.argLayout])).toEqual([
-        ['LEG', 9, 'legacy-u256'],
-        ['PLN', 0, 'cep3009'],
+      expect(
+        custom.tokens.map((t) => [t.symbol, t.decimals, t.argLayout, t.domainName, t.nonceStorage]),
+      ).toEqual([
+        ['LEG', 9, 'amount-u256', 'Legacy Coin', 'used_nonces'],
+        ['PLN', 0, 'amount-u64', 'Plain Coin', 'used_nonces'],
+        ['POC', 2, 'value-u64', 'Cep18x402', 'odra-state'],
       ]);
       expect(await tokenBalance(custom, custom.tokens[0]!, `00${alice.accountHash}`)).toBe(500n);
       expect(await tokenBalance(custom, custom.tokens[1]!, `00${facilitator.accountHash}`)).toBe(
@@ -335,6 +398,24 @@ describe('genesis', () => {
         { accounts: [], tokens: [{ name: 'T', symbol: 'T', decimals: 1, argLayout: 'x' }] },
         'tokens[0].argLayout',
       ],
+      [
+        { accounts: [], tokens: [{ name: 'T', symbol: 'T', decimals: 1, domainName: '' }] },
+        'tokens[0].domainName',
+      ],
+      [
+        {
+          accounts: [],
+          tokens: [{ name: 'T', symbol: 'T', decimals: 1, domainName: 'D'.repeat(129) }],
+        },
+        'tokens[0].domainName',
+      ],
+      [
+        {
+          accounts: [],
+          tokens: [{ name: 'T', symbol: 'T', decimals: 1, nonceStorage: 'dictionary' }],
+        },
+        'tokens[0].nonceStorage',
+      ],
     ];
     for (const [document, field] of bad) {
       await expect(
@@ -344,5 +425,78 @@ describe('genesis', () => {
     await expect(
       startDevnet({ port: 0, genesis: join(dir, 'missing.json') }),
     ).rejects.toMatchObject({ field: 'genesis' });
+  });
+});
+
+describe('state file', () => {
+  it('loads a state saved before domain names, nonce storage and the new layout names', async () => {
+    const file = join(dir, 'old-state.json');
+    const genesis = {
+      accounts: [{ name: 'payer', publicKey: alice.publicKey, motes: '7000000000' }],
+      tokens: [
+        { name: 'Old Coin', symbol: 'OLD', decimals: 2, balances: { payer: '50' } },
+        { name: 'Old Legacy', symbol: 'OLG', decimals: 2, argLayout: 'amount-u256' },
+      ],
+    };
+    const first = await startDevnet({ port: 0, blockTimeMs: 0, genesis, statePath: file });
+    await first.close();
+    // Rewrite it as an older devnet saved it.
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      chain: { states: Record<string, { tokens: Record<string, Record<string, unknown>> }> };
+    };
+    for (const state of Object.values(saved.chain.states)) {
+      for (const token of Object.values(state.tokens)) {
+        delete token.domainName;
+        delete token.nonceStorage;
+        token.argLayout = token.argLayout === 'amount-u256' ? 'legacy-u256' : 'cep3009';
+      }
+    }
+    writeFileSync(file, JSON.stringify(saved));
+
+    const reloaded = await startDevnet({ port: 0, blockTimeMs: 0, statePath: file });
+    try {
+      expect(
+        reloaded.tokens.map((t) => [t.symbol, t.argLayout, t.domainName, t.nonceStorage]),
+      ).toEqual([
+        ['OLD', 'amount-u64', 'Old Coin', 'used_nonces'],
+        ['OLG', 'amount-u256', 'Old Legacy', 'used_nonces'],
+      ]);
+      const token = reloaded.tokens[0]!;
+      expect(await tokenBalance(reloaded, token, `00${alice.accountHash}`)).toBe(50n);
+      const contract = (
+        await call(reloaded.rpcUrl, 'query_global_state', { key: `hash-${token.contractHash}` })
+      ).stored_value as { Contract: { named_keys: Array<{ name: string }> } };
+      expect(contract.Contract.named_keys.map((namedKey) => namedKey.name)).toContain(
+        'used_nonces',
+      );
+      // Signed under the CEP-18 name, with amount-u64 args, as before.
+      const auth = authorization(alice.secretKey, `00${merchant.accountHash}`, '20');
+      const settlement = buildCall({
+        signer: alice.secretKey,
+        packageHash: token.packageHash,
+        entryPoint: 'transfer_with_authorization',
+        args: authorizationArgs(
+          auth,
+          alice.publicKey,
+          signAuthorization(alice.secretKey, token, reloaded.network, auth, 'Old Coin'),
+        ),
+        chainName: reloaded.chainName,
+      });
+      expect(await execute(reloaded, settlement)).toBeNull();
+      expect(await tokenBalance(reloaded, token, `00${merchant.accountHash}`)).toBe(20n);
+    } finally {
+      await reloaded.close();
+    }
+  });
+
+  it('refuses a state file whose token has an unknown layout, naming it', async () => {
+    const file = join(dir, 'bad-state.json');
+    const first = await startDevnet({ port: 0, blockTimeMs: 0, statePath: file });
+    await first.close();
+    const text = readFileSync(file, 'utf8').replaceAll('"amount-u64"', '"u128"');
+    writeFileSync(file, text);
+    await expect(startDevnet({ port: 0, statePath: file })).rejects.toMatchObject({
+      field: expect.stringMatching(/^state\.tokens\.[0-9a-f]{64}\.argLayout$/),
+    });
   });
 });

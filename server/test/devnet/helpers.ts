@@ -1,10 +1,12 @@
 // Building and sending transactions against a devnet in tests.
 import { readFileSync } from 'node:fs';
 import {
+  type ArgLayout,
   addressOfPublicKey,
   balancesItemKey,
   bytesToHex,
   hexToBytes,
+  layoutArgs,
   type SecretKey,
   secretKeyFromHex,
   signDigest,
@@ -75,14 +77,16 @@ export function authorization(
   };
 }
 
+/** A signature over the token's signing domain (its `domainName`, or `domainName` given here). */
 export function signAuthorization(
   signer: SecretKey,
-  token: DevnetToken,
+  token: Pick<DevnetToken, 'domainName' | 'packageHash'>,
   network: string,
   auth: Authorization,
+  domainName = token.domainName,
 ): string {
   const digest = transferWithAuthorizationDigest({
-    name: token.name,
+    name: domainName,
     version: '1',
     chainName: network,
     contractPackageHash: token.packageHash,
@@ -107,14 +111,15 @@ export function authorizationArgs(
   auth: Authorization,
   publicKey: string,
   signature: string,
-  layout: DevnetToken['argLayout'] = 'cep3009',
+  layout: ArgLayout = 'amount-u64',
 ): Record<string, CLValue> {
+  const { amount, window: windowType } = layoutArgs(layout);
   const window = (value: string) =>
-    layout === 'cep3009' ? sdk.CLValue.newCLUint64(value) : sdk.CLValue.newCLUInt256(value);
+    windowType === 'U64' ? sdk.CLValue.newCLUint64(value) : sdk.CLValue.newCLUInt256(value);
   return {
     from: keyArg(auth.from),
     to: keyArg(auth.to),
-    amount: sdk.CLValue.newCLUInt256(auth.value),
+    [amount]: sdk.CLValue.newCLUInt256(auth.value),
     valid_after: window(auth.validAfter),
     valid_before: window(auth.validBefore),
     nonce: bytesArg(auth.nonce),
@@ -173,7 +178,27 @@ export function putParams(tx: Transaction) {
   return { transaction: { Version1: tx.toJSON() } };
 }
 
-async function dictionaryValue(devnet: Devnet, token: DevnetToken, name: string, itemKey: string) {
+/** Deploys a token with devnet_deployToken and returns it as `devnet.tokens` lists tokens. */
+export async function deployToken(
+  devnet: Devnet,
+  params: { name: string; symbol: string; decimals: number } & Record<string, unknown>,
+): Promise<DevnetToken> {
+  const result = await call(devnet.rpcUrl, 'devnet_deployToken', params);
+  return {
+    name: params.name,
+    symbol: params.symbol,
+    decimals: params.decimals,
+    packageHash: result.package_hash as string,
+    contractHash: result.contract_hash as string,
+    argLayout: result.arg_layout as ArgLayout,
+    domainName: result.domain_name as string,
+    nonceStorage: result.nonce_storage as DevnetToken['nonceStorage'],
+  };
+}
+
+type Contract = Pick<DevnetToken, 'contractHash'>;
+
+async function dictionaryValue(devnet: Devnet, token: Contract, name: string, itemKey: string) {
   const root = (await call(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
   const answer = await rpc(devnet.rpcUrl, 'state_get_dictionary_item', {
     state_root_hash: root,
@@ -194,14 +219,14 @@ async function dictionaryValue(devnet: Devnet, token: DevnetToken, name: string,
 /** A token balance read as a client reads it: `balances` dictionary, missing = 0. */
 export async function tokenBalance(
   devnet: Devnet,
-  token: DevnetToken,
+  token: Contract,
   address: string,
 ): Promise<bigint> {
   const value = await dictionaryValue(devnet, token, 'balances', balancesItemKey(address));
   return BigInt((value as string | undefined) ?? '0');
 }
 
-export async function nonceUsed(devnet: Devnet, token: DevnetToken, from: string, nonce: string) {
+export async function nonceUsed(devnet: Devnet, token: Contract, from: string, nonce: string) {
   return (
     (await dictionaryValue(devnet, token, 'used_nonces', usedNonceItemKey(from, nonce))) === true
   );

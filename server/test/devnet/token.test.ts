@@ -1,15 +1,24 @@
-import { addressOfPublicKey } from '@x402-casper/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import {
+  ARG_LAYOUTS,
+  type ArgLayout,
+  addressOfPublicKey,
+  layoutArgs,
+  usedNonceItemKey,
+} from '@x402-casper/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, type DevnetToken, startDevnet } from '../../src/devnet/index.js';
+import {
+  type Authorization,
   authorization,
   authorizationArgs,
   buildCall,
   call,
+  deployToken,
   devAccounts,
   execute,
   nonceUsed,
   putParams,
+  rpc,
   signAuthorization,
   tokenBalance,
   vectorKeys,
@@ -194,28 +203,123 @@ describe('every revert shows its error_message and changes no balance', () => {
   });
 });
 
-describe('argument layouts and plain CEP-18 transfer', () => {
-  it('a legacy-u256 token takes U256 windows and refuses U64 ones', async () => {
-    const legacy = await call(devnet.rpcUrl, 'devnet_deployToken', {
-      name: 'Legacy Token',
-      symbol: 'LGC',
-      decimals: 9,
-      arg_layout: 'legacy-u256',
+describe('argument layouts', () => {
+  interface NamedEntryPoint {
+    name: string;
+    entry_point: { args: Array<{ name: string; cl_type: unknown }> };
+  }
+
+  async function entryPoint(token: DevnetToken, name: string) {
+    const stored = (
+      await call(devnet.rpcUrl, 'query_global_state', { key: `hash-${token.contractHash}` })
+    ).stored_value as { Contract: { entry_points: NamedEntryPoint[] } };
+    return stored.Contract.entry_points.find((candidate) => candidate.name === name)!.entry_point;
+  }
+
+  /** A signed settlement of `value` on `token`, with named args in `layout`. */
+  function settle(token: DevnetToken, layout: ArgLayout, value = '400') {
+    const auth = authorization(payer, merchantAddress, value);
+    return buildCall({
+      signer: facilitator.secretKey,
+      packageHash: token.packageHash,
+      entryPoint: 'transfer_with_authorization',
+      args: authorizationArgs(
+        auth,
+        payer.publicKey.hex,
+        signAuthorization(payer, token, devnet.network, auth),
+        layout,
+      ),
+      chainName: devnet.chainName,
     });
-    const token = {
-      name: 'Legacy Token',
-      symbol: 'LGC',
-      decimals: 9,
-      packageHash: legacy.package_hash as string,
-      contractHash: legacy.contract_hash as string,
-      argLayout: 'legacy-u256' as const,
-    };
+  }
+
+  it.each(ARG_LAYOUTS)(
+    'a %s token shows its args on chain, takes them and refuses the other layouts',
+    async (layout) => {
+      const token = await deployToken(devnet, {
+        name: `Layout ${layout}`,
+        symbol: 'LAY',
+        decimals: 2,
+        arg_layout: layout,
+      });
+      expect(token.argLayout).toBe(layout);
+      const { amount, window } = layoutArgs(layout);
+      expect((await entryPoint(token, 'transfer_with_authorization')).args).toEqual([
+        { name: 'from', cl_type: 'Key' },
+        { name: 'to', cl_type: 'Key' },
+        { name: amount, cl_type: 'U256' },
+        { name: 'valid_after', cl_type: window },
+        { name: 'valid_before', cl_type: window },
+        { name: 'nonce', cl_type: { List: 'U8' } },
+        { name: 'public_key', cl_type: 'PublicKey' },
+        { name: 'signature', cl_type: { List: 'U8' } },
+      ]);
+      await call(devnet.rpcUrl, 'devnet_fund', {
+        account: payer.publicKey.hex,
+        token: { package_hash: token.packageHash, amount: '1000' },
+      });
+      for (const other of ARG_LAYOUTS.filter((candidate) => candidate !== layout)) {
+        // A differently named amount is missing; the same name with other window types is not
+        // the declared type.
+        const expected =
+          layoutArgs(other).amount === amount
+            ? 'ApiError::InvalidArgument [3]'
+            : 'ApiError::MissingArgument [2]';
+        expect(await execute(devnet, settle(token, other)), other).toBe(expected);
+      }
+      expect(await tokenBalance(devnet, token, merchantAddress)).toBe(0n);
+      expect(await execute(devnet, settle(token, layout))).toBeNull();
+      expect(await tokenBalance(devnet, token, merchantAddress)).toBe(400n);
+      expect(await tokenBalance(devnet, token, addressOfPublicKey(payer.publicKey))).toBe(600n);
+    },
+  );
+
+  it('the old names cep3009 and legacy-u256 are aliases of amount-u64 and amount-u256', async () => {
+    for (const [alias, layout] of [
+      ['cep3009', 'amount-u64'],
+      ['legacy-u256', 'amount-u256'],
+    ] as const) {
+      const token = await deployToken(devnet, {
+        name: `Alias ${alias}`,
+        symbol: 'ALS',
+        decimals: 0,
+        arg_layout: alias,
+      });
+      expect(token.argLayout).toBe(layout);
+      const { window } = layoutArgs(layout);
+      expect((await entryPoint(token, 'transfer_with_authorization')).args[3]).toEqual({
+        name: 'valid_after',
+        cl_type: window,
+      });
+    }
+  });
+});
+
+describe('a signing domain name apart from the CEP-18 name', () => {
+  it('checks signatures under the domain name, refusing one over the CEP-18 name with 37003', async () => {
+    const token = await deployToken(devnet, {
+      name: 'Any CEP-18 Name',
+      symbol: 'X402',
+      decimals: 2,
+      arg_layout: 'amount-u256',
+      domain_name: 'Cep18x402',
+    });
+    expect(token.domainName).toBe('Cep18x402');
+    const name = (
+      (
+        await call(devnet.rpcUrl, 'query_global_state', {
+          key: `hash-${token.contractHash}`,
+          path: ['name'],
+        })
+      ).stored_value as { CLValue: { parsed: unknown } }
+    ).CLValue.parsed;
+    expect(name).toBe('Any CEP-18 Name');
     await call(devnet.rpcUrl, 'devnet_fund', {
       account: payer.publicKey.hex,
-      token: { package_hash: token.packageHash, amount: '1000' },
+      token: { package_hash: token.packageHash, amount: '100' },
     });
-    const run = (layout: 'cep3009' | 'legacy-u256') => {
-      const auth = authorization(payer, merchantAddress, '400');
+    const run = (domainName: string) => {
+      const auth = authorization(payer, merchantAddress, '30');
       return buildCall({
         signer: facilitator.secretKey,
         packageHash: token.packageHash,
@@ -223,18 +327,131 @@ describe('argument layouts and plain CEP-18 transfer', () => {
         args: authorizationArgs(
           auth,
           payer.publicKey.hex,
-          signAuthorization(payer, token, devnet.network, auth),
-          layout,
+          signAuthorization(payer, token, devnet.network, auth, domainName),
+          token.argLayout,
         ),
         chainName: devnet.chainName,
       });
     };
-    expect(await execute(devnet, run('cep3009'))).toBe('ApiError::InvalidArgument [3]');
-    expect(await execute(devnet, run('legacy-u256'))).toBeNull();
-    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(400n);
-    expect(await tokenBalance(devnet, token, addressOfPublicKey(payer.publicKey))).toBe(600n);
+    expect(await execute(devnet, run('Any CEP-18 Name'))).toBe('User error: 37003');
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(0n);
+    expect(await execute(devnet, run('Cep18x402'))).toBeNull();
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(30n);
   });
 
+  it('signs under the CEP-18 name when no domain name is given', () => {
+    for (const token of devnet.tokens) expect(token.domainName).toBe(token.name);
+  });
+});
+
+describe('nonces in Odra state (nonce_storage odra-state)', () => {
+  it('has no used_nonces dictionary, hides used nonces and still refuses a replay with 37000', async () => {
+    const token = await deployToken(devnet, {
+      name: 'Odra Token',
+      symbol: 'ODR',
+      decimals: 2,
+      nonce_storage: 'odra-state',
+    });
+    expect(token.nonceStorage).toBe('odra-state');
+    const contract = (
+      await call(devnet.rpcUrl, 'query_global_state', { key: `hash-${token.contractHash}` })
+    ).stored_value as { Contract: { named_keys: Array<{ name: string }> } };
+    const names = contract.Contract.named_keys.map((namedKey) => namedKey.name);
+    expect(names).toContain('state');
+    expect(names).toContain('balances');
+    expect(names).not.toContain('used_nonces');
+    await call(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: token.packageHash, amount: '100' },
+    });
+    const from = addressOfPublicKey(payer.publicKey);
+    const auth = authorization(payer, merchantAddress, '10');
+    const run = (terms: Authorization) =>
+      buildCall({
+        signer: facilitator.secretKey,
+        packageHash: token.packageHash,
+        entryPoint: 'transfer_with_authorization',
+        args: authorizationArgs(
+          terms,
+          payer.publicKey.hex,
+          signAuthorization(payer, token, devnet.network, terms),
+        ),
+        chainName: devnet.chainName,
+      });
+    expect(await execute(devnet, run(auth))).toBeNull();
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
+
+    // What a facilitator can see: no used_nonces dictionary, and nothing in `state` at the
+    // item key it knows.
+    const root = (await call(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
+    const lookup = (dictionary_name: string) =>
+      rpc(devnet.rpcUrl, 'state_get_dictionary_item', {
+        state_root_hash: root,
+        dictionary_identifier: {
+          ContractNamedKey: {
+            key: `hash-${token.contractHash}`,
+            dictionary_name,
+            dictionary_item_key: usedNonceItemKey(from, auth.nonce),
+          },
+        },
+      });
+    expect((await lookup('used_nonces')).error).toMatchObject({
+      code: -32010,
+      data: "the provided dictionary name doesn't exist",
+    });
+    expect((await lookup('state')).error?.code).toBe(-32003);
+
+    const again = { ...auth, value: '11' };
+    expect(await execute(devnet, run(again))).toBe('User error: 37000');
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
+    expect(await tokenBalance(devnet, token, from)).toBe(90n);
+  });
+
+  it('writes the used nonce into the state dictionary (an effect of the execution)', async () => {
+    const token = await deployToken(devnet, {
+      name: 'Odra Effects',
+      symbol: 'ODE',
+      decimals: 0,
+      nonce_storage: 'odra-state',
+    });
+    await call(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: token.packageHash, amount: '5' },
+    });
+    const auth = authorization(payer, merchantAddress, '1');
+    const tx = buildCall({
+      signer: facilitator.secretKey,
+      packageHash: token.packageHash,
+      entryPoint: 'transfer_with_authorization',
+      args: authorizationArgs(
+        auth,
+        payer.publicKey.hex,
+        signAuthorization(payer, token, devnet.network, auth),
+      ),
+      chainName: devnet.chainName,
+    });
+    expect(await execute(devnet, tx)).toBeNull();
+    const info = await call(devnet.rpcUrl, 'info_get_transaction', {
+      transaction_hash: { Version1: tx.hash.toHex() },
+    });
+    const effects = (
+      info.execution_info as {
+        execution_result: {
+          Version2: { effects: Array<{ key: string; kind: { Write: { CLValue: unknown } } }> };
+        };
+      }
+    ).execution_result.Version2.effects;
+    const nonceWrite = effects.find(
+      (effect) => (effect.kind.Write.CLValue as { cl_type: string }).cl_type === 'Bool',
+    )!;
+    const stored = await call(devnet.rpcUrl, 'query_global_state', { key: nonceWrite.key });
+    expect(stored.stored_value).toEqual({
+      CLValue: { cl_type: 'Bool', bytes: '01', parsed: true },
+    });
+  });
+});
+
+describe('plain CEP-18 transfer', () => {
   it("transfer moves the initiator's tokens; too much reverts with 60001", async () => {
     const [, , alice, bob] = devAccounts();
     const token = devnet.tokens[0]!;
