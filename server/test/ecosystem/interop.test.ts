@@ -1,9 +1,10 @@
 // Stock x402 packages, unchanged, with our Casper schemes: @x402/fetch pays, @x402/express
-// charges, and settlement runs through our facilitator (HTTP) or through @x402/core's
+// and @x402/hono charge, and settlement runs through our facilitator (HTTP) or through @x402/core's
 // x402Facilitator with our facilitator scheme, on a real devnet over JSON-RPC.
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
 import { x402Facilitator } from '@x402/core/facilitator';
 import { HTTPFacilitatorClient } from '@x402/core/http';
 import { x402ResourceServer } from '@x402/core/server';
@@ -14,6 +15,7 @@ import type {
 } from '@x402/core/types';
 import { paymentMiddleware } from '@x402/express';
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from '@x402/fetch';
+import { paymentMiddleware as honoPaymentMiddleware } from '@x402/hono';
 import {
   addressOfPublicKey,
   createPaymentPayload,
@@ -27,6 +29,7 @@ import {
   secretKeySigner,
 } from '@x402-casper/shared';
 import express from 'express';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, devAccount, startDevnet } from '../../src/devnet/index.js';
 import { ExactCasperFacilitatorScheme } from '../../src/ecosystem/index.js';
@@ -78,14 +81,11 @@ function facilitatorConfig(database: string) {
   );
 }
 
-/**
- * A site on stock @x402/express charging PRICE for GET /weather and GET /forecast, settling
- * through `facilitatorUrl`.
- */
-async function startSite(facilitatorUrl: string): Promise<string> {
+/** A stock x402ResourceServer with our server scheme, settling through `facilitatorUrl`. */
+function resourceServerFor(facilitatorUrl: string): x402ResourceServer {
   const token = devnet.tokens[0]!;
   const auth = { Authorization: `Bearer ${API_KEY}` };
-  const resourceServer = new x402ResourceServer(
+  return new x402ResourceServer(
     new HTTPFacilitatorClient({
       url: facilitatorUrl,
       createAuthHeaders: async () => ({ verify: auth, settle: auth, supported: auth }),
@@ -103,6 +103,10 @@ async function startSite(facilitatorUrl: string): Promise<string> {
       ],
     }),
   );
+}
+
+/** The routes every stock site charges PRICE for. */
+function paidRoutes() {
   const route = (description: string) => ({
     accepts: {
       scheme: 'exact',
@@ -113,13 +117,16 @@ async function startSite(facilitatorUrl: string): Promise<string> {
     description,
     mimeType: 'application/json',
   });
+  return { 'GET /weather': route('Weather for one city'), 'GET /forecast': route('Next week') };
+}
+
+/**
+ * A site on stock @x402/express charging PRICE for GET /weather and GET /forecast, settling
+ * through `facilitatorUrl`.
+ */
+async function startSite(facilitatorUrl: string): Promise<string> {
   const app = express();
-  app.use(
-    paymentMiddleware(
-      { 'GET /weather': route('Weather for one city'), 'GET /forecast': route('Next week') },
-      resourceServer,
-    ),
-  );
+  app.use(paymentMiddleware(paidRoutes(), resourceServerFor(facilitatorUrl)));
   app.get('/weather', (_req, res) => {
     res.json({ city: 'Zug', forecast: 'sunny' });
   });
@@ -127,6 +134,20 @@ async function startSite(facilitatorUrl: string): Promise<string> {
     res.json({ city: 'Zug', week: 'sunny' });
   });
   return listen(app);
+}
+
+/** The same site on stock @x402/hono, served by @hono/node-server. */
+async function startHonoSite(facilitatorUrl: string): Promise<string> {
+  const app = new Hono();
+  app.use(honoPaymentMiddleware(paidRoutes(), resourceServerFor(facilitatorUrl)));
+  app.get('/weather', (c) => c.json({ city: 'Zug', forecast: 'sunny' }));
+  app.get('/forecast', (c) => c.json({ city: 'Zug', week: 'sunny' }));
+  const port = await new Promise<number>((resolve) => {
+    servers.push(
+      serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)),
+    );
+  });
+  return `http://127.0.0.1:${port}`;
 }
 
 /** Stock @x402/fetch with our client scheme; `cap` is the spend cap in atomic units. */
@@ -153,11 +174,13 @@ async function balances(...addresses: string[]): Promise<bigint[]> {
 
 let siteViaHttpFacilitator: string;
 let siteViaSchemeFacilitator: string;
+let honoSite: string;
 
 beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 100 });
   httpFacilitator = await startFacilitator(facilitatorConfig('http-ledger.sqlite'));
   siteViaHttpFacilitator = await startSite(httpFacilitator.url);
+  honoSite = await startHonoSite(httpFacilitator.url);
 
   // A facilitator built from stock @x402/core and our facilitator scheme, served over HTTP.
   schemeFacilitator = new ExactCasperFacilitatorScheme(facilitatorConfig('scheme-ledger.sqlite'));
@@ -265,6 +288,53 @@ describe('stock @x402/fetch + our client scheme → stock @x402/express → our 
     expect(response.status).toBe(402);
     const required = decodePaymentRequired(response.headers.get('PAYMENT-REQUIRED')!);
     expect(required.error).toMatch(/insufficient_funds/);
+    expect(await balances(merchant)).toEqual(before);
+  });
+});
+
+describe('stock @x402/fetch + our client scheme → stock @x402/hono → our facilitator → devnet', () => {
+  it('answers an unpaid request with 402 and the same Casper exact requirements as Express', async () => {
+    const unpaid = await fetch(`${honoSite}/weather`);
+    expect(unpaid.status).toBe(402);
+    const hono = decodePaymentRequired(unpaid.headers.get('PAYMENT-REQUIRED')!);
+    const viaExpress = decodePaymentRequired(
+      (await fetch(`${siteViaHttpFacilitator}/weather`)).headers.get('PAYMENT-REQUIRED')!,
+    );
+    expect(hono.x402Version).toBe(2);
+    expect(hono.accepts).toEqual(viaExpress.accepts);
+    expect(hono.resource).toMatchObject({
+      url: `${honoSite}/weather`,
+      description: 'Weather for one city',
+    });
+  });
+
+  it('pays, gets 200 with a successful PAYMENT-RESPONSE, and the tokens move on chain', async () => {
+    const payer = addressOfPublicKey(bob.publicKey);
+    const [payerBefore, merchantBefore] = await balances(payer, merchant);
+    const response = await payingFetch(bob.secretKey, '1000000')(`${honoSite}/forecast`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ city: 'Zug', week: 'sunny' });
+    const receipt = decodePaymentResponseHeader(response.headers.get('PAYMENT-RESPONSE')!);
+    expect(receipt).toMatchObject({ success: true, network: devnet.network, payer });
+    expect(await executionOf(devnet.rpcUrl, receipt.transaction)).toMatchObject({
+      error_message: null,
+    });
+    expect(await balances(payer, merchant)).toEqual([
+      payerBefore! - ATOMIC,
+      merchantBefore! + ATOMIC,
+    ]);
+  });
+
+  it('a payer without tokens is refused with 402 insufficient_funds, and nothing moves', async () => {
+    const before = await balances(merchant);
+    const response = await payingFetch(
+      generateSecretKey('ed25519'),
+      '1000000',
+    )(`${honoSite}/weather`);
+    expect(response.status).toBe(402);
+    expect(decodePaymentRequired(response.headers.get('PAYMENT-REQUIRED')!).error).toMatch(
+      /insufficient_funds/,
+    );
     expect(await balances(merchant)).toEqual(before);
   });
 });
