@@ -44,7 +44,7 @@ export async function componentBench(devnet: DevnetProcess): Promise<ComponentFi
     buildSettlementTransaction({
       payload: exactPayloadOf(payments[i++ % payments.length]!.paymentPayload),
       packageHash: devnet.token.packageHash,
-      argLayout: 'cep3009',
+      argLayout: 'amount-u64',
       chainName: devnet.network.slice('casper:'.length),
       paymentMotes: 3_000_000_000n,
       signingKey,

@@ -250,6 +250,35 @@ describe('verifyPayment reasons', () => {
     ).toBe('invalid_exact_casper_payload_expired');
   });
 
+  it('judges validAfter by chain time and validBefore by the later clock', async () => {
+    const p = await pay(); // valid from NOW - 60 until NOW + maxTimeoutSeconds
+    const { validAfter, validBefore } = exactPayloadOf(p).authorization;
+    const after = Number(validAfter);
+    const before = Number(validBefore);
+    // The facilitator's clock is past validAfter, but the chain is not yet: the contract would revert.
+    expect(verifyPayment(p, requirements, { now: NOW, chainTime: after }).invalidReason).toBe(
+      'invalid_exact_casper_not_yet_valid',
+    );
+    expect(verifyPayment(p, requirements, { now: NOW, chainTime: after + 1 }).isValid).toBe(true);
+    // A chain ahead of the facilitator's clock decides expiry.
+    const margin = 30;
+    expect(
+      verifyPayment(p, requirements, {
+        now: NOW,
+        chainTime: before - margin,
+        settlementMarginSeconds: margin,
+      }).invalidReason,
+    ).toBe('invalid_exact_casper_payload_expired');
+    // A stale chain (no block for a while) does not make an expiring authorization look fresh.
+    expect(
+      verifyPayment(p, requirements, {
+        now: before - margin,
+        chainTime: NOW,
+        settlementMarginSeconds: margin,
+      }).invalidReason,
+    ).toBe('invalid_exact_casper_payload_expired');
+  });
+
   it('changing any one signed field invalidates the payment (property)', async () => {
     const payload = await pay(secpKey);
     const fields = ['from', 'to', 'value', 'validAfter', 'validBefore', 'nonce'] as const;

@@ -79,11 +79,10 @@ export async function main(args: string[]): Promise<number> {
           assets: [
             {
               packageHash: token.packageHash,
-              name: token.name,
+              domainName: token.name,
               version: '1',
               decimals: token.decimals,
               symbol: token.symbol,
-              argLayout: token.argLayout,
             },
           ],
         },

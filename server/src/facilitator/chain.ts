@@ -124,18 +124,75 @@ export const NO_CHAIN_CACHE: ChainCacheTtls = {
   nonceMs: 0,
 };
 
+/** The CEP-3009 dictionary of used nonces; tokens that keep them elsewhere cannot be read. */
+export const USED_NONCES_DICTIONARY = 'used_nonces';
+
+/** Casper mainnet and testnet make a block every 8 s. */
+export const BLOCK_INTERVAL_MS = 8000;
+
+/** However late the next block is, the clock is read at most this often. */
+const MIN_CLOCK_READ_MS = 1000;
+
+export interface LatestBlock {
+  height: number;
+  timestampMs: number;
+}
+
+/** An entry point's argument: its name and CL type as node JSON (`"U256"`, `{"List":"U8"}`). */
+export interface EntryPointArg {
+  name: string;
+  clType: unknown;
+}
+
+/** What the facilitator needs of a contract: its named keys and entry points' arguments. */
+export interface ContractInfo {
+  namedKeys: Set<string>;
+  entryPoints: Map<string, EntryPointArg[]>;
+}
+
+/** Reads a `Contract` stored value (Casper 1.x contracts, also on 2.x nodes). */
+export function parseContract(storedValue: unknown): ContractInfo {
+  const contract = (storedValue as { Contract?: unknown } | null)?.Contract as
+    | { named_keys?: unknown; entry_points?: unknown }
+    | undefined;
+  if (!contract || !Array.isArray(contract.entry_points) || !Array.isArray(contract.named_keys)) {
+    throw new ChainUnavailableError("the token package's current version is not a Contract");
+  }
+  const namedKeys = new Set<string>();
+  for (const entry of contract.named_keys as Array<{ name?: unknown }>) {
+    if (typeof entry?.name === 'string') namedKeys.add(entry.name);
+  }
+  const entryPoints = new Map<string, EntryPointArg[]>();
+  for (const entry of contract.entry_points as Array<{
+    name?: unknown;
+    entry_point?: { args?: unknown };
+  }>) {
+    const args = entry?.entry_point?.args;
+    if (typeof entry?.name !== 'string' || !Array.isArray(args)) continue;
+    entryPoints.set(
+      entry.name,
+      (args as Array<{ name?: unknown; cl_type?: unknown }>)
+        .filter((arg) => typeof arg?.name === 'string')
+        .map((arg) => ({ name: arg.name as string, clType: arg.cl_type })),
+    );
+  }
+  return { namedKeys, entryPoints };
+}
+
 /** `live`: read now, against a state root read now. `recent`: within the read's cache time. */
 export type NonceRead = 'live' | 'recent';
 
 export class ChainClient {
   private readonly rpc: SdkRpcClient;
   private readonly cache: ReadCache;
+  private block: { reading: Promise<LatestBlock>; until: number } | undefined;
 
   constructor(
     rpcUrl: string,
     private readonly timeoutMs: number,
     private readonly ttls: ChainCacheTtls = NO_CHAIN_CACHE,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
+    private readonly blockIntervalMs = BLOCK_INTERVAL_MS,
   ) {
     this.rpc = new RpcClient(new HttpHandler(rpcUrl, 'fetch'));
     this.cache = new ReadCache(now);
@@ -158,13 +215,63 @@ export class ChainClient {
     }
   }
 
+  /** The newest block the node has: its height and timestamp (ms). */
+  async latestBlock(): Promise<LatestBlock> {
+    const status = await this.call('info_get_status', () => this.rpc.getStatus());
+    const info = (
+      status.rawJSON as { last_added_block_info?: { height?: unknown; timestamp?: unknown } }
+    )?.last_added_block_info;
+    const timestampMs = typeof info?.timestamp === 'string' ? Date.parse(info.timestamp) : NaN;
+    if (typeof info?.height !== 'number' || !Number.isFinite(timestampMs)) {
+      throw new ChainUnavailableError('info_get_status: the node has no block yet');
+    }
+    return { height: info.height, timestampMs };
+  }
+
   /** Height of the newest block the node has. */
   async latestBlockHeight(): Promise<number> {
-    const status = await this.call('info_get_status', () => this.rpc.getStatus());
-    const height = (status.rawJSON as { last_added_block_info?: { height?: unknown } } | undefined)
-      ?.last_added_block_info?.height;
-    if (typeof height !== 'number') throw new ChainUnavailableError('the node has no block yet');
-    return height;
+    return (await this.latestBlock()).height;
+  }
+
+  /**
+   * Chain time in Unix seconds: the timestamp of the newest block, read at most once per
+   * block (again only once the next block is due, `blockIntervalMs` after the last one).
+   */
+  async blockTime(): Promise<number> {
+    const now = this.now();
+    if (!this.block || now >= this.block.until) {
+      const reading = this.latestBlock();
+      this.block = { reading, until: Number.POSITIVE_INFINITY };
+      reading.then(
+        (block) => {
+          if (this.block?.reading !== reading) return;
+          const due = block.timestampMs + this.blockIntervalMs - this.now();
+          this.block.until =
+            this.now() + Math.min(this.blockIntervalMs, Math.max(MIN_CLOCK_READ_MS, due));
+        },
+        () => {
+          if (this.block?.reading === reading) this.block = undefined;
+        },
+      );
+    }
+    return Math.floor((await this.block.reading).timestampMs / 1000);
+  }
+
+  /**
+   * A contract's named keys and entry points, as query_global_state shows a `Contract`. A
+   * contract version never changes its entry points, so this is read once per contract hash.
+   */
+  contract(contractHash: string): Promise<ContractInfo> {
+    return this.cache.read(`contract-info|${contractHash}`, Number.POSITIVE_INFINITY, () =>
+      this.readContract(contractHash),
+    );
+  }
+
+  private async readContract(contractHash: string): Promise<ContractInfo> {
+    const result = await this.call('query_global_state', () =>
+      this.rpc.queryLatestGlobalState(`hash-${contractHash}`, []),
+    );
+    return parseContract((result.rawJSON as { stored_value?: unknown })?.stored_value);
   }
 
   /** CSPR (motes) in the main purse of the account of `publicKeyHex`; 0 for no account. */
@@ -259,48 +366,47 @@ export class ChainClient {
   }
 
   /**
-   * CEP-18 balance of `address` (66-hex) in the token package; a missing item is 0. `live`
-   * (the default, what settlement uses) asks the node now; `recent` may answer from a read at
-   * most `balanceMs` old.
+   * CEP-18 balance of `address` (66-hex) in the token's current contract `contractHash` (see
+   * contractHashOf); a missing item is 0. `live` (the default, what settlement uses) asks the
+   * node now; `recent` may answer from a read at most `balanceMs` old.
    */
-  tokenBalance(packageHash: string, address: string, read: NonceRead = 'live'): Promise<bigint> {
+  tokenBalance(contractHash: string, address: string, read: NonceRead = 'live'): Promise<bigint> {
     const readNow = async (live: boolean) => {
-      const contract = await this.contractHashOf(packageHash);
-      const bytes = await this.dictionaryItem(contract, 'balances', balancesItemKey(address), live);
+      const item = balancesItemKey(address);
+      const bytes = await this.dictionaryItem(contractHash, 'balances', item, live);
       return bytes === undefined ? 0n : decodeU256(bytes);
     };
     if (read === 'live') return readNow(true);
-    return this.cache.read(`token|${packageHash}|${address}`, this.ttls.balanceMs, () =>
+    return this.cache.read(`token|${contractHash}|${address}`, this.ttls.balanceMs, () =>
       readNow(false),
     );
   }
 
   /**
-   * Whether CEP-3009 marked (`address`, `nonce`) used in the token package. `live` (the
-   * default) asks the node now, against a state root read now; `recent` may answer from a
-   * read at most `nonceMs` old.
+   * Whether CEP-3009 marked (`address`, `nonce`) used in the `used_nonces` dictionary of the
+   * token's current contract `contractHash`. `live` (the default) asks the node now, against a
+   * state root read now; `recent` may answer from a read at most `nonceMs` old.
    */
   nonceUsed(
-    packageHash: string,
+    contractHash: string,
     address: string,
     nonce: string,
     read: NonceRead = 'live',
   ): Promise<boolean> {
-    if (read === 'live') return this.readNonceUsed(packageHash, address, nonce, true);
-    return this.cache.read(`nonce|${packageHash}|${address}|${nonce}`, this.ttls.nonceMs, () =>
-      this.readNonceUsed(packageHash, address, nonce, false),
+    if (read === 'live') return this.readNonceUsed(contractHash, address, nonce, true);
+    return this.cache.read(`nonce|${contractHash}|${address}|${nonce}`, this.ttls.nonceMs, () =>
+      this.readNonceUsed(contractHash, address, nonce, false),
     );
   }
 
   private async readNonceUsed(
-    packageHash: string,
+    contractHash: string,
     address: string,
     nonce: string,
     live: boolean,
   ): Promise<boolean> {
-    const contract = await this.contractHashOf(packageHash);
     const item = usedNonceItemKey(address, nonce);
-    const bytes = await this.dictionaryItem(contract, 'used_nonces', item, live);
+    const bytes = await this.dictionaryItem(contractHash, USED_NONCES_DICTIONARY, item, live);
     return bytes !== undefined && bytes !== '00';
   }
 

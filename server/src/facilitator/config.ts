@@ -4,8 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  type ArgLayout,
   chainNameOfNetwork,
   networkOfChainName,
+  parseArgLayout,
   parseUint,
   type SecretKey,
   secretKeyFromPem,
@@ -16,10 +18,6 @@ import type { ChainCacheTtls } from './chain.js';
 
 export const ENV_PREFIX = 'X402_FACILITATOR_';
 
-/** `cep3009`: valid_after/valid_before are u64 (CEP-3009). `legacy-u256`: both are U256 (older PoC). */
-export const ARG_LAYOUTS = ['cep3009', 'legacy-u256'] as const;
-export type ArgLayout = (typeof ARG_LAYOUTS)[number];
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -28,11 +26,17 @@ export const MIN_PAYMENT_MOTES = 2_500_000_000n;
 
 export interface AssetConfig {
   packageHash: string;
-  name: string;
+  /**
+   * The EIP-712 domain name the contract signs with (`extra.name` of the requirements). It
+   * need not be the token's CEP-18 name: the Cep18X402 proof of concept signs as `Cep18x402`.
+   */
+  domainName: string;
+  /** The signing domain's version. */
   version: string;
   decimals: number;
   symbol: string | undefined;
-  argLayout: ArgLayout;
+  /** Overrides the argument layout read from the token's entry point on chain. */
+  argLayout: ArgLayout | undefined;
 }
 
 export interface NetworkConfig {
@@ -70,6 +74,7 @@ type Spec = Record<string, Kind>;
 
 const ASSET_SPEC: Spec = {
   packageHash: 'string',
+  domainName: 'string',
   name: 'string',
   version: 'string',
   decimals: 'integer',
@@ -271,17 +276,31 @@ function readAsset(reader: Reader, raw: unknown, path: string): AssetConfig {
   checkKnown(reader, raw, ASSET_SPEC, path);
   const hash = PACKAGE_HASH.exec(reader.string(raw, 'packageHash', `${path}.packageHash`));
   if (!hash) reader.fail(`${path}.packageHash`, 'must be the token package hash: 64 hex digits');
-  const argLayout = reader.string(raw, 'argLayout', `${path}.argLayout`, 'cep3009');
-  if (!(ARG_LAYOUTS as readonly string[]).includes(argLayout)) {
-    reader.fail(`${path}.argLayout`, `must be one of ${ARG_LAYOUTS.join(', ')}`);
+  let argLayout: ArgLayout | undefined;
+  const layoutText = reader.optionalString(raw, 'argLayout', `${path}.argLayout`);
+  if (layoutText !== undefined) {
+    try {
+      argLayout = parseArgLayout(layoutText, `${path}.argLayout`);
+    } catch (error) {
+      reader.fail(`${path}.argLayout`, (error as X402InputError).reason);
+    }
   }
+  // `name` is the older spelling of `domainName`.
+  if (raw.domainName !== undefined && raw.name !== undefined) {
+    reader.fail(`${path}.name`, 'is the older name of domainName: set only domainName');
+  }
+  const domainName =
+    raw.name !== undefined
+      ? reader.string(raw, 'name', `${path}.name`)
+      : reader.string(raw, 'domainName', `${path}.domainName`);
+  if (domainName.length > 256) reader.fail(`${path}.domainName`, 'must be at most 256 characters');
   return {
     packageHash: hash[1]!.toLowerCase(),
-    name: reader.string(raw, 'name', `${path}.name`),
+    domainName,
     version: reader.string(raw, 'version', `${path}.version`, '1'),
     decimals: reader.integer(raw, 'decimals', `${path}.decimals`, Number.NaN, 0, 36),
     symbol: reader.optionalString(raw, 'symbol', `${path}.symbol`),
-    argLayout: argLayout as ArgLayout,
+    argLayout,
   };
 }
 

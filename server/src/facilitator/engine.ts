@@ -28,7 +28,7 @@ export function supportedResponse(contexts: Map<string, NetworkContext>): Suppor
         feePayerAddress: context.feePayer.address,
         assets: context.config.assets.map((asset) => ({
           asset: asset.packageHash,
-          name: asset.name,
+          name: asset.domainName,
           version: asset.version,
           decimals: asset.decimals,
           ...(asset.symbol ? { symbol: asset.symbol } : {}),

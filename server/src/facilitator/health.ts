@@ -1,7 +1,10 @@
-// GET /health: per network, whether its RPC endpoint answers, the latest block height and
-// the fee payer's CSPR. One check runs at a time and its result is shared for a few
+// GET /health: per network, whether its RPC endpoint answers, the latest block height, the
+// fee payer's CSPR, and each token's entry-point layout and nonce state as read from the chain. One check runs at a time and its result is shared for a few
 // seconds, so however often /health is hit, the node sees a bounded number of calls.
+import type { ArgLayout } from '@x402-casper/shared';
+import type { AssetConfig } from './config.js';
 import type { NetworkContext } from './network.js';
+import { tokenProfile } from './token-profile.js';
 
 /** How long one health check's result answers /health. */
 export const HEALTH_CACHE_MS = 5000;
@@ -12,7 +15,27 @@ export interface NetworkHealth {
   blockHeight?: number;
   feePayer: string;
   feePayerBalance?: string;
+  tokens?: TokenHealth[];
   error?: string;
+}
+
+/**
+ * A token as the chain shows it. `nonces: "unreadable"`: it keeps used nonces where they
+ * cannot be read from outside (not in a `used_nonces` dictionary), so /verify relies on the
+ * ledger and the contract for them. `problem`: it cannot be settled at all.
+ */
+export type TokenHealth =
+  | { asset: string; layout: ArgLayout; nonces: 'readable' | 'unreadable' }
+  | { asset: string; problem: string };
+
+async function tokenHealth(context: NetworkContext, asset: AssetConfig): Promise<TokenHealth> {
+  const profile = await tokenProfile(context.chain, asset);
+  if (!profile.usable) return { asset: asset.packageHash, problem: profile.problem };
+  return {
+    asset: asset.packageHash,
+    layout: profile.layout,
+    nonces: profile.readableNonces ? 'readable' : 'unreadable',
+  };
 }
 
 export interface HealthReport {
@@ -23,21 +46,26 @@ export interface HealthReport {
 async function networkHealth(context: NetworkContext): Promise<NetworkHealth> {
   const base = { network: context.config.network, feePayer: context.feePayer.publicKey };
   try {
-    const [blockHeight, balance] = await Promise.all([
+    const [blockHeight, balance, tokens] = await Promise.all([
       context.chain.latestBlockHeight(),
       context.chain.accountBalance(context.feePayer.publicKey),
+      Promise.all(context.config.assets.map((asset) => tokenHealth(context, asset))),
     ]);
     const funded = balance >= context.config.paymentMotes;
+    const unusable = tokens.filter((token) => 'problem' in token);
+    const errors = [
+      ...(funded
+        ? []
+        : [`fee payer holds less than one payment (${context.config.paymentMotes} motes)`]),
+      ...unusable.map((token) => `token ${token.asset} cannot be settled`),
+    ];
     return {
       ...base,
-      ok: funded,
+      ok: errors.length === 0,
       blockHeight,
       feePayerBalance: balance.toString(),
-      ...(funded
-        ? {}
-        : {
-            error: `fee payer holds less than one payment (${context.config.paymentMotes} motes)`,
-          }),
+      tokens,
+      ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
     };
   } catch (error) {
     return { ...base, ok: false, error: (error as Error).message };

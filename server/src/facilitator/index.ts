@@ -1,7 +1,5 @@
 export { createFacilitator, type Facilitator, startFacilitator } from './app.js';
 export {
-  ARG_LAYOUTS,
-  type ArgLayout,
   type AssetConfig,
   ENV_PREFIX,
   envNames,

@@ -13,12 +13,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ChainRpcError } from './chain.js';
 import type { Ledger, Settlement, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
+import { tokenProfile } from './token-profile.js';
 import {
   buildSettlementTransaction,
   type CasperTransaction,
   transactionFromJson,
 } from './transaction.js';
-import { checkOffChain, checkOnChain, type VerifyOptions } from './verify.js';
+import { checkOffChain, checkOnChain, checkPayment, type VerifyOptions } from './verify.js';
 
 /** Contract revert codes (CEP-3009 in Odra, CEP-18) and what they mean for x402. */
 const REVERT_REASONS: Record<string, string> = {
@@ -152,7 +153,7 @@ export class Settler {
       now: Math.floor(now / 1000),
       settlementMarginSeconds: this.options.settlementMarginSeconds,
     };
-    const offChain = checkOffChain(this.contexts, request, verifyOptions);
+    const offChain = await checkPayment(this.contexts, request, verifyOptions);
     if (!offChain.ok) return this.rejected(network, offChain.response);
     const payment = offChain.value;
     const onChain = await checkOnChain(payment, this.ledger, 'live');
@@ -166,7 +167,7 @@ export class Settler {
     const built = buildSettlementTransaction({
       payload: payment.payload,
       packageHash: payment.asset.packageHash,
-      argLayout: payment.asset.argLayout,
+      argLayout: onChain.value.token.layout,
       chainName: payment.context.config.chainName,
       paymentMotes: payment.context.config.paymentMotes,
       signingKey: payment.context.signingKey,
@@ -485,6 +486,19 @@ export class Settler {
   }
 
   /**
+   * Whether the row's nonce is used on chain. A token whose nonces cannot be read answers
+   * "unused": its transaction was never seen executed, and the contract itself refuses a used
+   * nonce, so a retry can at worst cost gas, never pay twice.
+   */
+  private async nonceUsed(context: NetworkContext, row: Settlement): Promise<boolean> {
+    // A row outlives its asset's configuration: read the token as the chain shows it then.
+    const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
+    const profile = await tokenProfile(context.chain, asset);
+    if (!(profile.usable && profile.readableNonces)) return false;
+    return context.chain.nonceUsed(profile.contractHash, row.payer, row.nonce);
+  }
+
+  /**
    * Ends a row whose transaction can no longer execute and was never seen executed. The
    * contract's nonce record decides: used means the authorization was spent by some
    * transaction (final, never retried); unused means nothing moved, so the row is released
@@ -494,7 +508,7 @@ export class Settler {
   private async conclude(context: NetworkContext, row: Settlement): Promise<Settlement> {
     let used: boolean;
     try {
-      used = await context.chain.nonceUsed(row.asset, row.payer, row.nonce);
+      used = await this.nonceUsed(context, row);
     } catch (error) {
       this.options.log.warn(
         { settlement: row.id, err: (error as Error).message },

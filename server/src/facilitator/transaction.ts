@@ -1,13 +1,15 @@
 // Builds and signs the `transfer_with_authorization` TransactionV1 that settles a payment.
 import {
+  type ArgLayout,
   addressToFormattedKey,
   bytesToHex,
   type ExactCasperPayload,
   hexToBytes,
+  layoutArgs,
   type SecretKey,
 } from '@x402-casper/shared';
 import { type Opaque, type SdkPrivateKey, type SdkTransaction, sdk } from './casper-sdk.js';
-import type { ArgLayout } from './config.js';
+import { ENTRY_POINT } from './token-profile.js';
 
 const {
   Args,
@@ -24,8 +26,6 @@ const {
 
 export type CasperTransaction = SdkTransaction;
 export type SigningKey = SdkPrivateKey;
-
-export const ENTRY_POINT = 'transfer_with_authorization';
 
 /** Longest TTL a node accepts is 2 h; settlement needs far less. */
 export const MAX_TTL_MS = 30 * 60 * 1000;
@@ -45,19 +45,20 @@ function bytesArg(hex: string, field: string) {
 }
 
 /**
- * The entry point's named arguments. `cep3009` passes the window as u64, `legacy-u256` (the
- * older proof-of-concept contract) as U256; everything else is the same.
+ * The entry point's named arguments in the token's layout: the amount named `amount` or
+ * `value`, the window as u64 or U256; everything else is the same.
  */
 export function transferArgs(payload: ExactCasperPayload, layout: ArgLayout): Opaque {
   const { authorization } = payload;
+  const names = layoutArgs(layout);
   const window =
-    layout === 'cep3009'
+    names.window === 'U64'
       ? (value: string) => CLValue.newCLUint64(value)
       : (value: string) => CLValue.newCLUInt256(value);
   return Args.fromMap({
     from: CLValue.newCLKey(Key.newKey(addressToFormattedKey(authorization.from))),
     to: CLValue.newCLKey(Key.newKey(addressToFormattedKey(authorization.to))),
-    amount: CLValue.newCLUInt256(authorization.value),
+    [names.amount]: CLValue.newCLUInt256(authorization.value),
     valid_after: window(authorization.validAfter),
     valid_before: window(authorization.validBefore),
     nonce: bytesArg(authorization.nonce, 'nonce'),

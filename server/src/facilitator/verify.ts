@@ -11,6 +11,7 @@ import {
   type VerifyRequest,
   type VerifyResponse,
   verifyPayment,
+  verifyWindow,
   X402_VERSION,
 } from '@x402-casper/shared';
 import type { NonceRead } from './chain.js';
@@ -18,10 +19,13 @@ import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
 import { verifySignatureNative } from './signature.js';
+import { type TokenProfile, tokenProfile } from './token-profile.js';
 
 export interface VerifyOptions {
   /** Unix seconds. */
   now: number;
+  /** The newest block's timestamp, Unix seconds: the contract judges the window by chain time. */
+  chainTime?: number;
   settlementMarginSeconds: number;
 }
 
@@ -36,10 +40,12 @@ export interface CheckedPayment {
   value: bigint;
 }
 
-/** Balances read from the chain while checking; reservation checks them again. */
+/** What was read from the chain while checking; reservation checks the balances again. */
 export interface ChainState {
   tokenBalance: bigint;
   gasBalance: bigint;
+  /** The token's entry point layout and nonce state, as read from the chain. */
+  token: TokenProfile & { usable: true };
 }
 
 export type Check<T> = { ok: true; value: T } | { ok: false; response: VerifyResponse };
@@ -79,6 +85,7 @@ export function checkOffChain(
   }
   const rules = verifyPayment(paymentPayload, paymentRequirements, {
     now: options.now,
+    ...(options.chainTime === undefined ? {} : { chainTime: options.chainTime }),
     settlementMarginSeconds: options.settlementMarginSeconds,
     verifySignature: verifySignatureNative,
   });
@@ -93,10 +100,10 @@ export function checkOffChain(
     );
   }
   const extra = paymentRequirements.extra ?? {};
-  if (extra.name !== asset.name || extra.version !== asset.version) {
+  if (extra.name !== asset.domainName || extra.version !== asset.version) {
     return invalid(
       'invalid_exact_casper_domain_mismatch',
-      `the token's signing domain is name "${asset.name}" version "${asset.version}", not "${String(extra.name)}" version "${String(extra.version)}"`,
+      `this facilitator expected the token's signing domain name "${asset.domainName}" version "${asset.version}", not domain name "${String(extra.name)}" version "${String(extra.version)}"`,
       payer,
     );
   }
@@ -135,21 +142,40 @@ export async function checkOnChain(
   nonceRead: NonceRead,
 ): Promise<Check<ChainState>> {
   const { context, asset, key } = payment;
+  const cannotRead = (error: unknown) =>
+    invalid(
+      'unexpected_verify_error',
+      `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
+      key.payer,
+    );
+  let token: TokenProfile;
+  try {
+    token = await tokenProfile(context.chain, asset);
+  } catch (error) {
+    return cannotRead(error);
+  }
+  if (!token.usable) {
+    return invalid(
+      'invalid_exact_casper_unsupported_token',
+      `token ${asset.packageHash} cannot be settled: ${token.problem}`,
+      key.payer,
+    );
+  }
   let nonceUsed: boolean;
   let tokenBalance: bigint;
   let gasBalance: bigint;
   try {
     [nonceUsed, tokenBalance, gasBalance] = await Promise.all([
-      context.chain.nonceUsed(asset.packageHash, key.payer, key.nonce, nonceRead),
-      context.chain.tokenBalance(asset.packageHash, key.payer, nonceRead),
+      // A token that keeps its nonces where they cannot be read relies on the ledger here,
+      // and on the contract itself, which refuses a used nonce.
+      token.readableNonces
+        ? context.chain.nonceUsed(token.contractHash, key.payer, key.nonce, nonceRead)
+        : false,
+      context.chain.tokenBalance(token.contractHash, key.payer, nonceRead),
       context.chain.accountBalance(context.feePayer.publicKey),
     ]);
   } catch (error) {
-    return invalid(
-      'unexpected_verify_error',
-      `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
-      key.payer,
-    );
+    return cannotRead(error);
   }
   if (nonceUsed) {
     return invalid(
@@ -182,17 +208,50 @@ export async function checkOnChain(
       key.payer,
     );
   }
-  return { ok: true, value: { tokenBalance, gasBalance } };
+  return { ok: true, value: { tokenBalance, gasBalance, token } };
 }
 
-/** POST /verify: off-chain rules, then chain state. */
+/**
+ * Every off-chain rule, with the window judged by chain time: first against the facilitator's
+ * clock (a payment that is wrong in any other way is refused without touching the chain), then
+ * against the newest block's timestamp, read at most once per block.
+ */
+export async function checkPayment(
+  contexts: Map<string, NetworkContext>,
+  request: VerifyRequest,
+  options: VerifyOptions,
+): Promise<Check<CheckedPayment>> {
+  const first = checkOffChain(contexts, request, options);
+  // Expiry is judged by the later of the two clocks: expired by ours is expired. Only "not
+  // yet valid" may change, on a chain ahead of our clock.
+  if (!first.ok && first.response.invalidReason !== 'invalid_exact_casper_not_yet_valid') {
+    return first;
+  }
+  const context = contexts.get(request.paymentRequirements.network)!;
+  let chainTime: number;
+  try {
+    chainTime = await context.chain.blockTime();
+  } catch (error) {
+    return invalid(
+      'unexpected_verify_error',
+      `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
+    );
+  }
+  const byChain = { ...options, chainTime };
+  // Judged by our clock alone, the window failed before the signature was checked.
+  if (!first.ok) return checkOffChain(contexts, request, byChain);
+  const window = verifyWindow(first.value.payload.authorization, byChain);
+  return window ? invalid(window.reason, window.message, first.value.key.payer) : first;
+}
+
+/** POST /verify: off-chain rules (the window by chain time), then chain state. */
 export async function verify(
   contexts: Map<string, NetworkContext>,
   ledger: Ledger,
   request: VerifyRequest,
   options: VerifyOptions,
 ): Promise<VerifyResponse> {
-  const offChain = checkOffChain(contexts, request, options);
+  const offChain = await checkPayment(contexts, request, options);
   if (!offChain.ok) return offChain.response;
   const onChain = await checkOnChain(offChain.value, ledger, 'recent');
   if (!onChain.ok) return onChain.response;

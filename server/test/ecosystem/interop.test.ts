@@ -74,7 +74,9 @@ function facilitatorConfig(database: string) {
       network: devnet.network,
       rpcUrl: devnet.rpcUrl,
       feePayer: feePayer.secretKey,
-      assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+      assets: [
+        { packageHash: token.packageHash, domainName: token.domainName, decimals: token.decimals },
+      ],
       apiKeys: [API_KEY],
       extra: { pollIntervalMs: 25, settleTimeoutMs: 20_000 },
     }),

@@ -85,7 +85,7 @@ afterAll(async () => {
 });
 
 describe('chain reads with a cache', () => {
-  it('makes one RPC call per /verify of a fresh nonce, where reads not kept make seven', async () => {
+  it('makes one RPC call per /verify of a fresh nonce, where reads not kept make six', async () => {
     const verifyAll = async (f: { url: string }, count: number) => {
       for (let i = 0; i < count; i++) {
         const answer = await postJson(`${f.url}/verify`, await payment());
@@ -97,8 +97,11 @@ describe('chain reads with a cache', () => {
     const live = await callsDuring(() => verifyAll(uncached, 5));
 
     const count = (calls: string[], method: string) => calls.filter((m) => m === method).length;
-    expect(live).toHaveLength(35);
-    expect(count(live, 'query_global_state')).toBe(10);
+    // Six per /verify (the package's contract hash, two state roots, nonce, balance, the fee
+    // payer's CSPR), plus the contract's entry points and the newest block, read once.
+    expect(live).toHaveLength(32);
+    expect(count(live, 'query_global_state')).toBe(6);
+    expect(count(live, 'info_get_status')).toBe(1);
     expect(count(live, 'chain_get_state_root_hash')).toBe(10);
     expect(count(live, 'state_get_dictionary_item')).toBe(10);
     expect(count(live, 'query_balance')).toBe(5);
@@ -161,7 +164,7 @@ describe('ChainClient nonce reads', () => {
     const { nonce } = (request.paymentPayload.payload as { authorization: { nonce: string } })
       .authorization;
     const read = (mode: 'live' | 'recent') =>
-      client.nonceUsed(devnet.tokens[0]!.packageHash, aliceAddress, nonce, mode);
+      client.nonceUsed(devnet.tokens[0]!.contractHash, aliceAddress, nonce, mode);
     expect(await read('recent')).toBe(false);
     await useOnChain(request);
     now += CACHED.nonceMs - 1;

@@ -59,11 +59,12 @@ describe('loadConfig', () => {
     expect(network!.secretKey.publicKey.hex).toBe(key.publicKey.hex);
     expect(network!.assets[0]).toEqual({
       packageHash: PACKAGE,
-      name: 'Casper x402 Token',
+      domainName: 'Casper x402 Token',
       version: '1',
       decimals: 6,
       symbol: undefined,
-      argLayout: 'cep3009',
+      // Read from the token's entry point on chain unless set.
+      argLayout: undefined,
     });
   });
 
@@ -94,10 +95,23 @@ describe('loadConfig', () => {
       nonceMs: 500,
     });
     expect(config.networks[0]!.rpcUrl).toBe('https://node.testnet.example/rpc');
-    expect(config.networks[0]!.assets[0]!.argLayout).toBe('legacy-u256');
+    expect(config.networks[0]!.assets[0]!.argLayout).toBe('amount-u256');
     expect(config.networks[1]!.network).toBe('casper:casper-net-1');
     expect(config.networks[1]!.secretKey.publicKey.hex).toBe(key.publicKey.hex);
     expect(config.networks[1]!.assets[0]!.packageHash).toBe('cd'.repeat(32));
+  });
+
+  it('takes the signing-domain name as domainName (name is its older spelling)', () => {
+    const asset = { packageHash: PACKAGE, domainName: 'Cep18x402', decimals: 2 };
+    const base = baseConfig();
+    base.networks[0]!.assets = [asset as never];
+    const config = loadConfig(writeConfig(base), {
+      X402_FACILITATOR_NETWORKS_0_ASSETS_0_ARG_LAYOUT: 'value-u64',
+    });
+    expect(config.networks[0]!.assets[0]).toMatchObject({
+      domainName: 'Cep18x402',
+      argLayout: 'value-u64',
+    });
   });
 
   it('runs from the environment alone, relative paths against the working directory', () => {
@@ -150,13 +164,23 @@ describe('loadConfig', () => {
     ],
     [
       { assets: [{ packageHash: PACKAGE, decimals: 6 }] },
-      'networks[0].assets[0].name',
+      'networks[0].assets[0].domainName',
       'non-empty',
+    ],
+    [
+      { assets: [{ packageHash: PACKAGE, domainName: 'T', name: 'T', decimals: 6 }] },
+      'networks[0].assets[0].name',
+      'set only domainName',
+    ],
+    [
+      { assets: [{ packageHash: PACKAGE, domainName: 'x'.repeat(257), decimals: 6 }] },
+      'networks[0].assets[0].domainName',
+      'at most 256',
     ],
     [
       { assets: [{ packageHash: PACKAGE, name: 'T', decimals: 6, argLayout: 'v9' }] },
       'networks[0].assets[0].argLayout',
-      'cep3009, legacy-u256',
+      'amount-u64, value-u64, amount-u256, cep3009, legacy-u256',
     ],
     [
       {

@@ -63,7 +63,9 @@ function engineOn(file: string, offsetMs = 0): Engine {
       network: devnet.network,
       rpcUrl: proxy.url,
       feePayer: feePayer.secretKey,
-      assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+      assets: [
+        { packageHash: token.packageHash, domainName: token.domainName, decimals: token.decimals },
+      ],
       extra: {
         pollIntervalMs: 25,
         settleTimeoutMs: 20_000,

@@ -33,7 +33,8 @@ export async function closedPort(): Promise<number> {
 
 export interface RawAsset {
   packageHash: string;
-  name: string;
+  /** The signing-domain name (`name` is its older spelling, still accepted). */
+  domainName: string;
   version?: string;
   decimals: number;
   symbol?: string;
@@ -169,7 +170,7 @@ export async function whileMining<T>(rpcUrl: string, work: Promise<T>, everyMs =
 /** Requirements for paying `amount` of a devnet token to `payTo`. */
 export function requirementsFor(
   network: string,
-  token: { name: string; symbol: string; decimals: number; packageHash: string },
+  token: { domainName: string; symbol: string; decimals: number; packageHash: string },
   payTo: string,
   amount: string,
 ): PaymentRequirements {
@@ -180,7 +181,12 @@ export function requirementsFor(
     asset: token.packageHash,
     payTo,
     maxTimeoutSeconds: 300,
-    extra: { name: token.name, version: '1', decimals: token.decimals, symbol: token.symbol },
+    extra: {
+      name: token.domainName,
+      version: '1',
+      decimals: token.decimals,
+      symbol: token.symbol,
+    },
   };
 }
 
@@ -205,10 +211,12 @@ export type Fault =
 
 /**
  * A real HTTP proxy in front of a node's JSON-RPC endpoint that records every method called
- * and drops or refuses chosen ones.
+ * and drops, refuses or rewrites chosen ones.
  */
 export class FaultyProxy {
   readonly faults = new Map<string, Fault>();
+  /** Changes the node's answer to a method (its parsed JSON-RPC response) before it is sent. */
+  readonly rewrites = new Map<string, (answer: Record<string, unknown>) => unknown>();
   readonly seen: string[] = [];
   /** Every call with its params. */
   readonly calls: Array<{ method: string; params: unknown }> = [];
@@ -251,7 +259,8 @@ export class FaultyProxy {
         const text = await answer.text();
         if (fault === 'forward-then-drop') return req.socket.destroy();
         res.setHeader('content-type', 'application/json');
-        res.end(text);
+        const rewrite = this.rewrites.get(method);
+        res.end(rewrite ? JSON.stringify(rewrite(JSON.parse(text))) : text);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -277,7 +286,7 @@ export async function settleDirectly(
   const direct = buildSettlementTransaction({
     payload: paymentPayload.payload as never,
     packageHash,
-    argLayout: 'cep3009',
+    argLayout: 'amount-u64',
     chainName: devnet.chainName,
     paymentMotes: 3_000_000_000n,
     signingKey: signingKeyOf(gasPayer),
@@ -294,7 +303,10 @@ export async function settleDirectly(
  * itself, or a proxy in front of it), its ledger in `database`.
  */
 export function facilitatorOn(
-  devnet: { network: string; tokens: { packageHash: string; name: string; decimals: number }[] },
+  devnet: {
+    network: string;
+    tokens: { packageHash: string; domainName: string; decimals: number }[];
+  },
   options: {
     rpcUrl: string;
     database: string;
@@ -312,7 +324,13 @@ export function facilitatorOn(
         network: devnet.network,
         rpcUrl: options.rpcUrl,
         feePayer: options.feePayer,
-        assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+        assets: [
+          {
+            packageHash: token.packageHash,
+            domainName: token.domainName,
+            decimals: token.decimals,
+          },
+        ],
         ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
         ...(options.extra ? { extra: options.extra } : {}),
       }),

@@ -45,7 +45,9 @@ beforeAll(async () => {
       network: NETWORK,
       rpcUrl: `http://127.0.0.1:${rpcPort}/rpc`,
       feePayer,
-      assets: [{ packageHash: ASSET, name: 'Casper x402 Token', decimals: 6, symbol: 'CX402' }],
+      assets: [
+        { packageHash: ASSET, domainName: 'Casper x402 Token', decimals: 6, symbol: 'CX402' },
+      ],
       apiKeys: [KEY_A, KEY_B],
       extra: { bodyLimit: 4096, rateLimit: { max: 40, windowMs: 60_000 }, rpcTimeoutMs: 2000 },
     }),

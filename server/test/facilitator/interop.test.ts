@@ -45,7 +45,13 @@ beforeAll(async () => {
         network: devnet.network,
         rpcUrl: devnet.rpcUrl,
         feePayer: accounts[0]!.secretKey,
-        assets: [{ packageHash: token.packageHash, name: token.name, decimals: token.decimals }],
+        assets: [
+          {
+            packageHash: token.packageHash,
+            domainName: token.domainName,
+            decimals: token.decimals,
+          },
+        ],
         apiKeys: [API_KEY],
         extra: { pollIntervalMs: 25, settleTimeoutMs: 20_000 },
       }),

@@ -35,29 +35,48 @@ const aliceAddress = addressOfPublicKey(alice.publicKey);
 const secpPayer = generateSecretKey('secp256k1');
 
 interface Token {
-  name: string;
+  domainName: string;
   symbol: string;
   decimals: number;
   packageHash: string;
   contractHash: string;
-  argLayout: string;
 }
 
 let devnet: Devnet;
 let token: Token;
-let legacy: Token;
+/** Tokens of the other argument layouts: the facilitator reads each one's from the chain. */
+let valueU64: Token;
+let amountU256: Token;
+/** Like the Cep18X402 proof of concept: signs as `Cep18x402`, nonces in Odra's own storage. */
+let odraLike: Token;
 /** Waits up to 20 s for a block. */
 let facilitator: Facilitator & { url: string };
 /** Answers settlement_pending after 300 ms without a block. */
 let slow: Facilitator & { url: string };
 
+// No argLayout: every token's layout is read from its entry point on chain.
 const asset = (t: Token): RawAsset => ({
   packageHash: t.packageHash,
-  name: t.name,
+  domainName: t.domainName,
   decimals: t.decimals,
   symbol: t.symbol,
-  argLayout: t.argLayout,
 });
+
+async function deployToken(params: Record<string, unknown>): Promise<Token> {
+  const deployed = await rpcResult(devnet.rpcUrl, 'devnet_deployToken', params);
+  const made: Token = {
+    domainName: deployed.domain_name as string,
+    symbol: params.symbol as string,
+    decimals: params.decimals as number,
+    packageHash: deployed.package_hash as string,
+    contractHash: deployed.contract_hash as string,
+  };
+  await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+    account: alice.publicKey,
+    token: { package_hash: made.packageHash, amount: '1000000' },
+  });
+  return made;
+}
 
 async function start(name: string, key: SecretKey, extra: Record<string, unknown>) {
   return startFacilitator(
@@ -67,7 +86,7 @@ async function start(name: string, key: SecretKey, extra: Record<string, unknown
         network: devnet.network,
         rpcUrl: devnet.rpcUrl,
         feePayer: key,
-        assets: [asset(token), asset(legacy)],
+        assets: [token, valueU64, amountU256, odraLike].map(asset),
         extra: { pollIntervalMs: 25, ...extra },
       }),
     ),
@@ -101,23 +120,25 @@ async function settleUntilFinal(f: { url: string }, body: unknown) {
 beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
   token = devnet.tokens[0]!;
-  const deployed = await rpcResult(devnet.rpcUrl, 'devnet_deployToken', {
-    name: 'Legacy Token',
-    symbol: 'LEG',
+  valueU64 = await deployToken({
+    name: 'Value Token',
+    symbol: 'VAL',
     decimals: 2,
-    arg_layout: 'legacy-u256',
+    arg_layout: 'value-u64',
   });
-  legacy = {
-    name: 'Legacy Token',
-    symbol: 'LEG',
+  amountU256 = await deployToken({
+    name: 'Wide Window Token',
+    symbol: 'WIDE',
     decimals: 2,
-    packageHash: deployed.package_hash as string,
-    contractHash: deployed.contract_hash as string,
-    argLayout: 'legacy-u256',
-  };
-  await rpcResult(devnet.rpcUrl, 'devnet_fund', {
-    account: alice.publicKey,
-    token: { package_hash: legacy.packageHash, amount: '1000000' },
+    arg_layout: 'amount-u256',
+  });
+  odraLike = await deployToken({
+    name: 'Odra Token',
+    symbol: 'X402',
+    decimals: 2,
+    arg_layout: 'amount-u256',
+    domain_name: 'Cep18x402',
+    nonce_storage: 'odra-state',
   });
   await rpcResult(devnet.rpcUrl, 'devnet_fund', {
     account: secpPayer.publicKey.hex,
@@ -138,7 +159,13 @@ describe('settlement on the devnet', () => {
   it.each([
     ['an ed25519 payer', () => alice.secretKey, () => token],
     ['a secp256k1 payer', () => secpPayer, () => token],
-    ['an ed25519 payer on a legacy-u256 token', () => alice.secretKey, () => legacy],
+    ['an ed25519 payer on a value-u64 token', () => alice.secretKey, () => valueU64],
+    ['an ed25519 payer on an amount-u256 token', () => alice.secretKey, () => amountU256],
+    [
+      'an ed25519 payer on a Cep18x402-domain odra-state token',
+      () => alice.secretKey,
+      () => odraLike,
+    ],
   ])('verifies then settles %s, moving the tokens on chain', async (_, payerOf, tokenOf) => {
     const payer = payerOf();
     const t = tokenOf();
@@ -436,7 +463,7 @@ describe('settlement on the devnet', () => {
     });
   });
 
-  it('reports health: block height and fee payer balance', async () => {
+  it('reports health: block height, fee payer balance, and each token layout and nonce state', async () => {
     const response = await fetch(`${facilitator.url}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -448,6 +475,12 @@ describe('settlement on the devnet', () => {
           blockHeight: expect.any(Number),
           feePayer: feePayer.publicKey,
           feePayerBalance: expect.stringMatching(/^[1-9]\d{9,}$/),
+          tokens: [
+            { asset: token.packageHash, layout: 'amount-u64', nonces: 'readable' },
+            { asset: valueU64.packageHash, layout: 'value-u64', nonces: 'readable' },
+            { asset: amountU256.packageHash, layout: 'amount-u256', nonces: 'readable' },
+            { asset: odraLike.packageHash, layout: 'amount-u256', nonces: 'unreadable' },
+          ],
         },
       ],
     });

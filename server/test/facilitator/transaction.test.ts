@@ -1,4 +1,5 @@
 import {
+  type ArgLayout,
   type ExactCasperPayload,
   generateSecretKey,
   hexToBytes,
@@ -6,9 +7,9 @@ import {
   verifySignature,
 } from '@x402-casper/shared';
 import { describe, expect, it } from 'vitest';
+import { ENTRY_POINT } from '../../src/facilitator/token-profile.js';
 import {
   buildSettlementTransaction,
-  ENTRY_POINT,
   signingKeyOf,
   transactionFromJson,
 } from '../../src/facilitator/transaction.js';
@@ -50,11 +51,7 @@ interface TransactionJson {
   approvals: { signer: string; signature: string }[];
 }
 
-function build(
-  layout: 'cep3009' | 'legacy-u256',
-  algorithm: KeyAlgorithm = 'ed25519',
-  p = payload(),
-) {
+function build(layout: ArgLayout, algorithm: KeyAlgorithm = 'ed25519', p = payload()) {
   const feePayer = generateSecretKey(algorithm);
   const built = buildSettlementTransaction({
     payload: p,
@@ -71,7 +68,7 @@ function build(
 describe('buildSettlementTransaction', () => {
   it('calls transfer_with_authorization on the package with CEP-3009 argument types', () => {
     const p = payload();
-    const { built, json, feePayer } = build('cep3009', 'ed25519', p);
+    const { built, json, feePayer } = build('amount-u64', 'ed25519', p);
     expect(json.payload.chain_name).toBe('casper-test');
     expect(json.payload.initiator_addr.PublicKey).toBe(feePayer.publicKey.hex);
     expect(json.payload.pricing_mode.PaymentLimited).toMatchObject({
@@ -108,19 +105,37 @@ describe('buildSettlementTransaction', () => {
     expect(built.hash).toBe(json.hash);
   });
 
-  it('passes the window as U256 for the legacy layout', () => {
+  it('passes the window as U256 in the amount-u256 layout', () => {
     const p = payload();
-    const { json } = build('legacy-u256', 'ed25519', p);
+    const { json } = build('amount-u256', 'ed25519', p);
     const args = Object.fromEntries(json.payload.fields.args.Named);
     expect(args.valid_after!.cl_type).toBe('U256');
     expect(args.valid_before!.cl_type).toBe('U256');
     expect(args.amount!.cl_type).toBe('U256');
   });
 
+  it('names the amount `value` in the value-u64 layout (the CEP-3009 text)', () => {
+    const p = payload();
+    const { json } = build('value-u64', 'ed25519', p);
+    const args = Object.fromEntries(json.payload.fields.args.Named);
+    expect(Object.keys(args)).toEqual([
+      'from',
+      'to',
+      'value',
+      'valid_after',
+      'valid_before',
+      'nonce',
+      'public_key',
+      'signature',
+    ]);
+    expect(args.value).toEqual({ cl_type: 'U256', bytes: '021027' });
+    expect(args.valid_after!.cl_type).toBe('U64');
+  });
+
   it.each(['ed25519', 'secp256k1'] as const)(
     'is approved by the %s fee payer over its hash, and survives a JSON round trip',
     (algorithm) => {
-      const { built, json, feePayer } = build('cep3009', algorithm);
+      const { built, json, feePayer } = build('amount-u64', algorithm);
       expect(json.approvals).toHaveLength(1);
       const [approval] = json.approvals;
       expect(approval!.signer).toBe(feePayer.publicKey.hex);
@@ -133,7 +148,7 @@ describe('buildSettlementTransaction', () => {
   );
 
   it('hashes the payload it carries', () => {
-    const { built } = build('cep3009');
+    const { built } = build('amount-u64');
     const tampered = JSON.parse(built.json) as TransactionJson;
     tampered.payload.chain_name = 'casper';
     expect(() => transactionFromJson(JSON.stringify(tampered))).toThrow();
@@ -143,17 +158,18 @@ describe('buildSettlementTransaction', () => {
   });
 
   it('lives until the authorization expires and no longer, thirty minutes at most', () => {
-    const lasting = (seconds: number) => build('cep3009', 'ed25519', payload(NOW / 1000 + seconds));
+    const lasting = (seconds: number) =>
+      build('amount-u64', 'ed25519', payload(NOW / 1000 + seconds));
     expect(lasting(300).built.expiresAt).toBe(NOW + 300_000);
     expect(lasting(300).json.payload.ttl).toBe('5m');
     expect(lasting(5).built.expiresAt).toBe(NOW + 5_000);
     expect(lasting(5).json.payload.ttl).toBe('5s');
     expect(lasting(86_400).built.expiresAt).toBe(NOW + 1_800_000);
-    expect(build('cep3009').json.payload.timestamp).toBe(new Date(NOW).toISOString());
+    expect(build('amount-u64').json.payload.timestamp).toBe(new Date(NOW).toISOString());
   });
 
   it('refuses to build for an authorization that has expired', () => {
-    expect(() => build('cep3009', 'ed25519', payload(NOW / 1000))).toThrow(/expired/);
-    expect(() => build('cep3009', 'ed25519', payload(NOW / 1000 - 1))).toThrow(/expired/);
+    expect(() => build('amount-u64', 'ed25519', payload(NOW / 1000))).toThrow(/expired/);
+    expect(() => build('amount-u64', 'ed25519', payload(NOW / 1000 - 1))).toThrow(/expired/);
   });
 });

@@ -41,6 +41,8 @@ export const INVALID_REASONS = {
   invalid_exact_casper_invalid_signature: 'The signature does not verify for this authorization.',
   invalid_exact_casper_nonce_used:
     'The nonce was already used on chain or by an earlier settlement.',
+  invalid_exact_casper_unsupported_token:
+    "The token's transfer_with_authorization entry point, as read from the chain, takes arguments x402 cannot supply.",
   invalid_exact_casper_unknown_asset:
     'The facilitator does not support this asset on this network.',
   invalid_exact_casper_facilitator_unfunded: 'The facilitator cannot pay the gas for settlement.',

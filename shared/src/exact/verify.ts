@@ -23,6 +23,13 @@ export const DEFAULT_SETTLEMENT_MARGIN_SECONDS = 30;
 export interface VerifyOptions {
   /** Unix time in seconds; defaults to the clock. */
   now?: number;
+  /**
+   * Chain time: the newest block's timestamp, Unix seconds. The contract judges the window by
+   * the time of the block that runs it, which is never earlier than this: `validAfter` must be
+   * before it, and `validBefore` after the later of it and `now`, plus the settlement margin.
+   * Without it, `now` stands for both.
+   */
+  chainTime?: number;
   settlementMarginSeconds?: number;
   /**
    * Checks the tagged signature over the digest in place of `shared`'s own (pure JS) check, e.g. a
@@ -105,6 +112,43 @@ function checkAccepted(
   }
 }
 
+/** The window rules: the contract requires block time > validAfter and < validBefore. */
+function checkWindow(validAfter: bigint, validBefore: bigint, options: VerifyOptions): void {
+  const clock = BigInt(options.now ?? Math.floor(Date.now() / 1000));
+  const chainTime = options.chainTime === undefined ? clock : BigInt(options.chainTime);
+  const now = chainTime > clock ? chainTime : clock;
+  const margin = BigInt(options.settlementMarginSeconds ?? DEFAULT_SETTLEMENT_MARGIN_SECONDS);
+  if (validAfter >= chainTime) {
+    fail(
+      'invalid_exact_casper_not_yet_valid',
+      `valid only after ${validAfter}; chain time is ${chainTime}`,
+    );
+  }
+  if (validBefore <= now + margin) {
+    fail(
+      'invalid_exact_casper_payload_expired',
+      `expires at ${validBefore}; settlement needs it valid until at least ${now + margin}`,
+    );
+  }
+}
+
+/**
+ * The window rules alone, for judging again at another time (e.g. chain time) a payment that
+ * `verifyPayment` accepted: undefined when valid, else the reason and message.
+ */
+export function verifyWindow(
+  authorization: { validAfter: string; validBefore: string },
+  options: VerifyOptions,
+): { reason: InvalidReason; message: string } | undefined {
+  try {
+    checkWindow(BigInt(authorization.validAfter), BigInt(authorization.validBefore), options);
+    return undefined;
+  } catch (error) {
+    if (error instanceof Invalid) return { reason: error.reason, message: error.message };
+    throw error;
+  }
+}
+
 function verifyExact(
   paymentPayload: PaymentPayload,
   requirements: PaymentRequirements,
@@ -172,17 +216,7 @@ function verifyExact(
   if (validAfter >= validBefore || validBefore > U64_MAX) {
     fail('invalid_exact_casper_invalid_window', 'validAfter must be before validBefore');
   }
-  const now = BigInt(options.now ?? Math.floor(Date.now() / 1000));
-  const margin = BigInt(options.settlementMarginSeconds ?? DEFAULT_SETTLEMENT_MARGIN_SECONDS);
-  // The contract requires block time > validAfter and < validBefore.
-  if (validAfter >= now)
-    fail('invalid_exact_casper_not_yet_valid', `valid only after ${validAfter}; now is ${now}`);
-  if (validBefore <= now + margin) {
-    fail(
-      'invalid_exact_casper_payload_expired',
-      `expires at ${validBefore}; settlement needs it valid until at least ${now + margin}`,
-    );
-  }
+  checkWindow(validAfter, validBefore, options);
   const digest = exactDigest(exact, authorization);
   const verify = options.verifySignature ?? verifySignature;
   if (!verify(key, digest, signature)) {

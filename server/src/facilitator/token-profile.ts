@@ -1,0 +1,110 @@
+// What the facilitator must know of a token before it spends gas on it, read from the chain:
+// how its `transfer_with_authorization` entry point names and types its arguments (deployed
+// CEP-3009 tokens disagree, FACTS §7), and whether its used nonces can be read from outside.
+import type { ArgLayout } from '@x402-casper/shared';
+import {
+  type ChainClient,
+  type ContractInfo,
+  type EntryPointArg,
+  USED_NONCES_DICTIONARY,
+} from './chain.js';
+import type { AssetConfig } from './config.js';
+
+export const ENTRY_POINT = 'transfer_with_authorization';
+
+export type TokenProfile =
+  | {
+      usable: true;
+      contractHash: string;
+      layout: ArgLayout;
+      /** Whether used nonces are readable in the `used_nonces` dictionary. */
+      readableNonces: boolean;
+    }
+  | { usable: false; contractHash: string; problem: string };
+
+const BYTES = JSON.stringify({ List: 'U8' });
+
+/** The arguments every layout shares, with their CL types (node JSON). */
+const COMMON_ARGS: Record<string, string> = {
+  from: '"Key"',
+  to: '"Key"',
+  nonce: BYTES,
+  public_key: '"PublicKey"',
+  signature: BYTES,
+};
+
+function typeOf(arg: EntryPointArg): string {
+  return JSON.stringify(arg.clType);
+}
+
+function describeArgs(args: EntryPointArg[]): string {
+  return args.map((arg) => `${arg.name}: ${typeOf(arg)}`).join(', ') || 'no arguments';
+}
+
+/**
+ * The layout an entry point's declared arguments match, or why none does. A settlement
+ * built for another layout would be refused by the contract after the gas is spent.
+ */
+export function layoutOfEntryPoint(args: EntryPointArg[]): ArgLayout | { problem: string } {
+  const byName = new Map(args.map((arg) => [arg.name, typeOf(arg)]));
+  for (const [name, type] of Object.entries(COMMON_ARGS)) {
+    if (byName.get(name) !== type) {
+      return {
+        problem: `its ${ENTRY_POINT} needs ${name}: ${type}; it takes ${describeArgs(args)}`,
+      };
+    }
+  }
+  const amount = byName.has('value') ? 'value' : 'amount';
+  if (byName.get(amount) !== '"U256"') {
+    return { problem: `its ${ENTRY_POINT} takes no U256 amount or value: ${describeArgs(args)}` };
+  }
+  const window = byName.get('valid_after');
+  if (window !== byName.get('valid_before') || (window !== '"U64"' && window !== '"U256"')) {
+    return {
+      problem: `its ${ENTRY_POINT} has no u64 or U256 valid_after/valid_before pair: ${describeArgs(args)}`,
+    };
+  }
+  const known = new Set([...Object.keys(COMMON_ARGS), amount, 'valid_after', 'valid_before']);
+  const unknown = args.filter((arg) => !known.has(arg.name));
+  if (unknown.length > 0) {
+    return {
+      problem: `its ${ENTRY_POINT} also wants ${describeArgs(unknown)}, which x402 cannot supply`,
+    };
+  }
+  if (amount === 'value') {
+    return window === '"U64"'
+      ? 'value-u64'
+      : { problem: `its ${ENTRY_POINT} takes value with U256 windows, a layout no token uses` };
+  }
+  return window === '"U64"' ? 'amount-u64' : 'amount-u256';
+}
+
+/** The profile of the contract `contractHash`, from what the chain says of it. */
+export function profileOf(
+  contractHash: string,
+  contract: ContractInfo,
+  override: ArgLayout | undefined,
+): TokenProfile {
+  const readableNonces = contract.namedKeys.has(USED_NONCES_DICTIONARY);
+  if (override) return { usable: true, contractHash, layout: override, readableNonces };
+  const args = contract.entryPoints.get(ENTRY_POINT);
+  if (!args) {
+    return { usable: false, contractHash, problem: `the token has no ${ENTRY_POINT} entry point` };
+  }
+  const layout = layoutOfEntryPoint(args);
+  if (typeof layout === 'object') return { usable: false, contractHash, ...layout };
+  return { usable: true, contractHash, layout, readableNonces };
+}
+
+/**
+ * The token's current contract (its package's newest enabled version, re-read as the chain
+ * cache allows) and that contract's profile (read once per contract hash: a contract version
+ * never changes its entry points).
+ */
+export async function tokenProfile(
+  chain: ChainClient,
+  asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
+): Promise<TokenProfile> {
+  const contractHash = await chain.contractHashOf(asset.packageHash);
+  return profileOf(contractHash, await chain.contract(contractHash), asset.argLayout);
+}
