@@ -79,7 +79,7 @@ export async function main(args: string[]): Promise<number> {
           assets: [
             {
               packageHash: token.packageHash,
-              domainName: token.name,
+              domainName: token.domainName,
               version: '1',
               decimals: token.decimals,
               symbol: token.symbol,
