@@ -179,7 +179,7 @@ export class Services {
             assets: [
               {
                 packageHash: this.token.packageHash,
-                name: this.token.name,
+                domainName: this.token.name,
                 version: '1',
                 decimals: this.token.decimals,
                 symbol: this.token.symbol,

@@ -150,7 +150,7 @@ export function writeFacilitatorConfig(setup: FacilitatorSetup, name = 'facilita
           assets: [
             {
               packageHash: setup.token.packageHash,
-              name: setup.token.name,
+              domainName: setup.token.name,
               decimals: setup.token.decimals,
             },
           ],
