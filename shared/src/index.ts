@@ -1,5 +1,6 @@
 export * from './bytes.js';
 export * from './casper/address.js';
+export * from './casper/assets.js';
 export * from './casper/keys.js';
 export * from './casper/layout.js';
 export * from './casper/network.js';
@@ -19,5 +20,6 @@ export * from './exact/verify.js';
 export * from './uint.js';
 export * from './x402/bodies.js';
 export * from './x402/headers.js';
+export * from './x402/reasons.js';
 export * from './x402/schemas.js';
 export { checkSchema } from './x402/validate.js';

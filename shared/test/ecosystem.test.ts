@@ -23,6 +23,7 @@ const token: CasperAsset = {
   symbol: 'CX402',
 };
 const other = 'ab'.repeat(32);
+type Network = `${string}:${string}`;
 const signer = secretKeySigner(secretKeyFromHex(key.algorithm, key.secretKeyHex));
 const kind = { x402Version: 2, scheme: 'exact', network: NETWORK } as const;
 
@@ -86,7 +87,12 @@ describe('ExactCasperServerScheme', () => {
   });
 
   it('refuses prices it cannot turn into an exact amount, naming the field', async () => {
-    expect(await fieldOf(() => server.parsePrice('$0.25', NETWORK))).toBe('price');
+    // No dollar stablecoin is known on a local network.
+    expect(await fieldOf(() => server.parsePrice('$0.25', 'casper:casper-net-1'))).toBe('price');
+    expect(await fieldOf(() => server.parsePrice('$0.0000001', NETWORK))).toBe('price');
+    expect(await fieldOf(() => server.parsePrice('$-1', NETWORK))).toBe('price');
+    expect(await fieldOf(() => server.parsePrice('$0', NETWORK))).toBe('price');
+    expect(await fieldOf(() => server.parsePrice('$1e3', NETWORK))).toBe('price');
     expect(await fieldOf(() => server.parsePrice('0', NETWORK))).toBe('price');
     expect(await fieldOf(() => server.parsePrice('0.0000001', NETWORK))).toBe('price');
     expect(await fieldOf(() => server.parsePrice('-1', NETWORK))).toBe('price');
@@ -104,7 +110,14 @@ describe('ExactCasperServerScheme', () => {
   });
 
   it('refuses a bad asset list at construction, naming the entry', async () => {
-    expect(await fieldOf(() => new ExactCasperServerScheme({ assets: [] }))).toBe('assets');
+    expect(
+      await fieldOf(
+        () => new ExactCasperServerScheme({ assets: 'csprUSD' as unknown as CasperAsset[] }),
+      ),
+    ).toBe('assets');
+    expect(
+      await fieldOf(() => new ExactCasperServerScheme({ assets: [{ ...token, domainName: '' }] })),
+    ).toBe('assets[0].domainName');
     expect(
       await fieldOf(
         () => new ExactCasperServerScheme({ assets: [token, { ...token, packageHash: 'hash-1' }] }),
@@ -156,6 +169,90 @@ describe('ExactCasperServerScheme', () => {
         server.enhancePaymentRequirements({ ...listed, payTo: '0x1234' }, kind, []),
       ),
     ).toBe('requirements.payTo');
+  });
+});
+
+describe('ExactCasperServerScheme with known tokens', () => {
+  const csprUsd = {
+    'casper:casper': '23036be872bd574590a2c43d4a4eff76b18b4bca815790742841002fdab22cee',
+    'casper:casper-test': '0cb6f94834c60510d532b0ae077b18b4100874a4c867396d61c2b13c790ead52',
+  } as const;
+  const csprUsdExtra = { name: 'csprUSD', version: '1', decimals: 6, symbol: 'csprUSD' };
+
+  it.each(Object.entries(csprUsd))(
+    'prices "$0.01" in csprUSD on %s without naming a token: 10000 units',
+    async (network, packageHash) => {
+      const bare = new ExactCasperServerScheme();
+      const expected = { asset: packageHash, amount: '10000', extra: csprUsdExtra };
+      await expect(bare.parsePrice('$0.01', network as Network)).resolves.toEqual(expected);
+      await expect(bare.parsePrice(' $ 0.01 ', network as Network)).resolves.toEqual(expected);
+      // Token units, with no token listed, are units of the network's default token.
+      await expect(bare.parsePrice('0.01', network as Network)).resolves.toEqual(expected);
+      // A site that lists its own token still has "$" prices paid in dollars.
+      const listed = new ExactCasperServerScheme({ assets: [token] });
+      await expect(listed.parsePrice('$0.01', network as Network)).resolves.toEqual(expected);
+      await expect(listed.parsePrice('0.01', network as Network)).resolves.toMatchObject({
+        asset: token.packageHash,
+      });
+    },
+  );
+
+  it('adds the signing domain of a known token to an AssetAmount and to bare requirements', async () => {
+    const bare = new ExactCasperServerScheme({ assets: [] });
+    await expect(
+      bare.parsePrice({ asset: csprUsd['casper:casper-test'], amount: '5' }, NETWORK),
+    ).resolves.toEqual({ asset: csprUsd['casper:casper-test'], amount: '5', extra: csprUsdExtra });
+    await expect(
+      bare.enhancePaymentRequirements(base('5', csprUsd['casper:casper-test'], {}), kind, []),
+    ).resolves.toMatchObject({ extra: csprUsdExtra });
+    // The mainnet package is not a known token on testnet.
+    expect(
+      await fieldOf(() =>
+        bare.enhancePaymentRequirements(base('5', csprUsd['casper:casper'], {}), kind, []),
+      ),
+    ).toBe('requirements.extra.name');
+  });
+
+  it('refuses token units on a network with no default token and none listed', async () => {
+    const bare = new ExactCasperServerScheme();
+    expect(await fieldOf(() => bare.parsePrice('0.01', 'casper:casper-net-1'))).toBe('price');
+    expect(await fieldOf(() => bare.parsePrice('$0.01', 'casper:casper-net-1'))).toBe('price');
+  });
+
+  it('puts the domain name, not the CEP-18 name, in extra.name', async () => {
+    const poc = new ExactCasperServerScheme({
+      assets: [{ ...token, name: 'Casper x402 Token', domainName: 'Cep18x402' }],
+    });
+    await expect(poc.parsePrice('1', NETWORK)).resolves.toMatchObject({
+      extra: { name: 'Cep18x402', version: '1' },
+    });
+  });
+
+  it('reads decimals a facilitator advertises as a string, and normalises them', async () => {
+    const bare = new ExactCasperServerScheme();
+    const advertised = {
+      ...kind,
+      extra: { assets: [{ asset: other, name: 'Cep18x402', version: '1', decimals: '2' }] },
+    };
+    await expect(
+      bare.enhancePaymentRequirements(base('5', other, {}), advertised, []),
+    ).resolves.toMatchObject({ extra: { name: 'Cep18x402', version: '1', decimals: 2 } });
+    await expect(
+      bare.enhancePaymentRequirements(
+        base('5', other, { name: 'Cep18x402', version: '1', decimals: '2' }),
+        kind,
+        [],
+      ),
+    ).resolves.toMatchObject({ extra: { decimals: 2 } });
+    expect(
+      await fieldOf(() =>
+        bare.enhancePaymentRequirements(
+          base('5', other, { name: 'Cep18x402', version: '1', decimals: '2.5' }),
+          kind,
+          [],
+        ),
+      ),
+    ).toBe('requirements.extra.decimals');
   });
 });
 
@@ -223,5 +320,31 @@ describe('ExactCasperClientScheme', () => {
     expect(
       await fieldOf(() => client.createPaymentPayload(2, { ...requirements, scheme: 'upto' })),
     ).toBe('requirements.scheme');
+  });
+
+  it('tells x402Client which tokens are dollar stablecoins (csprUSD), and no others', () => {
+    expect(
+      client.findDefaultAsset(
+        '0CB6F94834C60510D532B0AE077B18B4100874A4C867396D61C2B13C790EAD52',
+        'casper:casper-test',
+      ),
+    ).toEqual({
+      asset: '0cb6f94834c60510d532b0ae077b18b4100874a4c867396d61c2b13c790ead52',
+      decimals: 6,
+      symbol: 'csprUSD',
+    });
+    expect(
+      client.findDefaultAsset(
+        '23036be872bd574590a2c43d4a4eff76b18b4bca815790742841002fdab22cee',
+        'casper:casper',
+      ),
+    ).toMatchObject({ decimals: 6, symbol: 'csprUSD' });
+    expect(
+      client.findDefaultAsset(
+        '23036be872bd574590a2c43d4a4eff76b18b4bca815790742841002fdab22cee',
+        'casper:casper-test',
+      ),
+    ).toBeUndefined();
+    expect(client.findDefaultAsset(token.packageHash, NETWORK)).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { findKnownAsset } from '../casper/assets.js';
 import { X402InputError } from '../errors.js';
 import { createPaymentPayload } from '../exact/create.js';
 import { EXACT_SCHEME, parseExactRequirements } from '../exact/requirements.js';
@@ -21,6 +22,20 @@ export class ExactCasperClientScheme {
   readonly scheme = EXACT_SCHEME;
 
   constructor(private readonly signer: PaymentSigner) {}
+
+  /**
+   * The dollar stablecoins this scheme knows (csprUSD on casper:casper and casper:casper-test),
+   * for @x402/core's `x402Client`: it lets them through its default spend controls, with its
+   * dollar cap; any other token still needs an explicit opt-in.
+   */
+  findDefaultAsset(
+    asset: string,
+    network: string,
+  ): { asset: string; decimals: number; symbol: string } | undefined {
+    const known = findKnownAsset(network, asset);
+    if (!known?.usd) return undefined;
+    return { asset: known.packageHash, decimals: known.decimals, symbol: known.symbol };
+  }
 
   async createPaymentPayload(
     x402Version: number,

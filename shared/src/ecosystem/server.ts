@@ -1,7 +1,8 @@
+import { defaultAssetOf, findKnownAsset, type KnownAsset, usdAssetOf } from '../casper/assets.js';
 import { isCasperNetwork } from '../casper/network.js';
 import { X402InputError } from '../errors.js';
 import { parseAmount } from '../exact/amount.js';
-import { EXACT_SCHEME, parseExactRequirements } from '../exact/requirements.js';
+import { EXACT_SCHEME, parseDecimals, parseExactRequirements } from '../exact/requirements.js';
 import { parseUint } from '../uint.js';
 import type { AssetAmount, Network, Price, SchemeRequirements, SupportedKind } from './types.js';
 
@@ -9,15 +10,17 @@ import type { AssetAmount, Network, Price, SchemeRequirements, SupportedKind } f
 export interface CasperAsset {
   /** Contract package hash, 64 hex digits. */
   packageHash: string;
-  /** The token's CEP-18 name: it seeds the signing domain. */
+  /** The token's CEP-18 name; also its signing-domain name unless `domainName` says otherwise. */
   name: string;
+  /** The EIP-712 domain name the contract signs with (`extra.name`); default `name`. */
+  domainName?: string;
   /** Signing-domain version; default `"1"`. */
   version?: string;
   decimals: number;
   symbol?: string;
 }
 
-/** The `extra` of a Casper `exact` requirement. */
+/** The `extra` of a Casper `exact` requirement: `name` is the signing-domain name. */
 type Domain = { name: string; version: string; decimals: number; symbol?: string };
 
 const PACKAGE_HASH = /^[0-9a-f]{64}$/;
@@ -33,6 +36,13 @@ function checkAsset(asset: CasperAsset, field: string): [string, Domain] {
   if (typeof asset.name !== 'string' || asset.name.length === 0) {
     throw new X402InputError(`${field}.name`, "must be the token's CEP-18 name");
   }
+  const domainName = asset.domainName ?? asset.name;
+  if (typeof domainName !== 'string' || domainName.length === 0) {
+    throw new X402InputError(
+      `${field}.domainName`,
+      "must be the token's signing-domain name (the EIP-712 domain name)",
+    );
+  }
   const version = asset.version ?? '1';
   if (typeof version !== 'string' || version.length === 0) {
     throw new X402InputError(`${field}.version`, 'must be the signing-domain version, e.g. "1"');
@@ -43,10 +53,18 @@ function checkAsset(asset: CasperAsset, field: string): [string, Domain] {
   if (asset.symbol !== undefined && typeof asset.symbol !== 'string') {
     throw new X402InputError(`${field}.symbol`, 'must be a string');
   }
-  const domain: Domain = { name: asset.name, version, decimals: asset.decimals };
+  const domain: Domain = { name: domainName, version, decimals: asset.decimals };
   if (asset.symbol !== undefined) domain.symbol = asset.symbol;
   return [packageHash, domain];
 }
+
+/** The `extra` a known token's requirements carry. */
+const domainOfKnown = (asset: KnownAsset): Domain => ({
+  name: asset.domainName,
+  version: asset.version,
+  decimals: asset.decimals,
+  symbol: asset.symbol,
+});
 
 /** The domain of `asset` as a facilitator's supported kind advertises it (our facilitator does). */
 function advertisedDomain(kind: SupportedKind, asset: string): Partial<Domain> {
@@ -56,20 +74,29 @@ function advertisedDomain(kind: SupportedKind, asset: string): Partial<Domain> {
     (item) => typeof item?.asset === 'string' && item.asset.toLowerCase() === asset.toLowerCase(),
   ) as Record<string, unknown> | undefined;
   if (!entry || typeof entry.name !== 'string' || typeof entry.version !== 'string') return {};
+  let decimals: number | undefined;
+  try {
+    decimals = parseDecimals(entry.decimals, 'decimals');
+  } catch {
+    decimals = undefined;
+  }
   return {
     name: entry.name,
     version: entry.version,
-    ...(Number.isInteger(entry.decimals) ? { decimals: entry.decimals as number } : {}),
+    ...(decimals !== undefined ? { decimals } : {}),
     ...(typeof entry.symbol === 'string' ? { symbol: entry.symbol } : {}),
   };
 }
 
 /**
  * The Casper `exact` scheme for @x402/core's `x402ResourceServer` (and so `@x402/express`,
- * `@x402/hono`): turns a route's price into Casper requirements. A price is token units of
- * the first asset (`"0.01"`) or `{amount, asset}` in atomic units of any asset. An asset this
- * scheme does not list takes its name and version from the facilitator's `/supported`, when
- * the facilitator advertises them.
+ * `@x402/hono`): turns a route's price into Casper requirements. A price is
+ * - token units (`"0.01"`, `0.01`) of the first listed asset, or of the network's default
+ *   token (csprUSD on casper:casper and casper:casper-test) when none is listed;
+ * - US dollars (`"$0.01"`), paid in the network's dollar stablecoin (csprUSD: 10000 units);
+ * - `{amount, asset}` in atomic units of any asset.
+ * An asset this scheme neither lists nor knows takes its signing domain from the
+ * facilitator's `/supported`, when the facilitator advertises it.
  */
 export class ExactCasperServerScheme {
   readonly scheme = EXACT_SCHEME;
@@ -79,20 +106,28 @@ export class ExactCasperServerScheme {
     default: { supported: ['authorization'], default: 'authorization' },
   } as const;
   private readonly domains = new Map<string, Domain>();
-  /** The asset plain token-unit prices are in: the first one listed. */
-  private readonly defaultAsset: string;
+  /** The asset plain token-unit prices are in: the first one listed, if any. */
+  private readonly defaultAsset: string | undefined;
 
-  constructor(options: { assets: CasperAsset[] }) {
-    const assets = options?.assets;
-    if (!Array.isArray(assets) || assets.length === 0) {
-      throw new X402InputError('assets', 'must list at least one token');
+  constructor(options: { assets?: CasperAsset[] } = {}) {
+    const assets = options?.assets ?? [];
+    if (!Array.isArray(assets)) {
+      throw new X402InputError('assets', 'must be a list of tokens');
     }
     const hashes = assets.map((asset, index) => {
       const [packageHash, domain] = checkAsset(asset, `assets[${index}]`);
       this.domains.set(packageHash, domain);
       return packageHash;
     });
-    this.defaultAsset = hashes[0]!;
+    this.defaultAsset = hashes[0];
+  }
+
+  /** The signing domain of `asset` on `network`: as listed here, else as known. */
+  private domainOf(asset: string, network: string): Domain | undefined {
+    const listed = this.domains.get(asset);
+    if (listed) return { ...listed };
+    const known = findKnownAsset(network, asset);
+    return known ? domainOfKnown(known) : undefined;
   }
 
   async parsePrice(price: Price, network: Network): Promise<AssetAmount> {
@@ -109,22 +144,39 @@ export class ExactCasperServerScheme {
       return {
         asset,
         amount: amount.toString(),
-        extra: { ...this.domains.get(asset), ...price.extra },
+        extra: { ...this.domainOf(asset, network), ...price.extra },
       };
     }
     if (typeof price === 'string' && price.trim().startsWith('$')) {
-      throw new X402InputError(
-        'price',
-        'Casper tokens are not priced in USD: give token units ("0.01") or {amount, asset}',
-      );
+      const usd = usdAssetOf(network);
+      if (!usd) {
+        throw new X402InputError(
+          'price',
+          `dollar prices are paid in a dollar stablecoin, and none is known on ${network}: give token units ("0.01") or {amount, asset}`,
+        );
+      }
+      const domain = this.domainOf(usd.packageHash, network)!;
+      const amount = parseAmount(price.trim().slice(1).trim(), domain.decimals, 'price');
+      if (amount === 0n) throw new X402InputError('price', 'must be greater than zero');
+      return { asset: usd.packageHash, amount: amount.toString(), extra: domain };
     }
     if (typeof price !== 'string' && !(typeof price === 'number' && Number.isFinite(price))) {
-      throw new X402InputError('price', 'must be token units ("0.01") or {amount, asset}');
+      throw new X402InputError(
+        'price',
+        'must be token units ("0.01"), dollars ("$0.01") or {amount, asset}',
+      );
     }
-    const domain = this.domains.get(this.defaultAsset)!;
+    const asset = this.defaultAsset ?? defaultAssetOf(network)?.packageHash;
+    const domain = asset === undefined ? undefined : this.domainOf(asset, network);
+    if (asset === undefined || domain === undefined) {
+      throw new X402InputError(
+        'price',
+        `no token to price in on ${network}: list one in assets, or give {amount, asset}`,
+      );
+    }
     const amount = parseAmount(String(price).trim(), domain.decimals, 'price');
     if (amount === 0n) throw new X402InputError('price', 'must be greater than zero');
-    return { asset: this.defaultAsset, amount: amount.toString(), extra: { ...domain } };
+    return { asset, amount: amount.toString(), extra: domain };
   }
 
   async enhancePaymentRequirements(
@@ -132,14 +184,20 @@ export class ExactCasperServerScheme {
     supportedKind: SupportedKind,
     _facilitatorExtensions: string[],
   ): Promise<SchemeRequirements> {
-    const extra = { ...advertisedDomain(supportedKind, requirements.asset), ...requirements.extra };
+    const known = findKnownAsset(requirements.network, requirements.asset);
+    const extra: Record<string, unknown> = {
+      ...(known ? domainOfKnown(known) : {}),
+      ...advertisedDomain(supportedKind, requirements.asset),
+      ...requirements.extra,
+    };
     if (typeof extra.name !== 'string' || typeof extra.version !== 'string') {
       throw new X402InputError(
         'requirements.extra.name',
-        `asset ${requirements.asset} is not listed in ExactCasperServerScheme and the facilitator does not advertise its name and version`,
+        `asset ${requirements.asset} is not listed in ExactCasperServerScheme, not a known token, and the facilitator does not advertise its signing-domain name and version`,
       );
     }
     const exact = parseExactRequirements({ ...requirements, extra });
+    if (exact.decimals !== undefined) extra.decimals = exact.decimals;
     return { ...requirements, asset: exact.asset, payTo: exact.payTo, extra };
   }
 }

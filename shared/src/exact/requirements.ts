@@ -8,6 +8,29 @@ import { checkSchema } from '../x402/validate.js';
 export const EXACT_SCHEME = 'exact';
 
 const PACKAGE_HASH = /^[0-9a-f]{64}$/;
+const DECIMALS_TEXT = /^(0|[1-9][0-9]?)$/;
+
+/**
+ * A token's decimals as requirements carry them: a number (`6`) or a decimal string (`"6"`,
+ * as the Go reference server sends it), from 0 to 36; `undefined` when absent. Throws an
+ * X402InputError naming `field` for anything else (`"2.5"`, `"-1"`, `""`, `"0x2"`, `null`).
+ */
+export function parseDecimals(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const decimals =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && DECIMALS_TEXT.test(value)
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 36) {
+    throw new X402InputError(
+      field,
+      'must be a whole number from 0 to 36, as a number or a decimal string like "6"',
+    );
+  }
+  return decimals;
+}
 
 /** What a Casper `exact` requirement means, parsed and normalised. */
 export interface ExactRequirements {
@@ -16,8 +39,11 @@ export interface ExactRequirements {
   payTo: string;
   amount: bigint;
   maxTimeoutSeconds: number;
+  /** The EIP-712 signing-domain name (`extra.name`); it may differ from the CEP-18 name. */
   name: string;
+  /** The signing-domain version (`extra.version`). */
   version: string;
+  /** `extra.decimals` as a number, whether it came as a number or a decimal string. */
   decimals: number | undefined;
   symbol: string | undefined;
 }
@@ -48,7 +74,10 @@ export function parseExactRequirements(
   const extra = requirements.extra ?? {};
   const { name, version, decimals, symbol } = extra;
   if (typeof name !== 'string' || name.length === 0) {
-    throw new X402InputError(`${root}.extra.name`, "must be the token's CEP-18 name");
+    throw new X402InputError(
+      `${root}.extra.name`,
+      "must be the token's signing-domain name (the EIP-712 domain name)",
+    );
   }
   if (typeof version !== 'string' || version.length === 0) {
     throw new X402InputError(
@@ -56,12 +85,7 @@ export function parseExactRequirements(
       'must be the signing-domain version, e.g. "1"',
     );
   }
-  if (
-    decimals !== undefined &&
-    (!Number.isInteger(decimals) || (decimals as number) < 0 || (decimals as number) > 36)
-  ) {
-    throw new X402InputError(`${root}.extra.decimals`, 'must be a whole number from 0 to 36');
-  }
+  const tokenDecimals = parseDecimals(decimals, `${root}.extra.decimals`);
   if (symbol !== undefined && typeof symbol !== 'string') {
     throw new X402InputError(`${root}.extra.symbol`, 'must be a string');
   }
@@ -73,7 +97,7 @@ export function parseExactRequirements(
     maxTimeoutSeconds: requirements.maxTimeoutSeconds,
     name,
     version,
-    decimals: decimals as number | undefined,
+    decimals: tokenDecimals,
     symbol: symbol as string | undefined,
   };
 }

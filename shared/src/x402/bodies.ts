@@ -1,27 +1,100 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import { X402InputError } from '../errors.js';
 import {
   type SettleRequest,
   SettleRequestSchema,
   type SettleResponse,
-  SettleResponseSchema,
+  SupportedKindSchema,
   type SupportedResponse,
-  SupportedResponseSchema,
   type VerifyRequest,
   VerifyRequestSchema,
   type VerifyResponse,
-  VerifyResponseSchema,
 } from './schemas.js';
 import { checkSchema } from './validate.js';
 
 // Facilitator request and response bodies (already JSON-parsed), validated; each throws an
 // X402InputError naming the first offending field.
+//
+// Requests are checked strictly. Responses come from facilitators we do not run, so their
+// parsers take what real peers send and normalise it to the strict types of schemas.ts (the
+// shape our own facilitator answers with): the Go reference (make-software/casper-x402, on
+// the upstream x402 Go types) leaves out or nulls empty fields, e.g. `"extensions": null`, a
+// failed settlement without `transaction`; other stacks send `null` for an absent reason.
 
 export const parseVerifyRequest = (body: unknown): VerifyRequest =>
   checkSchema(VerifyRequestSchema, body, 'body');
 export const parseSettleRequest = (body: unknown): SettleRequest =>
   checkSchema(SettleRequestSchema, body, 'body');
-export const parseVerifyResponse = (body: unknown): VerifyResponse =>
-  checkSchema(VerifyResponseSchema, body, 'body');
-export const parseSettleResponse = (body: unknown): SettleResponse =>
-  checkSchema(SettleResponseSchema, body, 'body');
-export const parseSupportedResponse = (body: unknown): SupportedResponse =>
-  checkSchema(SupportedResponseSchema, body, 'body');
+
+/** An optional field a peer may also send as `null`. */
+const Absent = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+const LooseVerifyResponseSchema = Type.Object({
+  isValid: Type.Boolean(),
+  invalidReason: Absent(Type.String()),
+  invalidMessage: Absent(Type.String()),
+  payer: Absent(Type.String()),
+});
+
+const LooseSettleResponseSchema = Type.Object({
+  success: Type.Boolean(),
+  errorReason: Absent(Type.String()),
+  errorMessage: Absent(Type.String()),
+  payer: Absent(Type.String()),
+  transaction: Absent(Type.String()),
+  network: Absent(Type.String()),
+});
+
+const LooseSupportedResponseSchema = Type.Object({
+  kinds: Type.Array(SupportedKindSchema),
+  extensions: Absent(Type.Array(Type.String())),
+  signers: Absent(Type.Record(Type.String(), Type.Union([Type.Array(Type.String()), Type.Null()]))),
+});
+
+/** A copy of `body` without its `null` values among `keys` (other properties are kept). */
+function withoutNulls<T extends object>(body: T, keys: readonly string[]): T {
+  const copy = { ...body } as Record<string, unknown>;
+  for (const key of keys) if (copy[key] === null) delete copy[key];
+  return copy as T;
+}
+
+/** A /verify answer; `null` optional fields are dropped. */
+export function parseVerifyResponse(body: unknown): VerifyResponse {
+  const answer = checkSchema(LooseVerifyResponseSchema, body, 'body');
+  return withoutNulls(answer, ['invalidReason', 'invalidMessage', 'payer']) as VerifyResponse;
+}
+
+/**
+ * A /settle answer. A failure may come without `transaction` or `network` (both become
+ * `""`); a success must name its transaction and network.
+ */
+export function parseSettleResponse(body: unknown): SettleResponse {
+  const answer = checkSchema(LooseSettleResponseSchema, body, 'body');
+  if (answer.success) {
+    if (typeof answer.transaction !== 'string' || answer.transaction.length === 0) {
+      throw new X402InputError(
+        'body.transaction',
+        'a successful settlement must name its transaction',
+      );
+    }
+    if (typeof answer.network !== 'string' || answer.network.length === 0) {
+      throw new X402InputError('body.network', 'a successful settlement must name its network');
+    }
+  }
+  const receipt = withoutNulls(answer, ['errorReason', 'errorMessage', 'payer']);
+  return {
+    ...receipt,
+    transaction: answer.transaction ?? '',
+    network: answer.network ?? '',
+  } as SettleResponse;
+}
+
+/** A /supported answer; missing or `null` `extensions` and `signers` become `[]` and `{}`. */
+export function parseSupportedResponse(body: unknown): SupportedResponse {
+  const answer = checkSchema(LooseSupportedResponseSchema, body, 'body');
+  const signers: Record<string, string[]> = {};
+  for (const [family, addresses] of Object.entries(answer.signers ?? {})) {
+    if (addresses !== null && family !== '__proto__') signers[family] = addresses;
+  }
+  return { ...answer, extensions: answer.extensions ?? [], signers };
+}
