@@ -8,13 +8,21 @@ import {
   type SupportedResponse,
   type VerifyResponse,
   X402_VERSION,
+  X402InputError,
 } from '@x402-casper/shared';
 
 export interface FacilitatorOptions {
   /** Base URL, e.g. http://127.0.0.1:4022 */
   url: string;
-  /** Sent as `Authorization: Bearer <apiKey>`. */
+  /**
+   * Sent verbatim as the `Authorization` header of every call: how a CSPR.cloud access token
+   * is sent (`Authorization: <token>`), or any scheme a facilitator wants. Not with `apiKey`.
+   */
+  authorization?: string;
+  /** Sent as `Authorization: Bearer <apiKey>` (an x402-casper facilitator's API key). */
   apiKey?: string;
+  /** Extra headers sent on every call, e.g. `{ 'x-tenant': 'shop-1' }`. */
+  headers?: Record<string, string>;
   /** Time limit for /supported and /verify; default 10 s. */
   timeoutMs?: number;
   /** Time limit for /settle, which waits for a block; default 90 s. */
@@ -29,6 +37,15 @@ export class FacilitatorUnavailableError extends Error {
 /** The facilitator refused the request as malformed (HTTP 400): the client's payment is bad (→ 402). */
 export class FacilitatorRejectedError extends Error {
   override readonly name = 'FacilitatorRejectedError';
+  constructor(
+    message: string,
+    /** The reason code the refusal carried (`invalidReason` / `errorReason`), if any. */
+    readonly reason?: string,
+    /** Its message (`invalidMessage` / `errorMessage` / `message`), if any. */
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The facilitator answered, but not with a valid x402 response (→ 502). */
@@ -36,11 +53,116 @@ export class FacilitatorResponseError extends Error {
   override readonly name = 'FacilitatorResponseError';
 }
 
+/** An HTTP header name (an RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the client sets itself or that fetch manages. */
+const MANAGED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding']);
+
+function checkHeaderValue(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new X402InputError(field, 'must be a string');
+  if (/[\r\n\0]/.test(value)) {
+    throw new X402InputError(field, 'must not contain line breaks (CR, LF) or NUL');
+  }
+  return value;
+}
+
+/** Checks the options and returns the headers every call carries (names in lower case). */
+function headersOf(options: FacilitatorOptions, root: string): Record<string, string> {
+  if (typeof options !== 'object' || options === null) {
+    throw new X402InputError(root, 'must be {url, authorization?, apiKey?, headers?, …}');
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(options.url);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new X402InputError(`${root}.url`, 'must be an http(s) URL like http://127.0.0.1:4022');
+  }
+  // An empty value (an unset environment variable) means none.
+  const authorization =
+    options.authorization === undefined || options.authorization === ''
+      ? undefined
+      : checkHeaderValue(options.authorization, `${root}.authorization`);
+  const apiKey =
+    options.apiKey === undefined || options.apiKey === ''
+      ? undefined
+      : checkHeaderValue(options.apiKey, `${root}.apiKey`);
+  if (authorization !== undefined && apiKey !== undefined) {
+    throw new X402InputError(
+      `${root}.authorization`,
+      'give authorization (sent as it is) or apiKey (sent as Bearer), not both',
+    );
+  }
+  const headers: Record<string, string> = {};
+  if (options.headers !== undefined) {
+    if (typeof options.headers !== 'object' || options.headers === null) {
+      throw new X402InputError(`${root}.headers`, 'must be an object of header names to values');
+    }
+    for (const [name, value] of Object.entries(options.headers)) {
+      const field = `${root}.headers.${name}`;
+      if (!HEADER_NAME.test(name)) {
+        throw new X402InputError(field, 'is not a valid HTTP header name');
+      }
+      const lower = name.toLowerCase();
+      if (MANAGED_HEADERS.has(lower)) {
+        throw new X402InputError(field, 'is set by the client itself');
+      }
+      if (Object.hasOwn(headers, lower)) {
+        throw new X402InputError(field, 'is given twice (header names ignore case)');
+      }
+      if (lower === 'authorization' && (authorization !== undefined || apiKey !== undefined)) {
+        throw new X402InputError(
+          field,
+          'is also set by authorization or apiKey: give the Authorization header once',
+        );
+      }
+      headers[lower] = checkHeaderValue(value, field);
+    }
+  }
+  if (authorization !== undefined) headers.authorization = authorization;
+  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
+  headers.accept ??= 'application/json';
+  return headers;
+}
+
+/** The reason and message a refused request's body carries, if it is x402-shaped JSON. */
+function refusalOf(text: string): { reason?: string; detail?: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof body !== 'object' || body === null) return {};
+  const fields = body as Record<string, unknown>;
+  const pick = (...keys: string[]) => {
+    for (const key of keys) if (typeof fields[key] === 'string') return fields[key] as string;
+    return undefined;
+  };
+  const reason = pick('invalidReason', 'errorReason');
+  const detail = pick('invalidMessage', 'errorMessage', 'message');
+  return {
+    ...(reason !== undefined ? { reason } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
 /** A small x402 facilitator client: GET /supported, POST /verify, POST /settle. */
 export class FacilitatorClient {
   private readonly base: string;
+  private readonly headers: Record<string, string>;
 
-  constructor(private readonly options: FacilitatorOptions) {
+  /**
+   * Throws an X402InputError naming the option (`facilitator.url`, `facilitator.apiKey`,
+   * `facilitator.headers.<name>`, …; `root` is the prefix) when the options are unusable.
+   */
+  constructor(
+    private readonly options: FacilitatorOptions,
+    root = 'facilitator',
+  ) {
+    this.headers = headersOf(options, root);
     this.base = options.url.replace(/\/+$/, '');
   }
 
@@ -88,9 +210,8 @@ export class FacilitatorClient {
     timeoutMs: number,
     parse: (value: unknown) => T,
   ): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, {
@@ -108,7 +229,17 @@ export class FacilitatorClient {
     }
     const text = await response.text().catch(() => '');
     if (response.status === 400) {
-      throw new FacilitatorRejectedError(`the facilitator refused it: ${text.slice(0, 200)}`);
+      const { reason, detail } = refusalOf(text);
+      throw new FacilitatorRejectedError(
+        `the facilitator refused it: ${text.slice(0, 200)}`,
+        reason,
+        detail,
+      );
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new FacilitatorResponseError(
+        `facilitator ${path} refused our credentials (HTTP ${response.status}): check the authorization, apiKey or headers options`,
+      );
     }
     if (!response.ok) {
       throw new FacilitatorResponseError(

@@ -1,4 +1,4 @@
-import { formatAmount, type PaymentRequired } from '@x402-casper/shared';
+import { formatAmount, type PaymentRequired, parseDecimals } from '@x402-casper/shared';
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -16,7 +16,12 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 export function paywallPage(required: PaymentRequired): string {
   const option = required.accepts[0]!;
   const extra = option.extra ?? {};
-  const decimals = typeof extra.decimals === 'number' ? extra.decimals : 0;
+  let decimals = 0;
+  try {
+    decimals = parseDecimals(extra.decimals, 'extra.decimals') ?? 0;
+  } catch {
+    // shown in atomic units
+  }
   const symbol = typeof extra.symbol === 'string' ? extra.symbol : 'tokens';
   const title = required.resource.description || required.resource.url;
   const rows: [string, string][] = [

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodePaymentSignature,
+  defaultAssetOf,
+  describeReason,
   encodePaymentRequired,
   encodePaymentResponse,
   exactPayloadOf,
@@ -45,8 +47,16 @@ declare module 'fastify' {
 }
 
 export interface PaywallAsset {
+  /** Contract package hash, 64 lower-case hex digits. */
   packageHash: string;
+  /** The token's CEP-18 name; also its signing-domain name unless `domainName` is set. */
   name: string;
+  /**
+   * The EIP-712 domain name the contract signs with, sent as `extra.name`; default `name`.
+   * Set it when the two differ (the Cep18X402 proof of concept signs as `Cep18x402`).
+   */
+  domainName?: string;
+  /** The signing domain's version, sent as `extra.version` (usually `"1"`). */
   version: string;
   decimals: number;
   symbol?: string;
@@ -58,7 +68,11 @@ export interface PaywallOptions {
   network: string;
   /** Who gets paid: `00` + account hash (or `account-hash-…`). */
   payTo: string;
-  asset: PaywallAsset;
+  /**
+   * The token prices are in. Optional on casper:casper and casper:casper-test, where it
+   * defaults to csprUSD (see KNOWN_ASSETS); required on any other network.
+   */
+  asset?: PaywallAsset;
   /** How long an authorization may stay valid; default 300 s. */
   maxTimeoutSeconds?: number;
   /** How long the facilitator's /supported answer is reused; default 5 minutes. */
@@ -98,20 +112,73 @@ function claimOf(payload: PaymentPayload): { claim: string; expiresAtMs: number 
   return { claim, expiresAtMs: Math.min(validBefore * 1000, Number.MAX_SAFE_INTEGER) };
 }
 
-function checkOptions(options: PaywallOptions) {
+/** The token of `network` a paywall charges in when its options name none. */
+function defaultPaywallAsset(network: string): PaywallAsset {
+  const known = defaultAssetOf(network);
+  if (!known) {
+    throw new X402InputError(
+      'paywall.asset',
+      `is required on ${network}: only casper:casper and casper:casper-test have a default token (csprUSD)`,
+    );
+  }
+  return {
+    packageHash: known.packageHash,
+    name: known.name,
+    domainName: known.domainName,
+    version: known.version,
+    decimals: known.decimals,
+    symbol: known.symbol,
+  };
+}
+
+function checkOptions(options: PaywallOptions): { payTo: string; asset: PaywallAsset } {
   if (!isCasperNetwork(options.network))
     throw new X402InputError('paywall.network', 'must be a Casper CAIP-2 id');
   const payTo = normalizeAddress(options.payTo, 'paywall.payTo');
-  const { asset } = options;
+  const asset = options.asset ?? defaultPaywallAsset(options.network);
   if (!/^[0-9a-f]{64}$/.test(asset?.packageHash ?? '')) {
     throw new X402InputError('paywall.asset.packageHash', 'must be 64 lower-case hex digits');
   }
-  if (!asset.name)
+  if (!asset.name || typeof asset.name !== 'string')
     throw new X402InputError('paywall.asset.name', "must be the token's CEP-18 name");
-  if (!asset.version)
+  if (
+    asset.domainName !== undefined &&
+    (typeof asset.domainName !== 'string' || asset.domainName.length === 0)
+  ) {
+    throw new X402InputError(
+      'paywall.asset.domainName',
+      "must be the token's signing-domain name (the EIP-712 domain name), or left out to use name",
+    );
+  }
+  if (!asset.version || typeof asset.version !== 'string')
     throw new X402InputError('paywall.asset.version', 'must be the signing-domain version');
   parseAmount('0', asset.decimals, 'paywall.asset.decimals');
-  return payTo;
+  return { payTo, asset };
+}
+
+/** What looks like a reason code; anything else a facilitator puts there is free text. */
+const REASON_CODE = /^[A-Za-z0-9_.:-]{1,96}$/;
+
+/** A facilitator's free text, safe to quote in one line. */
+const quoted = (text: string) =>
+  text
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, 300);
+
+/**
+ * What the 402 says of a facilitator's refusal: `<code>: <sentence> (<its message>)`, with
+ * the sentence from describeReason, so a payer and the site read why even for a code of
+ * another facilitator. A missing or odd code gives the generic sentence.
+ */
+function refusalText(code: string | undefined, message: string | undefined): string {
+  const isCode = typeof code === 'string' && REASON_CODE.test(code);
+  const notes = [isCode || !code ? undefined : code, message]
+    .filter((part): part is string => typeof part === 'string' && quoted(part).length > 0)
+    .map(quoted);
+  const sentence = describeReason(code);
+  const detail = notes.length > 0 ? ` (${notes.join(': ')})` : '';
+  return isCode ? `${code}: ${sentence}${detail}` : `${sentence}${detail}`;
 }
 
 /**
@@ -122,11 +189,11 @@ function checkOptions(options: PaywallOptions) {
  * route of the instance it is registered on.
  */
 async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Promise<void> {
-  const payTo = checkOptions(options);
+  const { payTo, asset } = checkOptions(options);
   const client =
     options.facilitator instanceof FacilitatorClient
       ? options.facilitator
-      : new FacilitatorClient(options.facilitator);
+      : new FacilitatorClient(options.facilitator, 'paywall.facilitator');
   const cacheMs = options.supportedCacheMs ?? 5 * 60_000;
   const corsOrigin = options.corsOrigin ?? '*';
   const verified = new WeakMap<FastifyRequest, Verified>();
@@ -167,15 +234,16 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   const requirementsFor = (route: PaidRoute): PaymentRequirements => ({
     scheme: 'exact',
     network: options.network,
-    amount: parseAmount(route.price, options.asset.decimals, 'price').toString(),
-    asset: options.asset.packageHash,
+    amount: parseAmount(route.price, asset.decimals, 'price').toString(),
+    asset: asset.packageHash,
     payTo,
     maxTimeoutSeconds: options.maxTimeoutSeconds ?? 300,
     extra: {
-      name: options.asset.name,
-      version: options.asset.version,
-      decimals: options.asset.decimals,
-      ...(options.asset.symbol ? { symbol: options.asset.symbol } : {}),
+      // extra.name is the EIP-712 domain name, which may differ from the CEP-18 name.
+      name: asset.domainName ?? asset.name,
+      version: asset.version,
+      decimals: asset.decimals,
+      ...(asset.symbol ? { symbol: asset.symbol } : {}),
     },
   });
 
@@ -223,7 +291,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     if (!paid) return;
     // A bad price fails at start-up, naming the route.
     const field = `${[route.method].flat().join(',')} ${route.url} config.x402.price`;
-    parseAmount(paid.price, options.asset.decimals, field);
+    parseAmount(paid.price, asset.decimals, field);
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -293,12 +361,19 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
         request,
         reply,
         route,
-        `${verdict.invalidReason}: ${verdict.invalidMessage ?? 'invalid payment'}`,
+        refusalText(verdict.invalidReason, verdict.invalidMessage),
       );
     } catch (error) {
       claims.release(claim);
       if (error instanceof FacilitatorRejectedError) {
-        return send402(request, reply, route, `invalid payment: ${error.message}`);
+        return send402(
+          request,
+          reply,
+          route,
+          error.reason !== undefined
+            ? refusalText(error.reason, error.detail)
+            : `invalid payment: ${error.message}`,
+        );
       }
       const failure = facilitatorFailure(reply, error);
       return reply.code(failure.status).send({ error: failure.message });
@@ -315,24 +390,40 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
       return body;
     }
     let receipt: SettleResponse;
+    const route = request.routeOptions.config.x402!;
     try {
       receipt = await settleUntilFinal(payment);
     } catch (error) {
       claims.release(payment.claim);
+      if (error instanceof FacilitatorRejectedError) {
+        // Refused as malformed at settlement: nothing was charged, the payment is not accepted.
+        const text = `settlement failed: ${
+          error.reason !== undefined
+            ? refusalText(error.reason, error.detail)
+            : `the facilitator refused it: ${quoted(error.message)}`
+        }`;
+        const required = paymentRequired(request, route, text);
+        reply
+          .code(402)
+          .header(PAYMENT_REQUIRED_HEADER, encodePaymentRequired(required))
+          .type('application/json; charset=utf-8');
+        return JSON.stringify(required);
+      }
       const failure = facilitatorFailure(reply, error);
       reply.code(failure.status).type('application/json; charset=utf-8');
       return JSON.stringify({ error: failure.message });
     }
+    // A failed settlement may come without its network (the Go reference leaves it out).
+    if (!receipt.network) receipt = { ...receipt, network: payment.requirements.network };
     reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
     if (receipt.success) return body;
     // Not paid (yet): a retry with the same payment may collect the settlement, which the
     // facilitator reports as a success only once.
     claims.release(payment.claim);
-    const route = request.routeOptions.config.x402!;
     const reason =
       receipt.errorReason === PENDING
         ? 'settlement pending: the payment was submitted but is not final yet; retry with the same payment to receive the content'
-        : `settlement failed: ${receipt.errorReason ?? 'unknown'}${receipt.errorMessage ? `: ${receipt.errorMessage}` : ''}`;
+        : `settlement failed: ${refusalText(receipt.errorReason, receipt.errorMessage)}`;
     const required = paymentRequired(request, route, reason);
     reply
       .code(402)

@@ -8,7 +8,7 @@ import {
 } from '@x402-casper/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { x402Paywall } from '../../src/paywall/index.js';
+import { type PaywallOptions, x402Paywall } from '../../src/paywall/index.js';
 import { startStubFacilitator } from './stub-facilitator.js';
 
 const payer = secretKeySigner(secretKeyFromHex('ed25519', '0a'.repeat(32)));
@@ -26,13 +26,19 @@ let app: FastifyInstance;
 let base: string;
 let handled = 0;
 
-async function site(facilitatorUrl: string, timeoutMs = 2000, settleTimeoutMs = timeoutMs) {
+async function site(
+  facilitatorUrl: string,
+  timeoutMs = 2000,
+  settleTimeoutMs = timeoutMs,
+  overrides: Partial<PaywallOptions> = {},
+) {
   const site = Fastify();
   await site.register(x402Paywall, {
     facilitator: { url: facilitatorUrl, apiKey: 'test-key', timeoutMs, settleTimeoutMs },
     network: 'casper:casper-test',
     payTo,
     asset,
+    ...overrides,
   });
   site.get('/free', async () => ({ free: true }));
   site.get(
@@ -78,6 +84,13 @@ beforeEach(() => {
   facilitator.state.mode = 'success';
   facilitator.state.verifyAnswer = undefined;
   facilitator.state.verifyStatus = 200;
+  facilitator.state.verifyErrorBody = {
+    error: 'invalid_request',
+    message: 'body.paymentPayload: refused',
+  };
+  facilitator.state.settleAnswer = undefined;
+  facilitator.state.supportedAnswer = undefined;
+  facilitator.state.authorization = 'Bearer test-key';
   facilitator.calls.verify = 0;
   facilitator.calls.settle = 0;
   handled = 0;
@@ -158,6 +171,32 @@ describe('paywall plugin', () => {
     expect(await response.json()).toEqual({ echo: { hello: 'casper' } });
   });
 
+  it('takes a payment in X-PAYMENT end to end: verified, served once, settled, receipted', async () => {
+    const first = await fetch(`${base}/api/weather?city=Chur`);
+    const required = decodePaymentRequired(first.headers.get('payment-required'));
+    const { createPaymentPayload } = await import('@x402-casper/shared');
+    const header = encodePaymentSignature(await createPaymentPayload(required.accepts[0]!, payer));
+    const response = await fetch(`${base}/api/weather?city=Chur`, {
+      headers: { 'x-payment': header },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ city: 'Chur', temperature: 21 });
+    expect(paymentReceiptOf(response)).toMatchObject({
+      success: true,
+      transaction: 'cd'.repeat(32),
+      network: 'casper:casper-test',
+    });
+    expect(facilitator.calls).toMatchObject({ verify: 1, settle: 1 });
+    expect(handled).toBe(1);
+    // The same authorization under the other header name is the same payment.
+    const again = await fetch(`${base}/api/weather`, { headers: { 'payment-signature': header } });
+    expect(again.status).toBe(402);
+    const malformed = await fetch(`${base}/api/weather`, { headers: { 'x-payment': 'e30=' } });
+    expect(malformed.status).toBe(402);
+    expect(await errorOf(malformed)).toMatch(/^invalid payment: PAYMENT-SIGNATURE\.x402Version/);
+    expect(handled).toBe(1);
+  });
+
   it('answers an invalid payment with 402 and the reason, without running the handler', async () => {
     const first = await fetch(`${base}/api/weather`);
     const required = decodePaymentRequired(first.headers.get('payment-required'));
@@ -199,7 +238,9 @@ describe('paywall plugin', () => {
       errorReason: 'insufficient_funds',
     });
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body.error).toBe('settlement failed: insufficient_funds: balance 0');
+    expect(body.error).toBe(
+      "settlement failed: insufficient_funds: The payer's token balance is below the amount. (balance 0)",
+    );
     expect(body).not.toHaveProperty('temperature');
   });
 

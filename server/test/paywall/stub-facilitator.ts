@@ -14,6 +14,7 @@ export type SettleMode =
   | 'always-pending'
   | 'pending-then-success'
   | 'http-500'
+  | 'http-400'
   | 'hang';
 
 /**
@@ -31,6 +32,19 @@ export async function startStubFacilitator() {
     verifyAnswer: undefined as Record<string, unknown> | undefined,
     /** HTTP status /verify answers with; anything but 200 comes with an error body. */
     verifyStatus: 200,
+    /** The error body of a /verify answered with verifyStatus. */
+    verifyErrorBody: {
+      error: 'invalid_request',
+      message: 'body.paymentPayload: refused',
+    } as Record<string, unknown>,
+    /** When set, /settle answers this (after the mode's delay) instead of its receipt. */
+    settleAnswer: undefined as Record<string, unknown> | undefined,
+    /** When set, /supported answers this. */
+    supportedAnswer: undefined as Record<string, unknown> | undefined,
+    /** The Authorization header the stub wants. */
+    authorization: 'Bearer test-key',
+    /** Headers of the last request. */
+    lastHeaders: {} as Record<string, string | string[] | undefined>,
   };
   const server: Server = createServer(async (req, res) => {
     let text = '';
@@ -39,23 +53,23 @@ export async function startStubFacilitator() {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== 'Bearer test-key')
+    state.lastHeaders = req.headers;
+    if (req.headers.authorization !== state.authorization)
       return reply(401, { error: 'unauthorized' });
     if (req.url === '/supported') {
       calls.supported++;
-      return reply(200, {
-        kinds: [{ x402Version: 2, scheme: 'exact', network: state.network }],
-        extensions: [],
-        signers: {},
-      });
+      return reply(
+        200,
+        state.supportedAnswer ?? {
+          kinds: [{ x402Version: 2, scheme: 'exact', network: state.network }],
+          extensions: [],
+          signers: {},
+        },
+      );
     }
     if (req.url === '/verify') {
       calls.verify++;
-      if (state.verifyStatus !== 200)
-        return reply(state.verifyStatus, {
-          error: 'invalid_request',
-          message: 'body.paymentPayload: refused',
-        });
+      if (state.verifyStatus !== 200) return reply(state.verifyStatus, state.verifyErrorBody);
       const body = parseVerifyRequest(JSON.parse(text));
       return reply(
         200,
@@ -70,7 +84,9 @@ export async function startStubFacilitator() {
       const nonce = JSON.stringify(body.paymentPayload.payload);
       if (state.mode === 'hang') return; // never answers
       if (state.mode === 'http-500') return reply(500, { error: 'boom' });
+      if (state.mode === 'http-400') return reply(400, { error: 'invalid request' });
       if (state.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 400));
+      if (state.settleAnswer) return reply(200, state.settleAnswer);
       if (state.mode === 'always-pending') {
         return reply(200, {
           success: false,
