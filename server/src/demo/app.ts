@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { x402Paywall } from '../paywall/index.js';
-import type { DemoConfig } from './config.js';
+import { type DemoConfig, demoAssetOf } from './config.js';
 import { articlePage, homePage, playgroundPage } from './pages.js';
 import { forecast } from './weather.js';
 
@@ -11,17 +11,21 @@ export async function createDemoApp(
   config: DemoConfig,
   logger: FastifyServerOptions['logger'] = false,
 ): Promise<FastifyInstance> {
+  const asset = demoAssetOf(config);
   const app = Fastify({ logger });
   await app.register(x402Paywall, {
     facilitator: {
       url: config.facilitatorUrl,
       ...(config.facilitatorApiKey ? { apiKey: config.facilitatorApiKey } : {}),
+      ...(config.facilitatorAuthorization
+        ? { authorization: config.facilitatorAuthorization }
+        : {}),
     },
     network: config.network,
     payTo: config.payTo,
-    asset: config.asset,
+    asset,
   });
-  const prices = { ...DEMO_PRICES, symbol: config.asset.symbol };
+  const prices = { ...DEMO_PRICES, symbol: asset.symbol };
   app.get('/', async (_, reply) => reply.type('text/html; charset=utf-8').send(homePage(prices)));
   app.get('/playground', async (_, reply) =>
     reply.type('text/html; charset=utf-8').send(playgroundPage(prices)),
