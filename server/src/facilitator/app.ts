@@ -69,9 +69,10 @@ export function createFacilitator(
       const index = apiKeys.match(request.headers.authorization);
       if (index < 0) {
         reply.header('www-authenticate', 'Bearer');
-        return reply
-          .code(401)
-          .send({ error: 'unauthorized', message: 'a valid Bearer API key is required' });
+        return reply.code(401).send({
+          error: 'unauthorized',
+          message: 'a valid API key is required: Authorization: Bearer <key>, or the bare key',
+        });
       }
       client = `key:${index}`;
     }

@@ -6,8 +6,10 @@ function digest(text: string): Buffer {
 }
 
 /**
- * Bearer API keys. Every configured key is compared (hashes of equal length, in constant
- * time), so timing tells nothing about which key or how much of it matched.
+ * API keys, presented as `Authorization: Bearer <key>` or as the bare key
+ * (`Authorization: <key>`, as the Go reference's resource servers send it). Every configured
+ * key is compared (hashes of equal length, in constant time), so timing tells nothing about
+ * which key or how much of it matched.
  */
 export class ApiKeys {
   private readonly hashes: Buffer[];
@@ -20,9 +22,11 @@ export class ApiKeys {
     return this.hashes.length > 0;
   }
 
-  /** The index of the key an `Authorization` header carries, or -1. */
+  /** The index of the key an `Authorization` header carries (Bearer or bare), or -1. */
   match(header: string | undefined): number {
-    const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1] ?? '';
+    const value = typeof header === 'string' ? header.trim() : '';
+    // Keys hold no whitespace (config refuses it), so a value with none is a bare key.
+    const token = /^Bearer +(\S+)$/i.exec(value)?.[1] ?? (/^\S+$/.test(value) ? value : '');
     const presented = digest(token);
     let found = -1;
     this.hashes.forEach((hash, i) => {

@@ -13,6 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
 import { parseConfig } from '../../src/facilitator/config.js';
+import { ApiKeys } from '../../src/facilitator/http.js';
 import { closedPort, postJson, rawConfig, tempDir } from './helpers.js';
 
 const NETWORK = 'casper:casper-test';
@@ -79,6 +80,29 @@ describe('facilitator HTTP without a chain', () => {
     }
     const health = await fetch(`${facilitator.url}/health`);
     expect(health.status).not.toBe(401);
+  });
+
+  it('takes a key as Bearer or bare (as Go resource servers send it), and no wrong key either way', async () => {
+    const bare = await fetch(`${facilitator.url}/supported`, {
+      headers: { authorization: KEY_A },
+    });
+    expect(bare.status).toBe(200);
+    const lower = await fetch(`${facilitator.url}/supported`, {
+      headers: { authorization: `bearer ${KEY_A}` },
+    });
+    expect(lower.status).toBe(200);
+    for (const authorization of [
+      `${KEY_A}x`,
+      KEY_A.slice(0, -1),
+      `Token ${KEY_A}`,
+      `${KEY_A} ${KEY_A}`,
+      `Bearer ${KEY_A}x`,
+      'Bearer',
+    ]) {
+      const wrong = await fetch(`${facilitator.url}/supported`, { headers: { authorization } });
+      expect(wrong.status, authorization).toBe(401);
+      expect(await wrong.json()).toMatchObject({ error: 'unauthorized' });
+    }
   });
 
   it('lists one exact kind per network with the fee payer and assets', async () => {
@@ -274,5 +298,44 @@ describe('facilitator HTTP without a chain', () => {
     expect(await limited?.json()).toMatchObject({ error: 'rate_limited' });
     const otherKey = await fetch(`${facilitator.url}/supported`, { headers: auth(KEY_A) });
     expect(otherKey.status).toBe(200);
+  });
+});
+
+describe('API keys', () => {
+  const keys = new ApiKeys([KEY_A, KEY_B]);
+
+  it.each([
+    [`Bearer ${KEY_A}`, 0],
+    [`bearer ${KEY_B}`, 1],
+    [`BEARER   ${KEY_A}`, 0],
+    [KEY_A, 0],
+    [KEY_B, 1],
+    [`  ${KEY_B}  `, 1],
+  ])('finds the key in %j', (header, index) => {
+    expect(keys.match(header)).toBe(index);
+  });
+
+  it.each([
+    undefined,
+    '',
+    '   ',
+    'Bearer',
+    'Bearer ',
+    `Bearer ${KEY_A}x`,
+    `${KEY_A}x`,
+    KEY_A.slice(1),
+    `Basic ${KEY_A}`,
+    `Bearer ${KEY_A} ${KEY_B}`,
+    `${KEY_A}\t${KEY_B}`,
+    `Bearer\t${KEY_A}`,
+  ])('finds no key in %j', (header) => {
+    expect(keys.match(header)).toBe(-1);
+  });
+
+  it('asks for nothing without keys, and matches nothing', () => {
+    const none = new ApiKeys([]);
+    expect(none.required).toBe(false);
+    expect(none.match(KEY_A)).toBe(-1);
+    expect(keys.required).toBe(true);
   });
 });
