@@ -2,6 +2,7 @@ import {
   CASPER_MAINNET,
   CASPER_TESTNET,
   isCasperNetwork,
+  KNOWN_ASSETS,
   X402InputError,
 } from '@x402-casper/shared';
 import { readArea, Serial, writeArea } from './store.js';
@@ -58,10 +59,22 @@ export const DEFAULT_NETWORKS: Record<NetworkKind, Network> = {
 };
 
 /**
- * Tokens known out of the box: the token of `x402-casper devnet`'s default genesis, whose
- * package hash is fixed by that genesis and its chain name (casper-net-1).
+ * Tokens known out of the box: the known tokens of `@x402-casper/shared` (csprUSD on mainnet
+ * and testnet), and the token of `x402-casper devnet`'s default genesis, whose package hash
+ * is fixed by that genesis and its chain name (casper-net-1).
  */
 export const DEFAULT_TOKENS: Record<string, Token[]> = {
+  ...Object.fromEntries(
+    Object.entries(KNOWN_ASSETS).map(([network, assets]) => [
+      network,
+      assets.map(({ packageHash, name, symbol, decimals }) => ({
+        packageHash,
+        name,
+        symbol,
+        decimals,
+      })),
+    ]),
+  ),
   'casper:casper-net-1': [
     {
       packageHash: '5eba9288cf7c8319df066e805ecc2b3ab6d0138ac4c01d36629f06e8545a1c88',
@@ -71,6 +84,18 @@ export const DEFAULT_TOKENS: Record<string, Token[]> = {
     },
   ],
 };
+
+/**
+ * Token lists are saved per network once edited; a network with no saved list has its default
+ * list. So a wallet that added a token on one network still gets the defaults of the others
+ * (csprUSD included, for wallets older than it), and an edit (a default removed) sticks.
+ */
+const savedTokens = () => readArea<Record<string, Token[]>>('local', 'tokens', {});
+
+function tokensOf(saved: Record<string, Token[]>, networkId: string): Token[] {
+  if (Object.hasOwn(saved, networkId)) return saved[networkId] ?? [];
+  return Object.hasOwn(DEFAULT_TOKENS, networkId) ? (DEFAULT_TOKENS[networkId] ?? []) : [];
+}
 
 const DEFAULT_SETTINGS: Settings = {
   autoLockMinutes: DEFAULT_AUTO_LOCK_MINUTES,
@@ -200,8 +225,7 @@ export class SettingsStore {
 
   /** Known tokens per network id. */
   async tokens(networkId: string): Promise<Token[]> {
-    const all = await readArea<Record<string, Token[]>>('local', 'tokens', DEFAULT_TOKENS);
-    return all[networkId] ?? [];
+    return tokensOf(await savedTokens(), networkId);
   }
 
   addToken(networkId: string, token: unknown): Promise<Token> {
@@ -209,18 +233,18 @@ export class SettingsStore {
       if (!isCasperNetwork(networkId))
         throw new X402InputError('network', 'is not a Casper network');
       const checked = checkToken(token);
-      const all = await readArea<Record<string, Token[]>>('local', 'tokens', DEFAULT_TOKENS);
-      const list = (all[networkId] ?? []).filter((t) => t.packageHash !== checked.packageHash);
-      await writeArea('local', 'tokens', { ...all, [networkId]: [...list, checked] });
+      const saved = await savedTokens();
+      const list = tokensOf(saved, networkId).filter((t) => t.packageHash !== checked.packageHash);
+      await writeArea('local', 'tokens', { ...saved, [networkId]: [...list, checked] });
       return checked;
     });
   }
 
   removeToken(networkId: string, packageHash: string): Promise<void> {
     return this.serial.run(async () => {
-      const all = await readArea<Record<string, Token[]>>('local', 'tokens', DEFAULT_TOKENS);
-      const list = (all[networkId] ?? []).filter((t) => t.packageHash !== packageHash);
-      await writeArea('local', 'tokens', { ...all, [networkId]: list });
+      const saved = await savedTokens();
+      const list = tokensOf(saved, networkId).filter((t) => t.packageHash !== packageHash);
+      await writeArea('local', 'tokens', { ...saved, [networkId]: list });
     });
   }
 }
