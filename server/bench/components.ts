@@ -11,12 +11,13 @@ import { addressOfPublicKey, bytesToHex, exactPayloadOf } from '@x402-casper/sha
 import { defaultDevAccounts } from '../src/devnet/index.js';
 import { ChainClient } from '../src/facilitator/chain.js';
 import { Ledger, type SettlementDraft } from '../src/facilitator/ledger.js';
+import { SqliteDb } from '../src/facilitator/sql.js';
 import {
   buildSettlementTransaction,
   signingKeyOf,
   transactionFromJson,
 } from '../src/facilitator/transaction.js';
-import { cpuMsPerCall, measure, type Rate } from './measure.js';
+import { cpuMsPerCall, measure, measureAsync, type Rate } from './measure.js';
 import { requirementsOf, signedPayments } from './payments.js';
 import type { DevnetProcess } from './processes.js';
 
@@ -57,54 +58,38 @@ export async function componentBench(devnet: DevnetProcess): Promise<ComponentFi
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-ledger-'));
   try {
-    for (const synchronous of ['FULL', 'NORMAL']) {
-      const ledger = new Ledger(join(dir, `${synchronous}.sqlite`));
-      (ledger as unknown as { db: { pragma(text: string): unknown } }).db.pragma(
-        `synchronous = ${synchronous}`,
-      );
-      let n = 0;
-      const draft = (): SettlementDraft => {
-        n += 1;
-        return {
-          network: devnet.network,
-          asset: devnet.token.packageHash,
-          payer: `00${(n % 50).toString(16).padStart(64, '0')}`,
-          nonce: n.toString(16).padStart(64, '0'),
-          digest: 'dd'.repeat(32),
-          payee: `00${'22'.repeat(32)}`,
-          value: '1',
-          transactionHash: n.toString(16).padStart(64, 'f'),
-          transaction: transaction.json,
-          expiresAt: Date.now() + 60_000,
-        };
+    const ledger = new Ledger(new SqliteDb(join(dir, 'ledger.sqlite')));
+    let n = 0;
+    const draft = (): SettlementDraft => {
+      n += 1;
+      return {
+        network: devnet.network,
+        asset: devnet.token.packageHash,
+        payer: `00${(n % 50).toString(16).padStart(64, '0')}`,
+        nonce: n.toString(16).padStart(64, '0'),
+        digest: 'dd'.repeat(32),
+        payee: `00${'22'.repeat(32)}`,
+        value: '1',
+        transactionHash: n.toString(16).padStart(64, 'f'),
+        transaction: transaction.json,
+        expiresAt: Date.now() + 60_000,
       };
-      rates[`ledger writes per settlement, synchronous=${synchronous}`] = measure(() => {
-        const reserved = ledger.reserve(draft(), PLENTY);
+    };
+    rates['ledger writes per settlement (SQLite, synchronous=FULL)'] = await measureAsync(
+      async () => {
+        const reserved = await ledger.reserve(draft(), PLENTY);
         if (reserved.status !== 'reserved') throw new Error('not reserved');
-        ledger.markSubmitted(reserved.settlement.id);
-        ledger.markConfirmed(reserved.settlement.id, 1);
-      }, 1);
-      if (synchronous === 'FULL') {
-        const key = {
-          network: devnet.network,
-          asset: devnet.token.packageHash,
-          payer: '',
-          nonce: '',
-        };
-        rates['ledger read, statement prepared per call'] = measure(() => {
-          key.nonce = bytesToHex(new Uint8Array(32));
-          ledger.get(key);
-        }, 1);
-        const db = (ledger as unknown as { db: import('better-sqlite3').Database }).db;
-        const statement = db.prepare(
-          'SELECT * FROM settlements WHERE network = ? AND asset = ? AND payer = ? AND nonce = ?',
-        );
-        rates['ledger read, statement prepared once'] = measure(() => {
-          statement.get(key.network, key.asset, key.payer, key.nonce);
-        }, 1);
-      }
-      ledger.close();
-    }
+        await ledger.markSubmitted(reserved.settlement.id);
+        await ledger.markConfirmed(reserved.settlement.id, 1);
+      },
+      1,
+    );
+    const key = { network: devnet.network, asset: devnet.token.packageHash, payer: '', nonce: '' };
+    rates['ledger read (SQLite, statement prepared once)'] = await measureAsync(async () => {
+      key.nonce = bytesToHex(new Uint8Array(32));
+      await ledger.get(key);
+    }, 1);
+    await ledger.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

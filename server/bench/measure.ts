@@ -29,6 +29,26 @@ export function measure(operation: () => void, seconds = 1.5): Rate {
   return best!;
 }
 
+/** `measure` for an operation that must be awaited (one at a time). */
+export async function measureAsync(operation: () => Promise<void>, seconds = 1.5): Promise<Rate> {
+  const warmUntil = performance.now() + 200;
+  while (performance.now() < warmUntil) await operation();
+  let best: Rate | undefined;
+  for (let round = 0; round < 3; round++) {
+    let operations = 0;
+    const start = performance.now();
+    const end = start + (seconds * 1000) / 3;
+    while (performance.now() < end) {
+      await operation();
+      operations++;
+    }
+    const elapsed = (performance.now() - start) / 1000;
+    const rate = { operations, seconds: elapsed, perSecond: operations / elapsed };
+    if (!best || rate.perSecond > best.perSecond) best = rate;
+  }
+  return best!;
+}
+
 export interface Latency {
   p50: number;
   p99: number;

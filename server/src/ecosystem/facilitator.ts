@@ -31,6 +31,8 @@ export class ExactCasperFacilitatorScheme {
   /** The configured networks: register the scheme for these. */
   readonly networks: Network[];
   private readonly engine: Engine;
+  /** The ledger migrated and unfinished settlements resumed; verify and settle wait for it. */
+  private readonly started: Promise<number>;
 
   /**
    * Opens the ledger at `config.database` and resumes settlements a previous run left
@@ -41,7 +43,8 @@ export class ExactCasperFacilitatorScheme {
   constructor(config: FacilitatorConfig, log: Log = silent) {
     this.engine = new Engine(config, log);
     this.networks = config.networks.map((n) => n.network as Network);
-    this.engine.start();
+    this.started = this.engine.start();
+    this.started.catch((error: unknown) => log.error({ err: error }, 'cannot open the ledger'));
   }
 
   getExtra(network: string): Record<string, unknown> | undefined {
@@ -62,6 +65,7 @@ export class ExactCasperFacilitatorScheme {
       const { reason, message } = malformed(error);
       return { isValid: false, invalidReason: reason, invalidMessage: message };
     }
+    await this.started;
     return this.engine.verify(request);
   }
 
@@ -83,6 +87,7 @@ export class ExactCasperFacilitatorScheme {
         network: (typeof network === 'string' ? network : '') as Network,
       };
     }
+    await this.started;
     const { response } = await this.engine.settle(request);
     return { ...response, network: response.network as Network };
   }

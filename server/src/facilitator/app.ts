@@ -54,7 +54,7 @@ export function createFacilitator(
   });
   const engine = new Engine(config, app.log, { now: options.now });
   const { contexts, ledger, settler } = engine;
-  const metrics = new Metrics(() => ledger.pendingCount());
+  const metrics = new Metrics();
   const health = new HealthCheck(contexts, engine.now);
 
   // Only JSON bodies: text/plain would otherwise reach the routes as a string.
@@ -159,7 +159,9 @@ export function createFacilitator(
   });
 
   app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+    reply
+      .type('text/plain; version=0.0.4; charset=utf-8')
+      .send(metrics.render(await ledger.pendingCount())),
   );
 
   let closing: Promise<void> | undefined;
@@ -174,7 +176,7 @@ export function createFacilitator(
         const appClosed = app.close();
         await settler.close();
         await appClosed;
-        ledger.close();
+        await ledger.close();
       })();
       return closing;
     },
@@ -188,7 +190,7 @@ export async function startFacilitator(
 ): Promise<Facilitator & { url: string }> {
   const facilitator = createFacilitator(config, options);
   try {
-    const resumed = facilitator.engine.start();
+    const resumed = await facilitator.engine.start();
     if (resumed > 0) facilitator.app.log.info({ resumed }, 'resuming unfinished settlements');
     await facilitator.app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -15,6 +15,7 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import type { ChainCacheTtls } from './chain.js';
+import { isPostgresUrl } from './sql.js';
 
 export const ENV_PREFIX = 'X402_FACILITATOR_';
 
@@ -58,6 +59,11 @@ export interface FacilitatorConfig {
   /** How long /settle waits for the block before answering settlement_pending. */
   settleTimeoutMs: number;
   pollIntervalMs: number;
+  /**
+   * How long a replica's claim to follow a settlement lasts without renewal (renewed every
+   * poll); rows of a replica that died are taken over by another after this, at the next sweep.
+   */
+  leaseMs: number;
   rpcTimeoutMs: number;
   /** How long chain reads are served again without asking the node (0: not kept). */
   chainCache: ChainCacheTtls;
@@ -108,6 +114,7 @@ const ROOT_SPEC: Spec = {
   rateLimit: { object: { max: 'integer', windowMs: 'integer' } },
   settleTimeoutMs: 'integer',
   pollIntervalMs: 'integer',
+  leaseMs: 'integer',
   rpcTimeoutMs: 'integer',
   chainCache: { object: CHAIN_CACHE_SPEC },
   settlementMarginSeconds: 'integer',
@@ -396,6 +403,18 @@ function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig 
   };
 }
 
+/** A SQLite file (resolved against the config's folder) or a `postgres://` URL, kept as is. */
+function readDatabase(reader: Reader, raw: Json): string {
+  const database = reader.string(raw, 'database', 'database', './data/facilitator.sqlite');
+  if (!isPostgresUrl(database)) return reader.path(raw, 'database', 'database', database);
+  try {
+    new URL(database);
+  } catch {
+    reader.fail('database', 'must be a file path or a URL like postgres://user@host:5432/db');
+  }
+  return database;
+}
+
 /** Validates a raw config object (file JSON with the environment already applied). */
 export function parseConfig(
   raw: unknown,
@@ -445,7 +464,7 @@ export function parseConfig(
     host: reader.string(raw, 'host', 'host', '127.0.0.1'),
     port: reader.integer(raw, 'port', 'port', 4022, 0, 65_535),
     apiKeys,
-    database: reader.path(raw, 'database', 'database', './data/facilitator.sqlite'),
+    database: readDatabase(reader, raw),
     bodyLimit: reader.integer(raw, 'bodyLimit', 'bodyLimit', 65_536, 1024, 10_485_760),
     rateLimit: {
       max: reader.integer(rateLimit, 'max', 'rateLimit.max', 600, 1, 1_000_000),
@@ -460,6 +479,7 @@ export function parseConfig(
     },
     settleTimeoutMs: reader.integer(raw, 'settleTimeoutMs', 'settleTimeoutMs', 30_000, 0, 600_000),
     pollIntervalMs: reader.integer(raw, 'pollIntervalMs', 'pollIntervalMs', 1000, 10, 60_000),
+    leaseMs: reader.integer(raw, 'leaseMs', 'leaseMs', 30_000, 1000, 600_000),
     rpcTimeoutMs: reader.integer(raw, 'rpcTimeoutMs', 'rpcTimeoutMs', 10_000, 100, 120_000),
     chainCache: {
       contractHashMs: ttl('contractHashMs', 3_600_000),

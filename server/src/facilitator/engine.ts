@@ -11,10 +11,8 @@ import type { FacilitatorConfig } from './config.js';
 import { Ledger } from './ledger.js';
 import { type NetworkContext, networkContexts } from './network.js';
 import { type Log, type SettleOutcome, Settler } from './settle.js';
+import { openDb } from './sql.js';
 import { verify } from './verify.js';
-
-/** How often settlements left without a driver (e.g. a failed submission) are reconciled. */
-const SWEEP_INTERVAL_MS = 60_000;
 
 export function supportedResponse(contexts: Map<string, NetworkContext>): SupportedResponse {
   const contextList = [...contexts.values()];
@@ -51,14 +49,15 @@ export class Engine {
   constructor(
     private readonly config: FacilitatorConfig,
     log: Log,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; ledger?: Ledger } = {},
   ) {
     this.now = options.now ?? Date.now;
-    this.ledger = new Ledger(config.database);
+    this.ledger = options.ledger ?? new Ledger(openDb(config.database));
     this.contexts = networkContexts(config);
     this.settler = new Settler(this.contexts, this.ledger, {
       settleTimeoutMs: config.settleTimeoutMs,
       pollIntervalMs: config.pollIntervalMs,
+      leaseMs: config.leaseMs,
       settlementMarginSeconds: config.settlementMarginSeconds,
       log,
       now: this.now,
@@ -81,18 +80,22 @@ export class Engine {
   }
 
   /**
-   * Resumes the settlements a previous run left reserved or submitted, then keeps sweeping
-   * for ones left without a driver. Returns how many it resumed.
+   * Waits for the ledger's schema, resumes the settlements left reserved or submitted with no
+   * replica following them, then keeps sweeping for such rows. Returns how many it resumed.
    */
-  start(): number {
-    const resumed = this.settler.reconcile();
-    this.settler.startSweeping(SWEEP_INTERVAL_MS);
+  async start(): Promise<number> {
+    await this.ledger.ready;
+    // An SQLite ledger belongs to one process: leases left in it are its previous run's.
+    if (this.ledger.kind === 'sqlite') await this.ledger.clearLeases();
+    const resumed = await this.settler.reconcile();
+    // Rows no replica follows (a failed submission, a replica that died) are taken up again.
+    this.settler.startSweeping(this.config.leaseMs);
     return resumed;
   }
 
   /** Stops following transactions (unfinished ones resume on the next start), closes the ledger. */
   async close(): Promise<void> {
     await this.settler.close();
-    this.ledger.close();
+    await this.ledger.close();
   }
 }

@@ -1,8 +1,9 @@
-// The settlement ledger: one SQLite row per authorization (network, asset, payer, nonce).
-// It makes settlement idempotent and survives restarts; the chain stays the source of truth.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+// The settlement ledger: one row per authorization (network, asset, payer, nonce). It makes
+// settlement idempotent and survives restarts; the chain stays the source of truth. One set of
+// rules over two databases: SQLite embedded in one process (the default), or PostgreSQL shared
+// by several replicas. Every state change is a guarded SQL statement (`… WHERE state …`), so
+// replicas racing on one row cannot both make the same transition.
+import type { SqlDb, SqlRunner } from './sql.js';
 
 export type SettlementState = 'reserved' | 'submitted' | 'confirmed' | 'failed';
 
@@ -39,7 +40,8 @@ export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
   validBefore: number | null;
   /**
    * When one settle call was answered `success: true` for this confirmed row (ms since the
-   * epoch); null until then. Set once: every other call is told the payment was used.
+   * epoch); null until then. Set once: every other call is told the payment was used, except
+   * calls repeating the idempotency key of the one that was answered.
    */
   deliveredAt: number | null;
   errorReason: string | null;
@@ -47,85 +49,11 @@ export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
   /** A failure the chain never saw (the node refused or never got the transaction). */
   retryable: boolean;
   blockHeight: number | null;
+  /** The replica following this row's transaction, until `leaseUntil` (ms since the epoch). */
+  leaseOwner: string | null;
+  leaseUntil: number | null;
   createdAt: number;
   updatedAt: number;
-}
-
-/** The schema, one step per version; a file records the version it reached. */
-export const MIGRATIONS: string[] = [
-  `CREATE TABLE settlements (
-     id INTEGER PRIMARY KEY,
-     network TEXT NOT NULL,
-     asset TEXT NOT NULL,
-     payer TEXT NOT NULL,
-     nonce TEXT NOT NULL,
-     digest TEXT NOT NULL,
-     payee TEXT NOT NULL,
-     value TEXT NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('reserved', 'submitted', 'confirmed', 'failed')),
-     transaction_hash TEXT NOT NULL,
-     transaction_json TEXT NOT NULL,
-     expires_at INTEGER NOT NULL,
-     error_reason TEXT,
-     error_message TEXT,
-     retryable INTEGER NOT NULL DEFAULT 0,
-     block_height INTEGER,
-     created_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     UNIQUE (network, asset, payer, nonce)
-   )`,
-  `CREATE INDEX settlements_open ON settlements (state) WHERE state IN ('reserved', 'submitted')`,
-  `CREATE INDEX settlements_transaction ON settlements (transaction_hash)`,
-  `ALTER TABLE settlements ADD COLUMN delivered_at INTEGER`,
-  `ALTER TABLE settlements ADD COLUMN valid_before INTEGER`,
-];
-
-interface Row {
-  id: number;
-  network: string;
-  asset: string;
-  payer: string;
-  nonce: string;
-  digest: string;
-  payee: string;
-  value: string;
-  state: SettlementState;
-  transaction_hash: string;
-  transaction_json: string;
-  expires_at: number;
-  valid_before: number | null;
-  delivered_at: number | null;
-  error_reason: string | null;
-  error_message: string | null;
-  retryable: number;
-  block_height: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-function fromRow(row: Row): Settlement {
-  return {
-    id: row.id,
-    network: row.network,
-    asset: row.asset,
-    payer: row.payer,
-    nonce: row.nonce,
-    digest: row.digest,
-    payee: row.payee,
-    value: row.value,
-    state: row.state,
-    transactionHash: row.transaction_hash,
-    transaction: row.transaction_json,
-    expiresAt: row.expires_at,
-    validBefore: row.valid_before,
-    deliveredAt: row.delivered_at,
-    errorReason: row.error_reason,
-    errorMessage: row.error_message,
-    retryable: row.retryable === 1,
-    blockHeight: row.block_height,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 export type ReserveResult =
@@ -141,211 +69,272 @@ export interface ReserveLimits {
   paymentMotes: bigint;
 }
 
+export interface Failure {
+  reason: string;
+  message: string;
+  retryable: boolean;
+  blockHeight?: number | null;
+}
+
+type Row = Record<string, unknown>;
+
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
+const textOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : String(value);
+
+/** A row of either database (PostgreSQL answers BIGINT as strings). */
+function fromRow(row: Row): Settlement {
+  return {
+    id: num(row.id),
+    network: String(row.network),
+    asset: String(row.asset),
+    payer: String(row.payer),
+    nonce: String(row.nonce),
+    digest: String(row.digest),
+    payee: String(row.payee),
+    value: String(row.value),
+    state: row.state as SettlementState,
+    transactionHash: String(row.transaction_hash),
+    transaction: String(row.transaction_json),
+    expiresAt: num(row.expires_at),
+    validBefore: numOrNull(row.valid_before),
+    deliveredAt: numOrNull(row.delivered_at),
+    errorReason: textOrNull(row.error_reason),
+    errorMessage: textOrNull(row.error_message),
+    retryable: num(row.retryable) === 1,
+    blockHeight: numOrNull(row.block_height),
+    leaseOwner: textOrNull(row.lease_owner),
+    leaseUntil: numOrNull(row.lease_until),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+const OPEN = `state IN ('reserved', 'submitted')`;
+
 export class Ledger {
-  private readonly db: Database.Database;
+  constructor(private readonly db: SqlDb) {}
 
-  constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('synchronous = FULL');
-    this.migrate();
+  /** Settles once the schema is migrated; rejects with the reason it cannot be. */
+  get ready(): Promise<void> {
+    return this.db.ready;
   }
 
-  /** Applies the migrations this file has not seen yet, each in its own transaction. */
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new Error(
-        `ledger schema version ${current} is newer than this facilitator knows (${MIGRATIONS.length})`,
-      );
-    }
-    for (let version = current; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.pragma(`user_version = ${version + 1}`);
-      })();
-    }
+  /** Which database holds the ledger. */
+  get kind(): SqlDb['dialect'] {
+    return this.db.dialect;
   }
 
-  get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+  schemaVersion(): Promise<number> {
+    return this.db.schemaVersion();
   }
 
-  get(key: SettlementKey): Settlement | undefined {
-    const row = this.db
-      .prepare(
-        'SELECT * FROM settlements WHERE network = ? AND asset = ? AND payer = ? AND nonce = ?',
-      )
-      .get(key.network, key.asset, key.payer, key.nonce) as Row | undefined;
+  private async one(runner: SqlRunner, sql: string, params: unknown[]) {
+    const [row] = await runner.all(sql, params);
     return row ? fromRow(row) : undefined;
   }
 
-  byId(id: number): Settlement {
-    const row = this.db.prepare('SELECT * FROM settlements WHERE id = ?').get(id) as
-      | Row
-      | undefined;
+  get(key: SettlementKey, runner: SqlRunner = this.db): Promise<Settlement | undefined> {
+    return this.one(
+      runner,
+      'SELECT * FROM settlements WHERE network = ? AND asset = ? AND payer = ? AND nonce = ?',
+      [key.network, key.asset, key.payer, key.nonce],
+    );
+  }
+
+  async byId(id: number, runner: SqlRunner = this.db): Promise<Settlement> {
+    const row = await this.one(runner, 'SELECT * FROM settlements WHERE id = ?', [id]);
     if (!row) throw new Error(`no settlement ${id}`);
-    return fromRow(row);
+    return row;
   }
 
   /**
    * Atomically takes the authorization for settlement: when no row exists for it, or when
    * the only row is a retryable failure of the same authorization, and the payer's balance
-   * and the gas funds cover this settlement on top of those still pending. Otherwise
-   * changes nothing.
+   * and the gas funds cover this settlement on top of those still pending (on every replica:
+   * reservations of one network are serialized). Otherwise changes nothing.
    */
-  reserve(draft: SettlementDraft, limits: ReserveLimits, now = Date.now()): ReserveResult {
-    const run = this.db.transaction((): ReserveResult => {
-      const existing = this.get(draft);
+  reserve(draft: SettlementDraft, limits: ReserveLimits, now = Date.now()): Promise<ReserveResult> {
+    return this.db.transaction(`reserve ${draft.network}`, async (tx): Promise<ReserveResult> => {
+      const existing = await this.get(draft, tx);
       const retry = existing?.state === 'failed' && existing.retryable;
       if (existing && !(retry && existing.digest === draft.digest)) {
         return { status: 'exists', settlement: existing };
       }
-      const pendingValue = this.pendingValue(draft.network, draft.asset, draft.payer);
+      const pendingValue = await this.pendingValue(draft.network, draft.asset, draft.payer, tx);
       if (pendingValue + BigInt(draft.value) > limits.tokenBalance) {
         return { status: 'short', of: 'funds' };
       }
-      const pendingGas = BigInt(this.pendingCount(draft.network) + 1) * limits.paymentMotes;
-      if (pendingGas > limits.gasBalance) return { status: 'short', of: 'gas' };
-      if (existing) {
-        this.db
-          .prepare(
+      const pendingGas = BigInt((await this.pendingCount(draft.network, tx)) + 1);
+      if (pendingGas * limits.paymentMotes > limits.gasBalance) {
+        return { status: 'short', of: 'gas' };
+      }
+      const rows = existing
+        ? await tx.all(
             `UPDATE settlements SET state = 'reserved', transaction_hash = ?, transaction_json = ?,
                expires_at = ?, valid_before = ?, error_reason = NULL, error_message = NULL,
-               retryable = 0, block_height = NULL, updated_at = ? WHERE id = ?`,
+               retryable = 0, block_height = NULL, lease_owner = NULL, lease_until = NULL,
+               updated_at = ?
+             WHERE id = ? AND state = 'failed' AND retryable = 1 RETURNING *`,
+            [
+              draft.transactionHash,
+              draft.transaction,
+              draft.expiresAt,
+              draft.validBefore ?? null,
+              now,
+              existing.id,
+            ],
           )
-          .run(
-            draft.transactionHash,
-            draft.transaction,
-            draft.expiresAt,
-            draft.validBefore ?? null,
-            now,
-            existing.id,
+        : await tx.all(
+            `INSERT INTO settlements (network, asset, payer, nonce, digest, payee, value, state,
+               transaction_hash, transaction_json, expires_at, valid_before, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?) RETURNING *`,
+            [
+              draft.network,
+              draft.asset,
+              draft.payer,
+              draft.nonce,
+              draft.digest,
+              draft.payee,
+              draft.value,
+              draft.transactionHash,
+              draft.transaction,
+              draft.expiresAt,
+              draft.validBefore ?? null,
+              now,
+              now,
+            ],
           );
-        return { status: 'reserved', settlement: this.byId(existing.id) };
-      }
-      const info = this.db
-        .prepare(
-          `INSERT INTO settlements (network, asset, payer, nonce, digest, payee, value, state,
-             transaction_hash, transaction_json, expires_at, valid_before, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          draft.network,
-          draft.asset,
-          draft.payer,
-          draft.nonce,
-          draft.digest,
-          draft.payee,
-          draft.value,
-          draft.transactionHash,
-          draft.transaction,
-          draft.expiresAt,
-          draft.validBefore ?? null,
-          now,
-          now,
-        );
-      return { status: 'reserved', settlement: this.byId(Number(info.lastInsertRowid)) };
+      return { status: 'reserved', settlement: fromRow(rows[0]!) };
     });
-    return run.immediate();
   }
 
-  markSubmitted(id: number, now = Date.now()): Settlement {
-    this.db
-      .prepare(
-        `UPDATE settlements SET state = 'submitted', updated_at = ?
-         WHERE id = ? AND state IN ('reserved', 'submitted')`,
-      )
-      .run(now, id);
+  /** reserved → submitted (the node has the transaction); a row already further is kept. */
+  async markSubmitted(id: number, now = Date.now()): Promise<Settlement> {
+    await this.db.run(
+      `UPDATE settlements SET state = 'submitted', updated_at = ? WHERE id = ? AND ${OPEN}`,
+      [now, id],
+    );
     return this.byId(id);
   }
 
-  markConfirmed(id: number, blockHeight: number | null, now = Date.now()): Settlement {
-    this.db
-      .prepare(
-        `UPDATE settlements SET state = 'confirmed', block_height = ?, error_reason = NULL,
-           error_message = NULL, retryable = 0, updated_at = ? WHERE id = ?`,
-      )
-      .run(blockHeight, now, id);
-    return this.byId(id);
-  }
-
-  /**
-   * Claims the delivery of a confirmed settlement for one caller: true for exactly one call
-   * per row, ever (across connections and processes), false for every other.
-   */
-  claimDelivery(id: number, now = Date.now()): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE settlements SET delivered_at = ?
-         WHERE id = ? AND state = 'confirmed' AND delivered_at IS NULL`,
-      )
-      .run(now, id);
-    return result.changes === 1;
-  }
-
-  markFailed(
+  /** reserved | submitted → confirmed: the transaction executed without error. */
+  async markConfirmed(
     id: number,
-    failure: { reason: string; message: string; retryable: boolean; blockHeight?: number | null },
+    blockHeight: number | null,
     now = Date.now(),
-  ): Settlement {
-    this.db
-      .prepare(
-        `UPDATE settlements SET state = 'failed', error_reason = ?, error_message = ?,
-           retryable = ?, block_height = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(
+  ): Promise<Settlement> {
+    await this.db.run(
+      `UPDATE settlements SET state = 'confirmed', block_height = ?, error_reason = NULL,
+         error_message = NULL, retryable = 0, updated_at = ? WHERE id = ? AND ${OPEN}`,
+      [blockHeight, now, id],
+    );
+    return this.byId(id);
+  }
+
+  /** reserved | submitted → failed, with the reason; a confirmed row never fails. */
+  async markFailed(id: number, failure: Failure, now = Date.now()): Promise<Settlement> {
+    await this.db.run(
+      `UPDATE settlements SET state = 'failed', error_reason = ?, error_message = ?,
+         retryable = ?, block_height = ?, updated_at = ? WHERE id = ? AND ${OPEN}`,
+      [
         failure.reason,
         failure.message,
         failure.retryable ? 1 : 0,
         failure.blockHeight ?? null,
         now,
         id,
-      );
+      ],
+    );
     return this.byId(id);
   }
 
+  /**
+   * Claims the delivery of a confirmed settlement for one caller: true for exactly one call
+   * per row, ever (across connections and replicas), false for every other — except that a
+   * call carrying the `deliveryKey` of the claiming call is answered true again, so a caller
+   * whose answer was lost on the way can ask again.
+   */
+  async claimDelivery(id: number, now = Date.now(), deliveryKey?: string): Promise<boolean> {
+    const changed = await this.db.run(
+      `UPDATE settlements SET delivered_at = ?, delivery_key = ?
+       WHERE id = ? AND state = 'confirmed' AND delivered_at IS NULL`,
+      [now, deliveryKey ?? null, id],
+    );
+    if (changed === 1) return true;
+    if (deliveryKey === undefined) return false;
+    const [row] = await this.db.all(
+      `SELECT delivery_key FROM settlements WHERE id = ? AND state = 'confirmed'`,
+      [id],
+    );
+    return row?.delivery_key === deliveryKey;
+  }
+
+  /**
+   * Takes (or renews) the lease on following a row's transaction for `owner` until `until`:
+   * true when no one else holds an unexpired lease on it. One replica follows a row at a time;
+   * a replica that dies stops renewing, and another takes the row once the lease expires.
+   */
+  async takeLease(id: number, owner: string, until: number, now = Date.now()): Promise<boolean> {
+    const changed = await this.db.run(
+      `UPDATE settlements SET lease_owner = ?, lease_until = ?
+       WHERE id = ? AND ${OPEN}
+         AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`,
+      [owner, until, id, owner, now],
+    );
+    return changed === 1;
+  }
+
+  /** Gives up `owner`'s lease on a row (it stopped following it). */
+  async releaseLease(id: number, owner: string): Promise<void> {
+    await this.db.run(
+      'UPDATE settlements SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
+      [id, owner],
+    );
+  }
+
+  /**
+   * Drops every lease: for a ledger only this process uses (an SQLite file), whose leases can
+   * only be those of its own previous run.
+   */
+  async clearLeases(): Promise<void> {
+    await this.db.run('UPDATE settlements SET lease_owner = NULL, lease_until = NULL', []);
+  }
+
   /** Rows a crash or a slow block left between reservation and a final result. */
-  unfinished(): Settlement[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM settlements WHERE state IN ('reserved', 'submitted') ORDER BY id`)
-      .all() as Row[];
+  async unfinished(): Promise<Settlement[]> {
+    const rows = await this.db.all(`SELECT * FROM settlements WHERE ${OPEN} ORDER BY id`, []);
     return rows.map(fromRow);
   }
 
   /** Token value a payer has in settlements not yet final: the chain has not deducted it. */
-  pendingValue(network: string, asset: string, payer: string): bigint {
-    const rows = this.db
-      .prepare(
-        `SELECT value FROM settlements WHERE network = ? AND asset = ? AND payer = ?
-           AND state IN ('reserved', 'submitted')`,
-      )
-      .all(network, asset, payer) as { value: string }[];
-    return rows.reduce((sum, row) => sum + BigInt(row.value), 0n);
+  async pendingValue(
+    network: string,
+    asset: string,
+    payer: string,
+    runner: SqlRunner = this.db,
+  ): Promise<bigint> {
+    const rows = await runner.all(
+      `SELECT value FROM settlements WHERE network = ? AND asset = ? AND payer = ? AND ${OPEN}`,
+      [network, asset, payer],
+    );
+    return rows.reduce((sum, row) => sum + BigInt(String(row.value)), 0n);
   }
 
-  /** Settlements of a network not yet final: each still has gas to pay. */
-  pendingCount(network?: string): number {
-    const row = (
+  /** Settlements (of a network, or all) not yet final: each still has gas to pay. */
+  async pendingCount(network?: string, runner: SqlRunner = this.db): Promise<number> {
+    const [row] =
       network === undefined
-        ? this.db
-            .prepare(
-              `SELECT COUNT(*) AS n FROM settlements WHERE state IN ('reserved', 'submitted')`,
-            )
-            .get()
-        : this.db
-            .prepare(
-              `SELECT COUNT(*) AS n FROM settlements
-               WHERE network = ? AND state IN ('reserved', 'submitted')`,
-            )
-            .get(network)
-    ) as { n: number };
-    return row.n;
+        ? await runner.all(`SELECT COUNT(*) AS n FROM settlements WHERE ${OPEN}`, [])
+        : await runner.all(`SELECT COUNT(*) AS n FROM settlements WHERE network = ? AND ${OPEN}`, [
+            network,
+          ]);
+    return Number(row?.n ?? 0);
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 }

@@ -38,8 +38,6 @@ export class Metrics {
   private latencyCount = 0;
   private latencySum = 0;
 
-  constructor(private readonly pendingSettlements: () => number) {}
-
   request(route: string, method: string, status: number): void {
     this.requests.inc({ route, method, status: String(status) });
   }
@@ -57,7 +55,8 @@ export class Metrics {
     });
   }
 
-  render(): string {
+  /** The Prometheus text; `pendingSettlements` is read from the ledger by the caller. */
+  render(pendingSettlements: number): string {
     const out: string[] = [
       '# HELP x402_facilitator_requests_total HTTP requests by route, method and status.',
       '# TYPE x402_facilitator_requests_total counter',
@@ -79,7 +78,7 @@ export class Metrics {
       `x402_facilitator_settle_duration_seconds_count ${this.latencyCount}`,
       '# HELP x402_facilitator_pending_settlements Settlements reserved or submitted, not final.',
       '# TYPE x402_facilitator_pending_settlements gauge',
-      `x402_facilitator_pending_settlements ${this.pendingSettlements()}`,
+      `x402_facilitator_pending_settlements ${pendingSettlements}`,
     ];
     return `${out.join('\n')}\n`;
   }

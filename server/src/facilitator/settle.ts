@@ -2,6 +2,8 @@
 // transaction, follow it until it executes. One driver per ledger row, so concurrent and
 // repeated settles of the same authorization share one transaction and its outcome; of
 // all of them, exactly one is ever answered `success: true` (the ledger's delivery claim).
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   exactPayloadOf,
@@ -51,6 +53,13 @@ export const EXPIRY_GRACE_MS = 60_000;
 export interface SettlerOptions {
   settleTimeoutMs: number;
   pollIntervalMs: number;
+  /**
+   * How long a replica's claim to follow a row lasts unless renewed (it renews on every poll);
+   * a replica that dies lets its rows go to another this long after its last renewal.
+   */
+  leaseMs: number;
+  /** This replica's name in leases; a random one by default. */
+  owner?: string;
   settlementMarginSeconds: number;
   log: Log;
   /** The clock, ms since the epoch (Date.now by default). */
@@ -100,6 +109,7 @@ export class Settler {
   private readonly drivers = new Map<number, Promise<Settlement>>();
   private readonly stop = new AbortController();
   private readonly now: () => number;
+  private readonly owner: string;
 
   constructor(
     private readonly contexts: Map<string, NetworkContext>,
@@ -107,30 +117,44 @@ export class Settler {
     private readonly options: SettlerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomUUID()}`;
   }
 
   /**
-   * Takes up every reserved or submitted settlement without a driver (all of them at
-   * start-up; later only those untouched for `idleMs`, e.g. a submission the node never
-   * got): follows what the chain knows, and releases for a retry what it never saw.
+   * Takes up every reserved or submitted settlement that no replica follows (no lease, or an
+   * expired one) and no driver here runs: all of them at start-up; later only those untouched
+   * for `idleMs` (e.g. a submission the node never got). Follows what the chain knows, and
+   * releases for a retry what it never saw. Answers how many it took.
    */
-  reconcile(idleMs = 0, now = this.now()): number {
-    const rows = this.ledger
-      .unfinished()
-      .filter((row) => !this.drivers.has(row.id) && now - row.updatedAt >= idleMs);
+  async reconcile(idleMs = 0, now = this.now()): Promise<number> {
+    const rows = (await this.ledger.unfinished()).filter(
+      (row) =>
+        !this.drivers.has(row.id) &&
+        (row.leaseUntil === null || row.leaseUntil < now) &&
+        now - row.updatedAt >= idleMs,
+    );
+    let taken = 0;
     for (const row of rows) {
+      if (!(await this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now))) {
+        continue; // another replica took it first
+      }
+      taken += 1;
       this.options.log.info(
         { settlement: row.id, state: row.state, transaction: row.transactionHash },
         'reconciling settlement left unfinished',
       );
       this.drive(row, 'reconcile');
     }
-    return rows.length;
+    return taken;
   }
 
-  /** Runs `reconcile` every `everyMs` for settlements left without a driver. */
+  /** Runs `reconcile` every `everyMs` for settlements no replica follows. */
   startSweeping(everyMs: number): void {
-    const timer = setInterval(() => this.reconcile(everyMs), everyMs);
+    const timer = setInterval(() => {
+      this.reconcile(everyMs).catch((error: unknown) =>
+        this.options.log.warn({ err: (error as Error).message }, 'cannot read the ledger to sweep'),
+      );
+    }, everyMs);
     timer.unref();
     this.stop.signal.addEventListener('abort', () => clearInterval(timer));
   }
@@ -145,7 +169,7 @@ export class Settler {
     const network = request.paymentRequirements.network;
     const context = this.contexts.get(network);
     const key = context && this.keyOf(context, request);
-    const existing = key && this.ledger.get(key);
+    const existing = key && (await this.ledger.get(key));
     if (existing && !(existing.state === 'failed' && existing.retryable)) {
       return this.answerExisting(existing, request);
     }
@@ -158,7 +182,7 @@ export class Settler {
     const payment = offChain.value;
     const onChain = await checkOnChain(payment, this.ledger, 'live');
     // A concurrent settle of the same authorization may have reserved it meanwhile.
-    const raced = this.ledger.get(payment.key);
+    const raced = await this.ledger.get(payment.key);
     if (raced && !(raced.state === 'failed' && raced.retryable)) {
       return this.answerExisting(raced, request);
     }
@@ -173,7 +197,7 @@ export class Settler {
       signingKey: payment.context.signingKey,
       nowMs: now,
     });
-    const reservation = this.ledger.reserve(
+    const reservation = await this.ledger.reserve(
       {
         ...payment.key,
         digest: payment.digest,
@@ -278,7 +302,7 @@ export class Settler {
     });
     try {
       const settled = await Promise.race([driver, timeout]);
-      return this.answer(settled === 'timeout' ? this.ledger.byId(row.id) : settled);
+      return await this.answer(settled === 'timeout' ? await this.ledger.byId(row.id) : settled);
     } catch (error) {
       return failure(
         row.network,
@@ -295,9 +319,9 @@ export class Settler {
    * The answer for one caller. A confirmed settlement is a success only for the caller that
    * claims its delivery; every other caller is told the payment was already used.
    */
-  private answer(row: Settlement): SettleOutcome {
+  private async answer(row: Settlement): Promise<SettleOutcome> {
     if (row.state === 'confirmed') {
-      if (!this.ledger.claimDelivery(row.id, this.now())) return alreadySettled(row);
+      if (!(await this.ledger.claimDelivery(row.id, this.now()))) return alreadySettled(row);
       return {
         response: {
           success: true,
@@ -330,14 +354,16 @@ export class Settler {
   }
 
   /**
-   * The one driver of a row: started on first call, shared by every later caller until it
-   * ends. It rejects only when the node could not be reached to submit (the row stays
-   * reserved and a later call retries).
+   * The one driver of a row in this process: started on first call, shared by every later
+   * caller until it ends. It follows the transaction while it holds the row's lease; when
+   * another replica holds it, it watches the ledger for that replica's result instead. It
+   * rejects only when the node could not be reached to submit (the row stays reserved and a
+   * later call retries).
    */
   private drive(row: Settlement, mode: DriveMode, built?: CasperTransaction): Promise<Settlement> {
     const running = this.drivers.get(row.id);
     if (running) return running;
-    const driver = this.run(row, mode, built).finally(() => this.drivers.delete(row.id));
+    const driver = this.leased(row, mode, built).finally(() => this.drivers.delete(row.id));
     driver.catch((error: unknown) => {
       this.options.log.warn(
         { settlement: row.id, err: (error as Error).message },
@@ -346,6 +372,49 @@ export class Settler {
     });
     this.drivers.set(row.id, driver);
     return driver;
+  }
+
+  /** Takes the row's lease and runs its driver, or watches the replica that holds it. */
+  private async leased(
+    row: Settlement,
+    mode: DriveMode,
+    built?: CasperTransaction,
+  ): Promise<Settlement> {
+    const now = this.now();
+    if (!(await this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now))) {
+      return this.watch(row);
+    }
+    try {
+      return await this.run(row, mode, built);
+    } finally {
+      await this.ledger.releaseLease(row.id, this.owner).catch(() => {});
+    }
+  }
+
+  /**
+   * Reads the row every poll interval until another replica's driver ends it, the lease
+   * expires (then this replica takes over), or this one stops.
+   */
+  private async watch(initial: Settlement): Promise<Settlement> {
+    let row = initial;
+    while (row.state === 'reserved' || row.state === 'submitted') {
+      if (row.leaseUntil !== null && row.leaseUntil < this.now()) {
+        return this.leased(row, 'resume');
+      }
+      try {
+        await sleep(this.options.pollIntervalMs, undefined, { signal: this.stop.signal });
+      } catch {
+        return row;
+      }
+      row = await this.ledger.byId(row.id);
+    }
+    return row;
+  }
+
+  /** Renews this replica's lease on a row it follows; false when another took it over. */
+  private renew(row: Settlement): Promise<boolean> {
+    const now = this.now();
+    return this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now);
   }
 
   private async run(
@@ -361,14 +430,14 @@ export class Settler {
       );
       return initial;
     }
-    let row = this.ledger.byId(initial.id);
+    let row = await this.ledger.byId(initial.id);
     if (row.state === 'reserved') {
       row = await this.submit(context, row, mode, built);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
     }
     while (row.state === 'submitted') {
-      if (this.stop.signal.aborted) return row;
+      if (this.stop.signal.aborted || !(await this.renew(row))) return row;
       row = await this.poll(context, row);
       if (row.state === 'submitted') {
         try {

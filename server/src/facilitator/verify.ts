@@ -184,7 +184,7 @@ export async function checkOnChain(
       key.payer,
     );
   }
-  const existing = ledger.get(key);
+  const existing = await ledger.get(key);
   if (existing && !(existing.state === 'failed' && existing.retryable)) {
     return invalid(
       'invalid_exact_casper_nonce_used',
@@ -192,7 +192,7 @@ export async function checkOnChain(
       key.payer,
     );
   }
-  const pending = ledger.pendingValue(key.network, key.asset, key.payer);
+  const pending = await ledger.pendingValue(key.network, key.asset, key.payer);
   if (tokenBalance - pending < payment.value) {
     return invalid(
       'insufficient_funds',
@@ -200,7 +200,8 @@ export async function checkOnChain(
       key.payer,
     );
   }
-  const gasNeeded = BigInt(ledger.pendingCount(key.network) + 1) * context.config.paymentMotes;
+  const gasNeeded =
+    BigInt((await ledger.pendingCount(key.network)) + 1) * context.config.paymentMotes;
   if (gasBalance < gasNeeded) {
     return invalid(
       'invalid_exact_casper_facilitator_unfunded',

@@ -81,7 +81,7 @@ function engineOn(file: string, offsetMs = 0): Engine {
 /** Starts an engine (it reconciles what the file left unfinished) and stops it once done. */
 async function restart(file: string, offsetMs: number): Promise<void> {
   const engine = engineOn(file, offsetMs);
-  engine.start();
+  await engine.start();
   await engine.close();
 }
 
@@ -100,14 +100,14 @@ async function reserveUnsent(file: string, request: Request): Promise<Settlement
   const { response } = await engine.settle(request);
   expect(response).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
   proxy.faults.clear();
-  const [row] = engine.ledger.unfinished();
+  const [row] = await engine.ledger.unfinished();
   expect(row).toMatchObject({ state: 'reserved' });
   await engine.close();
   return row!;
 }
 
 /** The row of `request` as a fresh engine on `file` reads it. */
-function rowOf(file: string, request: Request): Settlement | undefined {
+function rowOf(file: string, request: Request): Promise<Settlement | undefined> {
   const engine = engineOn(file);
   const { nonce } = (request.paymentPayload.payload as { authorization: { nonce: string } })
     .authorization;
@@ -154,7 +154,7 @@ describe('a settlement whose transaction never reached the node', () => {
       transaction: row.transactionHash,
     });
     expect(proxy.seen).not.toContain('account_put_transaction');
-    expect(late.ledger.byId(row.id).state).toBe('reserved');
+    expect((await late.ledger.byId(row.id)).state).toBe('reserved');
     await late.close();
 
     // Once the transaction can no longer run, the contract's nonce decides: unused, so the
@@ -172,7 +172,7 @@ describe('a settlement whose transaction never reached the node', () => {
     });
     expect(proxy.seen).toContain('state_get_dictionary_item');
     expect(proxy.seen).not.toContain('account_put_transaction');
-    expect(after.ledger.byId(row.id)).toMatchObject({ state: 'failed', retryable: false });
+    expect(await after.ledger.byId(row.id)).toMatchObject({ state: 'failed', retryable: false });
     expect((await after.settle(request)).response).toEqual(expired.response);
     expect(await nodeKnows(row.transactionHash)).toBe(false);
     expect(await merchantBalance()).toBe(before);
@@ -188,19 +188,19 @@ describe('a settlement whose transaction never reached the node', () => {
 
     // The node says it never saw the transaction, but it has not expired: kept, not sent.
     await restart(file, 0);
-    expect(rowOf(file, request)).toMatchObject({
+    expect(await rowOf(file, request)).toMatchObject({
       state: 'reserved',
       transactionHash: row.transactionHash,
     });
     await restart(file, row.expiresAt - Date.now());
-    expect(rowOf(file, request)).toMatchObject({ state: 'reserved' });
+    expect(await rowOf(file, request)).toMatchObject({ state: 'reserved' });
     expect(await nodeKnows(row.transactionHash)).toBe(false);
 
     // Past its TTL and the grace, with the nonce unused on chain: released for a retry.
     proxy.seen.length = 0;
     await restart(file, row.expiresAt + EXPIRY_GRACE_MS + 1000 - Date.now());
     expect(proxy.seen).toContain('state_get_dictionary_item');
-    expect(rowOf(file, request)).toMatchObject({
+    expect(await rowOf(file, request)).toMatchObject({
       state: 'failed',
       retryable: true,
       errorReason: 'unexpected_settle_error',
@@ -228,9 +228,9 @@ describe('a settlement whose transaction never reached the node', () => {
     );
 
     await restart(file, 0);
-    expect(rowOf(file, request)).toMatchObject({ state: 'reserved' });
+    expect(await rowOf(file, request)).toMatchObject({ state: 'reserved' });
     await restart(file, row.expiresAt + EXPIRY_GRACE_MS + 1000 - Date.now());
-    expect(rowOf(file, request)).toMatchObject({
+    expect(await rowOf(file, request)).toMatchObject({
       state: 'failed',
       retryable: false,
       errorReason: 'invalid_exact_casper_nonce_used',

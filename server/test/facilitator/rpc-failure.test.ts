@@ -74,7 +74,7 @@ describe('RPC failing mid-settle', () => {
       errorMessage: expect.stringContaining('a later settle of this payment resumes it'),
       transaction: '',
     });
-    const [row] = facilitator.ledger.unfinished();
+    const [row] = await facilitator.ledger.unfinished();
     expect(row).toMatchObject({ state: 'reserved', payer: addressOfPublicKey(alice.publicKey) });
     const reply = await fetch(devnet.rpcUrl, {
       method: 'POST',
@@ -106,7 +106,7 @@ describe('RPC failing mid-settle', () => {
     proxy.faults.set('account_put_transaction', 'forward-then-drop');
     const failed = await settle(request);
     expect(failed.body).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
-    const [row] = facilitator.ledger.unfinished();
+    const [row] = await facilitator.ledger.unfinished();
     expect(await executionOf(devnet.rpcUrl, row!.transactionHash)).toBeNull();
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
     expect(await executionOf(devnet.rpcUrl, row!.transactionHash)).toMatchObject({
@@ -130,7 +130,7 @@ describe('RPC failing mid-settle', () => {
     while (!proxy.seen.includes('info_get_transaction')) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const [row] = facilitator.ledger.unfinished();
+    const [row] = await facilitator.ledger.unfinished();
     expect(row!.state).toBe('submitted');
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
     proxy.faults.clear();
@@ -154,7 +154,7 @@ describe('RPC failing mid-settle', () => {
       transaction: '',
       network: devnet.network,
     });
-    expect(facilitator.ledger.unfinished()).toEqual([]);
+    expect(await facilitator.ledger.unfinished()).toEqual([]);
 
     proxy.faults.clear();
     const settled = await whileMining(devnet.rpcUrl, settle(request));

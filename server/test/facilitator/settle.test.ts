@@ -441,7 +441,7 @@ describe('settlement on the devnet', () => {
       expect(settled.body).toMatchObject({ success: false, errorReason: reason, transaction: '' });
       await rpcResult(devnet.rpcUrl, 'devnet_mine');
       expect(await balance(token, merchantAddress)).toBe(merchantBefore);
-      expect(facilitator.ledger.pendingCount()).toBe(0);
+      expect(await facilitator.ledger.pendingCount()).toBe(0);
     });
 
     it('a fee payer without CSPR for the gas', async () => {
