@@ -6,6 +6,7 @@ import {
   PAYMENT_REQUIRED_HEADER,
   type PaymentEvent,
   PaymentRefusedError,
+  parseExactRequirements,
   secretKeyFromPem,
   secretKeySigner,
 } from '@x402-casper/shared';
@@ -104,7 +105,8 @@ export async function main(args: string[]): Promise<number> {
   process.stdout.write(Buffer.from(await response.arrayBuffer()));
   if (paid) {
     const option = paid.payload.accepted;
-    const decimals = typeof option.extra?.decimals === 'number' ? option.extra.decimals : 0;
+    // It was paid, so it parses; extra.decimals may have come as a string ("2", the Go server).
+    const decimals = parseExactRequirements(option).decimals ?? 0;
     const symbol = typeof option.extra?.symbol === 'string' ? option.extra.symbol : option.asset;
     const receipt = paid.receipt;
     process.stderr.write(
