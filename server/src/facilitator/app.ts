@@ -6,6 +6,7 @@ import type { FacilitatorConfig } from './config.js';
 import { Engine } from './engine.js';
 import { HealthCheck } from './health.js';
 import { ApiKeys, RateLimiter } from './http.js';
+import { deliveryKeyOf, IDEMPOTENCY_HEADER } from './idempotency.js';
 import type { Ledger } from './ledger.js';
 import { Metrics } from './metrics.js';
 import type { Settler } from './settle.js';
@@ -57,6 +58,9 @@ export function createFacilitator(
   const metrics = new Metrics();
   const health = new HealthCheck(contexts, engine.now);
 
+  /** Who sent each request: an API key's index, or the client address without keys. */
+  const callers = new WeakMap<object, string>();
+
   // Only JSON bodies: text/plain would otherwise reach the routes as a string.
   app.removeContentTypeParser('text/plain');
 
@@ -76,6 +80,7 @@ export function createFacilitator(
       }
       client = `key:${index}`;
     }
+    callers.set(request, client);
     const wait = limiter.take(client, engine.now());
     if (wait > 0) {
       reply.header('retry-after', String(wait));
@@ -136,7 +141,12 @@ export function createFacilitator(
   app.post('/settle', async (request) => {
     const started = performance.now();
     const body = parseSettleRequest(request.body);
-    const outcome = await engine.settle(body);
+    const deliveryKey = deliveryKeyOf(
+      callers.get(request) ?? request.ip,
+      request.headers[IDEMPOTENCY_HEADER],
+      body.paymentPayload,
+    );
+    const outcome = await engine.settle(body, deliveryKey);
     metrics.settleResult(
       networkLabel(body.paymentRequirements.network),
       outcome.result,

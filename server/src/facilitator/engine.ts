@@ -75,8 +75,9 @@ export class Engine {
     });
   }
 
-  settle(request: SettleRequest): Promise<SettleOutcome> {
-    return this.settler.settle(request);
+  /** Settles; `deliveryKey` identifies the caller's request for a repeated answer (see Settler). */
+  settle(request: SettleRequest, deliveryKey?: string): Promise<SettleOutcome> {
+    return this.settler.settle(request, deliveryKey);
   }
 
   /**

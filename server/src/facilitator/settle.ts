@@ -165,13 +165,22 @@ export class Settler {
     await Promise.allSettled([...this.drivers.values()]);
   }
 
-  async settle(request: SettleRequest, now = this.now()): Promise<SettleOutcome> {
+  /**
+   * Settles one payment. `deliveryKey` (the caller's idempotency key) ties the success to its
+   * caller: the one settle answered `success: true` is answered so again whenever its key is
+   * repeated; every other caller is told the nonce is used.
+   */
+  async settle(
+    request: SettleRequest,
+    deliveryKey?: string,
+    now = this.now(),
+  ): Promise<SettleOutcome> {
     const network = request.paymentRequirements.network;
     const context = this.contexts.get(network);
     const key = context && this.keyOf(context, request);
     const existing = key && (await this.ledger.get(key));
     if (existing && !(existing.state === 'failed' && existing.retryable)) {
-      return this.answerExisting(existing, request);
+      return this.answerExisting(existing, request, deliveryKey);
     }
     const verifyOptions: VerifyOptions = {
       now: Math.floor(now / 1000),
@@ -184,7 +193,7 @@ export class Settler {
     // A concurrent settle of the same authorization may have reserved it meanwhile.
     const raced = await this.ledger.get(payment.key);
     if (raced && !(raced.state === 'failed' && raced.retryable)) {
-      return this.answerExisting(raced, request);
+      return this.answerExisting(raced, request, deliveryKey);
     }
     if (!onChain.ok) return this.rejected(network, onChain.response);
 
@@ -212,7 +221,7 @@ export class Settler {
       now,
     );
     if (reservation.status === 'exists')
-      return this.answerExisting(reservation.settlement, request);
+      return this.answerExisting(reservation.settlement, request, deliveryKey);
     if (reservation.status === 'short') {
       return reservation.of === 'funds'
         ? failure(
@@ -232,7 +241,7 @@ export class Settler {
       { settlement: reservation.settlement.id, network, transaction: built.hash },
       'settlement reserved',
     );
-    return this.await(reservation.settlement, 'fresh', built.transaction);
+    return this.await(reservation.settlement, 'fresh', deliveryKey, built.transaction);
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */
@@ -257,7 +266,11 @@ export class Settler {
    * valid when first taken, it waits for that settlement's outcome (success only if it is the
    * first caller to find it confirmed); anything else reused a nonce.
    */
-  private async answerExisting(row: Settlement, request: SettleRequest): Promise<SettleOutcome> {
+  private async answerExisting(
+    row: Settlement,
+    request: SettleRequest,
+    deliveryKey: string | undefined,
+  ): Promise<SettleOutcome> {
     const offChain = checkOffChain(this.contexts, request, {
       now: Math.floor(row.createdAt / 1000),
       settlementMarginSeconds: this.options.settlementMarginSeconds,
@@ -271,7 +284,7 @@ export class Settler {
         row.payer,
       );
     }
-    return this.await(row, 'resume');
+    return this.await(row, 'resume', deliveryKey);
   }
 
   private rejected(
@@ -292,9 +305,10 @@ export class Settler {
   private async await(
     row: Settlement,
     mode: DriveMode,
+    deliveryKey: string | undefined,
     built?: CasperTransaction,
   ): Promise<SettleOutcome> {
-    if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row);
+    if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row, deliveryKey);
     const driver = this.drive(row, mode, built);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -302,7 +316,8 @@ export class Settler {
     });
     try {
       const settled = await Promise.race([driver, timeout]);
-      return await this.answer(settled === 'timeout' ? await this.ledger.byId(row.id) : settled);
+      const latest = settled === 'timeout' ? await this.ledger.byId(row.id) : settled;
+      return await this.answer(latest, deliveryKey);
     } catch (error) {
       return failure(
         row.network,
@@ -319,9 +334,11 @@ export class Settler {
    * The answer for one caller. A confirmed settlement is a success only for the caller that
    * claims its delivery; every other caller is told the payment was already used.
    */
-  private async answer(row: Settlement): Promise<SettleOutcome> {
+  private async answer(row: Settlement, deliveryKey?: string): Promise<SettleOutcome> {
     if (row.state === 'confirmed') {
-      if (!(await this.ledger.claimDelivery(row.id, this.now()))) return alreadySettled(row);
+      if (!(await this.ledger.claimDelivery(row.id, this.now(), deliveryKey))) {
+        return alreadySettled(row);
+      }
       return {
         response: {
           success: true,
