@@ -25,6 +25,7 @@ import {
 } from './state.js';
 import { type Effect, executeEntryPoint, Revert } from './token.js';
 import { type AcceptedTransaction, acceptTransaction, laneOf } from './transaction.js';
+import { executeWasm } from './wasm/execute.js';
 
 export interface Block {
   hash: string;
@@ -45,9 +46,11 @@ export interface Execution {
   blockHash: string;
   blockHeight: number;
   errorMessage: string | null;
-  /** Gas limit = cost = consumed: the payment amount (gas price 1, no refund). */
+  /** Gas limit = cost: the payment amount (gas price 1, no refund). */
   cost: string;
-  effects: Effect[];
+  /** Gas the Wasm used (metered); absent for the JS token, which reports the limit. */
+  consumed?: string;
+  effects: Array<Effect | { key: string; kind: unknown }>;
 }
 
 export interface TransactionRecord extends AcceptedTransaction {
@@ -72,6 +75,8 @@ interface ChainData {
   states: Record<string, WorldState>;
   /** Next token index, so deployed tokens get deterministic hashes. */
   tokensDeployed: number;
+  /** Contract Wasm by blake2b-256 hash (hex), base64: kept out of the hashed world state. */
+  blobs?: Record<string, string>;
 }
 
 const STATE_FILE_FORMAT = 'x402-casper-devnet-state/1';
@@ -84,6 +89,7 @@ export class Chain {
   private data: ChainData;
   private snapshots = new Map<string, ChainData>();
   private nextSnapshotId = 1;
+  private readonly blobCache = new Map<string, Uint8Array>();
   private readonly validator = validatorKey();
   readonly startedAtMs = Date.now();
   /** Where the chain reports accepted transactions and execution results. */
@@ -184,11 +190,12 @@ export class Chain {
 
   /** Validates and pools a transaction; a resubmitted one is accepted again unchanged. */
   submit(params: unknown): string {
-    const accepted = acceptTransaction(params, {
+    const { record: accepted, module } = acceptTransaction(params, {
       chainName: this.data.chainName,
       nowMs: Date.now(),
       state: this.state,
     });
+    if (module) this.storeBlob(module.bytes, module.hash);
     if (!this.data.transactions[accepted.hash]) {
       this.data.transactions[accepted.hash] = { ...accepted, execution: null };
       this.data.pending.push(accepted.hash);
@@ -209,7 +216,12 @@ export class Chain {
       const executions = pending.map((txHash) => this.execute(state, txHash, timestampMs));
       const byLane: Record<string, string[]> = {};
       for (const txHash of pending) {
-        const lane = laneOf(BigInt(this.data.transactions[txHash]!.paymentMotes));
+        const pooled = this.data.transactions[txHash]!;
+        const target = pooled.wasm?.target;
+        const lane = laneOf(
+          BigInt(pooled.paymentMotes),
+          target?.kind === 'session' && target.installUpgrade,
+        );
         byLane[lane] = [...(byLane[lane] ?? []), txHash];
       }
       const block = this.commitBlock(state, byLane, timestampMs);
@@ -246,6 +258,22 @@ export class Chain {
     if (charged < cost) {
       return { ...base, errorMessage: 'Insufficient payment', effects: [purseEffect] };
     }
+    if (record.wasm) {
+      const result = executeWasm(state, record.wasm, {
+        initiator: record.initiatorAccountHash,
+        txHash,
+        blockTimeMs,
+        gasLimit: cost,
+        blob: (hash) => this.blob(hash),
+        storeBlob: (bytes) => this.storeBlob(bytes),
+      });
+      return {
+        ...base,
+        consumed: result.consumed.toString(),
+        errorMessage: result.errorMessage,
+        effects: [purseEffect, ...result.effects],
+      };
+    }
     const token = state.tokens[record.packageHash];
     if (!token) return { ...base, errorMessage: 'ApiError::InvalidPurse', effects: [purseEffect] };
     const working = structuredClone(token);
@@ -261,6 +289,26 @@ export class Chain {
       if (!(error instanceof Revert)) throw error;
       return { ...base, errorMessage: error.message, effects: [purseEffect] };
     }
+  }
+
+  /** Contract Wasm bytes by hash (compiled modules are cached by the host). */
+  blob(hash: string): Uint8Array | undefined {
+    const cached = this.blobCache.get(hash);
+    if (cached) return cached;
+    const text = this.data.blobs?.[hash];
+    if (text === undefined) return undefined;
+    const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+    this.blobCache.set(hash, bytes);
+    return bytes;
+  }
+
+  storeBlob(bytes: Uint8Array, hash = bytesToHex(blake2b256(bytes))): string {
+    this.data.blobs ??= {};
+    if (this.data.blobs[hash] === undefined) {
+      this.data.blobs[hash] = Buffer.from(bytes).toString('base64');
+    }
+    this.blobCache.set(hash, bytes);
+    return hash;
   }
 
   private commitBlock(
@@ -365,6 +413,7 @@ export class Chain {
       transactions: { ...this.data.transactions },
       pending: [...this.data.pending],
       states: { ...this.data.states },
+      blobs: { ...this.data.blobs },
     };
   }
 }

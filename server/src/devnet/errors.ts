@@ -67,8 +67,12 @@ export const INVALID_TRANSACTION = {
   noSuchContract: 'no such contract at hash',
   noSuchEntryPoint: 'no such entry point',
   expectedTransaction: 'expected transaction V1, got deploy',
-  /** Not a node text: this devnet runs only stored contract calls (no Wasm, no native). */
-  unsupportedTarget: 'the devnet executes only calls to stored contracts (no Wasm or native)',
+  noSuchNamedKey: 'no such named key in the initiator account',
+  sessionEntryPoint: 'the session code must have the Call entry point',
+  emptyModuleBytes: 'the transaction sent to the network had empty module bytes',
+  excessiveSize: 'the transaction sent to the network had an excessive size',
+  /** Not a node text: this devnet runs stored contracts and session Wasm, not native transfers. */
+  unsupportedTarget: 'the devnet executes stored contracts and session Wasm, not native targets',
 } as const;
 
 export function invalidTransaction(reason: string): RpcError {

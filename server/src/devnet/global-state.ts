@@ -12,6 +12,8 @@ import {
   tokenByContractHash,
   type WorldState,
 } from './state.js';
+import { clValueJson, storedValueJson } from './wasm/json.js';
+import { wasmValue } from './wasm/store.js';
 
 const HEX64 = '([0-9a-f]{64})';
 const KEY_FORMS: Array<[RegExp, string]> = [
@@ -58,8 +60,17 @@ function dictionaryItems(token: TokenState): Map<string, CLValueJson> {
   return items;
 }
 
+function wasmDictionaryItem(state: WorldState, address: string): DictionaryItem | undefined {
+  const entry = wasmValue(state, `dictionary-${address}`);
+  return entry && 'Dictionary' in entry
+    ? { address, value: clValueJson(entry.Dictionary.value) }
+    : undefined;
+}
+
 function itemInSeed(state: WorldState, seed: string, itemKey: string): DictionaryItem | undefined {
   const address = dictionaryAddress(seed, itemKey);
+  const wasmItem = wasmDictionaryItem(state, address);
+  if (wasmItem) return wasmItem;
   for (const token of Object.values(state.tokens)) {
     if (seed === token.urefs.balances) {
       const owner = addressOfBalancesItemKey(itemKey);
@@ -73,7 +84,20 @@ function itemInSeed(state: WorldState, seed: string, itemKey: string): Dictionar
   return undefined;
 }
 
-function valueAt(state: WorldState, kind: string, addr: string): StoredValue | undefined {
+/** Contract Wasm bytes by blob hash, for ContractWasm values (set by the chain). */
+export type BlobReader = (hash: string) => Uint8Array | undefined;
+const noBlobs: BlobReader = () => undefined;
+
+function valueAt(
+  state: WorldState,
+  kind: string,
+  addr: string,
+  blob: BlobReader = noBlobs,
+): StoredValue | undefined {
+  if (kind !== 'account') {
+    const entry = wasmValue(state, `${kind === 'uref' ? 'uref' : kind}-${addr}`);
+    if (entry) return storedValueJson(entry, blob);
+  }
   switch (kind) {
     case 'account': {
       const account = state.accounts[addr];
@@ -111,20 +135,25 @@ function valueAt(state: WorldState, kind: string, addr: string): StoredValue | u
 const notFound = () => rpcError('queryFailed', 'value was not found in the global state');
 
 /** query_global_state: the value under `key`, then down `path` through named keys. */
-export function queryGlobalState(state: WorldState, key: unknown, path: unknown): StoredValue {
+export function queryGlobalState(
+  state: WorldState,
+  key: unknown,
+  path: unknown,
+  blob: BlobReader = noBlobs,
+): StoredValue {
   const parsed = parseKey(key);
   if (path !== undefined && (!Array.isArray(path) || path.some((p) => typeof p !== 'string'))) {
     throw invalidParams('path', 'must be an array of strings');
   }
-  let value = valueAt(state, parsed.kind, parsed.addr);
+  let value = valueAt(state, parsed.kind, parsed.addr, blob);
   for (const name of (path ?? []) as string[]) {
-    const contract = value?.Contract as
+    const holder = (value?.Contract ?? value?.Account) as
       | { named_keys: Array<{ name: string; key: string }> }
       | undefined;
-    const next = contract?.named_keys.find((namedKey) => namedKey.name === name);
+    const next = holder?.named_keys.find((namedKey) => namedKey.name === name);
     if (!next) throw notFound();
     const nextKey = parseKey(next.key);
-    value = valueAt(state, nextKey.kind, nextKey.addr);
+    value = valueAt(state, nextKey.kind, nextKey.addr, blob);
   }
   if (!value) throw notFound();
   return value;
@@ -153,6 +182,8 @@ export function dictionaryItem(state: WorldState, identifier: unknown): Dictiona
     const key = parseKey(body, 'dictionary_identifier.Dictionary');
     if (key.kind !== 'dictionary')
       throw invalidParams('dictionary_identifier.Dictionary', 'must be a dictionary-… key');
+    const wasmItem = wasmDictionaryItem(state, key.addr);
+    if (wasmItem) return wasmItem;
     for (const token of Object.values(state.tokens)) {
       const value = dictionaryItems(token).get(key.addr);
       if (value) return { address: key.addr, value };

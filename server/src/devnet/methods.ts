@@ -203,7 +203,9 @@ const nodeMethods: Record<string, Method> = {
 
   query_global_state: (chain, params) => {
     const { state, root, block } = stateOf(chain, params.state_identifier);
-    const storedValue = queryGlobalState(state, params.key, params.path);
+    const storedValue = queryGlobalState(state, params.key, params.path, (hash) =>
+      chain.blob(hash),
+    );
     return {
       block_header: block ? { Version2: blockHeader(block, genesisHash(chain)) } : null,
       stored_value: storedValue,

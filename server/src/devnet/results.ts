@@ -4,6 +4,7 @@ import type { Block, TransactionRecord } from './chain.js';
 import { type CLValueJson, cl, formatURef } from './clvalue.js';
 import type { AccountState, TokenState } from './state.js';
 import { entryPointsOf } from './token.js';
+import { namedKeysJson } from './wasm/json.js';
 
 export const API_VERSION = '2.0.0';
 export const PROTOCOL_VERSION = '2.0.0';
@@ -102,7 +103,7 @@ export function executionInfo(record: TransactionRecord) {
         initiator: record.initiatorAddr,
         error_message: execution.errorMessage,
         limit: record.paymentMotes,
-        consumed: record.paymentMotes,
+        consumed: execution.consumed ?? record.paymentMotes,
         cost: execution.cost,
         transfers: [],
         size_estimate: record.sizeEstimate,
@@ -121,7 +122,7 @@ export function accountValue(account: AccountState) {
   return {
     Account: {
       account_hash: `account-hash-${account.accountHash}`,
-      named_keys: [],
+      named_keys: namedKeysJson(account.namedKeys ?? {}),
       main_purse: formatURef(account.mainPurse),
       associated_keys: [{ account_hash: `account-hash-${account.accountHash}`, weight: 1 }],
       action_thresholds: { deployment: 1, key_management: 1 },

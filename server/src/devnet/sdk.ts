@@ -38,8 +38,15 @@ export interface SdkTransactionV1 {
         stored?: {
           id: {
             byHash?: Hex;
+            byName?: string;
             byPackageHash?: { addr: Hex; version?: number | null };
+            byPackageName?: { name: string; version?: number | null };
           };
+          runtime: { toJSON(): unknown };
+        };
+        session?: {
+          moduleBytes: Uint8Array;
+          isInstallUpgrade: boolean;
           runtime: { toJSON(): unknown };
         };
       };

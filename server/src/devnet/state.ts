@@ -13,12 +13,15 @@ import {
   utf8ToBytes,
 } from '@x402-casper/shared';
 import type { Genesis, NonceStorage, TokenSpec } from './genesis.js';
+import type { WasmState } from './wasm/store.js';
 
 export interface AccountState {
   accountHash: string;
   /** Address of the main purse URef. */
   mainPurse: string;
   motes: string;
+  /** Named keys (name → formatted key), e.g. the package an installed contract left. */
+  namedKeys?: Record<string, string>;
 }
 
 /** The named keys every token contract holds, each a URef address. */
@@ -60,6 +63,8 @@ export interface WorldState {
   accounts: Record<string, AccountState>;
   /** Tokens by package hash. */
   tokens: Record<string, TokenState>;
+  /** Global state of Wasm contracts (absent until one is installed). */
+  wasm?: WasmState;
 }
 
 const hashOf = (text: string) => bytesToHex(blake2b256(utf8ToBytes(text)));

@@ -2,6 +2,7 @@
 // casper-js-sdk, then apply the node's validity rules, refusing with -32016 and its reasons.
 import {
   accountHashOf,
+  blake2b256,
   bytesToHex,
   hexToBytes,
   parsePublicKey,
@@ -12,6 +13,8 @@ import { type SdkCLValue, type SdkTransactionV1, sdk } from './sdk.js';
 import { type TokenState, tokenByContractHash, type WorldState } from './state.js';
 import type { ArgValue } from './token.js';
 import { entryPointsOf } from './token.js';
+import { contractOfTarget, type WasmCall, type WasmTarget } from './wasm/execute.js';
+import { wasmValue } from './wasm/store.js';
 
 /** Node limits (mainnet/testnet chainspec, FACTS §3). */
 export const LIMITS = {
@@ -23,10 +26,14 @@ export const LIMITS = {
   smallLanePaymentMotes: 5_000_000_000n,
   smallLaneMaxArgsBytes: 512,
   largerLaneMaxArgsBytes: 1_024,
+  /** The install/upgrade lane (2): runtime args up to 2048 bytes, transactions up to 1 MiB. */
+  installMaxArgsBytes: 2_048,
+  installMaxModuleBytes: 1_048_576,
 } as const;
 
-/** Wasm lanes as the devnet files them in block bodies: small (5) and medium (4). */
-export function laneOf(paymentMotes: bigint): string {
+/** Wasm lanes as the devnet files them in block bodies: install/upgrade (2), small (5) and medium (4). */
+export function laneOf(paymentMotes: bigint, installUpgrade = false): string {
+  if (installUpgrade) return '2';
   return paymentMotes <= LIMITS.smallLanePaymentMotes ? '5' : '4';
 }
 
@@ -42,6 +49,14 @@ export interface AcceptedTransaction {
   entryPoint: string;
   args: Record<string, ArgValue>;
   sizeEstimate: number;
+  /** For Wasm: what runs (module bytes or a stored Wasm contract) and its runtime args. */
+  wasm?: WasmCall;
+}
+
+/** What the chain needs besides the record: a session's module bytes, stored by their hash. */
+export interface Accepted {
+  record: AcceptedTransaction;
+  module?: { hash: string; bytes: Uint8Array };
 }
 
 export interface AcceptContext {
@@ -102,28 +117,58 @@ function checkApprovals(v1: Record<string, unknown>, hash: string, initiatorAcco
   }
 }
 
-function targetToken(tx: SdkTransactionV1, state: WorldState): TokenState {
+type Resolved = { kind: 'token'; token: TokenState } | { kind: 'wasm'; target: WasmTarget };
+
+/** A named key of the initiator's account that holds a `hash-…` key. */
+function namedHash(state: WorldState, accountHash: string, name: string): string {
+  const key = state.accounts[accountHash]?.namedKeys?.[name];
+  if (!key?.startsWith('hash-')) throw invalidTransaction(REASON.noSuchNamedKey);
+  return key.slice(5);
+}
+
+function resolveTarget(
+  tx: SdkTransactionV1,
+  state: WorldState,
+  initiatorAccountHash: string,
+  entryPoint: string,
+): Resolved {
   const target = tx.payload.fields.target;
   const id = target.stored?.id;
   if (!target.stored || !id) throw invalidTransaction(REASON.unsupportedTarget);
   if (JSON.stringify(target.stored.runtime.toJSON()) !== '"VmCasperV1"') {
     throw invalidTransaction(REASON.runtime);
   }
-  let token: TokenState | undefined;
-  if (id.byPackageHash) {
-    token = state.tokens[id.byPackageHash.addr.toHex()];
-    if (!token) throw invalidTransaction(REASON.noSuchPackage);
-    const version = id.byPackageHash.version;
-    if (version !== undefined && version !== null && version !== 1) {
-      throw invalidTransaction(REASON.noSuchContract);
+  let wasm: Exclude<WasmTarget, { kind: 'session' }>;
+  if (id.byPackageHash || id.byPackageName) {
+    const packageHash = id.byPackageHash
+      ? id.byPackageHash.addr.toHex()
+      : namedHash(state, initiatorAccountHash, id.byPackageName!.name);
+    const version = (id.byPackageHash ?? id.byPackageName)!.version ?? null;
+    const token = state.tokens[packageHash];
+    if (token) {
+      if (version !== null && version !== 1) throw invalidTransaction(REASON.noSuchContract);
+      return { kind: 'token', token };
     }
-  } else if (id.byHash) {
-    token = tokenByContractHash(state, id.byHash.toHex());
-    if (!token) throw invalidTransaction(REASON.noSuchContract);
+    if (!wasmValue(state, `hash-${packageHash}`)) throw invalidTransaction(REASON.noSuchPackage);
+    wasm = { kind: 'package', packageHash, version, entryPoint };
+  } else if (id.byHash || id.byName) {
+    const contractHash = id.byHash
+      ? id.byHash.toHex()
+      : namedHash(state, initiatorAccountHash, id.byName!);
+    const token = tokenByContractHash(state, contractHash);
+    if (token) return { kind: 'token', token };
+    wasm = { kind: 'contract', contractHash, entryPoint };
   } else {
     throw invalidTransaction(REASON.unsupportedTarget);
   }
-  return token;
+  const resolved = contractOfTarget(state, wasm);
+  if ('error' in resolved) throw invalidTransaction(REASON.noSuchContract);
+  const contract = wasmValue(state, `hash-${resolved.contractHash}`);
+  if (!contract || !('Contract' in contract)) throw invalidTransaction(REASON.noSuchContract);
+  if (!contract.Contract.entryPoints.some((ep) => ep.name === entryPoint)) {
+    throw invalidTransaction(REASON.noSuchEntryPoint);
+  }
+  return { kind: 'wasm', target: wasm };
 }
 
 /**
@@ -131,7 +176,7 @@ function targetToken(tx: SdkTransactionV1, state: WorldState): TokenState {
  * args size), expiry, the initiator's account and balance, the target, then hash and
  * approvals. Throws an RpcError; returns what the chain needs to execute it.
  */
-export function acceptTransaction(params: unknown, context: AcceptContext): AcceptedTransaction {
+export function acceptTransaction(params: unknown, context: AcceptContext): Accepted {
   if (!isRecord(params) || !isRecord(params.transaction)) {
     throw invalidParams('transaction', 'must be an object {Version1: …}');
   }
@@ -157,18 +202,29 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
     throw invalidTransaction(REASON.timestampInFuture);
   }
   const fields = payload.fields;
-  if (!fields.target.stored) throw invalidTransaction(REASON.unsupportedTarget);
-  if (fields.entryPoint.type !== 'Custom' || !fields.entryPoint.customEntryPoint) {
+  const session = fields.target.session;
+  if (!fields.target.stored && !session) throw invalidTransaction(REASON.unsupportedTarget);
+  if (session) {
+    if (JSON.stringify(session.runtime.toJSON()) !== '"VmCasperV1"') {
+      throw invalidTransaction(REASON.runtime);
+    }
+    if (fields.entryPoint.type !== 'Call') throw invalidTransaction(REASON.sessionEntryPoint);
+    if (session.moduleBytes.length === 0) throw invalidTransaction(REASON.emptyModuleBytes);
+    if (session.moduleBytes.length > LIMITS.installMaxModuleBytes) {
+      throw invalidTransaction(REASON.excessiveSize);
+    }
+  } else if (fields.entryPoint.type !== 'Custom' || !fields.entryPoint.customEntryPoint) {
     throw invalidTransaction(REASON.entryPointMustBeCustom);
   }
   const namedArgs = fields.args?.args;
   if (!fields.args || !namedArgs) throw invalidTransaction(REASON.expectedNamedArguments);
-  const argsBytes = fields.args.toBytes().length;
-  const maxArgs =
-    payment <= LIMITS.smallLanePaymentMotes
+  const argsBytes = fields.args.toBytes();
+  const maxArgs = session?.isInstallUpgrade
+    ? LIMITS.installMaxArgsBytes
+    : payment <= LIMITS.smallLanePaymentMotes
       ? LIMITS.smallLaneMaxArgsBytes
       : LIMITS.largerLaneMaxArgsBytes;
-  if (argsBytes > maxArgs) throw invalidTransaction(REASON.argsLength);
+  if (argsBytes.length > maxArgs) throw invalidTransaction(REASON.argsLength);
   if (timestamp + ttl < context.nowMs) throw invalidTransaction(REASON.expired);
 
   const initiator = payload.initiatorAddr;
@@ -181,9 +237,23 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
     throw invalidTransaction(REASON.insufficientBalance);
   }
 
-  const token = targetToken(tx, context.state);
-  const entryPoint = fields.entryPoint.customEntryPoint;
-  if (!entryPointsOf(token.argLayout).some((spec) => spec.name === entryPoint)) {
+  const entryPoint = session ? 'call' : (fields.entryPoint.customEntryPoint as string);
+  let resolved: Resolved;
+  let module: Accepted['module'];
+  if (session) {
+    const blob = bytesToHex(blake2b256(session.moduleBytes));
+    module = { hash: blob, bytes: session.moduleBytes };
+    resolved = {
+      kind: 'wasm',
+      target: { kind: 'session', blob, installUpgrade: session.isInstallUpgrade },
+    };
+  } else {
+    resolved = resolveTarget(tx, context.state, initiatorAccountHash, entryPoint);
+  }
+  if (
+    resolved.kind === 'token' &&
+    !entryPointsOf(resolved.token.argLayout).some((spec) => spec.name === entryPoint)
+  ) {
     throw invalidTransaction(REASON.noSuchEntryPoint);
   }
 
@@ -192,15 +262,24 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
   const args: Record<string, ArgValue> = {};
   for (const [name, value] of namedArgs) args[name] = decodeArg(value);
   const payloadJson = v1.payload as Record<string, unknown>;
-  return {
+  const record: AcceptedTransaction = {
     hash,
     json: v1,
     initiatorAccountHash,
     initiatorAddr: payloadJson.initiator_addr as Record<string, string>,
     paymentMotes: payment.toString(),
-    packageHash: token.packageHash,
+    packageHash:
+      resolved.kind === 'token'
+        ? resolved.token.packageHash
+        : resolved.target.kind === 'package'
+          ? resolved.target.packageHash
+          : '',
     entryPoint,
     args,
     sizeEstimate: JSON.stringify(v1).length,
   };
+  if (resolved.kind === 'wasm') {
+    record.wasm = { target: resolved.target, args: bytesToHex(argsBytes) };
+  }
+  return module ? { record, module } : { record };
 }

@@ -37,12 +37,24 @@ export interface ContractCallBuilder {
   fromAccountHash(accountHash: unknown): ContractCallBuilder;
   byPackageHash(hash: string): ContractCallBuilder;
   byHash(hash: string): ContractCallBuilder;
+  byName(name: string): ContractCallBuilder;
+  byPackageName(name: string, version?: number): ContractCallBuilder;
   entryPoint(name: string): ContractCallBuilder;
   runtimeArgs(args: unknown): ContractCallBuilder;
   chainName(name: string): ContractCallBuilder;
   timestamp(timestamp: unknown): ContractCallBuilder;
   ttl(ms: number): ContractCallBuilder;
   payment(motes: number, gasPriceTolerance?: number): ContractCallBuilder;
+  build(): Transaction;
+}
+export interface SessionBuilder {
+  from(key: PublicKey): SessionBuilder;
+  wasm(bytes: Uint8Array): SessionBuilder;
+  installOrUpgrade(): SessionBuilder;
+  runtimeArgs(args: unknown): SessionBuilder;
+  chainName(name: string): SessionBuilder;
+  ttl(ms: number): SessionBuilder;
+  payment(motes: number, gasPriceTolerance?: number): SessionBuilder;
   build(): Transaction;
 }
 export interface NativeTransferBuilder {
@@ -87,9 +99,11 @@ interface CasperSdk {
     newCLByteArray(bytes: Uint8Array): CLValue;
     newCLPublicKey(key: PublicKey): CLValue;
     newCLString(value: string): CLValue;
+    newCLValueBool(value: boolean): CLValue;
   };
   Args: { fromMap(map: Record<string, CLValue>): unknown };
   ContractCallBuilder: new () => ContractCallBuilder;
+  SessionBuilder: new () => SessionBuilder;
   NativeTransferBuilder: new () => NativeTransferBuilder;
   TransactionV1: { makeTransactionV1(payload: TransactionV1Payload): TransactionV1 };
   Transaction: { fromTransactionV1(v1: TransactionV1): Transaction };

@@ -239,7 +239,7 @@ describe('account_put_transaction refuses what a node refuses', () => {
     tx.sign(key);
     await expectRefused(
       jsonOf(tx),
-      'the devnet executes only calls to stored contracts (no Wasm or native)',
+      'the devnet executes stored contracts and session Wasm, not native targets',
     );
   });
 

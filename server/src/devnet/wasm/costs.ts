@@ -1,0 +1,71 @@
+// Gas the host charges, from the production chainspec (casper-network/casper-node
+// resources/production/chainspec.toml, feat-2.0: [wasm.v1.host_function_costs] and
+// [storage_costs]); a host function costs `cost` + Σ argument × weight, as
+// types/src/chainspec/vm_config/host_function_costs.rs computes it.
+
+export interface HostFunctionCost {
+  cost: number;
+  arguments: number[];
+}
+
+const fn = (cost: number, args: number[]): HostFunctionCost => ({ cost, arguments: args });
+
+export const HOST_FUNCTION_COSTS: Record<string, HostFunctionCost> = {
+  casper_read_value: fn(60_000, [0, 120_000, 0]),
+  casper_dictionary_get: fn(5_500, [0, 590, 0]),
+  casper_write: fn(14_000, [0, 0, 0, 980]),
+  casper_dictionary_put: fn(9_500, [0, 1_800, 0, 520]),
+  casper_new_uref: fn(17_000, [0, 0, 590]),
+  casper_new_dictionary: fn(17_000, [0, 0, 590]),
+  casper_ret: fn(23_000, [0, 420_000]),
+  casper_get_key: fn(2_000, [0, 440, 0, 0, 0]),
+  casper_has_key: fn(1_500, [0, 840]),
+  casper_put_key: fn(100_000_000, [0, 120_000, 0, 120_000]),
+  casper_remove_key: fn(61_000, [0, 3_200]),
+  casper_revert: fn(500, [0]),
+  casper_get_blocktime: fn(330, [0]),
+  casper_get_caller: fn(380, [0]),
+  casper_get_phase: fn(710, [0]),
+  casper_get_main_purse: fn(1_300, [0]),
+  casper_is_valid_uref: fn(760, [0, 0]),
+  casper_load_named_keys: fn(42_000, [0, 0]),
+  casper_create_purse: fn(2_500_000_000, [0, 0]),
+  casper_get_balance: fn(3_000_000, [0, 0, 0]),
+  casper_transfer_from_purse_to_account: fn(2_500_000_000, [0, 0, 0, 0, 0, 0, 0, 0, 0]),
+  casper_transfer_from_purse_to_purse: fn(82_000_000, [0, 0, 0, 0, 0, 0, 0, 0]),
+  casper_get_system_contract: fn(1_100, [0, 0, 0]),
+  casper_read_host_buffer: fn(3_500, [0, 310, 0]),
+  casper_create_contract_package_at_hash: fn(200, [0, 0]),
+  casper_create_contract_user_group: fn(200, [0, 0, 0, 0, 0, 0, 0, 0]),
+  casper_add_contract_version_with_message_topics: fn(
+    200,
+    [0, 0, 0, 0, 120_000, 0, 0, 0, 30_000, 0, 0],
+  ),
+  casper_disable_contract_version: fn(200, [0, 0, 0, 0]),
+  casper_call_contract: fn(300_000_000, [0, 0, 0, 120_000, 0, 120_000, 0]),
+  casper_call_versioned_contract: fn(300_000_000, [0, 0, 0, 0, 0, 120_000, 0, 120_000, 0]),
+  casper_get_named_arg_size: fn(200, [0, 0, 0]),
+  casper_get_named_arg: fn(200, [0, 120_000, 0, 120_000]),
+  casper_remove_contract_user_group_urefs: fn(200, [0, 0, 0, 0, 0, 120_000]),
+  casper_provision_contract_user_group_uref: fn(200, [0, 0, 0, 0, 0]),
+  casper_blake2b: fn(1_200_000, [0, 120_000, 0, 0]),
+  casper_generic_hash: fn(1_200_000, [0, 120_000, 0, 0, 0]),
+  casper_random_bytes: fn(200, [0, 0]),
+  casper_load_caller_information: fn(10_000, [0, 0, 0]),
+  casper_emit_message: fn(200, [0, 30_000, 0, 120_000]),
+  /** Not in the 2.0.0 chainspec table the devnet read; charged like generic_hash. */
+  casper_verify_signature: fn(1_200_000, [0, 120_000, 0, 0, 0, 0]),
+};
+
+/** [storage_costs] gas_per_byte. */
+export const GAS_PER_BYTE = 1_117_587n;
+
+export function hostCost(name: string, args: number[]): bigint {
+  const entry = HOST_FUNCTION_COSTS[name];
+  if (!entry) return 10_000n;
+  let total = BigInt(entry.cost);
+  entry.arguments.forEach((weight, i) => {
+    if (weight !== 0) total += BigInt(weight) * BigInt(args[i] ?? 0);
+  });
+  return total;
+}

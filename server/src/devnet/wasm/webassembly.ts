@@ -1,0 +1,37 @@
+// The standard WebAssembly JS API, typed with the members the host uses: this repo compiles
+// with lib ES2022 and Node's types, which do not declare it.
+
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+export interface WasmGlobal {
+  value: unknown;
+}
+export type WasmModule = { readonly __wasmModule: true };
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+export interface WasmImportDescriptor {
+  module: string;
+  name: string;
+  kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
+}
+
+interface WebAssemblyApi {
+  Module: (new (
+    bytes: Uint8Array,
+  ) => WasmModule) & {
+    imports(module: WasmModule): WasmImportDescriptor[];
+    exports(module: WasmModule): Array<{ name: string; kind: string }>;
+  };
+  Instance: new (
+    module: WasmModule,
+    imports: Record<string, Record<string, unknown>>,
+  ) => WasmInstance;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  RuntimeError: new (...args: never[]) => Error;
+  CompileError: new (...args: never[]) => Error;
+  LinkError: new (...args: never[]) => Error;
+}
+
+export const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
