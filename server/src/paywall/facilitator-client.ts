@@ -29,6 +29,11 @@ export interface FacilitatorOptions {
   settleTimeoutMs?: number;
 }
 
+/** Per call: the site's request id, sent as `x-request-id` so both logs show one id. */
+export interface CallOptions {
+  requestId?: string;
+}
+
 /** The facilitator could not be reached or did not answer in time (→ 503). */
 export class FacilitatorUnavailableError extends Error {
   override readonly name = 'FacilitatorUnavailableError';
@@ -184,6 +189,7 @@ export class FacilitatorClient {
   verify(
     paymentPayload: PaymentPayload,
     paymentRequirements: PaymentRequirements,
+    call: CallOptions = {},
   ): Promise<VerifyResponse> {
     const body = { x402Version: X402_VERSION, paymentPayload, paymentRequirements };
     return this.call(
@@ -192,15 +198,21 @@ export class FacilitatorClient {
       body,
       this.options.timeoutMs ?? 10_000,
       parseVerifyResponse,
+      call,
     );
   }
 
+  /**
+   * POST /settle. Repeat a call that timed out or lost its connection with the same
+   * `idempotencyKey`: a facilitator that honours it answers the success again.
+   */
   settle(
     paymentPayload: PaymentPayload,
     paymentRequirements: PaymentRequirements,
+    call: CallOptions & { idempotencyKey?: string } = {},
   ): Promise<SettleResponse> {
     const body = { x402Version: X402_VERSION, paymentPayload, paymentRequirements };
-    return this.call('POST', '/settle', body, this.settleTimeoutMs, parseSettleResponse);
+    return this.call('POST', '/settle', body, this.settleTimeoutMs, parseSettleResponse, call);
   }
 
   private async call<T>(
@@ -209,9 +221,12 @@ export class FacilitatorClient {
     body: unknown,
     timeoutMs: number,
     parse: (value: unknown) => T,
+    call: CallOptions & { idempotencyKey?: string } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (call.requestId !== undefined) headers['x-request-id'] = call.requestId;
+    if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodePaymentSignature,
@@ -88,11 +89,16 @@ interface Verified {
   requirements: PaymentRequirements;
   /** The key of this payment's claim in AuthorizationClaims. */
   claim: string;
+  /** One per paid request: its settle calls, retried, carry it as `Idempotency-Key`. */
+  idempotencyKey: string;
+  requestId: string;
 }
 
 const PENDING = 'settlement_pending';
 const NONCE_USED = 'invalid_exact_casper_nonce_used';
-/** Pause between settle calls that answered `settlement_pending`. */
+/** How often a settle call lost on the way (timeout, dropped connection) is sent again. */
+const LOST_SETTLE_RETRIES = 2;
+/** Pause between settle calls that answered `settlement_pending` or were lost. */
 const PENDING_PAUSE_MS = 1000;
 
 /** Which authorization a payload spends, and until when it can be settled. */
@@ -201,18 +207,29 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   const settleBudgetMs = client.settleTimeoutMs;
 
   /** Settles, asking again while the facilitator answers `settlement_pending`, within the budget. */
-  const settleUntilFinal = async ({ payload, requirements }: Verified): Promise<SettleResponse> => {
+  /**
+   * Settles, asking again while the facilitator answers `settlement_pending` or the call is
+   * lost on the way (no answer in time, a dropped connection), within the budget. Every call
+   * carries the request's idempotency key, so a success whose answer was lost is answered
+   * again.
+   */
+  const settleUntilFinal = async (payment: Verified): Promise<SettleResponse> => {
+    const { payload, requirements, idempotencyKey, requestId } = payment;
     const deadline = Date.now() + settleBudgetMs;
-    let receipt = await client.settle(payload, requirements);
-    while (
-      !receipt.success &&
-      receipt.errorReason === PENDING &&
-      Date.now() + PENDING_PAUSE_MS < deadline
-    ) {
+    const settleOnce = () => client.settle(payload, requirements, { idempotencyKey, requestId });
+    let lost = 0;
+    for (;;) {
+      try {
+        const receipt = await settleOnce();
+        if (receipt.success || receipt.errorReason !== PENDING) return receipt;
+        if (Date.now() + PENDING_PAUSE_MS >= deadline) return receipt;
+      } catch (error) {
+        if (!(error instanceof FacilitatorUnavailableError)) throw error;
+        lost += 1;
+        if (lost > LOST_SETTLE_RETRIES || Date.now() + PENDING_PAUSE_MS >= deadline) throw error;
+      }
       await sleep(PENDING_PAUSE_MS);
-      receipt = await client.settle(payload, requirements);
     }
-    return receipt;
   };
   let supported: { at: number; value: Promise<SupportedResponse> } | undefined;
 
@@ -342,15 +359,24 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
           .code(503)
           .send({ error: `the facilitator does not support ${options.network}` });
       }
-      const verdict = await client.verify(payload, requirements);
+      const verdict = await client.verify(payload, requirements, { requestId: request.id });
       if (verdict.isValid) {
-        verified.set(request, { payload, requirements, claim });
+        verified.set(request, {
+          payload,
+          requirements,
+          claim,
+          idempotencyKey: randomUUID(),
+          requestId: request.id,
+        });
         return;
       }
       if (verdict.invalidReason === NONCE_USED) {
         // Settled after an earlier request of ours was told "pending": the facilitator hands
         // out that settlement's success once, and this request is the one to deliver.
-        const receipt = await client.settle(payload, requirements);
+        const receipt = await client.settle(payload, requirements, {
+          idempotencyKey: randomUUID(),
+          requestId: request.id,
+        });
         if (receipt.success) {
           reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
           return;
