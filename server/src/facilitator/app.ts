@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { FacilitatorConfig } from './config.js';
 import { Engine } from './engine.js';
 import { HealthCheck } from './health.js';
-import { ApiKeys, RateLimiter } from './http.js';
+import { ApiKeys, MemoryRateLimiter, type RateLimiter, SqlRateLimiter } from './http.js';
 import { deliveryKeyOf, IDEMPOTENCY_HEADER } from './idempotency.js';
 import type { Ledger } from './ledger.js';
 import { Metrics } from './metrics.js';
@@ -33,7 +33,6 @@ export function createFacilitator(
   options: FacilitatorOptions = {},
 ): Facilitator {
   const apiKeys = new ApiKeys(config.apiKeys);
-  const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
 
   const app = Fastify({
     ...(options.logger
@@ -55,6 +54,12 @@ export function createFacilitator(
   });
   const engine = new Engine(config, app.log, { now: options.now });
   const { contexts, ledger, settler } = engine;
+  // Replicas on one PostgreSQL share each client's budget; one process counts in memory.
+  const { max, windowMs } = config.rateLimit;
+  const limiter: RateLimiter =
+    engine.db.dialect === 'postgres'
+      ? new SqlRateLimiter(engine.db, max, windowMs)
+      : new MemoryRateLimiter(max, windowMs);
   const metrics = new Metrics();
   const health = new HealthCheck(contexts, engine.now);
 
@@ -81,7 +86,7 @@ export function createFacilitator(
       client = `key:${index}`;
     }
     callers.set(request, client);
-    const wait = limiter.take(client, engine.now());
+    const wait = await limiter.take(client, engine.now());
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return reply.code(429).send({ error: 'rate_limited', message: `retry in ${wait} s` });

@@ -11,7 +11,7 @@ import type { FacilitatorConfig } from './config.js';
 import { Ledger } from './ledger.js';
 import { type NetworkContext, networkContexts } from './network.js';
 import { type Log, type SettleOutcome, Settler } from './settle.js';
-import { openDb } from './sql.js';
+import { openDb, type SqlDb } from './sql.js';
 import { verify } from './verify.js';
 
 export function supportedResponse(contexts: Map<string, NetworkContext>): SupportedResponse {
@@ -39,6 +39,8 @@ export function supportedResponse(contexts: Map<string, NetworkContext>): Suppor
 }
 
 export class Engine {
+  /** The database of the ledger (and, on PostgreSQL, of the shared rate limits). */
+  readonly db: SqlDb;
   readonly ledger: Ledger;
   readonly contexts: Map<string, NetworkContext>;
   readonly settler: Settler;
@@ -49,10 +51,11 @@ export class Engine {
   constructor(
     private readonly config: FacilitatorConfig,
     log: Log,
-    options: { now?: () => number; ledger?: Ledger } = {},
+    options: { now?: () => number } = {},
   ) {
     this.now = options.now ?? Date.now;
-    this.ledger = options.ledger ?? new Ledger(openDb(config.database));
+    this.db = openDb(config.database);
+    this.ledger = new Ledger(this.db);
     this.contexts = networkContexts(config);
     this.settler = new Settler(this.contexts, this.ledger, {
       settleTimeoutMs: config.settleTimeoutMs,

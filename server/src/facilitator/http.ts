@@ -1,5 +1,7 @@
-// HTTP concerns around the routes: API key check in constant time and a per-key rate limit.
+// HTTP concerns around the routes: API key check in constant time and a per-key rate limit
+// (in memory for one process, in PostgreSQL for replicas).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { SqlRunner } from './sql.js';
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -36,8 +38,16 @@ export class ApiKeys {
   }
 }
 
-/** Fixed-window request counter per client (API key, or address without keys). */
-export class RateLimiter {
+/** Counts a client's request; answers how many seconds it must wait when over the limit, else 0. */
+export interface RateLimiter {
+  take(client: string, now: number): Promise<number>;
+}
+
+const waitOf = (count: number, max: number, resetAt: number, now: number) =>
+  count > max ? Math.ceil((resetAt - now) / 1000) : 0;
+
+/** Fixed-window request counter per client (API key, or address without keys), in memory. */
+export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
 
   constructor(
@@ -45,8 +55,7 @@ export class RateLimiter {
     private readonly windowMs: number,
   ) {}
 
-  /** Counts a request; answers how many seconds to wait when over the limit, else 0. */
-  take(client: string, now = Date.now()): number {
+  async take(client: string, now = Date.now()): Promise<number> {
     if (this.windows.size > 10_000) {
       for (const [key, window] of this.windows) {
         if (window.resetAt <= now) this.windows.delete(key);
@@ -58,6 +67,30 @@ export class RateLimiter {
       this.windows.set(client, window);
     }
     window.count += 1;
-    return window.count > this.max ? Math.ceil((window.resetAt - now) / 1000) : 0;
+    return waitOf(window.count, this.max, window.resetAt, now);
+  }
+}
+
+/**
+ * The same fixed windows in the shared database, so replicas behind a load balancer count
+ * one budget per client: one atomic upsert per request.
+ */
+export class SqlRateLimiter implements RateLimiter {
+  constructor(
+    private readonly db: SqlRunner,
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+
+  async take(client: string, now = Date.now()): Promise<number> {
+    const [row] = await this.db.all(
+      `INSERT INTO rate_limits (client, reset_at, count) VALUES (?, ?, 1)
+       ON CONFLICT (client) DO UPDATE SET
+         count = CASE WHEN rate_limits.reset_at <= ? THEN 1 ELSE rate_limits.count + 1 END,
+         reset_at = CASE WHEN rate_limits.reset_at <= ? THEN ? ELSE rate_limits.reset_at END
+       RETURNING count, reset_at`,
+      [client, now + this.windowMs, now, now, now + this.windowMs],
+    );
+    return waitOf(Number(row!.count), this.max, Number(row!.reset_at), now);
   }
 }

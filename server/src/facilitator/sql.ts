@@ -86,6 +86,12 @@ export const POSTGRES_MIGRATIONS: string[] = [
    )`,
   `CREATE INDEX settlements_open ON settlements (state) WHERE state IN ('reserved', 'submitted')`,
   `CREATE INDEX settlements_transaction ON settlements (transaction_hash)`,
+  // Request budgets per client, shared by replicas (the facilitator's rate limit).
+  `CREATE TABLE rate_limits (
+     client TEXT PRIMARY KEY,
+     reset_at BIGINT NOT NULL,
+     count INTEGER NOT NULL
+   )`,
 ];
 
 function newerSchema(current: number, known: number): Error {

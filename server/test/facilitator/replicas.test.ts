@@ -33,12 +33,17 @@ let devnet: Devnet;
 let cluster: PostgresCluster | undefined;
 const running: Array<Facilitator & { url: string }> = [];
 
-async function replica(database: string, settleTimeoutMs = 20_000) {
+async function replica(
+  database: string,
+  settleTimeoutMs = 20_000,
+  more: { apiKeys?: string[]; extra?: Record<string, unknown> } = {},
+) {
   const started = await facilitatorOn(devnet, {
     rpcUrl: devnet.rpcUrl,
     database,
     feePayer: feePayer.secretKey,
-    extra: { pollIntervalMs: 25, settleTimeoutMs },
+    ...(more.apiKeys ? { apiKeys: more.apiKeys } : {}),
+    extra: { pollIntervalMs: 25, settleTimeoutMs, ...more.extra },
   });
   running.push(started);
   return started;
@@ -101,7 +106,7 @@ describe.each([
       const again = await settleAt(f, request, { 'idempotency-key': `order-1-${name}` });
       expect(again.body).toEqual(first.body);
       // Another key, or none, did not get the success: the nonce is used.
-      for (const headers of [{ 'idempotency-key': 'order-2' }, {}]) {
+      for (const headers of [{ 'idempotency-key': 'order-2' }, {}] as Record<string, string>[]) {
         const other = await settleAt(f, request, headers);
         expect(other.body).toMatchObject({
           success: false,
@@ -188,5 +193,20 @@ describe.skipIf(!postgresAvailable)('replicas on one PostgreSQL ledger', () => {
     expect(
       await readTokenBalance(devnet.rpcUrl, devnet.tokens[0]!.contractHash, payerAddress),
     ).toBe(10n);
+  });
+
+  it("shares each API key's rate limit across replicas", async () => {
+    const url = await cluster!.database();
+    const key = 'replica-rate-key-0123456789';
+    const options = { apiKeys: [key], extra: { rateLimit: { max: 5, windowMs: 60_000 } } };
+    const replicas = [await replica(url, 300, options), await replica(url, 300, options)];
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${replicas[i % 2]!.url}/supported`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
 });
