@@ -1,0 +1,193 @@
+// The kill rounds again, with three facilitator processes on one PostgreSQL ledger (a throwaway
+// cluster) behind a "load balancer" that sends each settle to a random replica, and some
+// payments to two replicas at once. Each round one replica is killed with SIGKILL at a random
+// point and restarted; the others take over its settlements once its leases expire. Afterwards
+// every authorization is settled exactly once, every success /settle reported is a transfer on
+// chain, and the ledger agrees with the chain.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench/payments.js';
+import type { FacilitatorProcess } from '../../bench/processes.js';
+import { RpcProxy } from '../../bench/rpc-proxy.js';
+import type { Devnet } from '../../src/devnet/index.js';
+import {
+  type PostgresCluster,
+  postgresAvailable,
+  postgresSkipReason,
+  startPostgres,
+} from '../support/postgres.js';
+import { type Authorization, audit, chainSettlements, settleOutcome, successKey } from './audit.js';
+import { emptyFigures, recordFigures } from './figures.js';
+import { Random, SEED } from './mutate.js';
+import { PROFILE } from './profile.js';
+import {
+  facilitatorProcess,
+  fundedPayers,
+  inParallel,
+  type LedgerRow,
+  MERCHANT_ADDRESS,
+  post,
+  removeTempDirs,
+  startChain,
+  tempDir,
+  waitFor,
+} from './stack.js';
+
+const REPLICAS = 3;
+const figures = emptyFigures();
+const random = new Random(SEED + 41);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const running: FacilitatorProcess[] = [];
+let devnet: Devnet | undefined;
+let proxy: RpcProxy | undefined;
+let cluster: PostgresCluster | undefined;
+
+const authorizationOf = (request: PaymentRequest): Authorization => {
+  const { from, nonce } = (
+    request.paymentPayload.payload as { authorization: { from: string; nonce: string } }
+  ).authorization;
+  return { payer: from.toLowerCase(), nonce: nonce.toLowerCase() };
+};
+
+/** The shared ledger's rows, read as another process would. */
+async function ledgerRows(url: string): Promise<LedgerRow[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'SELECT id, payer, nonce, state, transaction_hash, error_reason, retryable FROM settlements',
+    );
+    return rows.map((row) => ({ ...row, id: Number(row.id) })) as LedgerRow[];
+  } finally {
+    await client.end();
+  }
+}
+
+afterAll(async () => {
+  figures.details.seed = SEED;
+  figures.details.replicas = REPLICAS;
+  recordFigures('replicas', figures);
+  for (const process of running) await process.kill();
+  await proxy?.close();
+  await devnet?.close();
+  await cluster?.stop();
+  removeTempDirs();
+});
+
+describe.skipIf(!postgresAvailable)(
+  `SIGKILL while settling, ${REPLICAS} replicas on PostgreSQL`,
+  () => {
+    let url: string;
+    let stacks: ReturnType<typeof facilitatorProcess>[];
+    let payments: () => PaymentRequest;
+
+    beforeAll(async () => {
+      cluster = await startPostgres();
+      url = await cluster.database();
+      devnet = await startChain(250);
+      proxy = new RpcProxy(devnet.rpcUrl);
+      await proxy.start();
+      proxy.rule = ({ method }) =>
+        method === 'account_put_transaction' || method === 'info_get_transaction'
+          ? { kind: 'slow', ms: random.int(120) }
+          : undefined;
+      const dir = tempDir('replicas');
+      stacks = Array.from({ length: REPLICAS }, (_, i) =>
+        facilitatorProcess({
+          dir,
+          devnet: devnet!,
+          rpcUrl: proxy!.url,
+          name: `replica-${i}`,
+          settings: { database: url, pollIntervalMs: 50, settleTimeoutMs: 3000, leaseMs: 1500 },
+        }),
+      );
+      const requirements = requirementsOf(devnet.network, devnet.tokens[0]!, MERCHANT_ADDRESS, '3');
+      const payers = await fundedPayers(devnet, 4);
+      payments = () => signedPayments(requirements, random.pick(payers), 1)[0]!;
+    });
+
+    it('settles every authorization exactly once across kills, restarts and takeovers', async () => {
+      const all: PaymentRequest[] = [];
+      const done = new Set<string>();
+      const reported = new Map<string, Set<string>>();
+      const answers = new Map<string, number>();
+      const settle = async (facilitator: FacilitatorProcess, request: PaymentRequest) => {
+        figures.cases++;
+        let answer: Awaited<ReturnType<typeof post>>;
+        try {
+          answer = await post(`${facilitator.url}/settle`, request);
+        } catch {
+          answers.set('connection lost', (answers.get('connection lost') ?? 0) + 1);
+          return;
+        }
+        expect(answer.status, answer.text).toBe(200);
+        const body = answer.json!;
+        const outcome = settleOutcome(body);
+        answers.set(outcome, (answers.get(outcome) ?? 0) + 1);
+        expect(outcome, answer.text).not.toBe('refused');
+        if (outcome === 'later') return;
+        const key = successKey(authorizationOf(request).payer, authorizationOf(request).nonce);
+        reported.set(key, new Set([...(reported.get(key) ?? []), String(body.transaction)]));
+        done.add(key);
+      };
+
+      const replicas: FacilitatorProcess[] = [];
+      for (const stack of stacks) {
+        const started = await stack.start();
+        running.push(started);
+        replicas.push(started);
+      }
+      for (let round = 0; round < PROFILE.killRounds; round++) {
+        all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, payments));
+        const open = all.filter((r) => {
+          const a = authorizationOf(r);
+          return !done.has(successKey(a.payer, a.nonce));
+        });
+        const current = [...replicas];
+        const traffic = Promise.all(
+          open.flatMap((request) =>
+            random.chance(0.3)
+              ? [settle(random.pick(current), request), settle(random.pick(current), request)]
+              : [settle(random.pick(current), request)],
+          ),
+        );
+        await sleep(random.int(1200));
+        const victim = random.int(REPLICAS - 1);
+        await current[victim]!.kill();
+        figures.faults++;
+        await traffic;
+        const restarted = await stacks[victim]!.start();
+        running.push(restarted);
+        replicas[victim] = restarted;
+      }
+
+      // A resource server keeps asking, any replica, until each payment has its final answer.
+      await inParallel(all, 8, async (request) => {
+        const a = authorizationOf(request);
+        for (let attempt = 0; attempt < 60 && !done.has(successKey(a.payer, a.nonce)); attempt++) {
+          await settle(random.pick(replicas), request);
+          if (!done.has(successKey(a.payer, a.nonce))) await sleep(100);
+        }
+      });
+      const rows = await waitFor(
+        () => ledgerRows(url),
+        (r) => r.every((row) => row.state === 'confirmed' || row.state === 'failed'),
+        20_000,
+      );
+      const result = audit(
+        all.map(authorizationOf),
+        await chainSettlements(devnet!.rpcUrl),
+        rows,
+        reported,
+      );
+      figures.settlementsChecked += result.checked;
+      figures.duplicates += result.duplicates;
+      figures.details.kills = PROFILE.killRounds;
+      figures.details.answers = Object.fromEntries(answers);
+      expect(result.problems).toEqual([]);
+      expect(result.doubleSpends).toBe(0);
+      expect(result.duplicates).toBe(0);
+      expect(result.unsettled).toBe(0);
+    });
+  },
+);
