@@ -25,7 +25,9 @@ import {
 } from './state.js';
 import { type Effect, executeEntryPoint, Revert } from './token.js';
 import { type AcceptedTransaction, acceptTransaction, laneOf } from './transaction.js';
+import { runtimeArgsBytes } from './wasm/bytesrepr.js';
 import { executeWasm } from './wasm/execute.js';
+import { wasmValue } from './wasm/store.js';
 
 export interface Block {
   hash: string;
@@ -77,7 +79,22 @@ interface ChainData {
   tokensDeployed: number;
   /** Contract Wasm by blake2b-256 hash (hex), base64: kept out of the hashed world state. */
   blobs?: Record<string, string>;
+  /** Contracts the genesis file installed (`tokens[].wasm`), in order. */
+  genesisContracts?: GenesisContract[];
 }
+
+/** A Wasm contract installed at genesis: where its installer's named key points. */
+export interface GenesisContract {
+  path: string;
+  installer: string;
+  /** The installer's named key that holds the package. */
+  namedKey: string;
+  packageHash: string;
+  contractHash: string;
+}
+
+/** Gas a genesis install may use: the install/upgrade lane's limit (1000 CSPR). */
+const GENESIS_INSTALL_GAS = 1_000_000_000_000n;
 
 const STATE_FILE_FORMAT = 'x402-casper-devnet-state/1';
 /** States kept for historical queries, like a node that prunes; older roots are forgotten. */
@@ -116,8 +133,66 @@ export class Chain {
       states: {},
       tokensDeployed: genesis.tokens.length,
     });
+    chain.installGenesisContracts(state, genesis);
     chain.commitBlock(state, {});
     return chain;
+  }
+
+  /** Runs each `tokens[].wasm` install as its installer's session; a failure stops the start. */
+  private installGenesisContracts(state: WorldState, genesis: Genesis): void {
+    const contracts: GenesisContract[] = [];
+    for (const [index, token] of (genesis.wasmTokens ?? []).entries()) {
+      const field = `tokens.wasm[${index}]`;
+      const installer = this.data.namedAccounts.find((a) => a.name === token.installer)!;
+      const before = { ...state.accounts[installer.accountHash]?.namedKeys };
+      const blob = this.storeBlob(token.wasm);
+      const result = executeWasm(
+        state,
+        {
+          target: { kind: 'session', blob, installUpgrade: true },
+          args: bytesToHex(runtimeArgsBytes(token.args)),
+        },
+        {
+          initiator: installer.accountHash,
+          txHash: hash(`${this.data.chainName} genesis wasm ${index} ${blob}`),
+          blockTimeMs: this.nowMs(),
+          gasLimit: GENESIS_INSTALL_GAS,
+          blob: (h) => this.blob(h),
+          storeBlob: (bytes) => this.storeBlob(bytes),
+        },
+      );
+      if (result.errorMessage) {
+        throw new X402InputError(field, `${token.path} failed to install: ${result.errorMessage}`);
+      }
+      const after = state.accounts[installer.accountHash]?.namedKeys ?? {};
+      const added = Object.entries(after).find(([name, key]) => {
+        const entry = before[name] === key ? undefined : wasmValue(state, key);
+        return entry !== undefined && 'ContractPackage' in entry;
+      });
+      if (!added) {
+        throw new X402InputError(field, `${token.path} installed no package under a named key`);
+      }
+      const packageHash = added[1].slice('hash-'.length);
+      const pkg = wasmValue(state, added[1]);
+      const contractHash =
+        pkg && 'ContractPackage' in pkg
+          ? (pkg.ContractPackage.versions.at(-1)?.contract ?? '')
+          : '';
+      contracts.push({
+        path: token.path,
+        installer: token.installer,
+        namedKey: added[0],
+        packageHash,
+        contractHash,
+      });
+      this.log(`genesis: ${token.path} installed by ${token.installer} as package ${packageHash}`);
+    }
+    if (contracts.length > 0) this.data.genesisContracts = contracts;
+  }
+
+  /** Contracts installed from the genesis file's `tokens[].wasm`. */
+  get genesisContracts(): GenesisContract[] {
+    return this.data.genesisContracts ?? [];
   }
 
   /** Restores a chain saved with `save()`; throws if the text is not such a file. */

@@ -1,5 +1,6 @@
 // The genesis of a devnet: funded accounts and CEP-18 + CEP-3009 tokens.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
   type ArgLayout,
   addressOfPublicKey,
@@ -10,6 +11,8 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import { DEFAULT_ACCOUNTS, devAccount } from './accounts.js';
+import { parseJsonArgs } from './wasm/args.js';
+import type { StoredCLValue } from './wasm/bytesrepr.js';
 
 /**
  * Where a token keeps used nonces: `used_nonces` is the CEP-3009 dictionary of that name, which
@@ -44,9 +47,22 @@ export interface GenesisToken extends TokenSpec {
   balances: Array<{ address: string; amount: bigint }>;
 }
 
+/** A contract binary installed at genesis by a named genesis account, as a session would. */
+export interface GenesisWasmToken {
+  /** The file it was read from, as written in the genesis document. */
+  path: string;
+  wasm: Uint8Array;
+  /** The name of the genesis account that installs it. */
+  installer: string;
+  /** Its install args (for Odra: odra_cfg_* and the init args). */
+  args: Map<string, StoredCLValue>;
+}
+
 export interface Genesis {
   accounts: GenesisAccount[];
   tokens: GenesisToken[];
+  /** `tokens[]` entries with `wasm`: installed in the genesis block, in order. */
+  wasmTokens?: GenesisWasmToken[];
 }
 
 export const DEFAULT_TOKEN = {
@@ -148,8 +164,11 @@ function ownerAddress(value: unknown, field: string, accounts: GenesisAccount[])
  * Validates a genesis document:
  * `{accounts: [{name, publicKey, motes}], tokens: [{name, symbol, decimals, argLayout?,
  * domainName?, nonceStorage?, balances: {<account name | public key | address>: amount}}]}`.
+ * A token entry with `wasm` (a path, relative to the genesis file) is a contract binary
+ * instead: `{wasm, installer: <account name>, args: [{name, type, value}]}`, installed in the
+ * genesis block by that account as an install session would.
  */
-export function parseGenesis(input: unknown): Genesis {
+export function parseGenesis(input: unknown, baseDir = process.cwd()): Genesis {
   if (!isRecord(input)) throw new X402InputError('genesis', 'must be a JSON object');
   if (!Array.isArray(input.accounts)) throw new X402InputError('accounts', 'must be an array');
   if (!Array.isArray(input.tokens)) throw new X402InputError('tokens', 'must be an array');
@@ -170,9 +189,15 @@ export function parseGenesis(input: unknown): Genesis {
     if (names.has(account.name)) throw new X402InputError(`accounts[${i}].name`, 'is used twice');
     names.add(account.name);
   }
-  const tokens: GenesisToken[] = input.tokens.map((entry, i) => {
+  const wasmTokens: GenesisWasmToken[] = [];
+  const jsTokens = input.tokens.flatMap((entry, i) => {
     const field = `tokens[${i}]`;
     if (!isRecord(entry)) throw new X402InputError(field, 'must be an object');
+    if (entry.wasm === undefined) return [{ entry, field }];
+    wasmTokens.push(wasmToken(entry, field, accounts, baseDir));
+    return [];
+  });
+  const tokens: GenesisToken[] = jsTokens.map(({ entry, field }) => {
     const balances = entry.balances ?? {};
     if (!isRecord(balances)) {
       throw new X402InputError(`${field}.balances`, 'must be an object of owner → amount');
@@ -198,7 +223,27 @@ export function parseGenesis(input: unknown): Genesis {
       })),
     };
   });
-  return { accounts, tokens };
+  return wasmTokens.length > 0 ? { accounts, tokens, wasmTokens } : { accounts, tokens };
+}
+
+function wasmToken(
+  entry: Record<string, unknown>,
+  field: string,
+  accounts: GenesisAccount[],
+  baseDir: string,
+): GenesisWasmToken {
+  const path = text(entry.wasm, `${field}.wasm`, 4096);
+  let wasm: Uint8Array;
+  try {
+    wasm = new Uint8Array(readFileSync(resolve(baseDir, path)));
+  } catch (error) {
+    throw new X402InputError(`${field}.wasm`, `cannot read ${path}: ${(error as Error).message}`);
+  }
+  const installer = text(entry.installer, `${field}.installer`);
+  if (!accounts.some((account) => account.name === installer)) {
+    throw new X402InputError(`${field}.installer`, 'must name a genesis account');
+  }
+  return { path, wasm, installer, args: parseJsonArgs(entry.args ?? [], `${field}.args`) };
 }
 
 export function loadGenesisFile(path: string): Genesis {
@@ -208,5 +253,5 @@ export function loadGenesisFile(path: string): Genesis {
   } catch (error) {
     throw new X402InputError('genesis', `cannot read ${path}: ${(error as Error).message}`);
   }
-  return parseGenesis(json);
+  return parseGenesis(json, dirname(resolve(path)));
 }

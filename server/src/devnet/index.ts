@@ -11,7 +11,7 @@
 // carry the chain clock (wall clock + devnet_increaseTime), which the token's windows use.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type ArgLayout, X402InputError } from '@x402-casper/shared';
-import { Chain } from './chain.js';
+import { Chain, type GenesisContract } from './chain.js';
 import {
   DEFAULT_TOKEN,
   defaultGenesis,
@@ -23,6 +23,7 @@ import { createRpcServer } from './rpc.js';
 
 export type { ArgLayout } from '@x402-casper/shared';
 export { type DevAccount, defaultDevAccounts, devAccount, devSecretKey } from './accounts.js';
+export type { GenesisContract } from './chain.js';
 export { NONCE_STORAGES, type NonceStorage } from './genesis.js';
 export { TOKEN_ERRORS } from './token.js';
 export { DEFAULT_TOKEN };
@@ -64,6 +65,8 @@ export interface Devnet {
   network: string;
   tokens: DevnetToken[];
   accounts: Array<{ name: string; publicKey: string; accountHash: string }>;
+  /** Wasm contracts the genesis file installed (`tokens[].wasm`), in order. */
+  contracts: GenesisContract[];
   close(): Promise<void>;
 }
 
@@ -121,6 +124,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       nonceStorage: token.nonceStorage,
     })),
     accounts: chain.namedAccounts.map((account) => ({ ...account })),
+    contracts: chain.genesisContracts.map((contract) => ({ ...contract })),
     close() {
       closed ??= (async () => {
         if (timer) clearInterval(timer);
