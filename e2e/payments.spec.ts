@@ -76,7 +76,7 @@ test('pays a fetch after approval: content shown, tokens moved on chain, history
   await expect(entry).toHaveAttribute('data-status', 'paid');
   await expect(entry).toContainText(host);
   await expect(entry).toContainText('0.01 CX402');
-  await expect(entry).toContainText('Paid as reported by the site');
+  await expect(entry.getByTestId('chain-state')).toHaveText('Confirmed on chain.');
   await expect(entry).toContainText('Transaction reported by the site');
   await openTab(popup, 'Assets');
   await expect(popup.getByTestId('balance-CX402')).toHaveText(/^999\.99\s*CX402$/);
@@ -164,7 +164,7 @@ test('a locked wallet unlocks in the approval window, then pays', async () => {
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
 });
 
-test('insufficient funds: the page gets the 402 and the history says why', async () => {
+test('insufficient funds: the page gets the 402; the history says what the site reported and what the chain holds', async () => {
   await popup.bringToFront();
   await openTab(popup, 'Budgets');
   await popup.getByRole('button', { name: 'Remove' }).click();
@@ -182,8 +182,13 @@ test('insufficient funds: the page gets the 402 and the history says why', async
   await approve(await askToPay('fetch'));
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
   const entry = await latestPayment();
-  await expect(entry).toHaveAttribute('data-status', 'failed');
-  await expect(entry).toContainText('Not enough funds');
+  // Not collected, and still collectable until it expires: the chain says so, not the site.
+  await expect(entry).toHaveAttribute('data-status', 'pending');
+  await expect(entry).toContainText('The site reported insufficient funds');
+  await expect(entry.getByTestId('chain-state')).toContainText('Not settled yet — valid until');
+  await expect(entry.getByTestId('chain-balance')).toHaveText(
+    'Your balance on chain: 0 CX402, short of this price.',
+  );
   await popup.getByLabel('Account', { exact: true }).selectOption(services.payer.publicKey);
 });
 
@@ -195,6 +200,7 @@ test('an authorization the chain sees as expired is reported as expired', async 
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'failed');
   await expect(entry).toContainText('expired');
+  await expect(entry.getByTestId('chain-state')).toContainText('Never settled: it expired at');
   expect(await services.tokenBalance(services.payer)).toBe(before);
 });
 
@@ -205,5 +211,7 @@ test('with the facilitator down the payment fails and says so', async () => {
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'failed');
   await expect(entry).toContainText('facilitator');
+  // Devnet time is an hour ahead since the test before: by block time it already expired.
+  await expect(entry.getByTestId('chain-state')).toContainText('Never settled');
   await popup.screenshot({ path: test.info().outputPath('popup-activity.png'), fullPage: true });
 });

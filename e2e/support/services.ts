@@ -25,6 +25,14 @@ export interface DevnetInfo {
   }[];
 }
 
+export interface SettleResult {
+  success: boolean;
+  errorReason?: string;
+  transaction: string;
+  network: string;
+  payer?: string;
+}
+
 interface Running {
   child: ChildProcess;
   ready: Record<string, unknown>;
@@ -191,6 +199,16 @@ export class Services {
     );
     this.running.facilitator = await startCli('facilitator', ['facilitator', '--config', config]);
     this.facilitatorUrl = String(this.running.facilitator.ready.url);
+  }
+
+  /** POST /settle on the facilitator, as a resource server would (with the API key). */
+  async settle(paymentPayload: unknown, paymentRequirements: unknown): Promise<SettleResult> {
+    const response = await fetch(`${this.facilitatorUrl}/settle`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
+      body: JSON.stringify({ x402Version: 2, paymentPayload, paymentRequirements }),
+    });
+    return (await response.json()) as SettleResult;
   }
 
   /** Stops the facilitator process: the demo site can no longer verify or settle. */

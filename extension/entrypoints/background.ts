@@ -11,6 +11,8 @@ export default defineBackground(() => {
   const wallet = createWallet({ windows: approvalWindows, pages: paidPageLoader });
   // A worker stopped in the middle of a paid page load may have left its one-shot rule.
   void clearPaidLoadRules();
+  // Authorizations whose outcome a stopped worker never learned: ask the chain.
+  void wallet.settlements.checkOpen().catch(() => undefined);
 
   // The unlocked keys live in storage.session: make sure content scripts can never read it.
   void browser.storage.session.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });

@@ -13,6 +13,7 @@ import type { History, PaymentRecord } from './history.js';
 import type { AccountInfo, Keyring } from './keyring.js';
 import type { ApprovalView, Decision, Payments } from './payments.js';
 import type { Network, NetworkKind, Settings, SettingsStore, Token } from './settings.js';
+import type { Settlements } from './settlement.js';
 
 /** A new key: generated here, or imported from PEM or hex. */
 export type KeyInput =
@@ -71,6 +72,7 @@ export interface WalletMethods {
   setBudget: [{ key: BudgetKey; maxPerPayment: string; maxPerDay: string }, Budget];
   removeBudget: [{ key: BudgetKey }, undefined];
   approval: [{ id: string }, ApprovalView | null];
+  cancelAuthorization: [{ id: string }, undefined];
   decide: [{ id: string; decision: Decision }, undefined];
 }
 
@@ -156,6 +158,7 @@ export class WalletApi {
       budgets: Budgets;
       history: History;
       payments: Payments;
+      settlements: Settlements;
       fetch?: typeof fetch;
     },
   ) {}
@@ -272,7 +275,12 @@ export class WalletApi {
         ),
       };
     },
-    history: () => this.deps.history.list(),
+    history: async () => {
+      // What the chain says about authorizations still open, asked while someone looks.
+      void this.deps.settlements.checkOpen().catch(() => undefined);
+      // The signed authorizations stay in the background.
+      return (await this.deps.history.list()).map(({ paymentSignature: _, ...record }) => record);
+    },
     clearHistory: async () => {
       await this.deps.history.clear();
     },
@@ -301,6 +309,32 @@ export class WalletApi {
       await this.deps.budgets.remove(key);
     },
     approval: async ({ id }) => this.deps.payments.approval(str(id, 'id')) ?? null,
+    cancelAuthorization: async ({ id }) => {
+      const record = await this.deps.history.find(str(id, 'id'));
+      if (!record?.authorization) throw new WalletError('not_found', 'No such authorization.');
+      const checked = (await this.deps.settlements.check(record.id)) ?? record;
+      if (checked.chain?.state === 'confirmed' || checked.chain?.state === 'expired') {
+        throw new WalletError('not_found', 'This authorization can no longer be collected.');
+      }
+      const networks = Object.values(await this.deps.settings.networks());
+      const network = networks.find((n) => n.id === record.network);
+      if (!network) throw new WalletError('not_found', 'The wallet no longer has this network.');
+      const until = new Date(Number(record.authorization.validBefore) * 1000).toLocaleTimeString(
+        [],
+        { hour: '2-digit', minute: '2-digit' },
+      );
+      const { entryPoints } = await this.reader(network.rpcUrl).contract(record.asset);
+      if (!entryPoints.includes('cancel_authorization')) {
+        throw new WalletError(
+          'unsupported',
+          `This token has no cancel_authorization entry point, so the authorization cannot be cancelled. It stays valid until ${until}: the site can collect it until then, and only once.`,
+        );
+      }
+      throw new WalletError(
+        'unsupported',
+        `This token has a cancel_authorization entry point, but this wallet version cannot yet send the transaction (paid in CSPR) that calls it. The authorization stays valid until ${until}.`,
+      );
+    },
     decide: async ({ id, decision }) => {
       await this.deps.payments.decide(str(id, 'id'), decision);
     },

@@ -1,4 +1,4 @@
-import { balancesItemKey, hexToBytes } from '@x402-casper/shared';
+import { balancesItemKey, hexToBytes, usedNonceItemKey } from '@x402-casper/shared';
 
 /** A JSON-RPC error from the node, or a transport failure (code 0). */
 export class RpcError extends Error {
@@ -13,6 +13,8 @@ export class RpcError extends Error {
 
 /** `state_get_dictionary_item` on a missing item. */
 const NO_SUCH_DICTIONARY_ITEM = -32003;
+/** `info_get_transaction` on a hash the node does not know. */
+const NO_SUCH_TRANSACTION = -32014;
 
 type Fetch = typeof fetch;
 
@@ -132,9 +134,41 @@ export function currentContractHash(storedValue: unknown): string {
   throw new RpcError(0, 'The token package has no enabled contract version');
 }
 
+/** A token contract as the chain stores it: its named keys and entry points. */
+export interface ContractInfo {
+  hash: string;
+  /** Named key → formatted Key (e.g. `uref-…-007`). */
+  namedKeys: Map<string, string>;
+  entryPoints: string[];
+}
+
+/** What the chain says about one transaction. */
+export type TransactionState =
+  | { state: 'executed' }
+  | { state: 'reverted'; error: string }
+  | { state: 'pending' }
+  | { state: 'unknown' };
+
+/** Reads a Contract stored value (`query_global_state` on `hash-<contract>`). */
+export function contractInfo(hash: string, storedValue: unknown): ContractInfo {
+  const contract = pick(storedValue, 'Contract');
+  if (!contract) throw new RpcError(0, 'The token contract is not a contract the wallet can read');
+  const namedKeys = new Map<string, string>();
+  for (const entry of list(pick(contract, 'named_keys'))) {
+    const name = pick(entry, 'name');
+    const key = pick(entry, 'key');
+    if (typeof name === 'string' && typeof key === 'string') namedKeys.set(name, key);
+  }
+  const entryPoints = list(pick(contract, 'entry_points'))
+    .map((entry) => pick(entry, 'name') ?? pick(entry, 'entry_point', 'name'))
+    .filter((name): name is string => typeof name === 'string');
+  return { hash, namedKeys, entryPoints };
+}
+
 /** Reads balances from a Casper node's JSON-RPC (read-only: this never sends a transaction). */
 export class ChainReader {
   private readonly contracts = new Map<string, string>();
+  private readonly infos = new Map<string, ContractInfo>();
 
   constructor(
     private readonly url: string,
@@ -154,8 +188,7 @@ export class ChainReader {
 
   /** CEP-18 balance of `address` (00 + account hash) in the token with this package hash. */
   async tokenBalance(packageHash: string, address: string): Promise<bigint> {
-    const root = await rpc(this.url, 'chain_get_state_root_hash', {}, this.fetchImpl);
-    const stateRootHash = text(pick(root, 'state_root_hash'), 'state root hash');
+    const stateRootHash = await this.stateRoot();
     const contract = await this.contractOf(packageHash, stateRootHash);
     try {
       const item = await rpc(
@@ -178,6 +211,96 @@ export class ChainReader {
       if (error instanceof RpcError && error.code === NO_SUCH_DICTIONARY_ITEM) return 0n;
       throw error;
     }
+  }
+
+  private async stateRoot(): Promise<string> {
+    const root = await rpc(this.url, 'chain_get_state_root_hash', {}, this.fetchImpl);
+    return text(pick(root, 'state_root_hash'), 'state root hash');
+  }
+
+  /** The token's current contract: its named keys and entry points (cached per contract). */
+  async contract(packageHash: string): Promise<ContractInfo> {
+    const stateRootHash = await this.stateRoot();
+    const hash = await this.contractOf(packageHash, stateRootHash);
+    const cached = this.infos.get(hash);
+    if (cached) return cached;
+    const result = await rpc(
+      this.url,
+      'query_global_state',
+      { state_identifier: { StateRootHash: stateRootHash }, key: `hash-${hash}`, path: [] },
+      this.fetchImpl,
+    );
+    const info = contractInfo(hash, pick(result, 'stored_value'));
+    this.infos.set(hash, info);
+    return info;
+  }
+
+  /**
+   * Whether the token marked this nonce of `from` used (CEP-3009 `used_nonces`): true once an
+   * authorization with it was collected (or cancelled). Undefined when the token keeps its
+   * nonces elsewhere, so the chain cannot be asked this way.
+   */
+  async nonceUsed(packageHash: string, from: string, nonce: string): Promise<boolean | undefined> {
+    const info = await this.contract(packageHash);
+    if (!info.namedKeys.has('used_nonces')) return undefined;
+    const stateRootHash = await this.stateRoot();
+    try {
+      const item = await rpc(
+        this.url,
+        'state_get_dictionary_item',
+        {
+          state_root_hash: stateRootHash,
+          dictionary_identifier: {
+            ContractNamedKey: {
+              key: `hash-${info.hash}`,
+              dictionary_name: 'used_nonces',
+              dictionary_item_key: usedNonceItemKey(from, nonce),
+            },
+          },
+        },
+        this.fetchImpl,
+      );
+      const value = pick(item, 'stored_value', 'CLValue');
+      const parsed = pick(value, 'parsed');
+      if (typeof parsed === 'boolean') return parsed;
+      return text(pick(value, 'bytes'), 'nonce state') === '01';
+    } catch (error) {
+      if (error instanceof RpcError && error.code === NO_SUCH_DICTIONARY_ITEM) return false;
+      throw error;
+    }
+  }
+
+  /** Time of the newest block (ms since epoch): the clock authorizations are judged by. */
+  async chainTimeMs(): Promise<number> {
+    const result = await rpc(this.url, 'chain_get_block', {}, this.fetchImpl);
+    const block = pick(result, 'block_with_signatures', 'block');
+    const header = pick(block, 'Version2', 'header') ?? pick(block, 'Version1', 'header');
+    const time = Date.parse(text(pick(header, 'timestamp'), 'block time'));
+    if (!Number.isFinite(time)) throw new RpcError(0, 'The node sent an unreadable block time');
+    return time;
+  }
+
+  /** Whether a transaction executed, reverted or is still waiting. */
+  async transaction(hash: string): Promise<TransactionState> {
+    let result: unknown;
+    try {
+      result = await rpc(
+        this.url,
+        'info_get_transaction',
+        { transaction_hash: { Version1: hash } },
+        this.fetchImpl,
+      );
+    } catch (error) {
+      if (error instanceof RpcError && error.code === NO_SUCH_TRANSACTION)
+        return { state: 'unknown' };
+      throw error;
+    }
+    const execution = pick(result, 'execution_info');
+    if (!execution) return { state: 'pending' };
+    const outcome = pick(execution, 'execution_result', 'Version2');
+    const error = pick(outcome, 'error_message');
+    if (typeof error === 'string' && error) return { state: 'reverted', error };
+    return { state: 'executed' };
   }
 
   private async contractOf(packageHash: string, stateRootHash: string): Promise<string> {

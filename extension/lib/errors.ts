@@ -9,7 +9,8 @@ export type WalletErrorCode =
   | 'wrong_password'
   | 'throttled'
   | 'not_found'
-  | 'no_site_access';
+  | 'no_site_access'
+  | 'unsupported';
 
 export class WalletError extends Error {
   override readonly name = 'WalletError';

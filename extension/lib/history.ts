@@ -24,8 +24,40 @@ export interface PaymentRecord {
   status: PaymentStatus;
   /** Settlement transaction hash when the site reported one. */
   transaction?: string;
-  /** What happened, in plain words. */
+  /** What happened, in plain words (what the site reported is said to be the site's). */
   message?: string;
+  /** The signed authorization: what the chain is asked about. */
+  authorization?: { from: string; nonce: string; validAfter: string; validBefore: string };
+  /** The PAYMENT-SIGNATURE sent: sent again, unchanged, for the same purchase while valid. */
+  paymentSignature?: string;
+  /** What the site said, kept apart from what the chain says. */
+  siteSaid?: 'paid' | 'failed';
+  /** The site's reason code when it gave one (e.g. `insufficient_funds`). */
+  siteReason?: string;
+  /** How often the same authorization was sent again for the same purchase. */
+  sentAgain?: number;
+  /** What the chain says, when the wallet last asked. */
+  chain?: ChainCheck;
+}
+
+/** What the wallet read on chain about a signed authorization. */
+export interface ChainCheck {
+  /**
+   * confirmed: the nonce is used on chain (collected); unsettled: not used and still valid;
+   * expired: not used and no longer valid (it can never be collected); unknown: the wallet
+   * could not tell (the node was unreachable, or the token does not show its used nonces).
+   */
+  state: 'confirmed' | 'unsettled' | 'expired' | 'unknown';
+  /** When the wallet asked (ms since epoch, this computer's clock). */
+  checkedAt: number;
+  /** The newest block's time then (ms since epoch), when the wallet could read it. */
+  chainTime?: number;
+  /** The authorization's validBefore, in ms since epoch (judged by block time). */
+  validUntil?: number;
+  /** The account's balance of the token on chain (atomic), when the site spoke of funds. */
+  balance?: string;
+  /** What else the chain said, in plain words (e.g. the reported transaction reverted). */
+  detail?: string;
 }
 
 export const HISTORY_LIMIT = 200;
@@ -45,17 +77,30 @@ export class History {
     });
   }
 
+  async find(id: string): Promise<PaymentRecord | undefined> {
+    return (await this.list()).find((r) => r.id === id);
+  }
+
+  /** Changes one record; `toTop` moves it first (the same purchase, asked for again). */
   update(
     id: string,
-    patch: Partial<Omit<PaymentRecord, 'id'>>,
+    patch:
+      | Partial<Omit<PaymentRecord, 'id'>>
+      | ((old: PaymentRecord) => Partial<Omit<PaymentRecord, 'id'>>),
+    options: { toTop?: boolean } = {},
   ): Promise<PaymentRecord | undefined> {
     return this.serial.run(async () => {
       const list = await this.list();
       const index = list.findIndex((r) => r.id === id);
       const old = list[index];
       if (!old) return undefined;
-      const next = { ...old, ...patch };
-      list[index] = next;
+      const next = { ...old, ...(typeof patch === 'function' ? patch(old) : patch) };
+      if (options.toTop) {
+        list.splice(index, 1);
+        list.unshift(next);
+      } else {
+        list[index] = next;
+      }
       await writeArea('local', 'history', list);
       return next;
     });

@@ -22,29 +22,35 @@ export interface Outcome {
   message: string;
   /** Settlement transaction hash (64 hex digits), as the site reported it. */
   transaction?: string;
+  /** The site's reason code, when it gave one in the shape of a code. */
+  reason?: string;
 }
 
 /** A reason code a site may send; anything else is not shown to the person. */
 const REASON_CODE = /^[a-z0-9_]{1,64}$/;
 const HASH = /^[0-9a-f]{64}$/i;
 
-const FACILITATOR_DOWN =
-  "The site's payment service (facilitator) is unavailable, so the payment did not go through.";
+const FACILITATOR_DOWN = 'The site reported that its payment service (facilitator) is unavailable.';
 
 const WORDS: Record<string, string> = {
-  insufficient_funds: 'Not enough funds: your balance of this token is lower than the price.',
+  insufficient_funds:
+    'The site reported insufficient funds (not enough of this token); the wallet checks your balance on chain.',
   invalid_exact_casper_payload_expired:
-    'The payment authorization expired before the site could settle it.',
+    'The site reported that the payment authorization expired before it could settle it.',
   invalid_exact_casper_not_yet_valid:
-    "The payment authorization was not valid yet. Check your computer's clock.",
-  invalid_network: 'Wrong network: the site does not accept payments on this network.',
-  invalid_exact_casper_invalid_signature: "The site could not verify the wallet's signature.",
-  invalid_exact_casper_public_key_mismatch: "The site could not verify the wallet's signature.",
-  invalid_exact_casper_nonce_used: 'This payment authorization was already used.',
-  invalid_exact_casper_unknown_asset: "The site's payment service does not support this token.",
+    "The site reported that the payment authorization was not valid yet. Check your computer's clock.",
+  invalid_network:
+    'The site reported the wrong network: it does not accept payments on this network.',
+  invalid_exact_casper_invalid_signature:
+    "The site reported it could not verify the wallet's signature.",
+  invalid_exact_casper_public_key_mismatch:
+    "The site reported it could not verify the wallet's signature.",
+  invalid_exact_casper_nonce_used: 'The site reported this payment authorization as already used.',
+  invalid_exact_casper_unknown_asset:
+    'The site reported that its payment service does not support this token.',
   invalid_exact_casper_facilitator_unfunded:
-    "The site's payment service cannot pay the network fee right now.",
-  invalid_transaction_state: 'The settlement transaction failed on the Casper network.',
+    'The site reported that its payment service cannot pay the network fee right now.',
+  invalid_transaction_state: 'The site reported that the settlement transaction failed.',
   unexpected_verify_error: FACILITATOR_DOWN,
   unexpected_settle_error: FACILITATOR_DOWN,
   facilitator_unavailable: FACILITATOR_DOWN,
@@ -75,11 +81,23 @@ export function reasonInWords(text: string | undefined): string {
     : 'The site refused the payment, with a reason the wallet does not know.';
 }
 
+/** The reason code in what the site said, when it has the shape of one. */
+function codeOf(text: string | undefined): { reason?: string } {
+  const code = text ? reasonCode(text) : '';
+  return REASON_CODE.test(code) ? { reason: code } : {};
+}
+
 function fromSettlement(settle: SettleResponse): Outcome {
   // The payer is not taken from the site: the wallet knows which account signed.
   const reported = HASH.test(settle.transaction) ? { transaction: settle.transaction } : {};
-  if (settle.success) return { status: 'paid', message: 'Paid.', ...reported };
-  return { status: 'failed', message: reasonInWords(settle.errorReason), ...reported };
+  if (settle.success)
+    return { status: 'paid', message: 'The site reported it was paid.', ...reported };
+  return {
+    status: 'failed',
+    message: reasonInWords(settle.errorReason),
+    ...reported,
+    ...codeOf(settle.errorReason),
+  };
 }
 
 /** Reads what the site answered to the paid request and says what happened. */
@@ -98,15 +116,13 @@ export function describeOutcome(report: RetryReport): Outcome {
     return { status: 'failed', message: 'The site could not be reached with the payment.' };
   }
   if (report.status >= 200 && report.status < 400) {
-    return { status: 'paid', message: 'The site accepted the payment (it sent no receipt).' };
+    return { status: 'paid', message: 'The site reported it accepted the payment (no receipt).' };
   }
   if (report.status === 402) {
     if (report.paymentRequired) {
       try {
-        return {
-          status: 'failed',
-          message: reasonInWords(decodePaymentRequired(report.paymentRequired).error),
-        };
+        const error = decodePaymentRequired(report.paymentRequired).error;
+        return { status: 'failed', message: reasonInWords(error), ...codeOf(error) };
       } catch {
         // fall through: an unreadable 402 says no more than a bare one
       }
@@ -119,7 +135,7 @@ export function describeOutcome(report: RetryReport): Outcome {
   if (report.status >= 500) {
     return {
       status: 'failed',
-      message: `The site failed while taking the payment (HTTP ${report.status}).`,
+      message: `The site reported a failure while taking the payment (HTTP ${report.status}).`,
     };
   }
   return { status: 'failed', message: `The site answered the payment with HTTP ${report.status}.` };

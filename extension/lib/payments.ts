@@ -20,6 +20,7 @@ import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
 import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason, RequestKind } from './protocol.js';
 import type { SettingsStore } from './settings.js';
+import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
 import { Serial } from './store.js';
 
 /** Who asks, as the browser (not the page) reported it. */
@@ -168,7 +169,10 @@ export class Payments {
       history: History;
       windows: ApprovalWindows;
       pages: PaidPageLoader;
+      settlements: Settlements;
       now?: () => number;
+      /** Runs `step` later (setTimeout in the extension). */
+      later?: (step: () => void, ms: number) => void;
     },
   ) {}
 
@@ -217,6 +221,11 @@ export class Payments {
       const refused = this.refuseNavigation(requester, request);
       if (refused) return refused;
     }
+
+    // The same purchase, asked for again while its authorization can still be collected:
+    // the same authorization goes back, so one purchase can only ever be collected once.
+    const again = await this.sendAgain(requester, request, resource, options);
+    if (again) return again;
 
     const budgeted = await this.payFromBudget(requester, request, resource, options);
     if (budgeted) return budgeted;
@@ -326,11 +335,19 @@ export class Payments {
   /** What the site answered to the paid request: recorded in the history, in plain words. */
   async report(paymentId: string, report: RetryReport): Promise<Outcome> {
     const outcome = describeOutcome(report);
-    await this.deps.history.update(paymentId, {
-      status: outcome.status,
-      message: outcome.message,
-      ...(outcome.transaction ? { transaction: outcome.transaction } : {}),
+    await this.deps.history.update(paymentId, (old) => {
+      const { siteReason: _, ...rest } = old;
+      return {
+        ...rest,
+        status: outcome.status,
+        siteSaid: outcome.status,
+        message: outcome.message,
+        ...(outcome.transaction ? { transaction: outcome.transaction } : {}),
+        ...(outcome.reason ? { siteReason: outcome.reason } : {}),
+      };
     });
+    // Then what the chain says: the site's word is not the last one.
+    await this.confirmOnChain(paymentId);
     return outcome;
   }
 
@@ -339,6 +356,78 @@ export class Payments {
     await this.deps.history.update(paymentId, {
       message: "Signed, but the page closed before the site's answer arrived.",
     });
+    await this.confirmOnChain(paymentId);
+  }
+
+  /** Reads the authorization's state on chain now, and again a little later until final. */
+  private async confirmOnChain(paymentId: string): Promise<void> {
+    const later = this.deps.later ?? ((step, ms) => void setTimeout(step, ms));
+    const checked = await this.deps.settlements.check(paymentId).catch(() => undefined);
+    if (!checked || isFinal(checked.chain)) return;
+    for (const ms of [2_000, 6_000, 15_000]) {
+      later(() => void this.deps.settlements.check(paymentId).catch(() => undefined), ms);
+    }
+  }
+
+  /**
+   * An earlier authorization for the same purchase (the same site, resource, network, token,
+   * payee, amount and account) that the chain says is not collected and still valid: it is
+   * sent again unchanged, with no new signature, no window and no budget charge.
+   */
+  private async sendAgain(
+    requester: Requester,
+    request: PayRequest,
+    resource: ResourceInfo,
+    options: PaymentOption[],
+  ): Promise<PayAnswer | undefined> {
+    const account = await this.payingAccount().catch(() => undefined);
+    if (!account) return undefined;
+    const payer = addressOfPublicKey(account);
+    const url = resource.url || request.url;
+    const records = await this.deps.history.list();
+    for (const option of options) {
+      const earlier = records.find(
+        (r) =>
+          r.origin === requester.origin &&
+          r.url === url &&
+          r.network === option.network.id &&
+          r.asset === option.asset &&
+          r.payTo === option.payTo &&
+          r.amount === option.amount &&
+          r.payer === payer &&
+          r.paymentSignature !== undefined &&
+          r.authorization !== undefined &&
+          !isFinal(r.chain),
+      );
+      if (!earlier?.paymentSignature) continue;
+      const checked = await this.deps.settlements.check(earlier.id).catch(() => undefined);
+      const chain = checked?.chain;
+      if (!chain || chain.state === 'confirmed' || chain.state === 'expired') continue;
+      // A token that hides its nonces: the site's "paid" is taken as collected.
+      if (chain.state === 'unknown' && checked.siteSaid === 'paid') continue;
+      const chainNow = chain.chainTime ?? this.now();
+      if ((chain.validUntil ?? 0) - RESEND_MARGIN_MS <= chainNow) continue;
+      await this.deps.history.update(
+        earlier.id,
+        (old) => ({
+          sentAgain: (old.sentAgain ?? 0) + 1,
+          status: 'pending',
+          message:
+            'Asked again for the same purchase: the wallet sent the same authorization, so it can be collected only once.',
+        }),
+        { toTop: true },
+      );
+      const amount = `${formatAmount(option.amount, option.decimals)} ${option.symbol}`;
+      const signed: PayAnswer & { type: 'signed' } = {
+        type: 'signed',
+        paymentSignature: earlier.paymentSignature,
+        paymentId: earlier.id,
+        notice: `x402-casper sent again the ${amount} authorization you already gave ${hostOf(requester.origin)} for this; nothing new was signed.`,
+      };
+      if (request.kind === 'navigation') return this.loadPaidPage(requester, request, signed);
+      return signed;
+    }
+    return undefined;
   }
 
   private async payFromBudget(
@@ -567,20 +656,23 @@ export class Payments {
       now: Math.floor(this.now() / 1000),
       resource,
     });
+    const paymentSignature = encodePaymentSignature(payload);
+    const { from, nonce, validAfter, validBefore } = payload.payload.authorization as Record<
+      'from' | 'nonce' | 'validAfter' | 'validBefore',
+      string
+    >;
     const record: PaymentRecord = {
       ...this.recordBase(requester, request, resource, option),
       payer: addressOfPublicKey(key.publicKey),
       approvedBy,
       status: 'pending',
       message: 'Signed; waiting for the site to settle.',
+      authorization: { from, nonce, validAfter, validBefore },
+      paymentSignature,
     };
     await this.deps.history.add(record);
     // A click is activity and keeps the wallet open; a budget payment is not and does not.
     if (approvedBy === 'window') await keyring.touch();
-    return {
-      type: 'signed',
-      paymentSignature: encodePaymentSignature(payload),
-      paymentId: record.id,
-    };
+    return { type: 'signed', paymentSignature, paymentId: record.id };
   }
 }

@@ -1,10 +1,12 @@
 import { WalletApi } from './api.js';
 import { Budgets } from './budgets.js';
+import { ChainReader } from './chain.js';
 import { History } from './history.js';
 import { Keyring } from './keyring.js';
 import type { PaidPageLoader } from './paid-load.js';
 import { type ApprovalWindows, Payments } from './payments.js';
 import { SettingsStore } from './settings.js';
+import { Settlements } from './settlement.js';
 
 /** The background's parts, wired together (the same wiring the tests use). */
 export function createWallet(options: {
@@ -12,12 +14,29 @@ export function createWallet(options: {
   pages: PaidPageLoader;
   now?: () => number;
   fetch?: typeof fetch;
+  later?: (step: () => void, ms: number) => void;
 }) {
   const now = options.now ?? Date.now;
   const settings = new SettingsStore();
   const keyring = new Keyring(async () => (await settings.settings()).autoLockMinutes, now);
   const budgets = new Budgets(now);
   const history = new History();
+  const readers = new Map<string, ChainReader>();
+  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  const settlements = new Settlements({
+    history,
+    now,
+    reader: async (networkId) => {
+      const network = Object.values(await settings.networks()).find((n) => n.id === networkId);
+      if (!network) return undefined;
+      let reader = readers.get(network.rpcUrl);
+      if (!reader) {
+        reader = new ChainReader(network.rpcUrl, fetchImpl);
+        readers.set(network.rpcUrl, reader);
+      }
+      return reader;
+    },
+  });
   const payments = new Payments({
     keyring,
     settings,
@@ -25,7 +44,9 @@ export function createWallet(options: {
     history,
     windows: options.windows,
     pages: options.pages,
+    settlements,
     now,
+    ...(options.later ? { later: options.later } : {}),
   });
   const api = new WalletApi({
     keyring,
@@ -33,7 +54,8 @@ export function createWallet(options: {
     budgets,
     history,
     payments,
+    settlements,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  return { settings, keyring, budgets, history, payments, api };
+  return { settings, keyring, budgets, history, payments, settlements, api };
 }

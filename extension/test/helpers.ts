@@ -120,3 +120,116 @@ export function tabSender(tabId: number, origin: string, frameId = 0) {
     url: `${origin}/page`,
   };
 }
+
+/**
+ * A Casper node as the wallet reads it: one token package whose contract keeps a
+ * `used_nonces` dictionary (or not), balances, a block time, and transactions. `down`
+ * makes every call fail as an unreachable node would.
+ */
+export class FakeChain {
+  down = false;
+  /** used_nonces item keys marked used. */
+  used = new Set<string>();
+  /** Every nonce reads as used (a site that collects everything at once). */
+  collectEverything = false;
+  usedNoncesKey = true;
+  entryPoints = ['transfer_with_authorization', 'transfer', 'balance_of'];
+  blockTimeMs: number;
+  balances = new Map<string, bigint>();
+  transactions = new Map<string, { error: string | null } | 'pending'>();
+  calls: string[] = [];
+  readonly contract = 'cd'.repeat(32);
+  namedKeys: Record<string, string> = {};
+
+  constructor(now: number) {
+    this.blockTimeMs = now;
+  }
+
+  readonly fetch: typeof fetch = async (_input, init) => {
+    const { method, params } = JSON.parse(String(init?.body)) as {
+      method: string;
+      params: Record<string, unknown>;
+    };
+    this.calls.push(method);
+    if (this.down) throw new TypeError('fetch failed');
+    const ok = (result: unknown) => Response.json({ jsonrpc: '2.0', id: 1, result });
+    const fail = (code: number, message: string) =>
+      Response.json({ jsonrpc: '2.0', id: 1, error: { code, message } });
+    switch (method) {
+      case 'chain_get_state_root_hash':
+        return ok({ state_root_hash: '08'.repeat(32) });
+      case 'chain_get_block':
+        return ok({
+          block_with_signatures: {
+            block: {
+              Version2: { header: { timestamp: new Date(this.blockTimeMs).toISOString() } },
+            },
+          },
+        });
+      case 'query_global_state': {
+        if (params.key === `hash-${this.contract}`) {
+          return ok({
+            stored_value: {
+              Contract: {
+                named_keys: [
+                  ...Object.entries(this.namedKeys).map(([name, key]) => ({ name, key })),
+                  { name: 'balances', key: `uref-${'01'.repeat(32)}-007` },
+                  ...(this.usedNoncesKey
+                    ? [{ name: 'used_nonces', key: `uref-${'02'.repeat(32)}-007` }]
+                    : []),
+                ],
+                entry_points: this.entryPoints.map((name) => ({ name, entry_point: { name } })),
+              },
+            },
+          });
+        }
+        return ok({
+          stored_value: {
+            ContractPackage: {
+              versions: [
+                {
+                  protocol_version_major: 2,
+                  contract_version: 1,
+                  contract_hash: `contract-${this.contract}`,
+                },
+              ],
+              disabled_versions: [],
+            },
+          },
+        });
+      }
+      case 'state_get_dictionary_item': {
+        const id = (params.dictionary_identifier as { ContractNamedKey: Record<string, string> })
+          .ContractNamedKey;
+        if (id.dictionary_name === 'used_nonces') {
+          if (!this.collectEverything && !this.used.has(id.dictionary_item_key!)) {
+            return fail(-32003, 'Query failed');
+          }
+          return ok({ stored_value: { CLValue: { cl_type: 'Bool', bytes: '01', parsed: true } } });
+        }
+        const owner = [...this.balances.keys()].find(
+          (address) => Buffer.from(address, 'hex').toString('base64') === id.dictionary_item_key,
+        );
+        if (owner === undefined) return fail(-32003, 'Query failed');
+        const value = this.balances.get(owner)!;
+        const bytes: number[] = [];
+        for (let v = value; v > 0n; v >>= 8n) bytes.push(Number(v & 0xffn));
+        const hex = [bytes.length, ...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+        return ok({ stored_value: { CLValue: { cl_type: 'U256', bytes: hex } } });
+      }
+      case 'info_get_transaction': {
+        const hash = (params.transaction_hash as { Version1: string }).Version1;
+        const tx = this.transactions.get(hash);
+        if (!tx) return fail(-32014, 'No such transaction');
+        return ok({
+          execution_info:
+            tx === 'pending'
+              ? null
+              : { execution_result: { Version2: { error_message: tx.error } } },
+        });
+      }
+      default:
+        return fail(-32601, 'Method not found');
+    }
+  };
+}

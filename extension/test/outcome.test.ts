@@ -19,7 +19,7 @@ describe('what happened after paying, in plain words', () => {
         status: 200,
         paymentResponse: settle({ success: true, transaction: tx, payer: `00${'11'.repeat(32)}` }),
       }),
-    ).toEqual({ status: 'paid', message: 'Paid.', transaction: tx });
+    ).toEqual({ status: 'paid', message: 'The site reported it was paid.', transaction: tx });
   });
 
   it("never shows a site's free text as the reason, nor keeps a transaction that is not a hash", () => {
@@ -53,13 +53,13 @@ describe('what happened after paying, in plain words', () => {
   });
 
   it.each([
-    ['insufficient_funds', /Not enough funds/],
+    ['insufficient_funds', /The site reported insufficient funds/],
     ['invalid_exact_casper_payload_expired', /expired/],
-    ['invalid_network', /Wrong network/],
+    ['invalid_network', /The site reported the wrong network/],
     ['unexpected_settle_error', /facilitator\) is unavailable/],
     ['invalid_exact_casper_nonce_used', /already used/],
     ['something_new', /refused the payment \(something_new\)/],
-  ])('explains %s', (reason, words) => {
+  ])('says what the site reported for %s', (reason, words) => {
     const outcome = describeOutcome({
       status: 402,
       paymentResponse: settle({ errorReason: reason }),
@@ -70,9 +70,15 @@ describe('what happened after paying, in plain words', () => {
 
   it('reads the paywall\'s "code: detail" errors', () => {
     for (const [error, words] of [
-      ['insufficient_funds: balance 0 does not cover 10000', /Not enough funds/],
+      [
+        'insufficient_funds: balance 0 does not cover 10000',
+        /The site reported insufficient funds/,
+      ],
       ['settlement failed: invalid_exact_casper_payload_expired: User error: 37001', /expired/],
-      ['invalid_network: this facilitator does not settle on "casper:x"', /Wrong network/],
+      [
+        'invalid_network: this facilitator does not settle on "casper:x"',
+        /The site reported the wrong network/,
+      ],
     ] as const) {
       const required = encodePaymentRequired({ ...paymentRequired(), error });
       expect(describeOutcome({ status: 402, paymentRequired: required }).message).toMatch(words);
@@ -82,7 +88,7 @@ describe('what happened after paying, in plain words', () => {
   it('reads the error of a repeated 402 when there is no receipt', () => {
     const required = encodePaymentRequired({ ...paymentRequired(), error: 'insufficient_funds' });
     expect(describeOutcome({ status: 402, paymentRequired: required }).message).toMatch(
-      /Not enough funds/,
+      /The site reported insufficient funds/,
     );
     expect(describeOutcome({ status: 402 }).message).toMatch(/without saying why/);
   });

@@ -3,6 +3,7 @@ import {
   encodePaymentRequired,
   encodePaymentResponse,
   secretKeyFromHex,
+  usedNonceItemKey,
   verifyPayment,
 } from '@x402-casper/shared';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +14,7 @@ import { isSecureOrigin } from '../lib/payments.js';
 import type { PortReply } from '../lib/protocol.js';
 import { createWallet } from '../lib/wallet.js';
 import {
+  FakeChain,
   FakePages,
   FakeWindows,
   fakePort,
@@ -39,6 +41,7 @@ const now = 1_763_900_000_000;
 let snapshot: { local: Record<string, unknown>; session: Record<string, unknown> };
 let windows: FakeWindows;
 let pages: FakePages;
+let chain: FakeChain;
 let wallet: ReturnType<typeof createWallet>;
 
 beforeAll(async () => {
@@ -62,7 +65,8 @@ beforeEach(async () => {
   await browser.storage.session.set(snapshot.session);
   windows = new FakeWindows();
   pages = new FakePages();
-  wallet = createWallet({ windows, pages, now: () => now });
+  chain = new FakeChain(now);
+  wallet = createWallet({ windows, pages, now: () => now, fetch: chain.fetch, later: () => {} });
 });
 
 /** A content script in `tab` asks to pay; the page claims to be someone else. */
@@ -128,6 +132,7 @@ describe('paying a 402', () => {
     });
 
     const transaction = 'ef'.repeat(32);
+    chain.collectEverything = true;
     page.send({
       type: 'result',
       status: 200,
@@ -141,9 +146,11 @@ describe('paying a 402', () => {
     await vi.waitFor(() => expect(page.isConnected()).toBe(false));
     expect((await wallet.history.list())[0]).toMatchObject({
       status: 'paid',
+      siteSaid: 'paid',
       transaction,
       amount: '10000',
       symbol: 'CX402',
+      chain: { state: 'confirmed' },
     });
   });
 
@@ -161,7 +168,9 @@ describe('paying a 402', () => {
 
   it('gives a site that was rejected three times in a row no window for a while', async () => {
     let clock = now;
-    wallet = createWallet({ windows, pages, now: () => clock });
+    // Each approval is a new purchase: the site collects what it is given.
+    chain.collectEverything = true;
+    wallet = createWallet({ windows, pages, now: () => clock, fetch: chain.fetch });
     const rejectNext = async (count: number) => {
       const page = ask();
       await decide(await approvalId(count), { approve: false });
@@ -247,6 +256,7 @@ describe('paying a 402', () => {
   });
 
   it('pays within a budget set in the window without asking again, and asks beyond it', async () => {
+    chain.collectEverything = true;
     const first = ask();
     await decide(await approvalId(), { approve: true, option: 0, dailyAllowance: '0.025' });
     await answer(first, 'signed');
@@ -284,6 +294,7 @@ describe('paying a 402', () => {
   });
 
   it('spends a budget only for the top page or a frame of the same site as the top page', async () => {
+    chain.collectEverything = true;
     await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
     const frameOn = (top: string | undefined) => {
       const page = fakePort({
@@ -449,12 +460,118 @@ describe('paying a 402', () => {
     });
     expect(await answer(page, 'notice')).toMatchObject({
       tone: 'error',
-      text: expect.stringMatching(/Not enough funds/),
+      text: expect.stringMatching(/The site reported insufficient funds/),
     });
+    // The chain, not the site, says whether it can still be collected.
     expect((await wallet.history.list())[0]).toMatchObject({
-      status: 'failed',
-      message: expect.stringMatching(/Not enough funds/),
+      status: 'pending',
+      siteSaid: 'failed',
+      siteReason: 'insufficient_funds',
+      message: expect.stringMatching(/The site reported insufficient funds/),
+      chain: { state: 'unsettled' },
     });
+  });
+});
+
+describe('one purchase, one authorization: outcomes from the chain', () => {
+  const nonceOf = async () => {
+    const record = (await wallet.history.list())[0]!;
+    return usedNonceItemKey(record.authorization!.from, record.authorization!.nonce);
+  };
+  const refuse = (page: ReturnType<typeof ask>, reason = 'insufficient_funds') =>
+    page.send({
+      type: 'result',
+      status: 402,
+      paymentResponse: encodePaymentResponse({
+        success: false,
+        errorReason: reason,
+        transaction: '',
+        network: requirements.network,
+      }),
+    });
+
+  it('sends the same authorization again for the same purchase while the chain says it is uncollected and valid', async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    const signed = (await answer(first, 'signed')) as { paymentSignature: string };
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+
+    // The site asks again for the same resource: no window, no new signature.
+    const second = ask();
+    expect(await answer(second, 'notice')).toMatchObject({
+      text: expect.stringMatching(/sent again/),
+    });
+    expect(await answer(second, 'signed')).toEqual({
+      type: 'signed',
+      paymentSignature: signed.paymentSignature,
+    });
+    expect(windows.opened).toHaveLength(1);
+    const history = await wallet.history.list();
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ sentAgain: 1, status: 'pending' });
+
+    // Once the chain shows it collected, the next request is a new purchase.
+    chain.used.add(await nonceOf());
+    second.send({ type: 'result', status: 200 });
+    await vi.waitFor(async () =>
+      expect((await wallet.history.list())[0]).toMatchObject({
+        status: 'paid',
+        chain: { state: 'confirmed' },
+      }),
+    );
+    ask();
+    await approvalId(2);
+  });
+
+  it('does not send again an authorization the chain judges expired, nor one for another account or price', async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await answer(first, 'signed');
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+    // Another price is another purchase.
+    ask(1, SITE, header([{ amount: '20000' }]));
+    await decide(await approvalId(2), { approve: false });
+    // Block time past validBefore: it can never be collected, so a new one is signed.
+    chain.blockTimeMs = now + 3_600_000;
+    ask();
+    await approvalId(3);
+    expect((await wallet.history.list()).find((r) => r.siteSaid === 'failed')).toMatchObject({
+      status: 'failed',
+      chain: { state: 'expired' },
+    });
+  });
+
+  it('says what the site reported and what the chain says: settled although the site said it failed, and the balance it spoke of', async () => {
+    chain.balances.set(payer.address, 5_000_000n);
+    const page = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await answer(page, 'signed');
+    chain.used.add(await nonceOf());
+    refuse(page);
+    await vi.waitFor(async () =>
+      expect((await wallet.history.list())[0]).toMatchObject({
+        status: 'paid',
+        siteSaid: 'failed',
+        message: expect.stringMatching(/^The site reported insufficient funds/),
+        chain: { state: 'confirmed', balance: '5000000' },
+      }),
+    );
+  });
+
+  it('with the chain unreachable it still sends the same authorization rather than sign a second', async () => {
+    chain.down = true;
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    const signed = (await answer(first, 'signed')) as { paymentSignature: string };
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+    expect((await wallet.history.list())[0]!.chain).toMatchObject({ state: 'unknown' });
+    expect(await answer(ask(), 'signed')).toMatchObject({
+      paymentSignature: signed.paymentSignature,
+    });
+    expect(windows.opened).toHaveLength(1);
   });
 });
 
@@ -588,6 +705,7 @@ describe('paying for a page load', () => {
 
   it('has the browser load the page with the payment; the page never sees the signature', async () => {
     pages.granted.add(SITE);
+    chain.collectEverything = true;
     const transaction = 'ab'.repeat(32);
     pages.answer = {
       status: 200,
@@ -658,12 +776,13 @@ describe('paying for a page load', () => {
       status: 402,
       paymentRequired: encodePaymentRequired({ ...paymentRequired(), error: 'insufficient_funds' }),
     };
+    chain.collectEverything = true;
     askForPage();
     await decide(await approvalId(), { approve: true, option: 0 });
     await vi.waitFor(async () =>
       expect((await wallet.history.list())[0]).toMatchObject({
-        status: 'failed',
-        message: expect.stringMatching(/Not enough funds/),
+        siteSaid: 'failed',
+        message: expect.stringMatching(/The site reported insufficient funds/),
       }),
     );
     const again = askForPage();

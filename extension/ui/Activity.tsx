@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { PaymentRecord } from '../lib/history.js';
+import { useState } from 'react';
+import type { ChainCheck, PaymentRecord } from '../lib/history.js';
 import { call } from './api.js';
-import { Hash } from './components.js';
-import { hostOf, timeAgo, tokenAmount } from './format.js';
+import { ErrorText, Hash } from './components.js';
+import { clock, hostOf, timeAgo, tokenAmount } from './format.js';
 
 const STATUS: Record<PaymentRecord['status'], string> = {
   pending: 'Pending',
@@ -10,6 +11,49 @@ const STATUS: Record<PaymentRecord['status'], string> = {
   failed: 'Failed',
   rejected: 'Rejected',
 };
+
+/** What the chain says about a payment, in words: the wallet's own reading, not the site's. */
+export function chainWords(record: PaymentRecord): string | null {
+  const chain: ChainCheck | undefined = record.chain;
+  if (!chain) return null;
+  const until = chain.validUntil ? clock(chain.validUntil) : '';
+  switch (chain.state) {
+    case 'confirmed':
+      return record.siteSaid === 'failed'
+        ? 'Confirmed on chain: settled although the site said it failed.'
+        : 'Confirmed on chain.';
+    case 'unsettled':
+      return `Not settled yet — valid until ${until}. The site can still collect it until then.`;
+    case 'expired':
+      return `Never settled: it expired at ${until} and can no longer be collected. Nothing was taken.`;
+    default:
+      return `Not confirmed on chain. ${chain.detail ?? ''}`.trim();
+  }
+}
+
+/** Cancels an authorization that can still be collected (CEP-3009 cancel_authorization). */
+function CancelAuthorization({ id }: { id: string }) {
+  const [asked, setAsked] = useState(false);
+  const cancel = useMutation({ mutationFn: () => call('cancelAuthorization', { id }) });
+  return (
+    <div className="small">
+      {asked ? null : (
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            setAsked(true);
+            cancel.mutate();
+          }}
+        >
+          Cancel authorization…
+        </button>
+      )}
+      {cancel.isPending ? <span className="muted">Reading the token's entry points…</span> : null}
+      <ErrorText error={cancel.error} />
+    </div>
+  );
+}
 
 /** Payment history: site, amount, token, status, transaction hash, time. */
 export function Activity() {
@@ -42,7 +86,8 @@ export function Activity() {
               <div className="between small">
                 <span>
                   <span className={`badge ${record.status}`}>{STATUS[record.status]}</span>
-                  {record.status === 'paid' || record.status === 'failed' ? (
+                  {(record.status === 'paid' || record.status === 'failed') &&
+                  (record.chain?.state ?? 'unknown') === 'unknown' ? (
                     <span className="muted"> as reported by the site</span>
                   ) : null}
                 </span>
@@ -53,6 +98,32 @@ export function Activity() {
               </div>
               {record.message && record.status !== 'paid' ? (
                 <p className="small message">{record.message}</p>
+              ) : null}
+              {chainWords(record) ? (
+                <p
+                  className="small chain"
+                  data-testid="chain-state"
+                  data-chain={record.chain?.state}
+                >
+                  {chainWords(record)}
+                </p>
+              ) : null}
+              {record.chain?.balance !== undefined ? (
+                <p className="small chain" data-testid="chain-balance">
+                  Your balance on chain: {tokenAmount(record.chain.balance, record.decimals)}{' '}
+                  {record.symbol}
+                  {BigInt(record.chain.balance) >= BigInt(record.amount)
+                    ? ', enough for this price.'
+                    : ', short of this price.'}
+                </p>
+              ) : null}
+              {record.chain?.state === 'unsettled' ? <CancelAuthorization id={record.id} /> : null}
+              {record.sentAgain ? (
+                <p className="small muted" data-testid="sent-again">
+                  The same authorization was sent again {record.sentAgain}{' '}
+                  {record.sentAgain === 1 ? 'time' : 'times'} for this purchase (nothing new
+                  signed).
+                </p>
               ) : null}
               {record.transaction ? (
                 <div className="small">

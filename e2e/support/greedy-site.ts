@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SettleResult } from './services.js';
+
+/**
+ * A dishonest site on 127.0.0.1 selling one item for one token price. It keeps every
+ * authorization it is given and answers the first one with 402 "insufficient_funds" (a lie:
+ * it never tried); on the next paid request it settles every authorization it kept, through
+ * the real facilitator, and serves the item. A wallet that signs a second authorization for
+ * the same purchase gets charged twice.
+ */
+export interface GreedySite {
+  url: string;
+  /** The nonce of every authorization it received, in order (repeats included). */
+  nonces: string[];
+  /** What the facilitator answered to each settlement it asked for. */
+  settlements: SettleResult[];
+  stop(): Promise<void>;
+}
+
+const PAGE = `<!doctype html><title>Greedy shop</title>
+<button id="buy">Buy</button><p id="status"></p>
+<script>
+document.getElementById('buy').onclick = async () => {
+  const response = await fetch('/item');
+  document.getElementById('status').textContent = 'HTTP ' + response.status;
+};
+</script>`;
+
+const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+
+export async function startGreedySite(options: {
+  network: string;
+  token: { packageHash: string; name: string; symbol: string; decimals: number };
+  payTo: string;
+  amount: string;
+  settle: (payload: unknown, requirements: unknown) => Promise<SettleResult>;
+}): Promise<GreedySite> {
+  const nonces: string[] = [];
+  const settlements: SettleResult[] = [];
+  const kept: unknown[] = [];
+  const requirements = {
+    scheme: 'exact',
+    network: options.network,
+    amount: options.amount,
+    asset: options.token.packageHash,
+    payTo: options.payTo,
+    maxTimeoutSeconds: 300,
+    extra: {
+      name: options.token.name,
+      version: '1',
+      decimals: options.token.decimals,
+      symbol: options.token.symbol,
+    },
+  };
+  const required = (url: string, error?: string) =>
+    base64Json({
+      x402Version: 2,
+      ...(error ? { error } : {}),
+      resource: { url, description: 'One item' },
+      accepts: [requirements],
+    });
+
+  async function item(request: IncomingMessage, response: ServerResponse, url: string) {
+    const header = request.headers['payment-signature'];
+    if (typeof header !== 'string') {
+      response.writeHead(402, { 'PAYMENT-REQUIRED': required(url) });
+      return response.end('payment required');
+    }
+    const payload = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+    nonces.push(payload.payload.authorization.nonce);
+    kept.push(payload);
+    if (kept.length === 1) {
+      // Keeps it, and says the payer's balance is too low.
+      response.writeHead(402, { 'PAYMENT-REQUIRED': required(url, 'insufficient_funds') });
+      return response.end('insufficient funds');
+    }
+    for (const each of kept.splice(0)) settlements.push(await options.settle(each, requirements));
+    const paid = settlements.find((s) => s.success);
+    response.writeHead(200, {
+      'content-type': 'text/plain',
+      ...(paid ? { 'PAYMENT-RESPONSE': base64Json(paid) } : {}),
+    });
+    response.end('the item');
+  }
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
+    if (url.pathname === '/item') {
+      item(request, response, url.href).catch((error) => {
+        response.writeHead(500);
+        response.end(String(error));
+      });
+      return;
+    }
+    response.writeHead(url.pathname === '/' ? 200 : 404, {
+      'content-type': 'text/html; charset=utf-8',
+    });
+    response.end(url.pathname === '/' ? PAGE : 'not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    nonces,
+    settlements,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

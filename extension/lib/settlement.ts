@@ -1,0 +1,128 @@
+// What happened to a signed authorization is read from the chain, not taken from the site:
+// the token's used-nonce dictionary says whether it was collected, the newest block's time
+// says whether it can still be, and a transaction the site names is looked up.
+import type { ChainReader } from './chain.js';
+import type { ChainCheck, History, PaymentRecord } from './history.js';
+
+/** The chain reader for a network id, or undefined when the wallet has no such network. */
+export type ReaderOf = (networkId: string) => Promise<ChainReader | undefined>;
+
+/** An authorization this close to its end is not sent again: it could expire on the way. */
+export const RESEND_MARGIN_MS = 10_000;
+/** A record is not asked about again sooner than this (the popup polls the history). */
+const RECHECK_MS = 4_000;
+
+/** Whether the chain's answer can still change. */
+export function isFinal(check: ChainCheck | undefined): boolean {
+  return check?.state === 'confirmed' || check?.state === 'expired';
+}
+
+export class Settlements {
+  private readonly busy = new Map<string, Promise<PaymentRecord | undefined>>();
+
+  constructor(
+    private readonly deps: {
+      history: History;
+      reader: ReaderOf;
+      now: () => number;
+    },
+  ) {}
+
+  /** Asks the chain about one record's authorization and writes down what it says. */
+  check(id: string): Promise<PaymentRecord | undefined> {
+    const running = this.busy.get(id);
+    if (running) return running;
+    const next = this.run(id).finally(() => this.busy.delete(id));
+    this.busy.set(id, next);
+    return next;
+  }
+
+  /** Every record whose chain state can still change, unless it was asked about just now. */
+  async checkOpen(): Promise<void> {
+    const now = this.deps.now();
+    const open = (await this.deps.history.list()).filter(
+      (r) =>
+        r.authorization &&
+        !isFinal(r.chain) &&
+        (r.status === 'pending' || r.chain !== undefined || r.siteSaid !== undefined) &&
+        now - (r.chain?.checkedAt ?? 0) >= RECHECK_MS,
+    );
+    await Promise.all(open.map((r) => this.check(r.id)));
+  }
+
+  private async run(id: string): Promise<PaymentRecord | undefined> {
+    const { history, now } = this.deps;
+    const record = await history.find(id);
+    const auth = record?.authorization;
+    if (!record || !auth) return record;
+    const validUntil = Number(auth.validBefore) * 1000;
+    const reader = await this.deps.reader(record.network);
+    let chain: ChainCheck;
+    let siteSaidPaid = record.siteSaid === 'paid';
+    try {
+      if (!reader) throw new Error('no network');
+      const used = await reader.nonceUsed(record.asset, auth.from, auth.nonce);
+      const chainTime = await reader.chainTimeMs().catch(() => undefined);
+      const chainNow = chainTime ?? now();
+      const details: string[] = [];
+      if (record.transaction) {
+        const tx = await reader.transaction(record.transaction).catch(() => undefined);
+        if (tx?.state === 'reverted') {
+          details.push(`The transaction the site reported failed on chain (${tx.error}).`);
+          siteSaidPaid = false;
+        } else if (tx?.state === 'unknown') {
+          details.push('The chain does not know the transaction the site reported.');
+        } else if (tx?.state === 'executed' && used === undefined) {
+          details.push('The transaction the site reported executed on chain.');
+        }
+      }
+      let balance: string | undefined;
+      if (record.siteReason === 'insufficient_funds') {
+        balance = (
+          await reader.tokenBalance(record.asset, auth.from).catch(() => undefined)
+        )?.toString();
+      }
+      const state: ChainCheck['state'] =
+        used === true
+          ? 'confirmed'
+          : used === false
+            ? chainNow >= validUntil
+              ? 'expired'
+              : 'unsettled'
+            : 'unknown';
+      if (used === undefined)
+        details.unshift('This token does not show which authorizations it collected.');
+      chain = {
+        state,
+        checkedAt: now(),
+        ...(chainTime !== undefined ? { chainTime } : {}),
+        validUntil,
+        ...(balance !== undefined ? { balance } : {}),
+        ...(details.length ? { detail: details.join(' ') } : {}),
+      };
+    } catch {
+      chain = {
+        state: 'unknown',
+        checkedAt: now(),
+        validUntil,
+        detail: 'The wallet could not read the chain to confirm this.',
+      };
+    }
+    return history.update(id, (old) => ({
+      chain,
+      // The status follows the chain when it knows; otherwise it stays what it was.
+      status:
+        chain.state === 'confirmed'
+          ? 'paid'
+          : chain.state === 'expired'
+            ? 'failed'
+            : chain.state === 'unsettled'
+              ? 'pending'
+              : old.status === 'pending' && old.siteSaid === 'failed'
+                ? 'failed'
+                : old.status === 'pending' && siteSaidPaid
+                  ? 'paid'
+                  : old.status,
+    }));
+  }
+}
