@@ -19,6 +19,7 @@ export const RPC_ERRORS = {
   noSuchBlock: { code: -32001, message: 'No such block' },
   failedToParseQueryKey: { code: -32002, message: 'Failed to parse query key' },
   queryFailed: { code: -32003, message: 'Query failed' },
+  noSuchAccount: { code: -32009, message: 'No such account' },
   failedToGetDictionaryURef: { code: -32010, message: 'Failed to get dictionary URef' },
   noSuchStateRoot: { code: -32012, message: 'No such state root' },
   noSuchTransaction: { code: -32014, message: 'No such transaction' },

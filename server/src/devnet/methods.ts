@@ -12,16 +12,21 @@ import { parseDecimals, parseOwner, text, tokenSpec } from './genesis.js';
 import { dictionaryItem, parseKey, queryGlobalState } from './global-state.js';
 import {
   API_VERSION,
+  accountValue,
   blockHeader,
   blockWithSignatures,
+  contractValue,
   executionInfo,
   merkleProof,
   minimalBlockInfo,
   PROTOCOL_VERSION,
+  packageValue,
   timeDiff,
   timestamp,
 } from './results.js';
 import type { WorldState } from './state.js';
+import { contractJson, packageJson } from './wasm/json.js';
+import { wasmValue } from './wasm/store.js';
 
 export type Params = Record<string, unknown>;
 export type Method = (chain: Chain, params: Params) => Record<string, unknown>;
@@ -152,6 +157,30 @@ function inputError<T>(run: () => T): T {
   }
 }
 
+/** A hash written bare or with one of `prefixes` (e.g. `contract-`, `contract-package-`). */
+function prefixedHash(value: unknown, field: string, prefixes: string[]): string {
+  if (typeof value === 'string') {
+    for (const prefix of ['', ...prefixes]) {
+      if (value.startsWith(prefix) && HASH.test(value.slice(prefix.length))) {
+        return value.slice(prefix.length).toLowerCase();
+      }
+    }
+  }
+  throw invalidParams(
+    field,
+    `must be 64 hex digits${prefixes.length ? `, optionally after ${prefixes.join(' or ')}` : ''}`,
+  );
+}
+
+function accountHashOfIdentifier(value: unknown, field: string): string {
+  if (typeof value === 'string' && value.startsWith('account-hash-')) {
+    return prefixedHash(value, field, ['account-hash-']);
+  }
+  return inputError(() => accountHashOf(parsePublicKey(value as string, field)));
+}
+
+const entityNotFound = () => rpcError('queryFailed', 'addressable entity not found');
+
 const nodeMethods: Record<string, Method> = {
   info_get_status: (chain) => {
     const latest = chain.latestBlock;
@@ -222,6 +251,92 @@ const nodeMethods: Record<string, Method> = {
       dictionary_key: `dictionary-${item.address}`,
       stored_value: { CLValue: item.value },
       merkle_proof: merkleProof(root, item.address),
+    };
+  },
+
+  state_get_account_info: (chain, params) => {
+    const block = blockOf(chain, params.block_identifier);
+    const state = chain.stateAt(block.stateRootHash);
+    if (!state) throw rpcError('noSuchStateRoot', 'global state root hash not found');
+    const accountHash = accountHashOfIdentifier(params.account_identifier, 'account_identifier');
+    const account = state.accounts[accountHash];
+    if (!account) throw rpcError('noSuchAccount', 'no such account');
+    return {
+      account: accountValue(account).Account,
+      merkle_proof: merkleProof(block.stateRootHash, `account-hash-${accountHash}`),
+    };
+  },
+
+  state_get_entity: (chain, params) => {
+    const block = blockOf(chain, params.block_identifier);
+    const state = chain.stateAt(block.stateRootHash);
+    if (!state) throw rpcError('noSuchStateRoot', 'global state root hash not found');
+    const [variant, value] = oneVariant(params.entity_identifier, 'entity_identifier');
+    const proof = (key: string) => merkleProof(block.stateRootHash, key);
+    if (variant === 'PublicKey' || variant === 'AccountHash') {
+      const accountHash = accountHashOfIdentifier(value, `entity_identifier.${variant}`);
+      const account = state.accounts[accountHash];
+      if (!account) throw entityNotFound();
+      return { entity: accountValue(account), merkle_proof: proof(`account-hash-${accountHash}`) };
+    }
+    if (variant === 'ContractHash' || variant === 'EntityAddr') {
+      const contractHash = prefixedHash(value, `entity_identifier.${variant}`, [
+        'contract-',
+        'entity-contract-',
+        'hash-',
+      ]);
+      const entry = wasmValue(state, `hash-${contractHash}`);
+      if (entry && 'Contract' in entry) {
+        const wasm = wasmValue(state, `hash-${entry.Contract.wasm}`);
+        const bytecode =
+          params.include_bytecode === true && wasm && 'ContractWasm' in wasm
+            ? {
+                wasm: {
+                  bytes: Buffer.from(chain.blob(wasm.ContractWasm.blob) ?? []).toString('hex'),
+                },
+                merkle_proof: proof(`hash-${entry.Contract.wasm}`),
+              }
+            : null;
+        return {
+          entity: { Contract: { contract: contractJson(entry.Contract), wasm: bytecode } },
+          merkle_proof: proof(`hash-${contractHash}`),
+        };
+      }
+      const token = Object.values(state.tokens).find((t) => t.contractHash === contractHash);
+      if (!token) throw entityNotFound();
+      return {
+        entity: { Contract: { contract: contractValue(token).Contract, wasm: null } },
+        merkle_proof: proof(`hash-${contractHash}`),
+      };
+    }
+    throw invalidParams('entity_identifier', `unknown variant ${variant}`);
+  },
+
+  state_get_package: (chain, params) => {
+    const block = blockOf(chain, params.block_identifier);
+    const state = chain.stateAt(block.stateRootHash);
+    if (!state) throw rpcError('noSuchStateRoot', 'global state root hash not found');
+    const [variant, value] = oneVariant(params.package_identifier, 'package_identifier');
+    if (variant !== 'ContractPackageHash' && variant !== 'PackageAddr') {
+      throw invalidParams('package_identifier', `unknown variant ${variant}`);
+    }
+    const packageHash = prefixedHash(value, `package_identifier.${variant}`, [
+      'contract-package-',
+      'package-',
+      'hash-',
+    ]);
+    const entry = wasmValue(state, `hash-${packageHash}`);
+    const token = state.tokens[packageHash];
+    const pkg =
+      entry && 'ContractPackage' in entry
+        ? packageJson(entry.ContractPackage)
+        : token
+          ? packageValue(token).ContractPackage
+          : undefined;
+    if (!pkg) throw rpcError('queryFailed', 'package not found');
+    return {
+      package: { ContractPackage: pkg },
+      merkle_proof: merkleProof(block.stateRootHash, `hash-${packageHash}`),
     };
   },
 
