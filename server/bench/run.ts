@@ -19,6 +19,7 @@ import {
 } from './processes.js';
 import { SETTLE_PHASES, settleBench } from './settle.js';
 import { verifyBench } from './verify.js';
+import { WASM_PATH, wasmBench } from './wasm.js';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
 const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
@@ -56,6 +57,27 @@ section('crypto limit (1 core, digest + signature verification)', [
     `noble: ${crypto.acceptsHighS.noble ? 'yes' : 'no'}, node:crypto (OpenSSL): ${crypto.acceptsHighS.nodeCrypto ? 'yes' : 'no'}`,
   ],
 ]);
+
+const wasm = wasmBench();
+section(
+  'devnet Wasm host (real Cep18X402 binary, in process, 1 core)',
+  wasm
+    ? [
+        [
+          'install (SessionBuilder, 424 KB), first / compiled module cached',
+          `${ms(wasm.installMs.first)} / ${ms(wasm.installMs.cached)}, gas ${number(Number(wasm.installGas) / 1e9, 1)} CSPR`,
+        ],
+        [
+          'CPU per transfer_with_authorization, Wasm / JS token',
+          `${ms(wasm.executionMs.wasm)} / ${ms(wasm.executionMs.js)} (gas ${number(Number(wasm.transferWithAuthorizationGas) / 1e9, 2)} CSPR metered)`,
+        ],
+        [
+          `settlements executed per CPU second, ${wasm.blockSize} per block, Wasm / JS token`,
+          `${number(wasm.perSecond.wasm)} / ${number(wasm.perSecond.js)} /s`,
+        ],
+      ]
+    : [['skipped', `${WASM_PATH} is absent`]],
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'x402-bench-'));
 const devnet = await startDevnetProcess(1000, { logFile: join(dir, 'devnet.log') });
@@ -183,6 +205,7 @@ try {
     loadAverage: { before: loadBefore, after: loadAfter },
     seconds: (performance.now() - started) / 1000,
     cryptoLimit: crypto.rates,
+    wasm: wasm ?? null,
     acceptsHighS: crypto.acceptsHighS,
     components,
     verify: { rows: verifyRows, rpcCallsPerVerify: verify.rpcCallsPerVerify },
