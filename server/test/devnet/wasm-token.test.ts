@@ -218,6 +218,28 @@ describe.skipIf(!wasm)('the real Cep18X402 binary', () => {
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(1260n);
   });
 
+  it('the window and the public key revert with the binary codes 2 (expired), 3 (not yet valid), 6 (key is not from)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cases: Array<[Partial<ReturnType<typeof authorization>>, string]> = [
+      [{ validBefore: String(now - 10), validAfter: String(now - 100) }, 'User error: 2'],
+      [{ validAfter: String(now + 100), validBefore: String(now + 600) }, 'User error: 3'],
+    ];
+    for (const [overrides, expected] of cases) {
+      const auth = authorization(payer, merchantAddress, '3', overrides);
+      const result = await executeFull(
+        devnet,
+        settlement(auth, signAuthorization(payer, token, devnet.network, auth)),
+      );
+      expect(result.error_message).toBe(expected);
+    }
+    const auth = authorization(payer, merchantAddress, '3', { from: merchantAddress });
+    const result = await executeFull(
+      devnet,
+      settlement(auth, signAuthorization(payer, token, devnet.network, auth)),
+    );
+    expect(result.error_message).toBe('User error: 6');
+  });
+
   it("an argument under another name reverts with Odra's missing-argument error (User error: 64658)", async () => {
     const auth = authorization(payer, merchantAddress, '7');
     const args = authorizationArgs(
