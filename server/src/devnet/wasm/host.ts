@@ -606,11 +606,50 @@ function callerInfoBytes(caller: Caller): Uint8Array {
   );
 }
 
+const compareBytes = (a: Uint8Array, b: Uint8Array) => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
+};
+
+/**
+ * A ContractPackage in bytesrepr (types/src/contracts.rs): access key, versions
+ * (BTreeMap<(major, version), hash>), disabled versions, groups (BTreeMap<String,
+ * BTreeSet<URef>>), lock status; BTreeMaps and sets in their key order.
+ */
+export function packageBytes(pkg: PackageEntry): Uint8Array {
+  const versionKey = (major: number, version: number) =>
+    concatBytes(u32Bytes(major), u32Bytes(version));
+  const byVersion = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
+  const versions = [...pkg.versions].sort((a, b) =>
+    byVersion([a.major, a.version], [b.major, b.version]),
+  );
+  const disabled = [...pkg.disabled].sort(byVersion);
+  const groups = Object.entries(pkg.groups)
+    .map(([label, urefs]) => [stringBytes(label), urefs.map(urefBytes)] as const)
+    .sort((a, b) => compareBytes(a[0].subarray(4), b[0].subarray(4)));
+  return concatBytes(
+    urefBytes(pkg.accessKey),
+    u32Bytes(versions.length),
+    ...versions.map((v) => concatBytes(versionKey(v.major, v.version), hexToBytes(v.contract))),
+    u32Bytes(disabled.length),
+    ...disabled.map(([major, version]) => versionKey(major, version)),
+    u32Bytes(groups.length),
+    ...groups.map(([label, urefs]) =>
+      concatBytes(label, u32Bytes(urefs.length), ...[...urefs].sort(compareBytes)),
+    ),
+    new Uint8Array([pkg.locked ? 1 : 0]),
+  );
+}
+
+/** What read_value finds: a CLValue, a dictionary item's value, or (as Casper 2.0 allows) a package as a CLValue of type Any. */
 function readStored(exec: Execution, key: string): StoredCLValue | undefined {
   const entry = exec.overlay.get(key);
   if (!entry) return undefined;
   if ('CLValue' in entry) return entry.CLValue;
   if ('Dictionary' in entry) return entry.Dictionary.value;
+  if ('ContractPackage' in entry) return clValue('Any', packageBytes(entry.ContractPackage));
   throw new ExecutionFailure(`Type mismatch: expected CLValue at ${key}`);
 }
 
