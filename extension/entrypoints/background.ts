@@ -14,8 +14,12 @@ export default defineBackground(() => {
   // Authorizations whose outcome a stopped worker never learned: ask the chain.
   void wallet.settlements.checkOpen().catch(() => undefined);
 
-  // The unlocked keys live in storage.session: make sure content scripts can never read it.
+  // Only the extension's own pages and this worker may read or write its storage: the
+  // unlocked keys in storage.session, and the vault, budgets, accounts, settings and history
+  // in storage.local. Content scripts (the bridge) never need it. (Budgets are authenticated
+  // anyway, and accounts derived from their keys, in case a write gets through.)
   void browser.storage.session.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
+  void browser.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' });
 
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === AUTO_LOCK_ALARM) void wallet.keyring.lockAt();

@@ -71,6 +71,7 @@ export interface WalletMethods {
   budgets: [Record<string, never>, BudgetView[]];
   setBudget: [{ key: BudgetKey; maxPerPayment: string; maxPerDay: string }, Budget];
   removeBudget: [{ key: BudgetKey }, undefined];
+  refusedBudgets: [Record<string, never>, number];
   approval: [{ id: string }, ApprovalView | null];
   cancelAuthorization: [{ id: string }, undefined];
   decide: [{ id: string; decision: Decision }, undefined];
@@ -308,6 +309,7 @@ export class WalletApi {
     removeBudget: async ({ key }) => {
       await this.deps.budgets.remove(key);
     },
+    refusedBudgets: () => this.deps.budgets.refused(),
     approval: async ({ id }) => this.deps.payments.approval(str(id, 'id')) ?? null,
     cancelAuthorization: async ({ id }) => {
       const record = await this.deps.history.find(str(id, 'id'));

@@ -1,4 +1,5 @@
-import { parseUint, X402InputError } from '@x402-casper/shared';
+import { bytesToHex, parseUint, utf8ToBytes, X402InputError } from '@x402-casper/shared';
+import { WalletError } from './errors.js';
 import { readArea, Serial, writeArea } from './store.js';
 
 export const DAY_MS = 86_400_000;
@@ -26,6 +27,58 @@ export interface Budget extends BudgetKey, BudgetLimits {
   spent: string;
   /** Start of the current 24-hour period (ms since epoch). */
   periodStart: number;
+}
+
+/** A budget as stored: with an HMAC-SHA256 over every field, under the vault's seal key. */
+interface StoredBudget extends Budget {
+  mac?: string;
+}
+
+/** The seal key (null while locked): the budgets' authentication key. */
+export type SealKey = () => Promise<Uint8Array | null>;
+
+function macInput(b: Budget): Uint8Array {
+  return utf8ToBytes(
+    JSON.stringify([
+      'x402-casper budget v1',
+      b.origin,
+      b.account,
+      b.network,
+      b.asset,
+      b.payTo,
+      b.maxPerPayment,
+      b.maxPerDay,
+      b.spent,
+      b.periodStart,
+    ]),
+  );
+}
+
+async function macOf(key: Uint8Array, budget: Budget): Promise<string> {
+  const hmac = await crypto.subtle.importKey(
+    'raw',
+    key as BufferSource,
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  return bytesToHex(
+    new Uint8Array(await crypto.subtle.sign('HMAC', hmac, macInput(budget) as BufferSource)),
+  );
+}
+
+function plain(b: StoredBudget): Budget {
+  return {
+    origin: b.origin,
+    account: b.account,
+    network: b.network,
+    asset: b.asset,
+    payTo: b.payTo,
+    maxPerPayment: b.maxPerPayment,
+    maxPerDay: b.maxPerDay,
+    spent: b.spent,
+    periodStart: b.periodStart,
+  };
 }
 
 export type ChargeResult =
@@ -68,12 +121,58 @@ export function currentPeriod(budget: Budget, now: number): Budget {
 export class Budgets {
   private readonly serial = new Serial();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * With `sealKey`, every budget is authenticated: one changed outside the wallet (or saved
+   * before budgets were authenticated) fails its check and is ignored, never obeyed; and
+   * while the wallet is locked there are none. Without it (unit tests of the caps), none is.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly sealKey?: SealKey,
+  ) {}
 
   /** Budgets saved before they named their account can never spend, so they are left out. */
   private async all(): Promise<Budget[]> {
-    const stored = await readArea<Budget[]>('local', 'budgets', []);
-    return stored.filter((b) => typeof b.account === 'string');
+    return (await this.read()).valid;
+  }
+
+  private async read(): Promise<{ valid: Budget[]; refused: number }> {
+    const stored = await readArea<StoredBudget[]>('local', 'budgets', []);
+    const list = (Array.isArray(stored) ? stored : []).filter(
+      (b) => typeof b?.account === 'string',
+    );
+    if (!this.sealKey) return { valid: list.map(plain), refused: 0 };
+    const key = await this.sealKey();
+    if (!key) return { valid: [], refused: 0 };
+    const valid: Budget[] = [];
+    for (const budget of list) {
+      const clean = plain(budget);
+      if (typeof budget.mac === 'string' && budget.mac === (await macOf(key, clean))) {
+        valid.push(clean);
+      }
+    }
+    return { valid, refused: list.length - valid.length };
+  }
+
+  /** How many stored budgets fail their check (changed outside the wallet): all ignored. */
+  async refused(): Promise<number> {
+    return (await this.read()).refused;
+  }
+
+  /** Writes the budgets, each with its MAC; refused while locked (nothing to sign with). */
+  private async save(list: Budget[]): Promise<void> {
+    if (!this.sealKey) {
+      await writeArea('local', 'budgets', list);
+      return;
+    }
+    const key = await this.sealKey();
+    if (!key) throw new WalletError('locked', 'Unlock the wallet to change budgets.');
+    const sealed: StoredBudget[] = [];
+    for (const budget of list) {
+      const clean = plain(budget);
+      sealed.push({ ...clean, mac: await macOf(key, clean) });
+    }
+    await writeArea('local', 'budgets', sealed);
   }
 
   async list(): Promise<Budget[]> {
@@ -103,7 +202,7 @@ export class Budgets {
             spent: '0',
             periodStart: this.now(),
           };
-      await writeArea('local', 'budgets', [...all.filter((b) => !sameKey(b, key)), budget]);
+      await this.save([...all.filter((b) => !sameKey(b, key)), budget]);
       return budget;
     });
   }
@@ -127,18 +226,14 @@ export class Budgets {
         spent: spent.toString(),
         periodStart: this.now(),
       };
-      await writeArea('local', 'budgets', [...all, budget]);
+      await this.save([...all, budget]);
       return true;
     });
   }
 
   remove(key: BudgetKey): Promise<void> {
     return this.serial.run(async () => {
-      await writeArea(
-        'local',
-        'budgets',
-        (await this.all()).filter((b) => !sameKey(b, key)),
-      );
+      await this.save((await this.all()).filter((b) => !sameKey(b, key)));
     });
   }
 
@@ -153,7 +248,7 @@ export class Budgets {
       const spent = BigInt(budget.spent) + amount;
       if (spent > BigInt(budget.maxPerDay)) return { ok: false, reason: 'over_daily_cap' };
       const next = { ...budget, spent: spent.toString() };
-      await writeArea('local', 'budgets', [...all.filter((b) => !sameKey(b, key)), next]);
+      await this.save([...all.filter((b) => !sameKey(b, key)), next]);
       return { ok: true, budget: next };
     });
   }

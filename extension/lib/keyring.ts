@@ -2,7 +2,9 @@ import {
   accountHashOf,
   addressOfPublicKey,
   bytesToHex,
+  hexToBytes,
   type KeyAlgorithm,
+  parsePublicKey,
   type SecretKey,
   secretKeyFromHex,
   secretKeyToPem,
@@ -33,6 +35,8 @@ interface Unlocked {
   keys: VaultKey[];
   /** When the wallet locks itself (ms since epoch). */
   lockAt: number;
+  /** The key that authenticates budgets (hex): from the vault, never in storage.local. */
+  sealKey?: string;
 }
 
 interface Failures {
@@ -79,8 +83,43 @@ export class Keyring {
     return (await readArea<SealedVault | null>('local', VAULT, null)) !== null;
   }
 
-  accounts(): Promise<AccountInfo[]> {
-    return readArea<AccountInfo[]>('local', ACCOUNTS, []);
+  /**
+   * The accounts, with their hash and address worked out from the public key, never read
+   * from storage; while unlocked, only those whose key is in the vault. A rewritten record
+   * cannot make the wallet show another account hash, nor an account it has no key for.
+   */
+  async accounts(): Promise<AccountInfo[]> {
+    const stored = await readArea<AccountInfo[]>('local', ACCOUNTS, []);
+    const unlocked = await this.unlockedSession();
+    const known = unlocked ? new Set(unlocked.keys.map((k) => k.id)) : undefined;
+    const accounts: AccountInfo[] = [];
+    for (const account of Array.isArray(stored) ? stored : []) {
+      try {
+        const publicKey = parsePublicKey(String(account?.publicKey));
+        if (known && !known.has(publicKey.hex)) continue;
+        accounts.push({
+          publicKey: publicKey.hex,
+          name: typeof account.name === 'string' ? account.name.slice(0, 40) : 'Account',
+          algorithm: publicKey.algorithm,
+          accountHash: accountHashOf(publicKey),
+          address: addressOfPublicKey(publicKey),
+        });
+      } catch {
+        // Not a public key: not an account.
+      }
+    }
+    return accounts;
+  }
+
+  /** The key budgets are authenticated with; null while locked. */
+  async sealKey(): Promise<Uint8Array | null> {
+    const unlocked = await this.unlockedSession();
+    return unlocked?.sealKey ? hexToBytes(unlocked.sealKey, 'sealKey', 32) : null;
+  }
+
+  private async unlockedSession(): Promise<Unlocked | null> {
+    const unlocked = await readArea<Unlocked | null>('session', UNLOCKED, null);
+    return unlocked && this.now() < unlocked.lockAt ? unlocked : null;
   }
 
   /** Sets the password and stores the first key; the wallet is unlocked afterwards. */
@@ -91,10 +130,11 @@ export class Keyring {
       }
       checkNewPassword(password);
       const keys = [{ id: key.publicKey.hex, algorithm: key.algorithm, secretHex: hexOf(key) }];
-      await writeArea('local', VAULT, await sealVault({ keys }, password));
+      const sealKey = newSealKey();
+      await writeArea('local', VAULT, await sealVault({ keys, sealKey }, password));
       const info = accountInfo(key, 'Account 1');
       await writeArea('local', ACCOUNTS, [info]);
-      await this.startSession(keys);
+      await this.startSession(keys, sealKey);
       return info;
     });
   }
@@ -111,11 +151,12 @@ export class Keyring {
         algorithm: key.algorithm,
         secretHex: hexOf(key),
       });
+      contents.sealKey ??= newSealKey();
       await writeArea('local', VAULT, await sealVault(contents, password));
       const accounts = await this.accounts();
       const info = accountInfo(key, `Account ${accounts.length + 1}`);
       await writeArea('local', ACCOUNTS, [...accounts, info]);
-      await this.startSession(contents.keys);
+      await this.startSession(contents.keys, contents.sealKey);
       return info;
     });
   }
@@ -123,7 +164,12 @@ export class Keyring {
   unlock(password: string): Promise<void> {
     return this.serial.run(async () => {
       const contents = await this.openWithPassword(password);
-      await this.startSession(contents.keys);
+      if (!contents.sealKey) {
+        // A vault from before budgets were authenticated: it gets its key now.
+        contents.sealKey = newSealKey();
+        await writeArea('local', VAULT, await sealVault(contents, password));
+      }
+      await this.startSession(contents.keys, contents.sealKey);
     });
   }
 
@@ -150,7 +196,9 @@ export class Keyring {
   /** Pushes the auto-lock deadline back after the person used the wallet. */
   async touch(): Promise<void> {
     const unlocked = await readArea<Unlocked | null>('session', UNLOCKED, null);
-    if (unlocked && this.now() < unlocked.lockAt) await this.startSession(unlocked.keys);
+    if (unlocked && this.now() < unlocked.lockAt) {
+      await this.startSession(unlocked.keys, unlocked.sealKey);
+    }
   }
 
   /** The decrypted key of an account; `locked` when the wallet is locked. */
@@ -211,11 +259,19 @@ export class Keyring {
     }
   }
 
-  private async startSession(keys: VaultKey[]) {
+  private async startSession(keys: VaultKey[], sealKey: string | undefined) {
     const lockAt = this.now() + (await this.autoLockMinutes()) * 60_000;
-    await writeArea('session', UNLOCKED, { keys, lockAt } satisfies Unlocked);
+    await writeArea('session', UNLOCKED, {
+      keys,
+      lockAt,
+      ...(sealKey ? { sealKey } : {}),
+    } satisfies Unlocked);
     await browser.alarms.create(AUTO_LOCK_ALARM, { when: lockAt });
   }
+}
+
+function newSealKey(): string {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 function hexOf(key: SecretKey): string {

@@ -21,6 +21,8 @@ export interface VaultKey {
 
 export interface VaultContents {
   keys: VaultKey[];
+  /** 32 bytes (hex) that authenticate budgets; only ever in the vault and storage.session. */
+  sealKey?: string;
 }
 
 /** What is stored at rest: nothing in it is readable without the password. */

@@ -19,7 +19,9 @@ export function createWallet(options: {
   const now = options.now ?? Date.now;
   const settings = new SettingsStore();
   const keyring = new Keyring(async () => (await settings.settings()).autoLockMinutes, now);
-  const budgets = new Budgets(now);
+  // Budgets are authenticated with the seal key, which lives in the vault and, unlocked, in
+  // storage.session: a budget rewritten in storage.local fails its check and is ignored.
+  const budgets = new Budgets(now, () => keyring.sealKey());
   const history = new History();
   const readers = new Map<string, ChainReader>();
   const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));

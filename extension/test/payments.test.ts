@@ -394,7 +394,40 @@ describe('paying a 402', () => {
     await wallet.keyring.lock();
     ask();
     await approvalId();
+    // Locked, the budgets cannot even be checked, so there are none to spend.
+    expect(await wallet.budgets.list()).toEqual([]);
+    await wallet.keyring.unlock(PASSWORD);
     expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+  });
+
+  it('refuses a budget rewritten in storage, and one with no authentication, instead of obeying it', async () => {
+    chain.collectEverything = true;
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '10000' });
+    await answer(ask(), 'signed');
+    // Someone with access to storage.local raises the caps and clears what was spent.
+    const stored = (await browser.storage.local.get('budgets')).budgets as Record<string, unknown>[];
+    await browser.storage.local.set({
+      budgets: [{ ...stored[0], maxPerPayment: '1000000', maxPerDay: '1000000000', spent: '0' }],
+    });
+    ask();
+    await approvalId();
+    expect(await wallet.budgets.list()).toEqual([]);
+    expect(await wallet.budgets.refused()).toBe(1);
+    // A record without a MAC (a forged one, or one from before) is refused too.
+    const { mac: _, ...bare } = stored[0]!;
+    await browser.storage.local.set({ budgets: [bare] });
+    expect(await wallet.budgets.list()).toEqual([]);
+  });
+
+  it('shows accounts as their keys say: a rewritten account hash or a foreign account is not shown', async () => {
+    const [account] = await wallet.keyring.accounts();
+    await browser.storage.local.set({
+      accounts: [
+        { ...account, accountHash: 'ee'.repeat(32), address: `00${'ee'.repeat(32)}` },
+        { ...account, publicKey: vectors.keys[1]!.publicKey, name: 'Attacker' },
+      ],
+    });
+    expect(await wallet.keyring.accounts()).toEqual([account]);
   });
 
   it('warns about a plain-http site on the network and offers it no budget', async () => {

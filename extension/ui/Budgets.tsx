@@ -116,17 +116,32 @@ function BudgetItem({ budget }: { budget: BudgetView }) {
 /** Allowances to pay without asking, per site, network, token and payee. */
 export function Budgets() {
   const budgets = useQuery({ queryKey: ['budgets'], queryFn: () => call('budgets', {}) });
+  const refused = useQuery({
+    queryKey: ['budgets', 'refused'],
+    queryFn: () => call('refusedBudgets', {}),
+  });
   const list = budgets.data ?? [];
+  const warning = refused.data ? (
+    <p className="warning small" role="alert" data-testid="refused-budgets">
+      {refused.data} stored {refused.data === 1 ? 'budget was' : 'budgets were'} changed outside
+      the wallet (or saved by an older version) and {refused.data === 1 ? 'is' : 'are'} ignored:
+      nothing is paid from {refused.data === 1 ? 'it' : 'them'}.
+    </p>
+  ) : null;
   if (list.length === 0) {
     return (
-      <p className="muted center">
-        No budgets. When you approve a payment you can allow a site to charge up to an amount per
-        day without asking.
-      </p>
+      <>
+        {warning}
+        <p className="muted center">
+          No budgets. When you approve a payment you can allow a site to charge up to an amount
+          per day without asking.
+        </p>
+      </>
     );
   }
   return (
     <ul className="list">
+      {warning}
       {list.map((budget) => (
         <BudgetItem
           key={`${budget.origin} ${budget.account} ${budget.network} ${budget.asset} ${budget.payTo}`}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { type CDPSession, expect, type Page, test } from '@playwright/test';
+import { launchWallet, type WalletBrowser } from './support/browser.js';
+import { type PaidSite, startPaidSite } from './support/paid-site.js';
+import { REPO_ROOT } from './support/paths.js';
+import { approve, importKey, openTab } from './support/wallet.js';
+
+// The wallet's storage is the extension's alone: code running in the content script's
+// isolated world (a compromised renderer, a bug in the bridge) can neither read the vault nor
+// rewrite budgets and accounts; and a record rewritten anyway is refused, not obeyed.
+test.describe.configure({ mode: 'serial' });
+
+const vectors = JSON.parse(
+  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
+) as { keys: { secretKeyPem: string; publicKey: string; accountHash: string }[] };
+const key = vectors.keys[0]!;
+
+let site: PaidSite;
+let wallet: WalletBrowser;
+let popup: Page;
+
+test.beforeAll(async () => {
+  site = await startPaidSite();
+  wallet = await launchWallet();
+  popup = await wallet.popup();
+  await importKey(popup, key.secretKeyPem);
+  await popup.getByRole('button', { name: 'Open wallet' }).click();
+});
+
+test.afterAll(async () => {
+  await wallet?.close();
+  await site?.stop();
+});
+
+/** Runs `expression` in the wallet's content-script world (the bridge's) of `page`. */
+async function inBridgeWorld(page: Page, expression: string): Promise<string> {
+  const cdp: CDPSession = await wallet.context.newCDPSession(page);
+  const contexts: { id: number; name: string; auxData?: { type?: string } }[] = [];
+  cdp.on('Runtime.executionContextCreated', (event) => contexts.push(event.context));
+  await cdp.send('Runtime.enable');
+  const world = contexts.find(
+    (c) => c.auxData?.type === 'isolated' && c.name === 'x402-casper wallet',
+  );
+  if (!world) throw new Error('no content-script world in this page');
+  const result = await cdp.send('Runtime.evaluate', {
+    contextId: world.id,
+    awaitPromise: true,
+    expression: `(async () => { try { return String(await (${expression})); } catch (e) { return 'refused: ' + e.message; } })()`,
+  });
+  await cdp.detach();
+  return String(result.result.value);
+}
+
+test('the content-script world can neither read the vault nor write budgets or accounts', async () => {
+  const page = await wallet.context.newPage();
+  await page.goto(`${site.otherOriginUrl}/fetcher`);
+  expect(
+    await inBridgeWorld(page, `chrome.storage.local.get('vault').then((v) => JSON.stringify(v))`),
+  ).toMatch(/^refused: Access to storage is not allowed from this context/);
+  expect(
+    await inBridgeWorld(page, `chrome.storage.local.set({ accounts: [] }).then(() => 'written')`),
+  ).toMatch(/^refused: /);
+  expect(
+    await inBridgeWorld(page, `chrome.storage.session.get(null).then((v) => JSON.stringify(v))`),
+  ).toMatch(/^refused: /);
+  await page.close();
+});
+
+test('a budget rewritten in storage is refused and the window asks; a rewritten account hash is not shown', async () => {
+  const page = await wallet.context.newPage();
+  await page.goto(`${site.otherOriginUrl}/fetcher`);
+  const first = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  const window = await first;
+  await window.getByLabel(/Allow this site to charge me/).check();
+  await window.getByLabel('Up to (CX402 per day)').fill('0.01');
+  await approve(window);
+  await expect(page.locator('#status')).toHaveText('HTTP 200');
+
+  // A write that got through anyway (here from an extension page): the day's cap is raised
+  // and what was spent cleared, and the account's hash swapped for another.
+  await popup.evaluate(async () => {
+    const { budgets, accounts } = await chrome.storage.local.get(['budgets', 'accounts']);
+    await chrome.storage.local.set({
+      budgets: budgets.map((b: object) => ({ ...b, maxPerDay: '1000000000', spent: '0' })),
+      accounts: accounts.map((a: object) => ({ ...a, accountHash: 'ee'.repeat(32) })),
+    });
+  });
+  const asked = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  const again = await asked;
+  await expect(again.getByTestId('amount')).toHaveText('0.01 CX402');
+  await Promise.all([
+    again.waitForEvent('close'),
+    again.getByRole('button', { name: 'Reject' }).click(),
+  ]);
+  await expect(page.locator('#status')).toHaveText('HTTP 402');
+
+  await popup.bringToFront();
+  await openTab(popup, 'Budgets');
+  await expect(popup.getByTestId('refused-budgets')).toContainText('changed outside the wallet');
+  await expect(popup.getByTitle(key.accountHash)).toBeVisible();
+  await expect(popup.getByTitle('ee'.repeat(32))).toHaveCount(0);
+  await popup.screenshot({ path: test.info().outputPath('budget-refused.png') });
+  await page.close();
+});
