@@ -405,7 +405,10 @@ describe('paying a 402', () => {
     await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '10000' });
     await answer(ask(), 'signed');
     // Someone with access to storage.local raises the caps and clears what was spent.
-    const stored = (await browser.storage.local.get('budgets')).budgets as Record<string, unknown>[];
+    const stored = (await browser.storage.local.get('budgets')).budgets as Record<
+      string,
+      unknown
+    >[];
     await browser.storage.local.set({
       budgets: [{ ...stored[0], maxPerPayment: '1000000', maxPerDay: '1000000000', spent: '0' }],
     });

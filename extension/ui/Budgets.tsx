@@ -123,9 +123,9 @@ export function Budgets() {
   const list = budgets.data ?? [];
   const warning = refused.data ? (
     <p className="warning small" role="alert" data-testid="refused-budgets">
-      {refused.data} stored {refused.data === 1 ? 'budget was' : 'budgets were'} changed outside
-      the wallet (or saved by an older version) and {refused.data === 1 ? 'is' : 'are'} ignored:
-      nothing is paid from {refused.data === 1 ? 'it' : 'them'}.
+      {refused.data} stored {refused.data === 1 ? 'budget was' : 'budgets were'} changed outside the
+      wallet (or saved by an older version) and {refused.data === 1 ? 'is' : 'are'} ignored: nothing
+      is paid from {refused.data === 1 ? 'it' : 'them'}.
     </p>
   ) : null;
   if (list.length === 0) {
@@ -133,8 +133,8 @@ export function Budgets() {
       <>
         {warning}
         <p className="muted center">
-          No budgets. When you approve a payment you can allow a site to charge up to an amount
-          per day without asking.
+          No budgets. When you approve a payment you can allow a site to charge up to an amount per
+          day without asking.
         </p>
       </>
     );
