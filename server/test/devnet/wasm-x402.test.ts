@@ -1,0 +1,135 @@
+// The x402 flow through the real Cep18X402 binary: shared signs, our facilitator verifies and
+// settles, and the tokens move through the contract's own code, with no argument layout
+// configured (the facilitator reads the entry point from the chain).
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { addressOfPublicKey } from '@x402-casper/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
+import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
+import { parseConfig } from '../../src/facilitator/config.js';
+import {
+  paymentFor,
+  postJson,
+  rawConfig,
+  requirementsFor,
+  tempDir,
+} from '../facilitator/helpers.js';
+import { buildCall, devAccounts, tokenBalance } from './helpers.js';
+import { sdk } from './sdk.js';
+import {
+  buildInstall,
+  executeFull,
+  installArgs,
+  loadCep18x402,
+  namedPackage,
+} from './wasm-support.js';
+
+const wasm = loadCep18x402();
+const [facilitatorAccount, merchant, alice] = devAccounts();
+const merchantAddress = `00${merchant.accountHash}`;
+const dir = tempDir('devnet-wasm-x402-');
+let devnet: Devnet;
+let facilitator: (Facilitator & { url: string }) | undefined;
+let token: {
+  packageHash: string;
+  contractHash: string;
+  domainName: string;
+  symbol: string;
+  decimals: number;
+};
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0, blockTimeMs: 200 });
+  if (!wasm) return;
+  const installed = await executeFull(
+    devnet,
+    buildInstall(
+      facilitatorAccount.secretKey,
+      wasm,
+      installArgs({
+        packageKeyName: 'cep18x402',
+        name: 'Cep18x402',
+        symbol: 'X402',
+        decimals: 2,
+        initialSupply: '100000',
+        chainName: devnet.network,
+      }),
+      devnet.chainName,
+    ),
+  );
+  if (installed.error_message) throw new Error(installed.error_message);
+  const packageHash = (await namedPackage(
+    devnet,
+    facilitatorAccount.accountHash,
+    'cep18x402',
+  ))!.slice(5);
+  const pkg = (await (
+    await fetch(devnet.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'query_global_state',
+        params: { key: `hash-${packageHash}` },
+      }),
+    })
+  ).json()) as {
+    result: { stored_value: { ContractPackage: { versions: Array<{ contract_hash: string }> } } };
+  };
+  token = {
+    packageHash,
+    contractHash: pkg.result.stored_value.ContractPackage.versions[0]!.contract_hash.slice(9),
+    domainName: 'Cep18x402',
+    symbol: 'X402',
+    decimals: 2,
+  };
+  const funded = await executeFull(
+    devnet,
+    buildCall({
+      signer: facilitatorAccount.secretKey,
+      packageHash,
+      entryPoint: 'transfer',
+      args: {
+        recipient: sdk.CLValue.newCLKey(sdk.Key.newKey(`account-hash-${alice.accountHash}`)),
+        amount: sdk.CLValue.newCLUInt256('5000'),
+      },
+      chainName: devnet.chainName,
+      paymentMotes: 20_000_000_000,
+    }),
+  );
+  if (funded.error_message) throw new Error(funded.error_message);
+  const raw = rawConfig({
+    database: join(dir, 'ledger.sqlite'),
+    network: devnet.network,
+    rpcUrl: devnet.rpcUrl,
+    feePayer: facilitatorAccount.secretKey,
+    assets: [{ packageHash, domainName: 'Cep18x402', decimals: 2 }],
+    blockIntervalMs: 200,
+  });
+  // transfer_with_authorization meters ≈ 6.8 CSPR here: pay 20 CSPR a settlement.
+  (raw.networks as Array<Record<string, unknown>>)[0]!.paymentMotes = '20000000000';
+  facilitator = await startFacilitator(parseConfig(raw));
+});
+afterAll(async () => {
+  await facilitator?.close();
+  await devnet?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!wasm)('x402 through the real Cep18X402 binary', () => {
+  it('the facilitator verifies and settles a payment the contract executes', async () => {
+    const requirements = requirementsFor(devnet.network, token, merchantAddress, '125');
+    const request = await paymentFor(alice.secretKey, requirements);
+    const verified = await postJson(`${facilitator!.url}/verify`, request);
+    expect(verified.body).toMatchObject({
+      isValid: true,
+      payer: addressOfPublicKey(alice.publicKey),
+    });
+    const settled = await postJson(`${facilitator!.url}/settle`, request);
+    expect(settled.body).toMatchObject({ success: true, network: devnet.network });
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(125n);
+    expect(await tokenBalance(devnet, token, `00${alice.accountHash}`)).toBe(4875n);
+  });
+});
