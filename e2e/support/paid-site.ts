@@ -98,11 +98,13 @@ export async function startPaidSite(): Promise<PaidSite> {
   }
 
   function paymentRequired(response: ServerResponse, url: string) {
+    // ?claim=<url> makes the site claim another resource than the one asked for.
+    const claim = new URL(url).searchParams.get('claim');
     response.writeHead(402, {
       'content-type': 'text/html; charset=utf-8',
       'PAYMENT-REQUIRED': base64Json({
         x402Version: 2,
-        resource: { url, description: 'Test content' },
+        resource: { url: claim ?? url, description: 'Test content' },
         accepts: [requirements],
       }),
     });
@@ -142,6 +144,16 @@ export async function startPaidSite(): Promise<PaidSite> {
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
+    // Any page may call it (a third party's API): CORS open, payment headers readable.
+    response.setHeader('access-control-allow-origin', '*');
+    response.setHeader('access-control-expose-headers', 'PAYMENT-REQUIRED, PAYMENT-RESPONSE');
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, {
+        'access-control-allow-headers': 'PAYMENT-SIGNATURE',
+        'access-control-allow-methods': 'GET',
+      });
+      return response.end();
+    }
     const signed = isPaid(request);
     hits.push(`${request.method} ${url.pathname}${url.search}${signed ? ' paid' : ''}`);
     const pay = paid[url.pathname];
@@ -156,6 +168,21 @@ export async function startPaidSite(): Promise<PaidSite> {
         ).payload.authorization.from,
       });
       return pay(response, receipt);
+    }
+    if (url.pathname === '/cross') {
+      // A page that fetches another origin's paid item: ?src=<origin>&claim=<url>.
+      const target = new URL('/sub/item', url.searchParams.get('src') ?? url.origin);
+      const claim = url.searchParams.get('claim');
+      if (claim) target.searchParams.set('claim', claim);
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return response.end(`<!doctype html><title>Cross</title>
+<button id="fetch-button">Load</button><p id="status"></p>
+<script>
+document.getElementById('fetch-button').onclick = async () => {
+  const response = await fetch(${JSON.stringify(target.href)});
+  document.getElementById('status').textContent = 'HTTP ' + response.status;
+};
+</script>`);
     }
     if (url.pathname === '/frame') {
       // A page that embeds the fetcher from the origin given in ?src.

@@ -6,7 +6,10 @@ export interface PaymentRecord {
   id: string;
   /** When the request came in (ms since epoch). */
   time: number;
+  /** The host that asked (the origin of the response that answered 402). */
   origin: string;
+  /** The page that made the request, when it was another site. */
+  page?: string;
   url: string;
   description?: string;
   network: string;

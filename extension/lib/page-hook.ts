@@ -76,7 +76,8 @@ export function installPageHook(win: Window & typeof globalThis): void {
     const response = await nativeFetch(request);
     const required = response.status === 402 ? response.headers.get(REQUIRED) : null;
     if (!required) return response;
-    const answer = await ask('fetch', request.url, request.method, required);
+    // The host that asked is the one that answered: the URL after any redirect.
+    const answer = await ask('fetch', response.url || request.url, request.method, required);
     if (!answer.signature) return response;
     const headers = new Headers(spare.headers);
     headers.set(SIGNATURE, answer.signature);
@@ -205,7 +206,7 @@ export function installPageHook(win: Window & typeof globalThis): void {
     private async pay() {
       const { method, url, user, password, headers, body } = this.request;
       const generation = this.generation;
-      const answer = await ask('xhr', url, method.toUpperCase(), this.required);
+      const answer = await ask('xhr', this.responseURL || url, method.toUpperCase(), this.required);
       // The page aborted or reused this object meanwhile: its new request is its own.
       if (generation !== this.generation) return;
       this.answerId = answer.signature ? answer.id : null;

@@ -50,7 +50,12 @@ export type PayAnswer =
 /** Everything the approval window shows. */
 export interface ApprovalView {
   id: string;
+  /** The host that asked: the origin of the response that answered 402. */
   origin: string;
+  /** The page that made the request, when it is not the host that asked (a third party). */
+  page?: string;
+  /** The origin of the `resource.url` the site claims, when it is not the host that asked. */
+  claimedOrigin?: string;
   /** The tab's top page, when the request comes from a frame of another origin. */
   tabUrl?: string;
   /** The request comes from a frame of a page the browser did not name. */
@@ -143,6 +148,14 @@ function hostOf(origin: string): string {
   } catch {
     return origin;
   }
+}
+
+/**
+ * The host that asked for the payment: the origin of the response that answered 402 (the
+ * URL the request went to, after redirects), not the page that made the request.
+ */
+export function askerOf(requester: Requester, request: PayRequest): string {
+  return originOf(request.url) ?? requester.origin;
 }
 
 export function budgetKeyOf(origin: string, account: string, option: PaymentOption): BudgetKey {
@@ -279,6 +292,12 @@ export class Payments {
       throw new X402InputError('option', 'is not one of the offered payment options');
     }
     if (decision.dailyAllowance !== undefined) {
+      if (pending.view.page) {
+        throw new X402InputError(
+          'dailyAllowance',
+          'payments without asking are only possible for a site asking on its own pages',
+        );
+      }
       if (pending.view.insecure) {
         throw new X402InputError(
           'dailyAllowance',
@@ -384,11 +403,12 @@ export class Payments {
     if (!account) return undefined;
     const payer = addressOfPublicKey(account);
     const url = resource.url || request.url;
+    const asker = askerOf(requester, request);
     const records = await this.deps.history.list();
     for (const option of options) {
       const earlier = records.find(
         (r) =>
-          r.origin === requester.origin &&
+          r.origin === asker &&
           r.url === url &&
           r.network === option.network.id &&
           r.asset === option.asset &&
@@ -422,7 +442,7 @@ export class Payments {
         type: 'signed',
         paymentSignature: earlier.paymentSignature,
         paymentId: earlier.id,
-        notice: `x402-casper sent again the ${amount} authorization you already gave ${hostOf(requester.origin)} for this; nothing new was signed.`,
+        notice: `x402-casper sent again the ${amount} authorization you already gave ${hostOf(asker)} for this; nothing new was signed.`,
       };
       if (request.kind === 'navigation') return this.loadPaidPage(requester, request, signed);
       return signed;
@@ -438,6 +458,8 @@ export class Payments {
   ): Promise<PayAnswer | undefined> {
     if (!(await this.deps.keyring.isUnlocked())) return undefined;
     if (!isTopSite(requester) || !isSecureOrigin(requester.origin)) return undefined;
+    // A budget is the asking host's, and spends only on its own pages' requests.
+    if (askerOf(requester, request) !== requester.origin) return undefined;
     // Loading a paid page needs access to the site, which only a click can grant.
     if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
       return undefined;
@@ -480,21 +502,25 @@ export class Payments {
       };
     }
     const account = await this.payingAccount().catch(() => undefined);
+    const asker = askerOf(requester, request);
     const budgets = await Promise.all(
       options.map(async (option) =>
         account
-          ? ((await this.deps.budgets.find(budgetKeyOf(requester.origin, account, option))) ?? null)
+          ? ((await this.deps.budgets.find(budgetKeyOf(asker, account, option))) ?? null)
           : null,
       ),
     );
+    const claimed = originOf(resource.url);
     const view: ApprovalView = {
       id: randomId(),
-      origin: requester.origin,
+      origin: asker,
+      ...(asker !== requester.origin ? { page: requester.origin } : {}),
+      ...(claimed && claimed !== asker ? { claimedOrigin: claimed } : {}),
       ...(requester.tabUrl && originOf(requester.tabUrl) !== requester.origin
         ? { tabUrl: requester.tabUrl }
         : {}),
       ...(requester.frameId !== 0 && !requester.tabUrl ? { unknownTop: true } : {}),
-      ...(isSecureOrigin(requester.origin) ? {} : { insecure: true }),
+      ...(isSecureOrigin(requester.origin) && isSecureOrigin(asker) ? {} : { insecure: true }),
       kind: request.kind,
       method: request.method,
       resource,
@@ -544,7 +570,7 @@ export class Payments {
         );
         // At most this price per payment; an existing budget stays as the person set it.
         await this.deps.budgets.create(
-          budgetKeyOf(requester.origin, account, option),
+          budgetKeyOf(asker, account, option),
           { maxPerPayment: option.amount, maxPerDay: perDay.toString() },
           BigInt(option.amount),
         );
@@ -612,7 +638,8 @@ export class Payments {
     return {
       id: randomId(),
       time: this.now(),
-      origin: requester.origin,
+      origin: askerOf(requester, request),
+      ...(askerOf(requester, request) !== requester.origin ? { page: requester.origin } : {}),
       url: resource.url || request.url,
       ...(resource.description ? { description: resource.description } : {}),
       network: option.network.id,

@@ -433,6 +433,39 @@ describe('paying a 402', () => {
     expect(await wallet.keyring.accounts()).toEqual([account]);
   });
 
+  it("names the host that answered a third party's 402, warns, offers no budget and spends none", async () => {
+    await wallet.budgets.set(
+      { ...siteBudget, origin: 'https://api.example' },
+      { maxPerPayment: '10000', maxPerDay: '100000' },
+    );
+    const page = fakePort(tabSender(1, SITE));
+    servePayPort(page.port, wallet.payments);
+    page.send({
+      type: 'pay',
+      kind: 'fetch',
+      url: 'https://api.example/v1/quote',
+      method: 'GET',
+      paymentRequired: header(),
+    });
+    const id = await approvalId();
+    expect(wallet.payments.approval(id)).toMatchObject({
+      origin: 'https://api.example',
+      page: SITE,
+      claimedOrigin: SITE,
+    });
+    expect(await decide(id, { approve: true, option: 0, dailyAllowance: '1' })).toMatchObject({
+      ok: false,
+      error: { field: 'dailyAllowance' },
+    });
+    await decide(id, { approve: true, option: 0 });
+    await answer(page, 'signed');
+    expect((await wallet.history.list())[0]).toMatchObject({
+      origin: 'https://api.example',
+      page: SITE,
+    });
+    expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+  });
+
   it('warns about a plain-http site on the network and offers it no budget', async () => {
     const plain = 'http://news.example';
     await wallet.budgets.set(

@@ -96,6 +96,9 @@ export function Activity() {
                   {timeAgo(record.time)}
                 </span>
               </div>
+              {record.page ? (
+                <p className="small muted">Asked while you were on {hostOf(record.page)}</p>
+              ) : null}
               {record.message && record.status !== 'paid' ? (
                 <p className="small message">{record.message}</p>
               ) : null}

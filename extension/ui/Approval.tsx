@@ -88,6 +88,18 @@ export function Approval({ id }: { id: string }) {
           {hostOf(view.origin)}
         </h1>
         <span className="muted small">{view.origin}</span>
+        {view.page ? (
+          <span className="warning small" data-testid="third-party-warning">
+            Not the page you are on: you are on {hostOf(view.page)}, and {hostOf(view.origin)}{' '}
+            answered its request asking to be paid.
+          </span>
+        ) : null}
+        {view.claimedOrigin ? (
+          <span className="warning small" data-testid="claim-warning">
+            The request says it pays for {hostOf(view.claimedOrigin)}, but {hostOf(view.origin)} is
+            the host that asked.
+          </span>
+        ) : null}
         {view.tabUrl ? (
           <span className="warning small" data-testid="frame-warning">
             Inside a frame on {hostOf(view.tabUrl)}
@@ -173,7 +185,11 @@ export function Approval({ id }: { id: string }) {
         </fieldset>
       ) : null}
 
-      {view.insecure ? (
+      {view.page ? (
+        <p className="muted small">
+          Payments without asking are only offered to a site asking on its own pages.
+        </p>
+      ) : view.insecure ? (
         <p className="muted small">
           Payments without asking are only offered for sites that use HTTPS.
         </p>

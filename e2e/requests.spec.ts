@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { launchWallet, type WalletBrowser } from './support/browser.js';
+import { type PaidSite, startPaidSite } from './support/paid-site.js';
+import { REPO_ROOT } from './support/paths.js';
+import { approve, importKey, latestPayment } from './support/wallet.js';
+
+// Who asks, as the wallet shows it: the host that answered 402, not the page around it; and
+// what a site writes is shown as the site's words. One wallet and one small site
+// (support/paid-site.ts); no chain is needed.
+test.describe.configure({ mode: 'serial' });
+
+const vectors = JSON.parse(
+  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
+) as { keys: { secretKeyPem: string }[] };
+
+let site: PaidSite;
+let wallet: WalletBrowser;
+let popup: Page;
+
+test.beforeAll(async () => {
+  site = await startPaidSite();
+  wallet = await launchWallet();
+  popup = await wallet.popup();
+  await importKey(popup, vectors.keys[0]!.secretKeyPem);
+  await popup.getByRole('button', { name: 'Open wallet' }).click();
+});
+
+test.afterAll(async () => {
+  await wallet?.close();
+  await site?.stop();
+});
+
+const host = (url: string) => new URL(url).host;
+
+test("a third party's 402 names the host that asked, warns about the page and the claimed resource, and offers no budget", async () => {
+  const page = await wallet.context.newPage();
+  const claim = 'https://bank.example/statement';
+  await page.goto(
+    `${site.url}/cross?src=${encodeURIComponent(site.otherOriginUrl)}&claim=${encodeURIComponent(claim)}`,
+  );
+  const asked = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  const window = await asked;
+  await expect(window.getByTestId('origin')).toHaveText(host(site.otherOriginUrl));
+  await expect(window.getByTestId('third-party-warning')).toContainText(
+    `you are on ${host(site.url)}`,
+  );
+  await expect(window.getByTestId('claim-warning')).toContainText('bank.example');
+  await expect(window.getByLabel(/Allow this site to charge me/)).toHaveCount(0);
+  await window.setViewportSize({ width: 420, height: 900 });
+  await window.screenshot({ path: test.info().outputPath('third-party-402.png'), fullPage: true });
+  await approve(window);
+  await expect(page.locator('#status')).toHaveText('HTTP 200');
+  const entry = await latestPayment(popup);
+  await expect(entry).toContainText(host(site.otherOriginUrl));
+  await expect(entry).toContainText(`Asked while you were on ${host(site.url)}`);
+  await page.close();
+});
