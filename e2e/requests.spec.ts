@@ -20,7 +20,9 @@ let popup: Page;
 
 test.beforeAll(async () => {
   site = await startPaidSite();
-  wallet = await launchWallet();
+  // plain.test is this computer under a name that is not localhost: a plain-http page on
+  // it is not a secure context, like any plain-http site on the network.
+  wallet = await launchWallet({ args: ['--host-resolver-rules=MAP plain.test 127.0.0.1'] });
   popup = await wallet.popup();
   await importKey(popup, vectors.keys[0]!.secretKeyPem);
   await popup.getByRole('button', { name: 'Open wallet' }).click();
@@ -55,5 +57,30 @@ test("a third party's 402 names the host that asked, warns about the page and th
   const entry = await latestPayment(popup);
   await expect(entry).toContainText(host(site.otherOriginUrl));
   await expect(entry).toContainText(`Asked while you were on ${host(site.url)}`);
+  await page.close();
+});
+
+test('on a plain-http page that is not a secure context, fetch and XMLHttpRequest are paid', async () => {
+  const plain = site.url.replace('127.0.0.1', 'plain.test');
+  const page = await wallet.context.newPage();
+  await page.goto(`${plain}/fetcher`);
+  expect(await page.evaluate(() => [window.isSecureContext, typeof crypto.randomUUID])).toEqual([
+    false,
+    'undefined',
+  ]);
+  let asked = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  let window = await asked;
+  await expect(window.getByTestId('insecure-warning')).toBeVisible();
+  await approve(window);
+  await expect(page.locator('#status')).toHaveText('HTTP 200');
+
+  await page.goto(`${plain}/base/index.html`);
+  asked = wallet.nextApproval();
+  await page.locator('#xhr-button').click();
+  window = await asked;
+  await approve(window);
+  await expect(page.locator('#status')).toHaveText('HTTP 200');
+  await expect(page.locator('#result')).toHaveText('sub item');
   await page.close();
 });

@@ -15,7 +15,7 @@ export interface WalletBrowser {
 }
 
 /** Chromium with the built extension loaded, per FACTS §5 (headless, no sandbox, no network noise). */
-export async function launchWallet(): Promise<WalletBrowser> {
+export async function launchWallet(options: { args?: string[] } = {}): Promise<WalletBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'x402-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -31,6 +31,7 @@ export async function launchWallet(): Promise<WalletBrowser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(options.args ?? []),
     ],
     viewport: { width: 1100, height: 800 },
   });

@@ -19,9 +19,32 @@ export function installPageHook(win: Window & typeof globalThis): void {
     win.postMessage(message, origin && origin !== 'null' ? origin : '*');
   };
 
+  /**
+   * A random request id. crypto.randomUUID exists only in secure contexts; a plain-http page
+   * on the network has getRandomValues alone, so the id is made from that, everywhere.
+   */
+  function randomId(): string {
+    const bytes = win.crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   /** Asks the wallet to pay; resolves with a signature, or null when it will not pay. */
-  function ask(kind: RequestKind, url: string, method: string, paymentRequired: string) {
-    const id = win.crypto.randomUUID();
+  function ask(
+    kind: RequestKind,
+    url: string,
+    method: string,
+    paymentRequired: string,
+  ): Promise<Answer> {
+    try {
+      return askWallet(kind, url, method, paymentRequired);
+    } catch {
+      // Whatever goes wrong here, the page gets its 402 rather than an exception.
+      return Promise.resolve({ id: '', signature: null });
+    }
+  }
+
+  function askWallet(kind: RequestKind, url: string, method: string, paymentRequired: string) {
+    const id = randomId();
     return new Promise<Answer>((resolve) => {
       let acked = false;
       const done = (signature: string | null) => {
@@ -206,7 +229,13 @@ export function installPageHook(win: Window & typeof globalThis): void {
     private async pay() {
       const { method, url, user, password, headers, body } = this.request;
       const generation = this.generation;
-      const answer = await ask('xhr', this.responseURL || url, method.toUpperCase(), this.required);
+      let answer: Answer;
+      try {
+        answer = await ask('xhr', this.responseURL || url, method.toUpperCase(), this.required);
+      } catch {
+        // Never leave the page's request hanging: it is sent again as it was.
+        answer = { id: '', signature: null };
+      }
       // The page aborted or reused this object meanwhile: its new request is its own.
       if (generation !== this.generation) return;
       this.answerId = answer.signature ? answer.id : null;
