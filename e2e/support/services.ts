@@ -184,6 +184,7 @@ export class Services {
             network: this.devnet.network,
             rpcUrl: this.devnet.rpcUrl,
             secretKeyPem: this.feePayer.pem,
+            blockIntervalMs: 500,
             assets: [
               {
                 packageHash: this.token.packageHash,

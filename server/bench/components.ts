@@ -146,8 +146,9 @@ export async function componentBench(devnet: DevnetProcess): Promise<ComponentFi
       req.end(body);
     });
   const rpcReadCpuMs = {
-    'casper-js-sdk RpcClient (as shipped)': await cpuMsPerCall(async () => {
-      await chain.accountBalance(publicKey);
+    // Each read through the ChainClient asks the node (a new block view each time).
+    'ChainClient (shared CasperRpc over fetch)': await cpuMsPerCall(async () => {
+      await chain.accountBalance(publicKey, await chain.view('live'));
     }, 200),
     'plain fetch + JSON.parse': await cpuMsPerCall(plain, 200),
     'node:http keep-alive + JSON.parse': await cpuMsPerCall(keepAlive, 200),

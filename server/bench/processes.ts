@@ -125,6 +125,8 @@ export interface FacilitatorSetup {
   network: string;
   token: { name: string; decimals: number; packageHash: string };
   feePayer: SecretKey;
+  /** The devnet's block time (0: blocks on demand), for `networks[].blockIntervalMs`. */
+  blockIntervalMs?: number;
   /** Settings on top of the defaults below (rate limit off, info logs). */
   settings?: Record<string, unknown>;
 }
@@ -147,6 +149,7 @@ export function writeFacilitatorConfig(setup: FacilitatorSetup, name = 'facilita
           network: setup.network,
           rpcUrl: setup.rpcUrl,
           secretKeyPath: keyFile,
+          blockIntervalMs: setup.blockIntervalMs ?? 0,
           assets: [
             {
               packageHash: setup.token.packageHash,

@@ -50,9 +50,10 @@ export async function main(args: string[]): Promise<number> {
   mkdirSync(join(dataDir, 'keys'), { recursive: true });
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
+  const blockTimeMs = integerOption(values['block-time'], 'block-time', 1000, 0);
   const devnet = await startDevnet({
     port: integerOption(values['devnet-port'], 'devnet-port', 11101, 0, 65535),
-    blockTimeMs: integerOption(values['block-time'], 'block-time', 1000, 0),
+    blockTimeMs,
     statePath: join(dataDir, 'devnet-state.json'),
     log: (line) => log(`[devnet] ${line}`),
   });
@@ -76,6 +77,7 @@ export async function main(args: string[]): Promise<number> {
           network: devnet.network,
           rpcUrl: devnet.rpcUrl,
           secretKeyPem: secretKeyToPem(feePayer.secretKey),
+          blockIntervalMs: blockTimeMs,
           assets: [
             {
               packageHash: token.packageHash,

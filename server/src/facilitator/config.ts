@@ -14,7 +14,6 @@ import {
   U64_MAX,
   X402InputError,
 } from '@x402-casper/shared';
-import type { ChainCacheTtls } from './chain.js';
 import { isPostgresUrl } from './sql.js';
 
 export const ENV_PREFIX = 'X402_FACILITATOR_';
@@ -46,6 +45,11 @@ export interface NetworkConfig {
   rpcUrl: string;
   secretKey: SecretKey;
   paymentMotes: bigint;
+  /**
+   * How often the network makes a block (8 s on mainnet and testnet): the newest block, and
+   * what changes only in blocks, is read again once the next one is due. 0: at every read.
+   */
+  blockIntervalMs: number;
   assets: AssetConfig[];
 }
 
@@ -65,8 +69,6 @@ export interface FacilitatorConfig {
    */
   leaseMs: number;
   rpcTimeoutMs: number;
-  /** How long chain reads are served again without asking the node (0: not kept). */
-  chainCache: ChainCacheTtls;
   /** Time a settlement needs before validBefore; shorter authorizations are refused. */
   settlementMarginSeconds: number;
   logLevel: LogLevel;
@@ -95,14 +97,8 @@ const NETWORK_SPEC: Spec = {
   secretKeyPath: 'string',
   secretKeyPem: 'string',
   paymentMotes: 'string',
+  blockIntervalMs: 'integer',
   assets: { array: ASSET_SPEC },
-};
-
-const CHAIN_CACHE_SPEC: Spec = {
-  contractHashMs: 'integer',
-  stateRootMs: 'integer',
-  balanceMs: 'integer',
-  nonceMs: 'integer',
 };
 
 const ROOT_SPEC: Spec = {
@@ -116,7 +112,6 @@ const ROOT_SPEC: Spec = {
   pollIntervalMs: 'integer',
   leaseMs: 'integer',
   rpcTimeoutMs: 'integer',
-  chainCache: { object: CHAIN_CACHE_SPEC },
   settlementMarginSeconds: 'integer',
   logLevel: 'string',
   networks: { array: NETWORK_SPEC },
@@ -399,6 +394,14 @@ function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig 
     rpcUrl,
     secretKey: readSecretKey(reader, raw, path),
     paymentMotes,
+    blockIntervalMs: reader.integer(
+      raw,
+      'blockIntervalMs',
+      `${path}.blockIntervalMs`,
+      8000,
+      0,
+      600_000,
+    ),
     assets,
   };
 }
@@ -407,9 +410,11 @@ function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig 
 function readDatabase(reader: Reader, raw: Json): string {
   const database = reader.string(raw, 'database', 'database', './data/facilitator.sqlite');
   if (!isPostgresUrl(database)) return reader.path(raw, 'database', 'database', database);
+  let url: URL | undefined;
   try {
-    new URL(database);
-  } catch {
+    url = new URL(database);
+  } catch {}
+  if (!url?.hostname || url.pathname.length <= 1) {
     reader.fail('database', 'must be a file path or a URL like postgres://user@host:5432/db');
   }
   return database;
@@ -422,6 +427,12 @@ export function parseConfig(
 ): FacilitatorConfig {
   const reader: Reader = new Reader(options.sources ?? new Map(), options.baseDir ?? process.cwd());
   if (!isObject(raw)) throw new X402InputError('config', 'must be a JSON object');
+  if (raw.chainCache !== undefined) {
+    reader.fail(
+      'chainCache',
+      'is no longer a setting: chain reads are kept for one block (see networks[].blockIntervalMs)',
+    );
+  }
   checkKnown(reader, raw, ROOT_SPEC, '');
   const apiKeysRaw = raw.apiKeys ?? [];
   if (!Array.isArray(apiKeysRaw)) reader.fail('apiKeys', 'must be a list of strings');
@@ -434,16 +445,6 @@ export function parseConfig(
   const rateLimit: unknown = raw.rateLimit ?? {};
   if (!isObject(rateLimit)) reader.fail('rateLimit', 'must be an object {max, windowMs}');
   checkKnown(reader, rateLimit, { max: 'integer', windowMs: 'integer' }, 'rateLimit');
-  const chainCache: unknown = raw.chainCache ?? {};
-  if (!isObject(chainCache)) {
-    reader.fail(
-      'chainCache',
-      'must be an object {contractHashMs, stateRootMs, balanceMs, nonceMs}',
-    );
-  }
-  checkKnown(reader, chainCache, CHAIN_CACHE_SPEC, 'chainCache');
-  const ttl = (key: keyof ChainCacheTtls, max: number) =>
-    reader.integer(chainCache, key, `chainCache.${key}`, 0, 0, max);
   const logLevel = reader.string(raw, 'logLevel', 'logLevel', 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     reader.fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -481,12 +482,6 @@ export function parseConfig(
     pollIntervalMs: reader.integer(raw, 'pollIntervalMs', 'pollIntervalMs', 1000, 10, 60_000),
     leaseMs: reader.integer(raw, 'leaseMs', 'leaseMs', 30_000, 1000, 600_000),
     rpcTimeoutMs: reader.integer(raw, 'rpcTimeoutMs', 'rpcTimeoutMs', 10_000, 100, 120_000),
-    chainCache: {
-      contractHashMs: ttl('contractHashMs', 3_600_000),
-      stateRootMs: ttl('stateRootMs', 5000),
-      balanceMs: ttl('balanceMs', 5000),
-      nonceMs: ttl('nonceMs', 1000),
-    },
     settlementMarginSeconds: reader.integer(
       raw,
       'settlementMarginSeconds',

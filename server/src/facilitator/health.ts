@@ -2,6 +2,7 @@
 // fee payer's CSPR, and each token's entry-point layout and nonce state as read from the chain. One check runs at a time and its result is shared for a few
 // seconds, so however often /health is hit, the node sees a bounded number of calls.
 import type { ArgLayout } from '@x402-casper/shared';
+import type { BlockView } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { NetworkContext } from './network.js';
 import { tokenProfile } from './token-profile.js';
@@ -28,8 +29,12 @@ export type TokenHealth =
   | { asset: string; layout: ArgLayout; nonces: 'readable' | 'unreadable' }
   | { asset: string; problem: string };
 
-async function tokenHealth(context: NetworkContext, asset: AssetConfig): Promise<TokenHealth> {
-  const profile = await tokenProfile(context.chain, asset);
+async function tokenHealth(
+  context: NetworkContext,
+  asset: AssetConfig,
+  block: BlockView,
+): Promise<TokenHealth> {
+  const profile = await tokenProfile(context.chain, asset, block);
   if (!profile.usable) return { asset: asset.packageHash, problem: profile.problem };
   return {
     asset: asset.packageHash,
@@ -46,11 +51,12 @@ export interface HealthReport {
 async function networkHealth(context: NetworkContext): Promise<NetworkHealth> {
   const base = { network: context.config.network, feePayer: context.feePayer.publicKey };
   try {
-    const [blockHeight, balance, tokens] = await Promise.all([
-      context.chain.latestBlockHeight(),
-      context.chain.accountBalance(context.feePayer.publicKey),
-      Promise.all(context.config.assets.map((asset) => tokenHealth(context, asset))),
+    const block = await context.chain.view('live');
+    const [balance, tokens] = await Promise.all([
+      context.chain.accountBalance(context.feePayer.publicKey, block),
+      Promise.all(context.config.assets.map((asset) => tokenHealth(context, asset, block))),
     ]);
+    const blockHeight = block.height;
     const funded = balance >= context.config.paymentMotes;
     const unusable = tokens.filter((token) => 'problem' in token);
     const errors = [

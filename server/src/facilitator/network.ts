@@ -18,7 +18,7 @@ export function networkContexts(config: FacilitatorConfig): Map<string, NetworkC
       network.network,
       {
         config: network,
-        chain: new ChainClient(network.rpcUrl, config.rpcTimeoutMs, config.chainCache),
+        chain: new ChainClient(network.rpcUrl, config.rpcTimeoutMs, network.blockIntervalMs),
         signingKey: signingKeyOf(network.secretKey),
         feePayer: {
           publicKey: network.secretKey.publicKey.hex,

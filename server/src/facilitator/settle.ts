@@ -6,21 +6,17 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CasperRpcError,
   exactPayloadOf,
   normalizeAddress,
   type SettleRequest,
   type SettleResponse,
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { ChainRpcError } from './chain.js';
 import type { Ledger, Settlement, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
 import { tokenProfile } from './token-profile.js';
-import {
-  buildSettlementTransaction,
-  type CasperTransaction,
-  transactionFromJson,
-} from './transaction.js';
+import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import { checkOffChain, checkOnChain, checkPayment, type VerifyOptions } from './verify.js';
 
 /** Contract revert codes (CEP-3009 in Odra, CEP-18) and what they mean for x402. */
@@ -186,10 +182,10 @@ export class Settler {
       now: Math.floor(now / 1000),
       settlementMarginSeconds: this.options.settlementMarginSeconds,
     };
-    const offChain = await checkPayment(this.contexts, request, verifyOptions);
+    const offChain = await checkPayment(this.contexts, request, verifyOptions, 'live');
     if (!offChain.ok) return this.rejected(network, offChain.response);
     const payment = offChain.value;
-    const onChain = await checkOnChain(payment, this.ledger, 'live');
+    const onChain = await checkOnChain(payment, this.ledger);
     // A concurrent settle of the same authorization may have reserved it meanwhile.
     const raced = await this.ledger.get(payment.key);
     if (raced && !(raced.state === 'failed' && raced.retryable)) {
@@ -241,7 +237,7 @@ export class Settler {
       { settlement: reservation.settlement.id, network, transaction: built.hash },
       'settlement reserved',
     );
-    return this.await(reservation.settlement, 'fresh', deliveryKey, built.transaction);
+    return this.await(reservation.settlement, 'fresh', deliveryKey);
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */
@@ -300,16 +296,14 @@ export class Settler {
 
   /**
    * Waits for a row's driver up to the settle time limit and answers with where it stands.
-   * `built` is the row's transaction as just built (`fresh`), sent without re-reading its JSON.
    */
   private async await(
     row: Settlement,
     mode: DriveMode,
     deliveryKey: string | undefined,
-    built?: CasperTransaction,
   ): Promise<SettleOutcome> {
     if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row, deliveryKey);
-    const driver = this.drive(row, mode, built);
+    const driver = this.drive(row, mode);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.settleTimeoutMs);
@@ -377,10 +371,10 @@ export class Settler {
    * rejects only when the node could not be reached to submit (the row stays reserved and a
    * later call retries).
    */
-  private drive(row: Settlement, mode: DriveMode, built?: CasperTransaction): Promise<Settlement> {
+  private drive(row: Settlement, mode: DriveMode): Promise<Settlement> {
     const running = this.drivers.get(row.id);
     if (running) return running;
-    const driver = this.leased(row, mode, built).finally(() => this.drivers.delete(row.id));
+    const driver = this.leased(row, mode).finally(() => this.drivers.delete(row.id));
     driver.catch((error: unknown) => {
       this.options.log.warn(
         { settlement: row.id, err: (error as Error).message },
@@ -392,17 +386,13 @@ export class Settler {
   }
 
   /** Takes the row's lease and runs its driver, or watches the replica that holds it. */
-  private async leased(
-    row: Settlement,
-    mode: DriveMode,
-    built?: CasperTransaction,
-  ): Promise<Settlement> {
+  private async leased(row: Settlement, mode: DriveMode): Promise<Settlement> {
     const now = this.now();
     if (!(await this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now))) {
       return this.watch(row);
     }
     try {
-      return await this.run(row, mode, built);
+      return await this.run(row, mode);
     } finally {
       await this.ledger.releaseLease(row.id, this.owner).catch(() => {});
     }
@@ -434,11 +424,7 @@ export class Settler {
     return this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now);
   }
 
-  private async run(
-    initial: Settlement,
-    mode: DriveMode,
-    built?: CasperTransaction,
-  ): Promise<Settlement> {
+  private async run(initial: Settlement, mode: DriveMode): Promise<Settlement> {
     const context = this.contexts.get(initial.network);
     if (!context) {
       this.options.log.error(
@@ -449,7 +435,7 @@ export class Settler {
     }
     let row = await this.ledger.byId(initial.id);
     if (row.state === 'reserved') {
-      row = await this.submit(context, row, mode, built);
+      row = await this.submit(context, row, mode);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
     }
@@ -485,9 +471,8 @@ export class Settler {
   }
 
   /**
-   * Sends the row's transaction unless the node already has it: on a `fresh` settlement the
-   * one just built, otherwise the one stored in the ledger. A transaction the
-   * node never saw is sent again only for a caller waiting for it (`resume`) and only while
+   * Sends the row's transaction (its stored JSON, checked again unless just built) unless the
+   * node already has it. A transaction the node never saw is sent again only for a caller waiting for it (`resume`) and only while
    * the authorization leaves the settlement margin; otherwise the row is left reserved until
    * the transaction can no longer execute, then concluded from the chain.
    */
@@ -495,7 +480,6 @@ export class Settler {
     context: NetworkContext,
     row: Settlement,
     mode: DriveMode,
-    built?: CasperTransaction,
   ): Promise<Settlement> {
     if (mode !== 'fresh') {
       const status = await context.chain.execution(row.transactionHash);
@@ -512,11 +496,11 @@ export class Settler {
       }
     }
     try {
-      await context.chain.submit(
-        mode === 'fresh' && built ? built : transactionFromJson(row.transaction),
-      );
+      // A stored transaction is checked (hash, approvals) before it is sent again.
+      if (mode !== 'fresh') transactionFromJson(row.transaction);
+      await context.chain.submit(row.transaction);
     } catch (error) {
-      if (error instanceof ChainRpcError) {
+      if (error instanceof CasperRpcError) {
         this.options.log.warn(
           { settlement: row.id, code: error.code, err: error.message },
           'node refused the settlement transaction',
@@ -579,9 +563,10 @@ export class Settler {
   private async nonceUsed(context: NetworkContext, row: Settlement): Promise<boolean> {
     // A row outlives its asset's configuration: read the token as the chain shows it then.
     const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
-    const profile = await tokenProfile(context.chain, asset);
+    const block = await context.chain.view('live');
+    const profile = await tokenProfile(context.chain, asset, block);
     if (!(profile.usable && profile.readableNonces)) return false;
-    return context.chain.nonceUsed(profile.contractHash, row.payer, row.nonce);
+    return context.chain.nonceUsed(profile.contractHash, row.payer, row.nonce, block);
   }
 
   /**

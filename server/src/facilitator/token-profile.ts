@@ -3,6 +3,7 @@
 // CEP-3009 tokens disagree, FACTS §7), and whether its used nonces can be read from outside.
 import type { ArgLayout } from '@x402-casper/shared';
 import {
+  type BlockView,
   type ChainClient,
   type ContractInfo,
   type EntryPointArg,
@@ -97,14 +98,15 @@ export function profileOf(
 }
 
 /**
- * The token's current contract (its package's newest enabled version, re-read as the chain
- * cache allows) and that contract's profile (read once per contract hash: a contract version
+ * The token's current contract at `block` (its package's newest enabled version) and that
+ * contract's profile (read once per contract hash: a contract version
  * never changes its entry points).
  */
 export async function tokenProfile(
   chain: ChainClient,
   asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
+  block: BlockView,
 ): Promise<TokenProfile> {
-  const contractHash = await chain.contractHashOf(asset.packageHash);
+  const contractHash = await chain.contractHashOf(asset.packageHash, block);
   return profileOf(contractHash, await chain.contract(contractHash), asset.argLayout);
 }

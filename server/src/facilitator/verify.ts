@@ -14,7 +14,7 @@ import {
   verifyWindow,
   X402_VERSION,
 } from '@x402-casper/shared';
-import type { NonceRead } from './chain.js';
+import type { BlockView, Read } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, type NetworkContext } from './network.js';
@@ -134,12 +134,12 @@ export function checkOffChain(
  * The contract's checks against chain state, and the facilitator's own: the nonce is unused
  * on chain and not taken in the ledger, the payer's balance covers this payment on top of
  * pending ones, and the fee payer can pay the gas of every pending settlement plus this one.
- * Settlement reads the nonce and the balance `live`; /verify may take `recent` reads.
+ * All of it at the block the payment was judged at (checkPayment): for settlement the newest
+ * block read now, for /verify the newest read last while no newer one is due.
  */
 export async function checkOnChain(
-  payment: CheckedPayment,
+  payment: CheckedPayment & { block: BlockView },
   ledger: Ledger,
-  nonceRead: NonceRead,
 ): Promise<Check<ChainState>> {
   const { context, asset, key } = payment;
   const cannotRead = (error: unknown) =>
@@ -148,9 +148,10 @@ export async function checkOnChain(
       `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
       key.payer,
     );
+  const { block } = payment;
   let token: TokenProfile;
   try {
-    token = await tokenProfile(context.chain, asset);
+    token = await tokenProfile(context.chain, asset, block);
   } catch (error) {
     return cannotRead(error);
   }
@@ -169,10 +170,10 @@ export async function checkOnChain(
       // A token that keeps its nonces where they cannot be read relies on the ledger here,
       // and on the contract itself, which refuses a used nonce.
       token.readableNonces
-        ? context.chain.nonceUsed(token.contractHash, key.payer, key.nonce, nonceRead)
+        ? context.chain.nonceUsed(token.contractHash, key.payer, key.nonce, block)
         : false,
-      context.chain.tokenBalance(token.contractHash, key.payer, nonceRead),
-      context.chain.accountBalance(context.feePayer.publicKey),
+      context.chain.tokenBalance(token.contractHash, key.payer, block),
+      context.chain.accountBalance(context.feePayer.publicKey, block),
     ]);
   } catch (error) {
     return cannotRead(error);
@@ -221,7 +222,8 @@ export async function checkPayment(
   contexts: Map<string, NetworkContext>,
   request: VerifyRequest,
   options: VerifyOptions,
-): Promise<Check<CheckedPayment>> {
+  read: Read,
+): Promise<Check<CheckedPayment & { block: BlockView }>> {
   const first = checkOffChain(contexts, request, options);
   // Expiry is judged by the later of the two clocks: expired by ours is expired. Only "not
   // yet valid" may change, on a chain ahead of our clock.
@@ -229,20 +231,22 @@ export async function checkPayment(
     return first;
   }
   const context = contexts.get(request.paymentRequirements.network)!;
-  let chainTime: number;
+  let block: BlockView;
   try {
-    chainTime = await context.chain.blockTime();
+    block = await context.chain.view(read);
   } catch (error) {
     return invalid(
       'unexpected_verify_error',
       `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
     );
   }
-  const byChain = { ...options, chainTime };
+  const byChain = { ...options, chainTime: Math.floor(block.timestampMs / 1000) };
   // Judged by our clock alone, the window failed before the signature was checked.
-  if (!first.ok) return checkOffChain(contexts, request, byChain);
-  const window = verifyWindow(first.value.payload.authorization, byChain);
-  return window ? invalid(window.reason, window.message, first.value.key.payer) : first;
+  const checked = first.ok ? first : checkOffChain(contexts, request, byChain);
+  if (!checked.ok) return checked;
+  const window = verifyWindow(checked.value.payload.authorization, byChain);
+  if (window) return invalid(window.reason, window.message, checked.value.key.payer);
+  return { ok: true, value: { ...checked.value, block } };
 }
 
 /** POST /verify: off-chain rules (the window by chain time), then chain state. */
@@ -252,9 +256,9 @@ export async function verify(
   request: VerifyRequest,
   options: VerifyOptions,
 ): Promise<VerifyResponse> {
-  const offChain = await checkPayment(contexts, request, options);
+  const offChain = await checkPayment(contexts, request, options, 'recent');
   if (!offChain.ok) return offChain.response;
-  const onChain = await checkOnChain(offChain.value, ledger, 'recent');
+  const onChain = await checkOnChain(offChain.value, ledger);
   if (!onChain.ok) return onChain.response;
   return { isValid: true, payer: offChain.value.key.payer };
 }

@@ -1,5 +1,6 @@
-// Chain reads served again for a while: counted through a real proxy in front of the devnet.
-// /verify reads what earlier requests read from the cache; /settle still reads the nonce live.
+// Chain reads made against one block, counted through a real proxy in front of the devnet:
+// /verify reads the newest block once per block and, per payment, only what a payment brings
+// (its nonce; a payer's balance once per block); /settle reads against a block read now.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
@@ -21,26 +22,27 @@ import {
   whileMining,
 } from './helpers.js';
 
-const dir = tempDir('chain-cache');
+const dir = tempDir('block-reads');
 const [feePayer, merchant, alice, bob] = devAccounts();
 const merchantAddress = addressOfPublicKey(merchant.publicKey);
 const aliceAddress = addressOfPublicKey(alice.publicKey);
-
-/** Long enough that nothing expires while a test runs. */
-const CACHED = { contractHashMs: 600_000, stateRootMs: 5000, balanceMs: 5000, nonceMs: 1000 };
-const NOT_KEPT = { contractHashMs: 0, stateRootMs: 0, balanceMs: 0, nonceMs: 0 };
+/** Longer than any test here: no block is due while one runs, unless a test mines one. */
+const BLOCK_INTERVAL_MS = 600_000;
 
 let devnet: Devnet;
 let proxy: FaultyProxy;
-let cached: Facilitator & { url: string };
-let uncached: Facilitator & { url: string };
+/** Reads the newest block once per (long) block interval. */
+let perBlock: Facilitator & { url: string };
+/** Reads the newest block at every request (a devnet that mines on demand). */
+let everyRead: Facilitator & { url: string };
 
-async function start(name: string, chainCache: Record<string, number>) {
+async function start(name: string, blockIntervalMs: number) {
   return facilitatorOn(devnet, {
     rpcUrl: proxy.url,
     database: join(dir, `${name}.sqlite`),
     feePayer: feePayer.secretKey,
-    extra: { pollIntervalMs: 25, settleTimeoutMs: 300, chainCache },
+    blockIntervalMs,
+    extra: { pollIntervalMs: 25, settleTimeoutMs: 300 },
   });
 }
 
@@ -68,77 +70,127 @@ async function callsDuring(work: () => Promise<unknown>): Promise<string[]> {
   return proxy.seen.slice(from);
 }
 
+const count = (calls: string[], method: string) => calls.filter((m) => m === method).length;
+
 beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
   proxy = new FaultyProxy(devnet.rpcUrl);
   await proxy.start();
-  cached = await start('cached', CACHED);
-  uncached = await start('uncached', NOT_KEPT);
+  perBlock = await start('per-block', BLOCK_INTERVAL_MS);
+  everyRead = await start('every-read', 0);
 });
 
 afterAll(async () => {
-  await cached?.close();
-  await uncached?.close();
+  await perBlock?.close();
+  await everyRead?.close();
   await proxy?.close();
   await devnet?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('chain reads with a cache', () => {
-  it('makes one RPC call per /verify of a fresh nonce, where reads not kept make six', async () => {
-    const verifyAll = async (f: { url: string }, count: number) => {
-      for (let i = 0; i < count; i++) {
+describe('/verify, read against one block', () => {
+  it('makes one RPC call per payment within a block, where reading the block every time makes five', async () => {
+    const verifyAll = async (f: { url: string }, n: number) => {
+      for (let i = 0; i < n; i++) {
         const answer = await postJson(`${f.url}/verify`, await payment());
         expect(answer.body).toEqual({ isValid: true, payer: aliceAddress });
       }
     };
-    await verifyAll(cached, 1);
-    const withCache = await callsDuring(() => verifyAll(cached, 5));
-    const live = await callsDuring(() => verifyAll(uncached, 5));
-
-    const count = (calls: string[], method: string) => calls.filter((m) => m === method).length;
-    // Six per /verify (the package's contract hash, two state roots, nonce, balance, the fee
-    // payer's CSPR), plus the contract's entry points and the newest block, read once.
-    expect(live).toHaveLength(32);
-    expect(count(live, 'query_global_state')).toBe(6);
-    expect(count(live, 'info_get_status')).toBe(1);
-    expect(count(live, 'chain_get_state_root_hash')).toBe(10);
-    expect(count(live, 'state_get_dictionary_item')).toBe(10);
-    expect(count(live, 'query_balance')).toBe(5);
-    expect(count(withCache, 'state_get_dictionary_item')).toBe(5);
-    expect(withCache).not.toContain('query_global_state');
-    expect(withCache).not.toContain('query_balance');
-    // A state root older than stateRootMs is read again: at most once or twice here.
-    expect(withCache.length).toBeLessThanOrEqual(7);
+    await verifyAll(perBlock, 1);
+    await verifyAll(everyRead, 1);
+    const withinBlock = await callsDuring(() => verifyAll(perBlock, 5));
+    // Only the fresh nonce: the block, the contract hash and the balances are the block's.
+    expect(withinBlock).toEqual(Array(5).fill('state_get_dictionary_item'));
+    // Reading the newest block each time costs one call while no block comes…
+    const sameBlock = await callsDuring(() => verifyAll(everyRead, 5));
+    expect(sameBlock).toEqual(
+      Array(5).fill(['info_get_status', 'state_get_dictionary_item']).flat(),
+    );
+    // …and, with a block that changed the state between payments, the package's contract,
+    // the payer's balance and the fee payer's CSPR again.
+    const everyTime = await callsDuring(async () => {
+      for (let i = 0; i < 5; i++) {
+        await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+          account: generateSecretKey().publicKey.hex,
+          motes: '1',
+        });
+        await verifyAll(everyRead, 1);
+      }
+    });
+    expect(everyTime).toHaveLength(25);
+    expect(count(everyTime, 'info_get_status')).toBe(5);
+    expect(count(everyTime, 'query_global_state')).toBe(5);
+    expect(count(everyTime, 'state_get_dictionary_item')).toBe(10);
+    expect(count(everyTime, 'query_balance')).toBe(5);
+    // The contract's entry points were read once, by the first verify.
+    expect(everyTime).not.toContain('chain_get_state_root_hash');
   });
 
-  it('refuses in /settle a nonce used on chain after /verify cached it as unused', async () => {
+  it('reads the block again once the next one is due, and sees what it changed', async () => {
+    let now = Date.now();
+    const client = new ChainClient(proxy.url, 10_000, 8000, () => now);
+    const first = await client.view();
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    expect((await client.view()).height).toBe(first.height);
+    now = first.timestampMs + 8000;
+    expect((await client.view()).height).toBe(first.height + 1);
+    // A live read always asks, and serves the recent reads after it.
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    const live = await client.view('live');
+    expect(live.height).toBe(first.height + 2);
+    expect(await callsDuring(() => client.view())).toEqual([]);
+  });
+
+  it('does not keep a failed read', async () => {
+    const client = new ChainClient(proxy.url, 10_000, BLOCK_INTERVAL_MS);
+    proxy.faults.set('info_get_status', 'drop');
+    try {
+      await expect(client.view()).rejects.toThrow(/info_get_status/);
+    } finally {
+      proxy.faults.delete('info_get_status');
+    }
+    const block = await client.view();
+    proxy.faults.set('query_balance', 'drop');
+    try {
+      await expect(client.accountBalance(feePayer.publicKey, block)).rejects.toThrow();
+    } finally {
+      proxy.faults.delete('query_balance');
+    }
+    expect(await client.accountBalance(feePayer.publicKey, block)).toBeGreaterThan(0n);
+  });
+});
+
+describe('/settle, read against a block read now', () => {
+  it('refuses a nonce used on chain after /verify read it unused in an older block', async () => {
     const request = await payment();
-    expect((await postJson(`${cached.url}/verify`, request)).body).toMatchObject({
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
       isValid: true,
     });
     await useOnChain(request);
+    // /verify still judges by the block it read…
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    // …settlement reads the newest block first, and spends nothing.
     const calls = await callsDuring(async () => {
-      const answer = await postJson(`${cached.url}/settle`, request);
+      const answer = await postJson(`${perBlock.url}/settle`, request);
       expect(answer.body).toMatchObject({
         success: false,
         errorReason: 'invalid_exact_casper_nonce_used',
         transaction: '',
       });
     });
-    expect(calls).toContain('chain_get_state_root_hash');
+    expect(calls[0]).toBe('info_get_status');
     expect(calls).not.toContain('account_put_transaction');
   });
-});
 
-describe('chain reads with a cache, in /settle', () => {
-  it('reads the balance live: a payer funded after /verify cached its empty balance is settled', async () => {
+  it('settles a payer funded after /verify saw an empty balance', async () => {
     const payer = generateSecretKey();
     const request = await paymentFor(
       payer,
       requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
     );
-    expect((await postJson(`${cached.url}/verify`, request)).body).toMatchObject({
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
       isValid: false,
       invalidReason: 'insufficient_funds',
     });
@@ -146,42 +198,7 @@ describe('chain reads with a cache, in /settle', () => {
       account: payer.publicKey.hex,
       token: { package_hash: devnet.tokens[0]!.packageHash, amount: '10' },
     });
-    // /verify still answers from the balance it read a moment ago…
-    expect((await postJson(`${cached.url}/verify`, request)).body).toMatchObject({
-      invalidReason: 'insufficient_funds',
-    });
-    // …but settlement asks the node.
-    const settled = await whileMining(devnet.rpcUrl, postJson(`${cached.url}/settle`, request));
+    const settled = await whileMining(devnet.rpcUrl, postJson(`${perBlock.url}/settle`, request));
     expect(settled.body).toMatchObject({ success: true });
-  });
-});
-
-describe('ChainClient nonce reads', () => {
-  it('answers a recent read from the cache, a live read from the chain', async () => {
-    let now = 1_000_000;
-    const client = new ChainClient(devnet.rpcUrl, 10_000, CACHED, () => now);
-    const request = await payment();
-    const { nonce } = (request.paymentPayload.payload as { authorization: { nonce: string } })
-      .authorization;
-    const read = (mode: 'live' | 'recent') =>
-      client.nonceUsed(devnet.tokens[0]!.contractHash, aliceAddress, nonce, mode);
-    expect(await read('recent')).toBe(false);
-    await useOnChain(request);
-    now += CACHED.nonceMs - 1;
-    expect(await read('recent')).toBe(false);
-    expect(await read('live')).toBe(true);
-    now += CACHED.stateRootMs;
-    expect(await read('recent')).toBe(true);
-  });
-
-  it('does not keep a failed read', async () => {
-    const client = new ChainClient(proxy.url, 10_000, CACHED, () => 0);
-    proxy.faults.set('query_balance', 'drop');
-    try {
-      await expect(client.accountBalance(feePayer.publicKey)).rejects.toThrow();
-    } finally {
-      proxy.faults.delete('query_balance');
-    }
-    expect(await client.accountBalance(feePayer.publicKey)).toBeGreaterThan(0n);
   });
 });

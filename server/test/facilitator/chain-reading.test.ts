@@ -25,9 +25,10 @@ let devnet: Devnet;
 let proxy: FaultyProxy;
 const running: Array<Facilitator & { url: string }> = [];
 
-async function facilitator(now?: () => number) {
+async function facilitator(now?: () => number, blockIntervalMs = 0) {
   const started = await facilitatorOn(devnet, {
     rpcUrl: proxy.url,
+    blockIntervalMs,
     database: join(dir, `ledger-${running.length}.sqlite`),
     feePayer: feePayer.secretKey,
     extra: { pollIntervalMs: 25, settleTimeoutMs: 300 },
@@ -111,7 +112,7 @@ describe('a token whose entry point x402 cannot call', () => {
 // Last: it moves the devnet's clock forward.
 describe('the window, judged by chain time', () => {
   it('reads the newest block once per block, however many payments it judges', async () => {
-    const f = await facilitator();
+    const f = await facilitator(undefined, 600_000);
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
     const before = calls('info_get_status');
     for (let i = 0; i < 5; i++) {

@@ -74,7 +74,8 @@ describe('loadConfig', () => {
       X402_FACILITATOR_PORT: '5000',
       X402_FACILITATOR_API_KEYS: 'first-key-0123456789, second-key-0123456789',
       X402_FACILITATOR_RATE_LIMIT_MAX: '7',
-      X402_FACILITATOR_CHAIN_CACHE_NONCE_MS: '500',
+      X402_FACILITATOR_NETWORKS_0_BLOCK_INTERVAL_MS: '500',
+      X402_FACILITATOR_LEASE_MS: '5000',
       X402_FACILITATOR_NETWORKS_0_RPC_URL: 'https://node.testnet.example/rpc',
       X402_FACILITATOR_NETWORKS_0_ASSETS_0_ARG_LAYOUT: 'legacy-u256',
       X402_FACILITATOR_NETWORKS_1_NETWORK: 'casper:casper-net-1',
@@ -88,12 +89,9 @@ describe('loadConfig', () => {
     expect(config.port).toBe(5000);
     expect(config.apiKeys).toEqual(['first-key-0123456789', 'second-key-0123456789']);
     expect(config.rateLimit).toEqual({ max: 7, windowMs: 60_000 });
-    expect(config.chainCache).toEqual({
-      contractHashMs: 0,
-      stateRootMs: 0,
-      balanceMs: 0,
-      nonceMs: 500,
-    });
+    expect(config.networks[0]!.blockIntervalMs).toBe(500);
+    expect(config.networks[1]!.blockIntervalMs).toBe(8000);
+    expect(config.leaseMs).toBe(5000);
     expect(config.networks[0]!.rpcUrl).toBe('https://node.testnet.example/rpc');
     expect(config.networks[0]!.assets[0]!.argLayout).toBe('amount-u256');
     expect(config.networks[1]!.network).toBe('casper:casper-net-1');
@@ -132,9 +130,9 @@ describe('loadConfig', () => {
     [{ networks: [] }, 'networks', 'at least one network'],
     [{ rateLimit: { max: 0 } }, 'rateLimit.max', 'between'],
     [{ logLevel: 'loud' }, 'logLevel', 'one of'],
-    [{ chainCache: { nonceMs: 1001 } }, 'chainCache.nonceMs', 'between 0 and 1000'],
-    [{ chainCache: { stateRootMs: -1 } }, 'chainCache.stateRootMs', 'between 0 and 5000'],
-    [{ chainCache: { balance: 1 } }, 'chainCache.balance', 'not a known setting'],
+    [{ chainCache: { nonceMs: 1000 } }, 'chainCache', 'kept for one block'],
+    [{ leaseMs: 999 }, 'leaseMs', 'between 1000 and 600000'],
+    [{ database: 'postgres://' }, 'database', 'postgres://user@host:5432/db'],
     [{ prot: 1 }, 'prot', 'not a known setting'],
   ])('names the field of a bad top-level setting %j', (overrides, field, reason) => {
     const error = errorOf(() => loadConfig(writeConfig(baseConfig(overrides)), {}));
@@ -149,6 +147,7 @@ describe('loadConfig', () => {
     [{ rpcUrl: 'not a url' }, 'networks[0].rpcUrl', 'http(s) URL'],
     [{ paymentMotes: '100' }, 'networks[0].paymentMotes', '2.5 CSPR'],
     [{ paymentMotes: '3e9' }, 'networks[0].paymentMotes', 'decimal string'],
+    [{ blockIntervalMs: -1 }, 'networks[0].blockIntervalMs', 'between 0 and 600000'],
     [{ secretKeyPath: './missing.pem' }, 'networks[0].secretKeyPath', 'ENOENT'],
     [{ secretKeyPem: 'x' }, 'networks[0].secretKeyPath', 'exactly one'],
     [{ assets: [] }, 'networks[0].assets', 'at least one asset'],

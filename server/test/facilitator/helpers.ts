@@ -50,6 +50,8 @@ export function rawConfig(options: {
   assets: RawAsset[];
   apiKeys?: string[];
   extra?: Record<string, unknown>;
+  /** The devnet's block time; 0 (the default) for devnets that mine on demand. */
+  blockIntervalMs?: number;
 }): Record<string, unknown> {
   return {
     host: '127.0.0.1',
@@ -62,6 +64,7 @@ export function rawConfig(options: {
         network: options.network,
         rpcUrl: options.rpcUrl,
         secretKeyPem: secretKeyToPem(options.feePayer),
+        blockIntervalMs: options.blockIntervalMs ?? 0,
         assets: options.assets,
       },
     ],
@@ -314,6 +317,7 @@ export function facilitatorOn(
     apiKeys?: string[];
     extra?: Record<string, unknown>;
     now?: () => number;
+    blockIntervalMs?: number;
   },
 ): Promise<Facilitator & { url: string }> {
   const token = devnet.tokens[0]!;
@@ -333,6 +337,9 @@ export function facilitatorOn(
         ],
         ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
         ...(options.extra ? { extra: options.extra } : {}),
+        ...(options.blockIntervalMs !== undefined
+          ? { blockIntervalMs: options.blockIntervalMs }
+          : {}),
       }),
     ),
     options.now ? { now: options.now } : {},

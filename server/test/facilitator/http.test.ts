@@ -144,7 +144,7 @@ describe('facilitator HTTP without a chain', () => {
       expect.objectContaining({
         network: NETWORK,
         ok: false,
-        error: expect.stringContaining('fetch failed'),
+        error: expect.stringMatching(/info_get_status: cannot reach http:\/\/127.0.0.1:\d+\/rpc/),
       }),
     ]);
   });
@@ -249,7 +249,7 @@ describe('facilitator HTTP without a chain', () => {
       transaction: '',
       network: NETWORK,
     });
-    expect(facilitator.ledger.pendingCount()).toBe(0);
+    expect(await facilitator.ledger.pendingCount()).toBe(0);
   });
 
   it('echoes a request id, or makes one', async () => {
