@@ -94,6 +94,8 @@ export function startCommand(args: string[], options: StartOptions = {}): Promis
 export interface DevnetProcess extends Running {
   rpcUrl: string;
   network: string;
+  /** How often it makes a block (0: on demand). */
+  blockTimeMs: number;
   token: {
     name: string;
     symbol: string;
@@ -116,7 +118,13 @@ export async function startDevnetProcess(
     network: string;
     tokens: DevnetProcess['token'][];
   };
-  return { ...running, rpcUrl: ready.rpcUrl, network: ready.network, token: ready.tokens[0]! };
+  return {
+    ...running,
+    rpcUrl: ready.rpcUrl,
+    network: ready.network,
+    blockTimeMs,
+    token: ready.tokens[0]!,
+  };
 }
 
 export interface FacilitatorSetup {

@@ -153,6 +153,7 @@ try {
         network: devnet.network,
         token: devnet.token,
         feePayer: feePayer!.secretKey,
+        blockIntervalMs: devnet.blockTimeMs,
         settings: { pollIntervalMs: 100, logLevel: 'warn' },
       },
       'client',

@@ -91,6 +91,7 @@ export async function settleBench(
         network: devnet.network,
         token: devnet.token,
         feePayer: feePayer!.secretKey,
+        blockIntervalMs: devnet.blockTimeMs,
         settings: { pollIntervalMs: POLL_INTERVAL_MS, settleTimeoutMs: 60_000 },
       },
       'settle',

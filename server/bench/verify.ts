@@ -1,9 +1,9 @@
 // /verify against a facilitator process on loopback, chain checks against a devnet process:
-// rate and latency at several concurrencies, with every chain read live and with reads served
-// from a short-lived cache (cache-preload.ts, since the facilitator has none of its own yet),
-// plus the RPC calls one /verify makes in each case.
+// rate and latency at several concurrencies, with reads made against one block (`per-block`,
+// what a facilitator does: the newest block read once per block) and with the newest block
+// read at every request (`every-read`, blockIntervalMs 0), plus the RPC calls one /verify
+// makes in each case.
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { addressOfPublicKey } from '@x402-casper/shared';
 import { defaultDevAccounts } from '../src/devnet/index.js';
 import { httpLoad, type LoadResult } from './measure.js';
@@ -11,13 +11,12 @@ import { requirementsOf, signedPayments } from './payments.js';
 import {
   cpuMsOf,
   type DevnetProcess,
-  repoRoot,
   startFacilitatorProcess,
   writeFacilitatorConfig,
 } from './processes.js';
 import { RpcProxy } from './rpc-proxy.js';
 
-export type ReadMode = 'live' | 'cached';
+export type ReadMode = 'per-block' | 'every-read';
 
 export interface VerifyFigures {
   rows: Array<
@@ -30,8 +29,6 @@ export interface VerifyFigures {
   /** RPC calls per /verify, by method. */
   rpcCallsPerVerify: Record<ReadMode, Record<string, number>>;
 }
-
-const CACHE_PRELOAD = pathToFileURL(join(repoRoot, 'server/bench/cache-preload.ts')).href;
 
 const acceptValid = (text: string) => (JSON.parse(text) as { isValid?: unknown }).isValid === true;
 
@@ -57,14 +54,13 @@ export async function verifyBench(
   };
   const rows: VerifyFigures['rows'] = [];
   const rpcCallsPerVerify = {} as VerifyFigures['rpcCallsPerVerify'];
-  for (const reads of ['live', 'cached'] as ReadMode[]) {
-    const preload = reads === 'cached' ? [CACHE_PRELOAD] : [];
+  for (const reads of ['per-block', 'every-read'] as ReadMode[]) {
+    const config = { ...setup, blockIntervalMs: reads === 'per-block' ? devnet.blockTimeMs : 0 };
     // Count the RPC calls of a few hundred verifies through a counting proxy.
     const proxy = new RpcProxy(devnet.rpcUrl);
     await proxy.start();
     const counted = await startFacilitatorProcess(
-      writeFacilitatorConfig({ ...setup, rpcUrl: proxy.url }, `verify-count-${reads}`),
-      { preload },
+      writeFacilitatorConfig({ ...config, rpcUrl: proxy.url }, `verify-count-${reads}`),
     );
     const counting = await httpLoad({
       url: `${counted.url}/verify`,
@@ -84,8 +80,8 @@ export async function verifyBench(
     );
 
     const facilitator = await startFacilitatorProcess(
-      writeFacilitatorConfig({ ...setup, rpcUrl: devnet.rpcUrl }, `verify-${reads}`),
-      { preload, logFile: join(dir, `verify-${reads}.log`) },
+      writeFacilitatorConfig({ ...config, rpcUrl: devnet.rpcUrl }, `verify-${reads}`),
+      { logFile: join(dir, `verify-${reads}.log`) },
     );
     for (const concurrency of concurrencies) {
       const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];

@@ -88,12 +88,11 @@ beforeAll(async () => {
     dir,
     devnet,
     rpcUrl: proxy.url,
-    // Every read must reach the (faulty) node, so that each read's fault is observed.
+    // Every read reaches the (faulty) node (blockIntervalMs 0), so each read's fault is observed.
     settings: {
       rpcTimeoutMs: RPC_TIMEOUT_MS,
       pollIntervalMs: 50,
       settleTimeoutMs: 4000,
-      chainCache: { contractHashMs: 0, stateRootMs: 0, balanceMs: 0, nonceMs: 0 },
     },
   });
   database = stack.database;
