@@ -84,3 +84,35 @@ test('on a plain-http page that is not a secure context, fetch and XMLHttpReques
   await expect(page.locator('#result')).toHaveText('sub item');
   await page.close();
 });
+
+test("a site's description is quoted as the site's, and bidi controls cannot make a symbol read as another", async () => {
+  const page = await wallet.context.newPage();
+  const desc =
+    '\u2714 Verified by x402-casper wallet. FREE TRIAL \u202Eno charge\u202C\u200B today';
+  await page.goto(
+    `${site.url}/cross?desc=${encodeURIComponent(desc)}&symbol=${encodeURIComponent('\u202EDSU\u200D')}`,
+  );
+  const asked = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  const window = await asked;
+  // U+202E would make "DSU" read "USD": removed, it reads as what it is.
+  await expect(window.getByTestId('amount')).toHaveText('0.01 DSU');
+  const quoted = window.getByTestId('site-description');
+  await expect(quoted).toContainText('The site describes it as');
+  await expect(quoted.locator('q')).toHaveText(
+    '\u2714 Verified by x402-casper wallet. FREE TRIAL no charge today',
+  );
+  await expect(window.locator('strong', { hasText: 'Verified' })).toHaveCount(0);
+  expect(
+    await quoted.evaluate((element) =>
+      /[\u200B-\u200F\u202A-\u202E\u2066-\u2069]/.test(element.textContent ?? ''),
+    ),
+  ).toBe(false);
+  await window.setViewportSize({ width: 420, height: 900 });
+  await window.screenshot({ path: test.info().outputPath('site-text-quoted.png'), fullPage: true });
+  await Promise.all([
+    window.waitForEvent('close'),
+    window.getByRole('button', { name: 'Reject' }).click(),
+  ]);
+  await page.close();
+});

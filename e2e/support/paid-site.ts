@@ -98,14 +98,26 @@ export async function startPaidSite(): Promise<PaidSite> {
   }
 
   function paymentRequired(response: ServerResponse, url: string) {
-    // ?claim=<url> makes the site claim another resource than the one asked for.
-    const claim = new URL(url).searchParams.get('claim');
+    // ?claim=<url> makes the site claim another resource than the one asked for;
+    // ?desc=<text> describes it; ?symbol=<text> asks for a token the wallet does not know,
+    // under that symbol.
+    const query = new URL(url).searchParams;
+    const claim = query.get('claim');
+    const symbol = query.get('symbol');
     response.writeHead(402, {
       'content-type': 'text/html; charset=utf-8',
       'PAYMENT-REQUIRED': base64Json({
         x402Version: 2,
-        resource: { url: claim ?? url, description: 'Test content' },
-        accepts: [requirements],
+        resource: { url: claim ?? url, description: query.get('desc') ?? 'Test content' },
+        accepts: [
+          symbol === null
+            ? requirements
+            : {
+                ...requirements,
+                asset: 'ab'.repeat(32),
+                extra: { ...requirements.extra, symbol },
+              },
+        ],
       }),
     });
     response.end('<!doctype html><title>Payment required</title><h1>Payment required</h1>');
@@ -170,10 +182,12 @@ export async function startPaidSite(): Promise<PaidSite> {
       return pay(response, receipt);
     }
     if (url.pathname === '/cross') {
-      // A page that fetches another origin's paid item: ?src=<origin>&claim=<url>.
+      // A page that fetches a paid item of ?src=<origin> (claim, desc, symbol passed on).
       const target = new URL('/sub/item', url.searchParams.get('src') ?? url.origin);
-      const claim = url.searchParams.get('claim');
-      if (claim) target.searchParams.set('claim', claim);
+      for (const name of ['claim', 'desc', 'symbol']) {
+        const value = url.searchParams.get(name);
+        if (value !== null) target.searchParams.set(name, value);
+      }
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return response.end(`<!doctype html><title>Cross</title>
 <button id="fetch-button">Load</button><p id="status"></p>

@@ -5,6 +5,7 @@ import {
   parseExactRequirements,
 } from '@x402-casper/shared';
 import type { Network, Token } from './settings.js';
+import { siteText } from './text.js';
 
 /** One way the site accepts to be paid that this wallet can sign, ready to show. */
 export interface PaymentOption {
@@ -67,7 +68,7 @@ export function payableOptions(
       amount: exact.amount.toString(),
       maxTimeoutSeconds: exact.maxTimeoutSeconds,
       token,
-      symbol: token?.symbol ?? exact.symbol?.slice(0, 12) ?? 'tokens',
+      symbol: token?.symbol ?? (siteText(exact.symbol, 12) || 'tokens'),
       decimals: token?.decimals ?? exact.decimals ?? 0,
       warnings,
     });

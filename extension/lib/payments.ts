@@ -22,6 +22,7 @@ import type { DeclineReason, RequestKind } from './protocol.js';
 import type { SettingsStore } from './settings.js';
 import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
 import { Serial } from './store.js';
+import { siteText } from './text.js';
 
 /** Who asks, as the browser (not the page) reported it. */
 export interface Requester {
@@ -523,7 +524,14 @@ export class Payments {
       ...(isSecureOrigin(requester.origin) && isSecureOrigin(asker) ? {} : { insecure: true }),
       kind: request.kind,
       method: request.method,
-      resource,
+      // The site's words, cleaned of bidi controls and invisible characters, and clipped.
+      resource: {
+        ...resource,
+        url: siteText(resource.url, 2048),
+        ...(resource.description !== undefined
+          ? { description: siteText(resource.description, 160) }
+          : {}),
+      },
       options,
       budgets,
       createdAt: this.now(),
@@ -641,7 +649,9 @@ export class Payments {
       origin: askerOf(requester, request),
       ...(askerOf(requester, request) !== requester.origin ? { page: requester.origin } : {}),
       url: resource.url || request.url,
-      ...(resource.description ? { description: resource.description } : {}),
+      ...(siteText(resource.description, 160)
+        ? { description: siteText(resource.description, 160) }
+        : {}),
       network: option.network.id,
       asset: option.asset,
       symbol: option.symbol,

@@ -82,3 +82,15 @@ describe('402 parsing and option choice', () => {
     ]);
   });
 });
+
+describe('text a site wrote', () => {
+  it('loses bidi controls and invisible characters, and is clipped', async () => {
+    const { siteText } = await import('../lib/text.js');
+    expect(siteText('\u202EDSU\u202C', 12)).toBe('DSU');
+    // Format characters show as a space (something was there); fillers draw nothing.
+    expect(siteText('a\u200Bb\u200Dc\u2066d\u2069\uFEFFe\u00ADf\u3164g', 40)).toBe('a b c d e fg');
+    expect(siteText('  two\n\tlines  ', 40)).toBe('two lines');
+    expect(siteText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
+    expect(siteText(42, 10)).toBe('');
+  });
+});

@@ -141,10 +141,15 @@ export function Approval({ id }: { id: string }) {
       <section className="card stack tight">
         <Row label="For">
           <span>
-            {view.resource.description ? <strong>{view.resource.description}</strong> : null}
             <span className="url" title={view.resource.url}>
               {view.resource.url}
             </span>
+            {view.resource.description ? (
+              <span className="site-text" data-testid="site-description">
+                <span className="site-text-label">The site describes it as</span>
+                <q>{view.resource.description}</q>
+              </span>
+            ) : null}
           </span>
         </Row>
         <Row label="Pay to">

@@ -1,0 +1,26 @@
+/**
+ * Text a site wrote (a description, a token symbol or name), made safe to show: bidi
+ * controls and invisible characters removed (they make one symbol read as another, or hide
+ * text), whitespace collapsed, clipped to `max` characters. It is still the site's text: the
+ * UI shows it as quoted site text, never in the wallet's own voice.
+ */
+export function siteText(text: unknown, max: number): string {
+  if (typeof text !== 'string') return '';
+  const clean = text
+    // Format characters (bidi embeddings, overrides and isolates, LRM/RLM/ALM, zero-width
+    // spaces and joiners, word joiner, invisible operators, BOM, soft hyphen …) and controls.
+    .replace(/[\p{Cf}\p{Cc}]/gu, ' ')
+    // Characters that draw nothing although they are not format characters: Hangul fillers,
+    // the braille blank, variation selectors, combining grapheme joiner, Mongolian FVS.
+    .replace(/[\u115F\u1160\u3164\uFFA0\u2800\u034F\u180B-\u180F\uFE00-\uFE0F]/gu, '')
+    .replace(/[\u{E0100}-\u{E01EF}]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  const chars = Array.from(clean);
+  return chars.length > max
+    ? `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`
+    : clean;
+}
