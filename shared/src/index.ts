@@ -5,6 +5,7 @@ export * from './casper/keys.js';
 export * from './casper/layout.js';
 export * from './casper/network.js';
 export * from './casper/pem.js';
+export * from './casper/reverts.js';
 export * from './casper/rpc.js';
 export * from './client/fetch.js';
 export * from './client/policy.js';

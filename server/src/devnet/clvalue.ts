@@ -43,6 +43,9 @@ export const cl = {
   u256: (value: bigint) => json('U256', bigUintBytes(value), value.toString()),
   u512: (value: bigint) => json('U512', bigUintBytes(value), value.toString()),
   bool: (value: boolean) => json('Bool', new Uint8Array([value ? 1 : 0]), value),
+  /** `List<U8>`: how Odra stores a value in its `state` dictionary (the value's bytes). */
+  byteList: (bytes: Uint8Array) =>
+    json({ List: 'U8' }, concatBytes(u32LE(bytes.length), bytes), Array.from(bytes)),
   unit: () => json('Unit', new Uint8Array(), null),
   string: (value: string) => {
     const utf8 = utf8ToBytes(value);

@@ -10,6 +10,7 @@ import {
   nonceDictionary,
   type TokenState,
   tokenByContractHash,
+  usedNonceValue,
   type WorldState,
 } from './state.js';
 import { clValueJson, storedValueJson } from './wasm/json.js';
@@ -55,7 +56,7 @@ function dictionaryItems(token: TokenState): Map<string, CLValueJson> {
     );
   }
   for (const itemKey of Object.keys(token.usedNonces)) {
-    items.set(dictionaryAddress(nonceDictionary(token), itemKey), cl.bool(true));
+    items.set(dictionaryAddress(nonceDictionary(token), itemKey), usedNonceValue(token));
   }
   return items;
 }
@@ -78,7 +79,7 @@ function itemInSeed(state: WorldState, seed: string, itemKey: string): Dictionar
       return amount === undefined ? undefined : { address, value: cl.u256(BigInt(amount)) };
     }
     if (seed === nonceDictionary(token)) {
-      return token.usedNonces[itemKey] ? { address, value: cl.bool(true) } : undefined;
+      return token.usedNonces[itemKey] ? { address, value: usedNonceValue(token) } : undefined;
     }
   }
   return undefined;

@@ -8,10 +8,12 @@ import {
   bytesToHex,
   concatBytes,
   hexToBytes,
+  odraNonceItemKey,
   parseArgLayout,
-  u32LE,
+  usedNonceItemKey,
   utf8ToBytes,
 } from '@x402-casper/shared';
+import { type CLValueJson, cl } from './clvalue.js';
 import type { Genesis, NonceStorage, TokenSpec } from './genesis.js';
 import type { WasmState } from './wasm/store.js';
 
@@ -135,33 +137,27 @@ export function tokenByContractHash(state: WorldState, contractHash: string) {
   return Object.values(state.tokens).find((token) => token.contractHash === contractHash);
 }
 
-/** `used_nonces` item key: hex(blake2b-256(Key bytes ‖ u32-LE(nonce length) ‖ nonce)). */
-export function nonceItemKey(address: string, nonce: Uint8Array): string {
-  return bytesToHex(
-    blake2b256(concatBytes(hexToBytes(address, 'from', 33), u32LE(nonce.length), nonce)),
-  );
-}
-
 /** The URef address of the dictionary a token keeps used nonces in. */
 export function nonceDictionary(token: TokenState): string {
   return token.urefs[NONCE_NAMED_KEY[token.nonceStorage]] as string;
 }
 
+/** Cep18X402's module field index of its `used_nonces` mapping (observed running the binary). */
+export const ODRA_USED_NONCES_FIELD = 2;
+
 /**
- * The item key a token stores a used nonce under: the `used_nonces` item key itself, or, in
- * Odra's `state` dictionary, hex(blake2b-256(private tag ‖ that item key)), which nothing
- * outside the contract is meant to compute.
+ * The item key a token stores a used nonce under: the CEP's `used_nonces` item key, or, in
+ * Odra's `state` dictionary, the key Cep18X402 really writes (shared's odraNonceItemKey).
  */
-export function nonceStorageKey(token: TokenState, usedNoncesItemKey: string): string {
-  if (token.nonceStorage === 'used_nonces') return usedNoncesItemKey;
-  return bytesToHex(
-    blake2b256(
-      concatBytes(
-        utf8ToBytes(`x402-casper devnet odra state ${token.contractHash} used nonce`),
-        hexToBytes(usedNoncesItemKey),
-      ),
-    ),
-  );
+export function nonceStorageKey(token: TokenState, from: string, nonceHex: string): string {
+  return token.nonceStorage === 'used_nonces'
+    ? usedNonceItemKey(from, nonceHex)
+    : odraNonceItemKey(ODRA_USED_NONCES_FIELD, from, nonceHex);
+}
+
+/** The value a used nonce's item holds: a bool, or Odra's bool serialized into a List<U8>. */
+export function usedNonceValue(token: TokenState): CLValueJson {
+  return token.nonceStorage === 'used_nonces' ? cl.bool(true) : cl.byteList(new Uint8Array([1]));
 }
 
 /**

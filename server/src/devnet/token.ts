@@ -14,10 +14,10 @@ import {
   balanceOf,
   dictionaryAddress,
   nonceDictionary,
-  nonceItemKey,
   nonceStorageKey,
   setBalance,
   type TokenState,
+  usedNonceValue,
 } from './state.js';
 
 /** Revert codes, shown by a node as `User error: <code>`. */
@@ -29,6 +29,24 @@ export const TOKEN_ERRORS = {
   publicKeyMismatch: 37004,
   insufficientBalance: 60001,
 } as const;
+
+/**
+ * The codes a token like the Cep18X402 proof of concept reverts with (its own error enum, observed
+ * by running the binary): the devnet's `odra-state` tokens answer with these.
+ */
+export const CEP18X402_ERRORS = {
+  nonceUsed: 1,
+  expired: 2,
+  notYetValid: 3,
+  invalidSignature: 4,
+  publicKeyMismatch: 6,
+  insufficientBalance: 60001,
+} as const;
+
+/** The revert codes of `token`: the CEP's, or those of the proof of concept it imitates. */
+function errorsOf(token: TokenState): Record<keyof typeof TOKEN_ERRORS, number> {
+  return token.nonceStorage === 'odra-state' ? CEP18X402_ERRORS : TOKEN_ERRORS;
+}
 
 /** A runtime argument as the devnet keeps it: its CLType (JSON) and decoded value. */
 export interface ArgValue {
@@ -137,14 +155,20 @@ function transferWithAuthorization(
 ) {
   const from = a.from as string;
   const amount = a[layoutArgs(token.argLayout).amount] as string;
-  const nonce = hexToBytes(a.nonce as string);
-  const itemKey = nonceStorageKey(token, nonceItemKey(from, nonce));
-  if (token.usedNonces[itemKey]) throw userError(TOKEN_ERRORS.nonceUsed);
+  const errors = errorsOf(token);
+  let itemKey: string;
+  try {
+    itemKey = nonceStorageKey(token, from, a.nonce as string);
+  } catch {
+    // A nonce that is not 32 bytes cannot have been signed.
+    throw userError(errors.invalidSignature);
+  }
+  if (token.usedNonces[itemKey]) throw userError(errors.nonceUsed);
   const now = BigInt(Math.floor(context.blockTimeMs / 1000));
-  if (!(now > BigInt(a.valid_after as string))) throw userError(TOKEN_ERRORS.notYetValid);
-  if (!(now < BigInt(a.valid_before as string))) throw userError(TOKEN_ERRORS.expired);
+  if (!(now > BigInt(a.valid_after as string))) throw userError(errors.notYetValid);
+  if (!(now < BigInt(a.valid_before as string))) throw userError(errors.expired);
   if (addressOfPublicKey(a.public_key as string) !== from) {
-    throw userError(TOKEN_ERRORS.publicKeyMismatch);
+    throw userError(errors.publicKeyMismatch);
   }
   let digest: Uint8Array;
   try {
@@ -162,15 +186,15 @@ function transferWithAuthorization(
     });
   } catch {
     // A nonce that is not 32 bytes cannot have been signed.
-    throw userError(TOKEN_ERRORS.invalidSignature);
+    throw userError(errors.invalidSignature);
   }
   if (!verifySignature(a.public_key as string, digest, a.signature as string)) {
-    throw userError(TOKEN_ERRORS.invalidSignature);
+    throw userError(errors.invalidSignature);
   }
   token.usedNonces[itemKey] = true;
   effects.push({
     key: `dictionary-${dictionaryAddress(nonceDictionary(token), itemKey)}`,
-    kind: { Write: { CLValue: cl.bool(true) } },
+    kind: { Write: { CLValue: usedNonceValue(token) } },
   });
   transfer(token, from, a.to as string, BigInt(amount), effects);
 }

@@ -9,6 +9,7 @@ import {
   CasperRpcError,
   CasperRpcUnavailableError,
   hexToBytes,
+  odraNonceItemKey,
   RPC_ERROR,
   usedNonceItemKey,
 } from '@x402-casper/shared';
@@ -66,6 +67,24 @@ export function currentContractHash(storedValue: unknown): string {
     throw new CasperRpcUnavailableError('the asset package has no enabled contract version');
   return stripPrefix(latest.contract_hash);
 }
+
+/** A CLValue bool's bytes: `00` or `01`. */
+export function decodeBool(hex: string): boolean {
+  if (hex !== '00' && hex !== '01') throw new CasperRpcUnavailableError(`malformed bool ${hex}`);
+  return hex === '01';
+}
+
+/** A CLValue `List<U8>`'s bytes (u32-LE length, then the bytes) → the inner bytes as hex. */
+export function decodeByteList(hex: string): string {
+  const bytes = hexToBytes(hex, 'List<U8>');
+  if (bytes.length < 4) throw new CasperRpcUnavailableError(`malformed List<U8> ${hex}`);
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  if (bytes.length !== 4 + length) throw new CasperRpcUnavailableError(`malformed List<U8> ${hex}`);
+  return hex.slice(8);
+}
+
+/** Odra's storage dictionary (see token-profile.ts). */
+const ODRA_STATE = 'state';
 
 /** Reads against one block are kept this long at most (a block's state never changes). */
 const BLOCK_MEMORY_MS = 60_000;
@@ -302,18 +321,25 @@ export class ChainClient {
   }
 
   /**
-   * Whether CEP-3009 marked (`address`, `nonce`) used in the `used_nonces` dictionary of the
-   * token's current contract `contractHash`, at `block`.
+   * Whether the token's current contract `contractHash` marked (`address`, `nonce`) used, at
+   * `block`: in the CEP's `used_nonces` dictionary (a bool), or in an Odra `Mapping` of its
+   * `state` dictionary (the bool serialized into a `List<U8>`). A missing item is unused.
    */
   async nonceUsed(
     contractHash: string,
+    store: { kind: 'used_nonces' } | { kind: 'odra-state'; field: number },
     address: string,
     nonce: string,
     block: BlockView,
   ): Promise<boolean> {
-    const item = usedNonceItemKey(address, nonce);
-    const bytes = await this.dictionaryItem(contractHash, USED_NONCES_DICTIONARY, item, block);
-    return bytes !== undefined && bytes !== '00';
+    if (store.kind === 'used_nonces') {
+      const item = usedNonceItemKey(address, nonce);
+      const bytes = await this.dictionaryItem(contractHash, USED_NONCES_DICTIONARY, item, block);
+      return bytes !== undefined && decodeBool(bytes);
+    }
+    const item = odraNonceItemKey(store.field, address, nonce);
+    const bytes = await this.dictionaryItem(contractHash, ODRA_STATE, item, block);
+    return bytes !== undefined && decodeBool(decodeByteList(bytes));
   }
 
   /**

@@ -367,7 +367,7 @@ function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig 
     typeof raw.paymentMotes === 'number' ? String(raw.paymentMotes) : raw.paymentMotes;
   let paymentMotes: bigint;
   try {
-    paymentMotes = parseUint((motesText ?? '3000000000') as string, `${path}.paymentMotes`, 64);
+    paymentMotes = parseUint((motesText ?? '10000000000') as string, `${path}.paymentMotes`, 64);
   } catch {
     reader.fail(`${path}.paymentMotes`, 'must be a whole number of motes as a decimal string');
   }

@@ -5,7 +5,7 @@ import type { ArgLayout } from '@x402-casper/shared';
 import type { BlockView } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { NetworkContext } from './network.js';
-import { tokenProfile } from './token-profile.js';
+import { type NonceStore, tokenProfile } from './token-profile.js';
 
 /** How long one health check's result answers /health. */
 export const HEALTH_CACHE_MS = 5000;
@@ -21,12 +21,12 @@ export interface NetworkHealth {
 }
 
 /**
- * A token as the chain shows it. `nonces: "unreadable"`: it keeps used nonces where they
- * cannot be read from outside (not in a `used_nonces` dictionary), so /verify relies on the
+ * A token as the chain shows it. `nonces`: where its used nonces are read (`used_nonces`, the
+ * CEP's dictionary; `odra-state`, Odra's storage), or `unreadable`: /verify then relies on the
  * ledger and the contract for them. `problem`: it cannot be settled at all.
  */
 export type TokenHealth =
-  | { asset: string; layout: ArgLayout; nonces: 'readable' | 'unreadable' }
+  | { asset: string; layout: ArgLayout; nonces: NonceStore['kind'] }
   | { asset: string; problem: string };
 
 async function tokenHealth(
@@ -39,7 +39,7 @@ async function tokenHealth(
   return {
     asset: asset.packageHash,
     layout: profile.layout,
-    nonces: profile.readableNonces ? 'readable' : 'unreadable',
+    nonces: profile.nonces.kind,
   };
 }
 

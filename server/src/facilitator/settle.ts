@@ -9,6 +9,8 @@ import {
   CasperRpcError,
   exactPayloadOf,
   normalizeAddress,
+  type RevertFamily,
+  revertReason,
   type SettleRequest,
   type SettleResponse,
 } from '@x402-casper/shared';
@@ -18,21 +20,6 @@ import { assetOf, type NetworkContext } from './network.js';
 import { tokenProfile } from './token-profile.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import { checkOffChain, checkOnChain, checkPayment, type VerifyOptions } from './verify.js';
-
-/** Contract revert codes (CEP-3009 in Odra, CEP-18) and what they mean for x402. */
-const REVERT_REASONS: Record<string, string> = {
-  '37000': 'invalid_exact_casper_nonce_used',
-  '37001': 'invalid_exact_casper_payload_expired',
-  '37002': 'invalid_exact_casper_not_yet_valid',
-  '37003': 'invalid_exact_casper_invalid_signature',
-  '37004': 'invalid_exact_casper_public_key_mismatch',
-  '60001': 'insufficient_funds',
-};
-
-export function revertReason(errorMessage: string): string {
-  const code = /User error: (\d+)/.exec(errorMessage)?.[1];
-  return (code && REVERT_REASONS[code]) || 'invalid_transaction_state';
-}
 
 /**
  * How a row's driver starts: `fresh` just reserved (send it), `resume` a settle of a row left
@@ -545,7 +532,7 @@ export class Settler {
         'settlement transaction reverted',
       );
       return this.ledger.markFailed(row.id, {
-        reason: revertReason(status.errorMessage),
+        reason: revertReason(status.errorMessage, await this.revertsOf(context, row)),
         message: `the transaction reverted: ${status.errorMessage}`,
         retryable: false,
         blockHeight: status.blockHeight,
@@ -553,6 +540,17 @@ export class Settler {
     }
     if (this.now() > this.deadline(row)) return this.conclude(context, row);
     return row;
+  }
+
+  /** Which revert-code table the row's token answers with (the CEP's, if it cannot be read). */
+  private async revertsOf(context: NetworkContext, row: Settlement): Promise<RevertFamily> {
+    try {
+      const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
+      const profile = await tokenProfile(context.chain, asset, await context.chain.view());
+      return profile.usable ? profile.reverts : 'cep3009';
+    } catch {
+      return 'cep3009';
+    }
   }
 
   /**
@@ -565,8 +563,14 @@ export class Settler {
     const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
     const block = await context.chain.view('live');
     const profile = await tokenProfile(context.chain, asset, block);
-    if (!(profile.usable && profile.readableNonces)) return false;
-    return context.chain.nonceUsed(profile.contractHash, row.payer, row.nonce, block);
+    if (!profile.usable || profile.nonces.kind === 'unreadable') return false;
+    return context.chain.nonceUsed(
+      profile.contractHash,
+      profile.nonces,
+      row.payer,
+      row.nonce,
+      block,
+    );
   }
 
   /**

@@ -1,7 +1,8 @@
 // What the facilitator must know of a token before it spends gas on it, read from the chain:
 // how its `transfer_with_authorization` entry point names and types its arguments (deployed
-// CEP-3009 tokens disagree, FACTS §7), and whether its used nonces can be read from outside.
-import type { ArgLayout } from '@x402-casper/shared';
+// CEP-3009 tokens disagree, FACTS §7), where its used nonces can be read from outside, and
+// which revert codes it answers with.
+import type { ArgLayout, RevertFamily } from '@x402-casper/shared';
 import {
   type BlockView,
   type ChainClient,
@@ -13,15 +14,40 @@ import type { AssetConfig } from './config.js';
 
 export const ENTRY_POINT = 'transfer_with_authorization';
 
+/** Odra's storage dictionary, where Odra contracts keep their state (the Cep18X402 one too). */
+export const ODRA_STATE_DICTIONARY = 'state';
+
+/** The module field index of Cep18X402's `used_nonces` mapping (observed by running it). */
+export const CEP18X402_USED_NONCES_FIELD = 2;
+
+/**
+ * Where a token keeps used nonces: the CEP's `used_nonces` dictionary (a bool per item key),
+ * an Odra `Mapping` in its `state` dictionary, or somewhere that cannot be read from outside.
+ */
+export type NonceStore =
+  | { kind: 'used_nonces' }
+  | { kind: 'odra-state'; field: number }
+  | { kind: 'unreadable' };
+
 export type TokenProfile =
   | {
       usable: true;
       contractHash: string;
       layout: ArgLayout;
-      /** Whether used nonces are readable in the `used_nonces` dictionary. */
-      readableNonces: boolean;
+      nonces: NonceStore;
+      /** Which table its `User error` codes are read with. */
+      reverts: RevertFamily;
     }
   | { usable: false; contractHash: string; problem: string };
+
+/** Where the contract keeps used nonces, from its named keys. */
+function nonceStoreOf(contract: ContractInfo): NonceStore {
+  if (contract.namedKeys.has(USED_NONCES_DICTIONARY)) return { kind: 'used_nonces' };
+  if (contract.namedKeys.has(ODRA_STATE_DICTIONARY)) {
+    return { kind: 'odra-state', field: CEP18X402_USED_NONCES_FIELD };
+  }
+  return { kind: 'unreadable' };
+}
 
 const BYTES = JSON.stringify({ List: 'U8' });
 
@@ -86,15 +112,17 @@ export function profileOf(
   contract: ContractInfo,
   override: ArgLayout | undefined,
 ): TokenProfile {
-  const readableNonces = contract.namedKeys.has(USED_NONCES_DICTIONARY);
-  if (override) return { usable: true, contractHash, layout: override, readableNonces };
+  const nonces = nonceStoreOf(contract);
+  // Odra's own storage means the Cep18X402 proof of concept and its own error enum.
+  const reverts: RevertFamily = nonces.kind === 'odra-state' ? 'cep18x402' : 'cep3009';
+  if (override) return { usable: true, contractHash, layout: override, nonces, reverts };
   const args = contract.entryPoints.get(ENTRY_POINT);
   if (!args) {
     return { usable: false, contractHash, problem: `the token has no ${ENTRY_POINT} entry point` };
   }
   const layout = layoutOfEntryPoint(args);
   if (typeof layout === 'object') return { usable: false, contractHash, ...layout };
-  return { usable: true, contractHash, layout, readableNonces };
+  return { usable: true, contractHash, layout, nonces, reverts };
 }
 
 /**

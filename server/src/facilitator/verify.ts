@@ -169,9 +169,9 @@ export async function checkOnChain(
     [nonceUsed, tokenBalance, gasBalance] = await Promise.all([
       // A token that keeps its nonces where they cannot be read relies on the ledger here,
       // and on the contract itself, which refuses a used nonce.
-      token.readableNonces
-        ? context.chain.nonceUsed(token.contractHash, key.payer, key.nonce, block)
-        : false,
+      token.nonces.kind === 'unreadable'
+        ? false
+        : context.chain.nonceUsed(token.contractHash, token.nonces, key.payer, key.nonce, block),
       context.chain.tokenBalance(token.contractHash, key.payer, block),
       context.chain.accountBalance(context.feePayer.publicKey, block),
     ]);

@@ -3,6 +3,7 @@ import {
   type ArgLayout,
   addressOfPublicKey,
   layoutArgs,
+  odraNonceItemKey,
   usedNonceItemKey,
 } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -345,7 +346,7 @@ describe('a signing domain name apart from the CEP-18 name', () => {
 });
 
 describe('nonces in Odra state (nonce_storage odra-state)', () => {
-  it('has no used_nonces dictionary, hides used nonces and still refuses a replay with 37000', async () => {
+  it('keeps used nonces where Cep18X402 does, and refuses a replay with its code 1', async () => {
     const token = await deployToken(devnet, {
       name: 'Odra Token',
       symbol: 'ODR',
@@ -381,28 +382,33 @@ describe('nonces in Odra state (nonce_storage odra-state)', () => {
     expect(await execute(devnet, run(auth))).toBeNull();
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
 
-    // What a facilitator can see: no used_nonces dictionary, and nothing in `state` at the
-    // item key it knows.
+    // What a facilitator can see: no used_nonces dictionary; in Odra's `state`, the nonce at
+    // the key the real contract writes (field 2 of its module), as a bool in a List<U8>.
     const root = (await call(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
-    const lookup = (dictionary_name: string) =>
+    const lookup = (dictionary_name: string, dictionary_item_key: string) =>
       rpc(devnet.rpcUrl, 'state_get_dictionary_item', {
         state_root_hash: root,
         dictionary_identifier: {
           ContractNamedKey: {
             key: `hash-${token.contractHash}`,
             dictionary_name,
-            dictionary_item_key: usedNonceItemKey(from, auth.nonce),
+            dictionary_item_key,
           },
         },
       });
-    expect((await lookup('used_nonces')).error).toMatchObject({
+    const cepKey = usedNonceItemKey(from, auth.nonce);
+    expect((await lookup('used_nonces', cepKey)).error).toMatchObject({
       code: -32010,
       data: "the provided dictionary name doesn't exist",
     });
-    expect((await lookup('state')).error?.code).toBe(-32003);
+    expect((await lookup('state', cepKey)).error?.code).toBe(-32003);
+    const odraKey = odraNonceItemKey(2, from, auth.nonce);
+    expect((await lookup('state', odraKey)).result).toMatchObject({
+      stored_value: { CLValue: { cl_type: { List: 'U8' }, bytes: '0100000001' } },
+    });
 
     const again = { ...auth, value: '11' };
-    expect(await execute(devnet, run(again))).toBe('User error: 37000');
+    expect(await execute(devnet, run(again))).toBe('User error: 1');
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
     expect(await tokenBalance(devnet, token, from)).toBe(90n);
   });
@@ -442,11 +448,13 @@ describe('nonces in Odra state (nonce_storage odra-state)', () => {
       }
     ).execution_result.Version2.effects;
     const nonceWrite = effects.find(
-      (effect) => (effect.kind.Write.CLValue as { cl_type: string }).cl_type === 'Bool',
+      (effect) =>
+        JSON.stringify((effect.kind.Write.CLValue as { cl_type: unknown }).cl_type) ===
+        JSON.stringify({ List: 'U8' }),
     )!;
     const stored = await call(devnet.rpcUrl, 'query_global_state', { key: nonceWrite.key });
     expect(stored.stored_value).toEqual({
-      CLValue: { cl_type: 'Bool', bytes: '01', parsed: true },
+      CLValue: { cl_type: { List: 'U8' }, bytes: '0100000001', parsed: [1] },
     });
   });
 });

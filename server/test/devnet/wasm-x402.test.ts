@@ -31,6 +31,7 @@ const merchantAddress = `00${merchant.accountHash}`;
 const dir = tempDir('devnet-wasm-x402-');
 let devnet: Devnet;
 let facilitator: (Facilitator & { url: string }) | undefined;
+let other: (Facilitator & { url: string }) | undefined;
 let token: {
   packageHash: string;
   contractHash: string;
@@ -111,9 +112,14 @@ beforeAll(async () => {
   // transfer_with_authorization meters ≈ 6.8 CSPR here: pay 20 CSPR a settlement.
   (raw.networks as Array<Record<string, unknown>>)[0]!.paymentMotes = '20000000000';
   facilitator = await startFacilitator(parseConfig(raw));
+  // A second facilitator with its own ledger: the chain, not a shared ledger, stops a replay.
+  const second = structuredClone(raw);
+  second.database = join(dir, 'second.sqlite');
+  other = await startFacilitator(parseConfig(second));
 });
 afterAll(async () => {
   await facilitator?.close();
+  await other?.close();
   await devnet?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -131,5 +137,45 @@ describe.skipIf(!wasm)('x402 through the real Cep18X402 binary', () => {
     expect(settled.body).toMatchObject({ success: true, network: devnet.network });
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(125n);
     expect(await tokenBalance(devnet, token, `00${alice.accountHash}`)).toBe(4875n);
+  });
+
+  it('reads the nonce where the contract really keeps it: one spent elsewhere is refused at /verify', async () => {
+    const requirements = requirementsFor(devnet.network, token, merchantAddress, '7');
+    const request = await paymentFor(alice.secretKey, requirements);
+    expect((await postJson(`${facilitator!.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    // Settled through the other facilitator: this one's ledger knows nothing of it.
+    expect((await postJson(`${other!.url}/settle`, request)).body).toMatchObject({ success: true });
+    expect((await postJson(`${facilitator!.url}/verify`, request)).body).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_nonce_used',
+      invalidMessage: 'the nonce is already used on chain',
+    });
+    const health = (await (await fetch(`${facilitator!.url}/health`)).json()) as {
+      networks: Array<{ tokens: unknown[] }>;
+    };
+    expect(health.networks[0]!.tokens).toEqual([
+      { asset: token.packageHash, layout: 'amount-u256', nonces: 'odra-state' },
+    ]);
+  });
+
+  it("names the contract's own revert code: a replay the chain refuses is nonce_used", async () => {
+    const requirements = requirementsFor(devnet.network, token, merchantAddress, '9');
+    const request = await paymentFor(alice.secretKey, requirements);
+    const before = await tokenBalance(devnet, token, merchantAddress);
+    // Both facilitators find the nonce unused and submit; the contract runs one, reverts one.
+    const [first, second] = await Promise.all([
+      postJson(`${facilitator!.url}/settle`, request),
+      postJson(`${other!.url}/settle`, request),
+    ]);
+    const bodies = [first.body, second.body];
+    expect(bodies.filter((body) => body.success === true)).toHaveLength(1);
+    expect(bodies.find((body) => body.success !== true)).toMatchObject({
+      success: false,
+      errorReason: 'invalid_exact_casper_nonce_used',
+      errorMessage: 'the transaction reverted: User error: 1',
+    });
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(before + 9n);
   });
 });

@@ -1,8 +1,12 @@
 // Pure pieces of the chain client and settlement: CLValue decoding, the current contract of a
 // package, and revert codes.
 import { describe, expect, it } from 'vitest';
-import { currentContractHash, decodeU256 } from '../../src/facilitator/chain.js';
-import { revertReason } from '../../src/facilitator/settle.js';
+import {
+  currentContractHash,
+  decodeBool,
+  decodeByteList,
+  decodeU256,
+} from '../../src/facilitator/chain.js';
 
 describe('decodeU256', () => {
   it.each([
@@ -52,17 +56,19 @@ describe('currentContractHash', () => {
   });
 });
 
-describe('revertReason', () => {
-  it.each([
-    ['User error: 37000', 'invalid_exact_casper_nonce_used'],
-    ['User error: 37001', 'invalid_exact_casper_payload_expired'],
-    ['User error: 37002', 'invalid_exact_casper_not_yet_valid'],
-    ['User error: 37003', 'invalid_exact_casper_invalid_signature'],
-    ['User error: 37004', 'invalid_exact_casper_public_key_mismatch'],
-    ['User error: 60001', 'insufficient_funds'],
-    ['User error: 1', 'invalid_transaction_state'],
-    ['Out of gas error', 'invalid_transaction_state'],
-  ])('%s → %s', (message, reason) => {
-    expect(revertReason(message)).toBe(reason);
+describe('decodeBool and decodeByteList', () => {
+  it('reads a bool, and a bool serialized into a List<U8> as Odra stores it', () => {
+    expect(decodeBool('01')).toBe(true);
+    expect(decodeBool('00')).toBe(false);
+    expect(decodeBool(decodeByteList('0100000001'))).toBe(true);
+    expect(decodeBool(decodeByteList('0100000000'))).toBe(false);
+  });
+
+  it.each(['', '02', '0001'])('refuses a malformed bool %j', (hex) => {
+    expect(() => decodeBool(hex)).toThrow(/malformed bool/);
+  });
+
+  it.each(['', '010000', '0200000001', '01000000'])('refuses a malformed List<U8> %j', (hex) => {
+    expect(() => decodeByteList(hex)).toThrow(/malformed List<U8>/);
   });
 });

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
     expect(config.database).toBe(join(dir, 'ledger.sqlite'));
     const [network] = config.networks;
     expect(network!.chainName).toBe('casper-test');
-    expect(network!.paymentMotes).toBe(3_000_000_000n);
+    expect(network!.paymentMotes).toBe(10_000_000_000n);
     expect(network!.secretKey.publicKey.hex).toBe(key.publicKey.hex);
     expect(network!.assets[0]).toEqual({
       packageHash: PACKAGE,

@@ -98,19 +98,26 @@ describe('a token profile read from the chain', () => {
   const contract = (entryArgs: ReturnType<typeof args> | undefined, keys: string[]) =>
     parseContract(contractJson(entryArgs, keys));
 
-  it('reads the layout and whether used nonces are readable', () => {
+  it('reads the layout, where used nonces are kept and which revert codes apply', () => {
     const cep = contract(args('value', 'U64'), ['balances', 'used_nonces', 'name']);
     expect(profileOf('c1', cep, undefined)).toEqual({
       usable: true,
       contractHash: 'c1',
       layout: 'value-u64',
-      readableNonces: true,
+      nonces: { kind: 'used_nonces' },
+      reverts: 'cep3009',
     });
     const odra = contract(args('amount', 'U256'), ['balances', 'state', '__events']);
     expect(profileOf('c2', odra, undefined)).toMatchObject({
       usable: true,
       layout: 'amount-u256',
-      readableNonces: false,
+      nonces: { kind: 'odra-state', field: 2 },
+      reverts: 'cep18x402',
+    });
+    const neither = contract(args('amount', 'U64'), ['balances']);
+    expect(profileOf('c3', neither, undefined)).toMatchObject({
+      nonces: { kind: 'unreadable' },
+      reverts: 'cep3009',
     });
   });
 

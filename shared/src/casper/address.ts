@@ -68,3 +68,21 @@ export function usedNonceItemKey(address: string, nonceHex: string): string {
     blake2b256(concatBytes(addressToKeyBytes(address), u32LE(nonce.length), nonce)),
   );
 }
+
+/**
+ * The item key under which an Odra contract keeps one entry of a `Mapping<(Address, Bytes), _>`
+ * in its `state` dictionary: hex(blake2b-256(u32-BE(the mapping's field index in the module) ‖
+ * Key bytes ‖ u32-LE(nonce length) ‖ nonce)). Observed by running the Cep18X402 binary, whose
+ * `used_nonces` mapping is field 2.
+ */
+export function odraNonceItemKey(fieldIndex: number, address: string, nonceHex: string): string {
+  if (!Number.isInteger(fieldIndex) || fieldIndex < 0 || fieldIndex > 0xffff_ffff) {
+    throw new RangeError('an Odra field index is a u32');
+  }
+  const index = new Uint8Array(4);
+  new DataView(index.buffer).setUint32(0, fieldIndex, false);
+  const nonce = hexToBytes(nonceHex, 'nonce', 32);
+  return bytesToHex(
+    blake2b256(concatBytes(index, addressToKeyBytes(address), u32LE(nonce.length), nonce)),
+  );
+}
