@@ -13,6 +13,7 @@ import {
   RPC_ERROR,
   usedNonceItemKey,
 } from '@x402-casper/shared';
+import { keepAlivePost } from './http-post.js';
 import { ReadCache } from './read-cache.js';
 
 export type ExecutionStatus =
@@ -164,7 +165,7 @@ export class ChainClient {
     private readonly blockIntervalMs = BLOCK_INTERVAL_MS,
     private readonly now: () => number = Date.now,
   ) {
-    this.rpc = new CasperRpc(rpcUrl, { timeoutMs });
+    this.rpc = new CasperRpc(rpcUrl, { timeoutMs, post: keepAlivePost });
     this.cache = new ReadCache(now);
   }
 

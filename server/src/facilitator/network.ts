@@ -1,5 +1,6 @@
 // One configured Casper network at run time: its config, chain client and fee payer key.
 import { addressOfPublicKey } from '@x402-casper/shared';
+import { BlockWatcher } from './blocks.js';
 import { ChainClient } from './chain.js';
 import type { AssetConfig, FacilitatorConfig, NetworkConfig } from './config.js';
 import { type SigningKey, signingKeyOf } from './transaction.js';
@@ -7,6 +8,8 @@ import { type SigningKey, signingKeyOf } from './transaction.js';
 export interface NetworkContext {
   config: NetworkConfig;
   chain: ChainClient;
+  /** Wakes settlements waiting for their transaction when a block comes. */
+  blocks: BlockWatcher;
   signingKey: SigningKey;
   /** The fee payer's tagged public key hex and its address (`00` + account hash). */
   feePayer: { publicKey: string; address: string };
@@ -14,18 +17,22 @@ export interface NetworkContext {
 
 export function networkContexts(config: FacilitatorConfig): Map<string, NetworkContext> {
   return new Map(
-    config.networks.map((network) => [
-      network.network,
-      {
-        config: network,
-        chain: new ChainClient(network.rpcUrl, config.rpcTimeoutMs, network.blockIntervalMs),
-        signingKey: signingKeyOf(network.secretKey),
-        feePayer: {
-          publicKey: network.secretKey.publicKey.hex,
-          address: addressOfPublicKey(network.secretKey.publicKey),
+    config.networks.map((network) => {
+      const chain = new ChainClient(network.rpcUrl, config.rpcTimeoutMs, network.blockIntervalMs);
+      return [
+        network.network,
+        {
+          config: network,
+          chain,
+          blocks: new BlockWatcher(chain, config.pollIntervalMs),
+          signingKey: signingKeyOf(network.secretKey),
+          feePayer: {
+            publicKey: network.secretKey.publicKey.hex,
+            address: addressOfPublicKey(network.secretKey.publicKey),
+          },
         },
-      },
-    ]),
+      ];
+    }),
   );
 }
 

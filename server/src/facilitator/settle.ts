@@ -421,21 +421,21 @@ export class Settler {
       return initial;
     }
     let row = await this.ledger.byId(initial.id);
+    // One look per block: the network's watcher wakes every waiting settlement when a block
+    // comes (and at least every third of a lease, to renew it).
+    const maxWaitMs = Math.max(this.options.pollIntervalMs, this.options.leaseMs / 3);
+    const nextBlock = () => context.blocks.nextBlock(this.stop.signal, maxWaitMs);
     if (row.state === 'reserved') {
       row = await this.submit(context, row, mode);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
+      // Just sent: it cannot have run before the next block.
+      if (row.state === 'submitted') await nextBlock();
     }
     while (row.state === 'submitted') {
       if (this.stop.signal.aborted || !(await this.renew(row))) return row;
       row = await this.poll(context, row);
-      if (row.state === 'submitted') {
-        try {
-          await sleep(this.options.pollIntervalMs, undefined, { signal: this.stop.signal });
-        } catch {
-          return row;
-        }
-      }
+      if (row.state === 'submitted') await nextBlock();
     }
     return row;
   }

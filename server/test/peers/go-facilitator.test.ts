@@ -318,7 +318,7 @@ describe('Go facilitator emulator: /settle on the devnet', () => {
     });
   });
 
-  it('keeps no ledger: settling the same authorization again pays gas and reverts 37000 on chain', async () => {
+  it('keeps no ledger: settling the same authorization again pays gas and reverts on chain (the proof of concept code 1)', async () => {
     const payer = await stack.payer();
     const request = await body(payer);
     expect((await postJson(`${go.url}/settle`, request, auth)).body).toMatchObject({
@@ -328,7 +328,7 @@ describe('Go facilitator emulator: /settle on the devnet', () => {
     expect(again.body).toEqual({
       success: false,
       errorReason: GO_REASONS.waitDeployFailed,
-      errorMessage: 'transaction execution failed: User error: 37000',
+      errorMessage: 'transaction execution failed: User error: 1',
       payer: payer.address,
       transaction: expect.stringMatching(/^[0-9a-f]{64}$/),
       network: stack.devnet.network,

@@ -34,38 +34,55 @@ export class CasperRpcUnavailableError extends Error {
   override readonly name = 'CasperRpcUnavailableError';
 }
 
+/** Sends one JSON body by POST and answers the HTTP status and body text. */
+export type JsonPost = (
+  url: string,
+  body: string,
+  signal: AbortSignal,
+) => Promise<{ status: number; text: string }>;
+
+/** The default transport: `fetch`, available in Node and in browsers. */
+export const fetchPost: JsonPost = async (url, body, signal) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    signal,
+  });
+  return { status: response.status, text: await response.text() };
+};
+
 export interface CasperRpcOptions {
   /** Time limit of one call, ms; default 10 s. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** How bodies are sent; `fetch` by default (Node callers may pass a keep-alive agent's). */
+  post?: JsonPost;
 }
 
 export class CasperRpc {
   private id = 0;
   private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
+  private readonly post: JsonPost;
 
   constructor(
     readonly url: string,
     options: CasperRpcOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.post = options.post ?? fetchPost;
   }
 
   /** Calls `method` with named `params`; the `result` object, or a typed error. */
   async call(method: string, params: object = {}): Promise<Record<string, unknown>> {
     const id = ++this.id;
-    let response: Response;
+    let status: number;
     let text: string;
     try {
-      response = await this.fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
+      ({ status, text } = await this.post(
+        this.url,
+        JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+        AbortSignal.timeout(this.timeoutMs),
+      ));
     } catch (error) {
       const why =
         error instanceof Error && error.name === 'TimeoutError'
@@ -78,12 +95,16 @@ export class CasperRpc {
       body = JSON.parse(text);
     } catch {
       throw new CasperRpcUnavailableError(
-        `${method}: the node answered HTTP ${response.status} with something that is not JSON`,
+        `${method}: the node answered HTTP ${status} with something that is not JSON`,
       );
     }
     const { error, result } = (body ?? {}) as { error?: unknown; result?: unknown };
     if (error !== undefined && error !== null) {
-      const { code, message, data } = error as { code?: unknown; message?: unknown; data?: unknown };
+      const { code, message, data } = error as {
+        code?: unknown;
+        message?: unknown;
+        data?: unknown;
+      };
       if (typeof code === 'number') {
         throw new CasperRpcError(
           method,
