@@ -10,6 +10,7 @@ import { bundleSizes } from './bundle.js';
 import { clientBench } from './client.js';
 import { componentBench } from './components.js';
 import { cryptoLimit } from './crypto.js';
+import { ledgerBench } from './ledgers.js';
 import type { Latency } from './measure.js';
 import {
   repoRoot,
@@ -25,6 +26,7 @@ const env = (name: string, fallback: string) => process.env[name] || fallback;
 const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
 const VERIFY_CONCURRENCY = [1, 16, 64];
 const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '1,16,64,256').split(',').map(Number);
+const LEDGER_PAYMENTS = Number(env('BENCH_LEDGER_PAYMENTS', '96'));
 const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
 
 const number = (value: number, digits = 0) =>
@@ -144,6 +146,15 @@ try {
     ),
   );
 
+  const ledgers = await ledgerBench(devnet, dir, LEDGER_PAYMENTS);
+  section(
+    `ledgers (${LEDGER_PAYMENTS} concurrent distinct payments, devnet 1 s blocks)`,
+    ledgers.map((run): [string, string] => [
+      run.setup,
+      `${run.succeeded}/${run.payments} settled, ${number(run.perSecond, 1)} /s, CPU/settlement ${ms(run.cpuMsPerSettlement)} facilitator`,
+    ]),
+  );
+
   const [feePayer, merchant] = defaultDevAccounts();
   const facilitator = await startFacilitatorProcess(
     writeFacilitatorConfig(
@@ -211,6 +222,7 @@ try {
     components,
     verify: { rows: verifyRows, rpcCallsPerVerify: verify.rpcCallsPerVerify },
     settle,
+    ledgers,
     client,
     extensionBundle: bundle ?? null,
   };

@@ -15,7 +15,7 @@ export const TRANSFER_WITH_AUTHORIZATION_TYPE_HASH = keccak_256(
 );
 
 export interface TransferWithAuthorizationInput {
-  /** The token's CEP-18 name. */
+  /** The signing domain's name: what the contract signs with (need not be its CEP-18 name). */
   name: string;
   /** The signing-domain version, usually "1". */
   version: string;
@@ -54,6 +54,26 @@ export function domainSeparator(
   );
 }
 
+/** Domain separators already computed, by their inputs: a payment service sees few tokens. */
+const separators = new Map<string, Uint8Array>();
+const MAX_SEPARATORS = 256;
+
+function cachedDomainSeparator(
+  name: string,
+  version: string,
+  chainName: string,
+  packageHash: string,
+): Uint8Array {
+  const key = JSON.stringify([name, version, chainName, packageHash.toLowerCase()]);
+  let separator = separators.get(key);
+  if (!separator) {
+    separator = domainSeparator(name, version, chainName, packageHash);
+    if (separators.size >= MAX_SEPARATORS) separators.clear();
+    separators.set(key, separator);
+  }
+  return separator;
+}
+
 /**
  * The EIP-712 digest a CEP-3009 `transfer_with_authorization` signature covers:
  * keccak256(0x19 0x01 ‖ domain separator ‖ struct hash). Addresses enter as keccak256 of
@@ -71,7 +91,7 @@ export function transferWithAuthorizationDigest(input: TransferWithAuthorization
       hexToBytes(input.nonce, 'nonce', 32),
     ),
   );
-  const domain = domainSeparator(
+  const domain = cachedDomainSeparator(
     input.name,
     input.version,
     input.chainName,
