@@ -258,7 +258,22 @@ export async function verify(
 ): Promise<VerifyResponse> {
   const offChain = await checkPayment(contexts, request, options, 'recent');
   if (!offChain.ok) return offChain.response;
-  const onChain = await checkOnChain(offChain.value, ledger);
+  let onChain = await checkOnChain(offChain.value, ledger);
+  // Funds that look short in the block read last may have come in a newer one: before
+  // refusing for them, look at the newest block.
+  if (!onChain.ok && SHORT_OF_FUNDS.has(onChain.response.invalidReason ?? '')) {
+    const payment = offChain.value;
+    let block: BlockView | undefined;
+    try {
+      block = await payment.context.chain.view('live');
+    } catch {}
+    if (block && block.stateRootHash !== payment.block.stateRootHash) {
+      onChain = await checkOnChain({ ...payment, block }, ledger);
+    }
+  }
   if (!onChain.ok) return onChain.response;
   return { isValid: true, payer: offChain.value.key.payer };
 }
+
+/** Refusals a newer block may lift (a payer or the fee payer funded since). */
+const SHORT_OF_FUNDS = new Set(['insufficient_funds', 'invalid_exact_casper_facilitator_unfunded']);

@@ -184,6 +184,28 @@ describe('/settle, read against a block read now', () => {
     expect(calls).not.toContain('account_put_transaction');
   });
 
+  it('looks at the newest block before refusing for funds: a payer funded a moment ago is valid', async () => {
+    const payer = generateSecretKey();
+    const request = await paymentFor(
+      payer,
+      requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+    );
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      invalidReason: 'insufficient_funds',
+    });
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: devnet.tokens[0]!.packageHash, amount: '10' },
+    });
+    // The block /verify read last is long from due; the refusal made it read the newest.
+    const calls = await callsDuring(async () => {
+      expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+        isValid: true,
+      });
+    });
+    expect(calls).toContain('info_get_status');
+  });
+
   it('settles a payer funded after /verify saw an empty balance', async () => {
     const payer = generateSecretKey();
     const request = await paymentFor(
