@@ -12,8 +12,8 @@ export function siteText(text: unknown, max: number): string {
     .replace(/[\p{Cf}\p{Cc}]/gu, ' ')
     // Characters that draw nothing although they are not format characters: Hangul fillers,
     // the braille blank, variation selectors, combining grapheme joiner, Mongolian FVS.
-    .replace(/[\u115F\u1160\u3164\uFFA0\u2800\u034F\u180B-\u180F\uFE00-\uFE0F]/gu, '')
-    .replace(/[\u{E0100}-\u{E01EF}]/gu, '')
+    .replace(/[\u115F\u1160\u3164\uFFA0\u2800]/gu, '')
+    .replace(/\p{Variation_Selector}|\u034F|[\u180B-\u180D]/gu, '')
     .replace(/\s+/gu, ' ')
     .trim();
   const chars = Array.from(clean);
