@@ -64,7 +64,7 @@ test('on a plain-http page that is not a secure context, fetch and XMLHttpReques
   const plain = site.url.replace('127.0.0.1', 'plain.test');
   const page = await wallet.context.newPage();
   await page.goto(`${plain}/fetcher`);
-  expect(await page.evaluate(() => [window.isSecureContext, typeof crypto.randomUUID])).toEqual([
+  expect(await page.evaluate(() => [self.isSecureContext, typeof crypto.randomUUID])).toEqual([
     false,
     'undefined',
   ]);

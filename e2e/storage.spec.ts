@@ -80,8 +80,20 @@ test('a budget rewritten in storage is refused and the window asks; a rewritten 
   // A write that got through anyway (here from an extension page): the day's cap is raised
   // and what was spent cleared, and the account's hash swapped for another.
   await popup.evaluate(async () => {
-    const { budgets, accounts } = await chrome.storage.local.get(['budgets', 'accounts']);
-    await chrome.storage.local.set({
+    const local = (
+      globalThis as unknown as {
+        chrome: {
+          storage: {
+            local: {
+              get(keys: string[]): Promise<Record<string, object[]>>;
+              set(items: object): Promise<void>;
+            };
+          };
+        };
+      }
+    ).chrome.storage.local;
+    const { budgets = [], accounts = [] } = await local.get(['budgets', 'accounts']);
+    await local.set({
       budgets: budgets.map((b: object) => ({ ...b, maxPerDay: '1000000000', spent: '0' })),
       accounts: accounts.map((a: object) => ({ ...a, accountHash: 'ee'.repeat(32) })),
     });

@@ -2,7 +2,7 @@ import { expect, type Page, test } from '@playwright/test';
 import { launchWallet, type WalletBrowser } from './support/browser.js';
 import { type GreedySite, startGreedySite } from './support/greedy-site.js';
 import { Services } from './support/services.js';
-import { approve, importKey, latestPayment, useDevnet } from './support/wallet.js';
+import { approve, importKey, latestPayment, openTab, useDevnet } from './support/wallet.js';
 
 // What a site says is not what happened: the wallet confirms outcomes on chain, and one
 // purchase gets one authorization however often the site asks. The built extension in
@@ -80,10 +80,16 @@ test('a site that keeps an authorization and says "insufficient funds" can colle
 
   // Asked again for the same purchase: the same authorization goes back, no second one.
   await shop.bringToFront();
+  // The notice shows for a few seconds only: watched for from before the click.
+  const noticed = shop.waitForFunction(() =>
+    Array.from(document.querySelectorAll('x402-casper-notice')).some((n) =>
+      n.shadowRoot?.textContent?.includes('sent again'),
+    ),
+  );
   const second = await buy(shop, 'HTTP 200');
   expect(new Set(greedy.nonces).size).toBe(1);
   expect(second).toBe('no window');
-  await expect(shop.locator('x402-casper-notice').filter({ hasText: 'sent again' })).toHaveCount(1);
+  await noticed;
   expect(greedy.settlements.filter((s) => s.success)).toHaveLength(1);
   expect(await services.tokenBalance(services.payer)).toBe(before - PRICE);
 
@@ -93,4 +99,76 @@ test('a site that keeps an authorization and says "insufficient funds" can colle
   await expect(entry.getByTestId('sent-again')).toBeVisible();
   await popup.screenshot({ path: test.info().outputPath('same-authorization-sent-again.png') });
   await shop.close();
+});
+
+test('a service worker stopped mid-payment leaves nothing pending: interrupted requests are recorded, outcomes read on chain at start-up', async () => {
+  const before = await services.tokenBalance(services.payer);
+  const confirmedEntries = async () => {
+    await openTab(popup, 'Activity');
+    return popup
+      .getByTestId('history')
+      .locator('li')
+      .filter({ hasText: 'Confirmed on chain.' })
+      .count();
+  };
+  const confirmedBefore = await confirmedEntries();
+  const site = await wallet.context.newPage();
+  await site.goto(`${services.demoUrl}/playground`);
+  const playground = (status: RegExp) => expect(site.locator('#status')).toHaveText(status);
+
+  // 1. Stopped while the window waits for an answer: nothing is signed, the page gets its 402.
+  let asked = wallet.nextApproval();
+  await site.locator('#fetch-button').click();
+  let window = await asked;
+  await expect(window.getByTestId('amount')).toBeVisible();
+  await wallet.stopServiceWorker();
+  await playground(/fetch: HTTP 402/);
+  await window.close();
+
+  // 2. Stopped right after Approve: whatever got through is settled at most once.
+  asked = wallet.nextApproval();
+  await site.locator('#fetch-button').click();
+  window = await asked;
+  await expect(window.getByRole('button', { name: 'Approve' })).toBeEnabled();
+  await Promise.all([
+    window.getByRole('button', { name: 'Approve' }).click(),
+    wallet.stopServiceWorker(),
+  ]);
+  await playground(/fetch: HTTP (200|402)/);
+
+  // 3. Stopped after the page got the signature, before the site's answer came back.
+  const paidRequest = site.waitForRequest((r) => r.headers()['payment-signature'] !== undefined);
+  const window3 = wallet.context
+    .waitForEvent('page', { predicate: (p) => p.url().includes('/approval.html'), timeout: 8_000 })
+    .catch(() => null);
+  await site.locator('#fetch-button').click();
+  const third = await Promise.race([window3, paidRequest.then(() => null)]);
+  if (third) await approve(third);
+  await paidRequest;
+  await wallet.stopServiceWorker();
+  await playground(/fetch: HTTP 200/);
+
+  // The worker starts again with the popup: nothing is left "Pending" without the chain's word.
+  await popup.reload();
+  await openTab(popup, 'Activity');
+  const entries = popup.getByTestId('history').locator('li');
+  await expect(entries.first()).toBeVisible();
+  for (const entry of await entries.all()) {
+    const status = await entry.getAttribute('data-status');
+    // A signed entry still open has the chain's word on it (read again at start-up).
+    if (status === 'pending') await expect(entry.getByTestId('chain-state')).toBeVisible();
+  }
+  // The first for sure; the second too when the stop came before the Approve reached it.
+  await expect(
+    popup.getByText('Interrupted: the wallet stopped before you answered').first(),
+  ).toBeVisible();
+  await expect(entries.filter({ hasText: 'Confirmed on chain.' }).first()).toBeVisible();
+  const spent = before - (await services.tokenBalance(services.payer));
+  // Every token that moved is a purchase the history shows confirmed on chain, once.
+  expect(spent).toBe(PRICE * BigInt((await confirmedEntries()) - confirmedBefore));
+  await popup.screenshot({
+    path: test.info().outputPath('after-worker-stops.png'),
+    fullPage: true,
+  });
+  await site.close();
 });

@@ -11,6 +11,12 @@ export interface WalletBrowser {
   popup(): Promise<Page>;
   /** Resolves with the next approval window the extension opens. */
   nextApproval(): Promise<Page>;
+  /**
+   * Stops the extension's service worker, as the browser does when it is idle (CDP
+   * ServiceWorker.stopAllWorkers); the next event or extension page starts it again.
+   * Resolves once the worker is gone.
+   */
+  stopServiceWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +57,26 @@ export async function launchWallet(options: { args?: string[] } = {}): Promise<W
         predicate: (page) => page.url().includes('/approval.html'),
         timeout: 20_000,
       }),
+    async stopServiceWorker() {
+      // From a page of the extension's own origin, where its worker is registered.
+      const own = `chrome-extension://${extensionId}/`;
+      let page = context.pages().find((p) => p.url().startsWith(own));
+      if (!page) {
+        page = await context.newPage();
+        await page.goto(`${own}popup.html`);
+      }
+      const cdp = await context.newCDPSession(page);
+      const stopped = new Promise<void>((resolve) => {
+        cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
+          const ours = event.versions.filter((v) => v.scriptURL.startsWith(own));
+          if (ours.length > 0 && ours.every((v) => v.runningStatus === 'stopped')) resolve();
+        });
+      });
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await stopped;
+      await cdp.detach();
+    },
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -11,7 +11,9 @@ export default defineBackground(() => {
   const wallet = createWallet({ windows: approvalWindows, pages: paidPageLoader });
   // A worker stopped in the middle of a paid page load may have left its one-shot rule.
   void clearPaidLoadRules();
-  // Authorizations whose outcome a stopped worker never learned: ask the chain.
+  // What a stopped worker left: requests it was asking about (recorded as interrupted), and
+  // authorizations whose outcome it never learned (asked of the chain).
+  void wallet.payments.recoverInterrupted().catch(() => undefined);
   void wallet.settlements.checkOpen().catch(() => undefined);
 
   // Only the extension's own pages and this worker may read or write its storage: the

@@ -21,7 +21,7 @@ import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason, RequestKind } from './protocol.js';
 import type { SettingsStore } from './settings.js';
 import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
-import { Serial } from './store.js';
+import { readArea, Serial, writeArea } from './store.js';
 import { siteText } from './text.js';
 
 /** Who asks, as the browser (not the page) reported it. */
@@ -90,6 +90,13 @@ export type Decision =
 export interface ApprovalWindows {
   open(approvalId: string): Promise<number | undefined>;
   close(windowId: number): Promise<void>;
+}
+
+/** Approvals waiting for the person, in storage.session: a stopped worker forgets them. */
+const OPEN_APPROVALS = 'openApprovals';
+
+interface OpenApproval {
+  record: Omit<PaymentRecord, 'status'>;
 }
 
 /** How long after a paid page load failed its 402 page is not asked about again. */
@@ -170,6 +177,7 @@ export function budgetKeyOf(origin: string, account: string, option: PaymentOpti
 export class Payments {
   private readonly pending = new Map<string, Pending>();
   private readonly queues = new Map<number, Serial>();
+  private readonly openSerial = new Serial();
   /** Per tab: a paid page load the site refused, whose 402 page must not ask again at once. */
   private readonly failedLoads = new Map<number, { url: string; until: number }>();
   /** Per origin: rejections in a row, and until when its requests get no window. */
@@ -273,6 +281,34 @@ export class Payments {
       };
     }
     return undefined;
+  }
+
+  private keepOpen(id: string, record: OpenApproval['record'] | undefined): Promise<void> {
+    return this.openSerial.run(async () => {
+      const open = await readArea<Record<string, OpenApproval>>('session', OPEN_APPROVALS, {});
+      if (record) open[id] = { record };
+      else delete open[id];
+      await writeArea('session', OPEN_APPROVALS, open);
+    });
+  }
+
+  /**
+   * At start-up: requests whose window was open when the worker stopped are recorded as
+   * interrupted (nothing was signed for them; their page got its 402 when the port closed).
+   */
+  async recoverInterrupted(): Promise<void> {
+    const open = await this.openSerial.run(async () => {
+      const stored = await readArea<Record<string, OpenApproval>>('session', OPEN_APPROVALS, {});
+      await writeArea('session', OPEN_APPROVALS, {});
+      return stored;
+    });
+    for (const { record } of Object.values(open)) {
+      await this.deps.history.add({
+        ...record,
+        status: 'rejected',
+        message: 'Interrupted: the wallet stopped before you answered. Nothing was signed.',
+      });
+    }
   }
 
   /** The open approval with this id, for its window. */
@@ -536,6 +572,9 @@ export class Payments {
       budgets,
       createdAt: this.now(),
     };
+    // Kept in storage.session until answered: if the worker stops meanwhile, the next one
+    // records the request as interrupted instead of forgetting it.
+    await this.keepOpen(view.id, this.recordBase(requester, request, resource, options[0]!));
     const decision = await new Promise<Decision>((resolve) => {
       const pending: Pending = { view, settle: resolve };
       this.pending.set(view.id, pending);
@@ -553,6 +592,7 @@ export class Payments {
     });
     const pending = this.pending.get(view.id);
     this.pending.delete(view.id);
+    await this.keepOpen(view.id, undefined);
     if (pending?.windowId !== undefined) void this.deps.windows.close(pending.windowId);
 
     if (!decision.approve) {

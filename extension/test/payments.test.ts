@@ -466,6 +466,19 @@ describe('paying a 402', () => {
     expect((await wallet.budgets.list())[0]!.spent).toBe('0');
   });
 
+  it('records a request whose window was open when the worker stopped as interrupted, at the next start', async () => {
+    ask();
+    await approvalId();
+    // The worker stops: memory is gone, storage.session stays.
+    wallet = createWallet({ windows, pages, now: () => now, fetch: chain.fetch });
+    await wallet.payments.recoverInterrupted();
+    expect(await wallet.history.list()).toMatchObject([
+      { status: 'rejected', origin: SITE, message: expect.stringMatching(/^Interrupted/) },
+    ]);
+    await wallet.payments.recoverInterrupted();
+    expect(await wallet.history.list()).toHaveLength(1);
+  });
+
   it('warns about a plain-http site on the network and offers it no budget', async () => {
     const plain = 'http://news.example';
     await wallet.budgets.set(
