@@ -267,10 +267,22 @@ export class PostgresDb implements SqlDb {
     return Number(rows[0].version);
   }
 
+  /** The ledger's statements, as named prepared statements (parsed once per connection). */
+  private readonly prepared = new Map<string, pg.QueryConfig>();
+
+  private query(sql: string, params: unknown[]): pg.QueryConfig {
+    let config = this.prepared.get(sql);
+    if (!config) {
+      config = { name: `x402_${this.prepared.size}`, text: numbered(sql) };
+      this.prepared.set(sql, config);
+    }
+    return { ...config, values: params };
+  }
+
   private runner(client: pg.Pool | pg.PoolClient): SqlRunner {
     return {
-      all: async (sql, params) => (await client.query(numbered(sql), params)).rows,
-      run: async (sql, params) => (await client.query(numbered(sql), params)).rowCount ?? 0,
+      all: async (sql, params) => (await client.query(this.query(sql, params))).rows,
+      run: async (sql, params) => (await client.query(this.query(sql, params))).rowCount ?? 0,
     };
   }
 
