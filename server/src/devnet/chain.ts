@@ -27,6 +27,7 @@ import { type Effect, executeEntryPoint, Revert } from './token.js';
 import { type AcceptedTransaction, acceptTransaction, laneOf } from './transaction.js';
 import { runtimeArgsBytes } from './wasm/bytesrepr.js';
 import { executeWasm } from './wasm/execute.js';
+import { fundFromHolder, supplyHolder, wasmPackage } from './wasm/fund.js';
 import { wasmValue } from './wasm/store.js';
 
 export interface Block {
@@ -279,15 +280,18 @@ export class Chain {
     return accepted.hash;
   }
 
-  /** Produces `count` blocks; the first executes the pooled transactions after `change`. */
-  mine(count = 1, change?: (state: WorldState) => void): Block[] {
+  /**
+   * Produces `count` blocks; the first executes the pooled transactions after `change` (given
+   * the block's time). A `change` that throws leaves the chain as it was: no block, pool kept.
+   */
+  mine(count = 1, change?: (state: WorldState, timestampMs: number) => void): Block[] {
     const mined: Block[] = [];
     for (let i = 0; i < count; i++) {
       const state = cloneState(this.state);
-      if (i === 0) change?.(state);
+      const timestampMs = Math.max(this.nowMs(), this.latestBlock.timestampMs + 1);
+      if (i === 0) change?.(state, timestampMs);
       const pending = this.data.pending;
       this.data.pending = [];
-      const timestampMs = Math.max(this.nowMs(), this.latestBlock.timestampMs + 1);
       const executions = pending.map((txHash) => this.execute(state, txHash, timestampMs));
       const byLane: Record<string, string[]> = {};
       for (const txHash of pending) {
@@ -425,26 +429,63 @@ export class Chain {
     return block;
   }
 
-  /** Credits CSPR and/or mints tokens, in a new block. */
+  /** Whether `packageHash` is a contract package installed from Wasm. */
+  isWasmPackage(packageHash: string): boolean {
+    return wasmPackage(this.state, packageHash) !== undefined;
+  }
+
+  /**
+   * Credits CSPR and/or tokens, in a new block. A JS token mints the amount; a Wasm token runs
+   * the contract's own `transfer` from the account holding its supply (the installer), as a
+   * devnet-internal execution (no transaction, no gas charged). Throws X402InputError, and
+   * makes no block, when the contract refuses.
+   */
   fund(
     accountHash: string,
     motes: bigint,
     token?: { packageHash: string; owner: string; amount: bigint },
-  ) {
-    return this.mine(1, (state) => {
+  ): { block: Block; tokenFrom?: string } {
+    let tokenFrom: string | undefined;
+    const block = this.mine(1, (state, timestampMs) => {
       if (motes > 0n || !token) {
         const account = state.accounts[accountHash] ?? newAccount(accountHash, 0n);
         account.motes = (BigInt(account.motes) + motes).toString();
         state.accounts[accountHash] = account;
       }
-      if (token) {
-        const target = state.tokens[token.packageHash]!;
+      if (!token) return;
+      const target = state.tokens[token.packageHash];
+      if (target) {
         target.balances[token.owner] = (
           BigInt(target.balances[token.owner] ?? '0') + token.amount
         ).toString();
         target.totalSupply = (BigInt(target.totalSupply) + token.amount).toString();
+        return;
       }
+      const installer = this.genesisContracts.find((c) => c.packageHash === token.packageHash);
+      const holder = supplyHolder(
+        state,
+        token.packageHash,
+        this.data.namedAccounts.find((a) => a.name === installer?.installer)?.accountHash,
+      );
+      if (holder === undefined) {
+        throw new X402InputError(
+          'token.package_hash',
+          'no account holds a named key to this Wasm package (its installer), so none holds its supply',
+        );
+      }
+      fundFromHolder(
+        state,
+        { packageHash: token.packageHash, recipient: token.owner, amount: token.amount, holder },
+        {
+          txHash: hash(`${this.data.chainName} devnet_fund ${this.latestBlock.height + 1}`),
+          blockTimeMs: timestampMs,
+          blob: (h) => this.blob(h),
+          storeBlob: (bytes) => this.storeBlob(bytes),
+        },
+      );
+      tokenFrom = holder;
     })[0]!;
+    return tokenFrom === undefined ? { block } : { block, tokenFrom };
   }
 
   /** Installs a new token in a new block; hashes follow from the chain name and token count. */

@@ -4,7 +4,8 @@
 // chain_get_state_root_hash, chain_get_block, account_put_transaction, info_get_transaction,
 // query_global_state, state_get_dictionary_item, query_balance. Test controls:
 // devnet_fund {account, motes?, token?: {package_hash, amount}} (applied in a new block, which
-// also executes pooled transactions), devnet_deployToken {name, symbol, decimals, arg_layout?,
+// also executes pooled transactions; a JS token mints, a Wasm token runs the contract's own
+// `transfer` from the account holding its package's named key), devnet_deployToken {name, symbol, decimals, arg_layout?,
 // domain_name?, nonce_storage?},
 // devnet_increaseTime {seconds}, devnet_mine {blocks?}, devnet_snapshot → {id},
 // devnet_revert {id}. Transactions are checked against the wall clock like a node; blocks

@@ -360,9 +360,11 @@ const controlMethods: Record<string, Method> = {
         throw invalidParams('token', 'must be {package_hash, amount}');
       const packageHash = hashParam(spec.package_hash, 'token.package_hash');
       const target = chain.state.tokens[packageHash];
-      if (!target) throw invalidParams('token.package_hash', 'no token with this package hash');
+      if (!target && !chain.isWasmPackage(packageHash)) {
+        throw invalidParams('token.package_hash', 'no token with this package hash');
+      }
       const amount = amountParam(spec.amount, 'token.amount', 256);
-      if (BigInt(target.totalSupply) + amount > U256_MAX) {
+      if (target && BigInt(target.totalSupply) + amount > U256_MAX) {
         throw invalidParams('token.amount', 'would overflow the total supply');
       }
       token = { packageHash, owner: owner.address, amount };
@@ -371,12 +373,14 @@ const controlMethods: Record<string, Method> = {
     if (motes > 0n && !owner.address.startsWith('00')) {
       throw invalidParams('account', 'only accounts hold CSPR; a contract can only get tokens');
     }
-    const block = chain.fund(
-      owner.address.slice(2),
-      owner.address.startsWith('00') ? motes : 0n,
-      token,
+    const { block, tokenFrom } = inputError(() =>
+      chain.fund(owner.address.slice(2), owner.address.startsWith('00') ? motes : 0n, token),
     );
-    return { account_hash: `account-hash-${owner.address.slice(2)}`, block_hash: block.hash };
+    return {
+      account_hash: `account-hash-${owner.address.slice(2)}`,
+      block_hash: block.hash,
+      ...(tokenFrom === undefined ? {} : { token_from: `account-hash-${tokenFrom}` }),
+    };
   },
 
   devnet_deployToken: (chain, params) => {

@@ -99,3 +99,38 @@ export async function namedPackage(devnet: Devnet, accountHash: string, name: st
   ).Account.named_keys;
   return namedKeys.find((namedKey) => namedKey.name === name)?.key;
 }
+
+export interface GenesisWasmArgs {
+  /** The genesis account (by name) that installs it and holds the initial supply. */
+  installer: string;
+  packageKeyName?: string;
+  name?: string;
+  symbol?: string;
+  decimals?: number;
+  initialSupply: string;
+  /** The CAIP-2 id the contract signs with, e.g. `casper:casper-net-1`. */
+  chainName: string;
+}
+
+/** A genesis `tokens[]` entry that installs the real binary (by absolute path) with Odra's args. */
+export function cep18x402GenesisToken(args: GenesisWasmArgs) {
+  return {
+    wasm: CEP18X402_WASM,
+    installer: args.installer,
+    args: [
+      {
+        name: 'odra_cfg_package_hash_key_name',
+        type: 'String',
+        value: args.packageKeyName ?? 'cep18x402',
+      },
+      { name: 'odra_cfg_allow_key_override', type: 'Bool', value: true },
+      { name: 'odra_cfg_is_upgradable', type: 'Bool', value: true },
+      { name: 'odra_cfg_is_upgrade', type: 'Bool', value: false },
+      { name: 'symbol', type: 'String', value: args.symbol ?? 'X402' },
+      { name: 'name', type: 'String', value: args.name ?? 'Cep18x402' },
+      { name: 'decimals', type: 'U8', value: args.decimals ?? 2 },
+      { name: 'initial_supply', type: 'U256', value: args.initialSupply },
+      { name: 'chain_name', type: 'String', value: args.chainName },
+    ],
+  };
+}
