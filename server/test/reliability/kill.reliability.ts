@@ -13,10 +13,11 @@ import {
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { RpcProxy } from '../../bench/rpc-proxy.js';
 import type { Devnet } from '../../src/devnet/index.js';
-import { type Authorization, audit, chainSettlements, settleOutcome, successKey } from './audit.js';
+import { audit, chainSettlements, settleOutcome, successKey } from './audit.js';
 import { emptyFigures, recordFigures } from './figures.js';
 import { Random, SEED } from './mutate.js';
 import { PROFILE } from './profile.js';
+import { authorizationOf, SettleTracker } from './settling.js';
 import {
   facilitatorProcess,
   fundedPayers,
@@ -36,13 +37,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const running: FacilitatorProcess[] = [];
 const chains: Devnet[] = [];
 const proxies: RpcProxy[] = [];
-
-const authorizationOf = (request: PaymentRequest): Authorization => {
-  const { from, nonce } = (
-    request.paymentPayload.payload as { authorization: { from: string; nonce: string } }
-  ).authorization;
-  return { payer: from.toLowerCase(), nonce: nonce.toLowerCase() };
-};
 
 afterAll(async () => {
   figures.details.seed = SEED;
@@ -83,39 +77,16 @@ describe('SIGKILL while settling', () => {
 
   it('settles every authorization exactly once across kills and restarts', async () => {
     const all: PaymentRequest[] = [];
-    const done = new Set<string>();
-    const reported = new Map<string, Set<string>>();
     const killPoints = new Map<string, number>();
-    const answers = new Map<string, number>();
-    const settle = async (facilitator: FacilitatorProcess, request: PaymentRequest) => {
-      figures.cases++;
-      let answer: Awaited<ReturnType<typeof post>>;
-      try {
-        answer = await post(`${facilitator.url}/settle`, request);
-      } catch {
-        answers.set('connection lost', (answers.get('connection lost') ?? 0) + 1);
-        return;
-      }
-      expect(answer.status, answer.text).toBe(200);
-      const body = answer.json!;
-      const outcome = settleOutcome(body);
-      answers.set(outcome, (answers.get(outcome) ?? 0) + 1);
-      // A kill is never the payer's fault: settled, or not yet, nothing else.
-      expect(outcome, answer.text).not.toBe('refused');
-      if (outcome === 'later') return;
-      const key = successKey(authorizationOf(request).payer, authorizationOf(request).nonce);
-      reported.set(key, new Set([...(reported.get(key) ?? []), String(body.transaction)]));
-      done.add(key);
-    };
+    const tracker = new SettleTracker(figures);
+    const settle = (facilitator: FacilitatorProcess, request: PaymentRequest) =>
+      tracker.settle(facilitator.url, request);
 
     let facilitator = await stack.start();
     running.push(facilitator);
     for (let round = 0; round < PROFILE.killRounds; round++) {
       all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, payments));
-      const open = all.filter((r) => {
-        const a = authorizationOf(r);
-        return !done.has(successKey(a.payer, a.nonce));
-      });
+      const open = all.filter((r) => !tracker.isDone(r));
       const current = facilitator;
       const traffic = Promise.all(
         open.flatMap((request) =>
@@ -138,10 +109,9 @@ describe('SIGKILL while settling', () => {
     // A resource server keeps asking until each payment has its final answer.
     const last = facilitator;
     await inParallel(all, 8, async (request) => {
-      const a = authorizationOf(request);
-      for (let attempt = 0; attempt < 40 && !done.has(successKey(a.payer, a.nonce)); attempt++) {
+      for (let attempt = 0; attempt < 40 && !tracker.isDone(request); attempt++) {
         await settle(last, request);
-        if (!done.has(successKey(a.payer, a.nonce))) await sleep(100);
+        if (!tracker.isDone(request)) await sleep(100);
       }
     });
     const rows = await waitFor(
@@ -153,13 +123,13 @@ describe('SIGKILL while settling', () => {
       all.map(authorizationOf),
       await chainSettlements(devnet.rpcUrl),
       rows,
-      reported,
+      tracker.reported,
     );
     figures.settlementsChecked += result.checked;
     figures.duplicates += result.duplicates;
     figures.details.kills = PROFILE.killRounds;
     figures.details.rowStatesAtKills = Object.fromEntries(killPoints);
-    figures.details.answers = Object.fromEntries(answers);
+    figures.details.answers = Object.fromEntries(tracker.answers);
     expect(result.problems).toEqual([]);
     expect(result.doubleSpends).toBe(0);
     expect(result.duplicates).toBe(0);

@@ -10,23 +10,18 @@ import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { RpcProxy } from '../../bench/rpc-proxy.js';
 import type { Devnet } from '../../src/devnet/index.js';
-import {
-  type PostgresCluster,
-  postgresAvailable,
-  postgresSkipReason,
-  startPostgres,
-} from '../support/postgres.js';
-import { type Authorization, audit, chainSettlements, settleOutcome, successKey } from './audit.js';
+import { type PostgresCluster, postgresAvailable, startPostgres } from '../support/postgres.js';
+import { audit, chainSettlements } from './audit.js';
 import { emptyFigures, recordFigures } from './figures.js';
 import { Random, SEED } from './mutate.js';
 import { PROFILE } from './profile.js';
+import { authorizationOf, SettleTracker } from './settling.js';
 import {
   facilitatorProcess,
   fundedPayers,
   inParallel,
   type LedgerRow,
   MERCHANT_ADDRESS,
-  post,
   removeTempDirs,
   startChain,
   tempDir,
@@ -41,13 +36,6 @@ const running: FacilitatorProcess[] = [];
 let devnet: Devnet | undefined;
 let proxy: RpcProxy | undefined;
 let cluster: PostgresCluster | undefined;
-
-const authorizationOf = (request: PaymentRequest): Authorization => {
-  const { from, nonce } = (
-    request.paymentPayload.payload as { authorization: { from: string; nonce: string } }
-  ).authorization;
-  return { payer: from.toLowerCase(), nonce: nonce.toLowerCase() };
-};
 
 /** The shared ledger's rows, read as another process would. */
 async function ledgerRows(url: string): Promise<LedgerRow[]> {
@@ -108,28 +96,9 @@ describe.skipIf(!postgresAvailable)(
 
     it('settles every authorization exactly once across kills, restarts and takeovers', async () => {
       const all: PaymentRequest[] = [];
-      const done = new Set<string>();
-      const reported = new Map<string, Set<string>>();
-      const answers = new Map<string, number>();
-      const settle = async (facilitator: FacilitatorProcess, request: PaymentRequest) => {
-        figures.cases++;
-        let answer: Awaited<ReturnType<typeof post>>;
-        try {
-          answer = await post(`${facilitator.url}/settle`, request);
-        } catch {
-          answers.set('connection lost', (answers.get('connection lost') ?? 0) + 1);
-          return;
-        }
-        expect(answer.status, answer.text).toBe(200);
-        const body = answer.json!;
-        const outcome = settleOutcome(body);
-        answers.set(outcome, (answers.get(outcome) ?? 0) + 1);
-        expect(outcome, answer.text).not.toBe('refused');
-        if (outcome === 'later') return;
-        const key = successKey(authorizationOf(request).payer, authorizationOf(request).nonce);
-        reported.set(key, new Set([...(reported.get(key) ?? []), String(body.transaction)]));
-        done.add(key);
-      };
+      const tracker = new SettleTracker(figures);
+      const settle = (facilitator: FacilitatorProcess, request: PaymentRequest) =>
+        tracker.settle(facilitator.url, request);
 
       const replicas: FacilitatorProcess[] = [];
       for (const stack of stacks) {
@@ -139,10 +108,7 @@ describe.skipIf(!postgresAvailable)(
       }
       for (let round = 0; round < PROFILE.killRounds; round++) {
         all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, payments));
-        const open = all.filter((r) => {
-          const a = authorizationOf(r);
-          return !done.has(successKey(a.payer, a.nonce));
-        });
+        const open = all.filter((r) => !tracker.isDone(r));
         const current = [...replicas];
         const traffic = Promise.all(
           open.flatMap((request) =>
@@ -163,10 +129,9 @@ describe.skipIf(!postgresAvailable)(
 
       // A resource server keeps asking, any replica, until each payment has its final answer.
       await inParallel(all, 8, async (request) => {
-        const a = authorizationOf(request);
-        for (let attempt = 0; attempt < 60 && !done.has(successKey(a.payer, a.nonce)); attempt++) {
+        for (let attempt = 0; attempt < 60 && !tracker.isDone(request); attempt++) {
           await settle(random.pick(replicas), request);
-          if (!done.has(successKey(a.payer, a.nonce))) await sleep(100);
+          if (!tracker.isDone(request)) await sleep(100);
         }
       });
       const rows = await waitFor(
@@ -178,12 +143,12 @@ describe.skipIf(!postgresAvailable)(
         all.map(authorizationOf),
         await chainSettlements(devnet!.rpcUrl),
         rows,
-        reported,
+        tracker.reported,
       );
       figures.settlementsChecked += result.checked;
       figures.duplicates += result.duplicates;
       figures.details.kills = PROFILE.killRounds;
-      figures.details.answers = Object.fromEntries(answers);
+      figures.details.answers = Object.fromEntries(tracker.answers);
       expect(result.problems).toEqual([]);
       expect(result.doubleSpends).toBe(0);
       expect(result.duplicates).toBe(0);
