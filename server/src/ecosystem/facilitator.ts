@@ -36,8 +36,9 @@ export class ExactCasperFacilitatorScheme {
 
   /**
    * Opens the ledger at `config.database` and resumes settlements a previous run left
-   * unfinished. One ledger file belongs to one running facilitator: do not share it with a
-   * `startFacilitator` service. `config.host`, `port`, `apiKeys` and `rateLimit` are unused.
+   * unfinished. An SQLite ledger file belongs to one running facilitator: do not share it with
+   * a `startFacilitator` service (a PostgreSQL ledger may be shared, as replicas share it).
+   * `config.host`, `port`, `apiKeys` and `rateLimit` are unused.
    * Settlement events go to `log` (by default nowhere).
    */
   constructor(config: FacilitatorConfig, log: Log = silent) {
