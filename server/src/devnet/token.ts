@@ -4,7 +4,6 @@ import {
   type ArgLayout,
   addressOfPublicKey,
   balancesItemKey,
-  hexToBytes,
   layoutArgs,
   transferWithAuthorizationDigest,
   verifySignature,
