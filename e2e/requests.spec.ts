@@ -22,7 +22,12 @@ test.beforeAll(async () => {
   site = await startPaidSite();
   // plain.test is this computer under a name that is not localhost: a plain-http page on
   // it is not a secure context, like any plain-http site on the network.
-  wallet = await launchWallet({ args: ['--host-resolver-rules=MAP plain.test 127.0.0.1'] });
+  // flood.test and its sub-domains too, for sub-origins in frames.
+  wallet = await launchWallet({
+    args: [
+      '--host-resolver-rules=MAP plain.test 127.0.0.1, MAP flood.test 127.0.0.1, MAP *.flood.test 127.0.0.1',
+    ],
+  });
   popup = await wallet.popup();
   await importKey(popup, vectors.keys[0]!.secretKeyPem);
   await popup.getByRole('button', { name: 'Open wallet' }).click();
@@ -115,4 +120,59 @@ test("a site's description is quoted as the site's, and bidi controls cannot mak
     window.getByRole('button', { name: 'Reject' }).click(),
   ]);
   await page.close();
+});
+
+test("another site's window.open does not spend a site's budget; the site's own link does", async () => {
+  const budgeted = site.otherOriginUrl;
+  const own = await wallet.context.newPage();
+  await own.goto(`${budgeted}/fetcher`);
+  const first = wallet.nextApproval();
+  await own.locator('#fetch-button').click();
+  const window = await first;
+  await window.getByLabel(/Allow this site to charge me/).check();
+  await window.getByLabel('Up to (CX402 per day)').fill('0.05');
+  await approve(window);
+  await expect(own.locator('#status')).toHaveText('HTTP 200');
+
+  // Another site opens the budgeted site's paid page: the window asks.
+  const other = await wallet.context.newPage();
+  await other.goto(`${site.url}/opener?to=${encodeURIComponent(`${budgeted}/csp-page`)}`);
+  const asked = wallet.nextApproval();
+  const opened = wallet.context.waitForEvent('page');
+  await other.locator('#open').click();
+  const tab = await opened;
+  const again = await asked;
+  await expect(again.getByTestId('amount')).toHaveText('0.01 CX402');
+  await Promise.all([
+    again.waitForEvent('close'),
+    again.getByRole('button', { name: 'Reject' }).click(),
+  ]);
+  await tab.close();
+
+  // The site's own link to it: the budget pays, no window.
+  await own.goto(`${budgeted}/opener?to=${encodeURIComponent(`${budgeted}/csp-page`)}`);
+  await own.locator('#link').click();
+  await expect(own.locator('#paid')).toHaveText('Paid page');
+  expect(wallet.context.pages().some((p) => p.url().includes('/approval.html'))).toBe(false);
+  await expect(await latestPayment(popup)).toContainText('budget');
+  for (const page of [own, other]) await page.close();
+});
+
+test('sub-origins in frames cannot flood: after three rejections the tab and the site are quiet', async () => {
+  const opened: Page[] = [];
+  const onPage = (page: Page) => {
+    if (!page.url().includes('/approval.html')) return;
+    opened.push(page);
+    // The person closes each window at once: a rejection.
+    void page.close();
+  };
+  wallet.context.on('page', onPage);
+  const port = new URL(site.url).port;
+  const flood = await wallet.context.newPage();
+  await flood.goto(`http://flood.test:${port}/flood?n=8`);
+  await flood.waitForTimeout(6_000);
+  wallet.context.off('page', onPage);
+  expect(opened.length).toBeGreaterThan(0);
+  expect(opened.length).toBeLessThanOrEqual(3);
+  await flood.close();
 });

@@ -198,6 +198,31 @@ document.getElementById('fetch-button').onclick = async () => {
 };
 </script>`);
     }
+    if (url.pathname === '/opener') {
+      // Opens ?to=<url> with window.open (#open) or a plain link (#link).
+      const to = JSON.stringify(url.searchParams.get('to') ?? '/');
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return response.end(`<!doctype html><title>Opener</title>
+<button id="open">Open</button><a id="link">Link</a>
+<script>
+document.getElementById('link').href = ${to};
+document.getElementById('open').onclick = () => window.open(${to});
+</script>`);
+    }
+    if (url.pathname === '/flood') {
+      // ?n frames, each on its own sub-origin s<i>.<this host>, each asking to be paid.
+      const n = Math.min(Number(url.searchParams.get('n') ?? '6'), 20);
+      const frames = Array.from(
+        { length: n },
+        (_, i) => `<iframe src="http://s${i + 1}.${url.host}/autofetch"></iframe>`,
+      ).join('');
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return response.end(`<!doctype html><title>Flood</title>${frames}`);
+    }
+    if (url.pathname === '/autofetch') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return response.end(`<!doctype html><script>fetch('/sub/item')</script>`);
+    }
     if (url.pathname === '/frame') {
       // A page that embeds the fetcher from the origin given in ?src.
       const src = new URL('/fetcher', url.searchParams.get('src') ?? url.origin);

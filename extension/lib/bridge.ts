@@ -73,6 +73,9 @@ export function startBridge(win: Window): void {
         url: data.url,
         method: data.method,
         paymentRequired: data.paymentRequired,
+        // Who led to this page load, as the browser says (the page's script cannot change
+        // what this world reads): budgets pay only for loads the site itself started.
+        ...(data.kind === 'navigation' ? { referrer: win.document.referrer } : {}),
       });
       return;
     }

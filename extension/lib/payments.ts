@@ -21,6 +21,7 @@ import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason, RequestKind } from './protocol.js';
 import type { SettingsStore } from './settings.js';
 import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
+import { registrableDomain } from './site.js';
 import { readArea, Serial, writeArea } from './store.js';
 import { siteText } from './text.js';
 
@@ -40,6 +41,8 @@ export interface PayRequest {
   url: string;
   method: string;
   paymentRequired: string;
+  /** For a page load: the origin of the page that led here ('' for none). */
+  referrer?: string;
 }
 
 export type PayAnswer =
@@ -180,7 +183,11 @@ export class Payments {
   private readonly openSerial = new Serial();
   /** Per tab: a paid page load the site refused, whose 402 page must not ask again at once. */
   private readonly failedLoads = new Map<number, { url: string; until: number }>();
-  /** Per origin: rejections in a row, and until when its requests get no window. */
+  /**
+   * Per tab and per registrable domain (of the host that asked and of the page): rejections
+   * in a row, and until when their requests get no window. Sub-origins of one site in
+   * frames, or many sites in one tab, share a count.
+   */
   private readonly rejections = new Map<string, { count: number; until: number }>();
 
   constructor(
@@ -497,6 +504,9 @@ export class Payments {
     if (!isTopSite(requester) || !isSecureOrigin(requester.origin)) return undefined;
     // A budget is the asking host's, and spends only on its own pages' requests.
     if (askerOf(requester, request) !== requester.origin) return undefined;
+    // A page load spends a budget only when the site itself led there (a link or script of
+    // its own pages): not when another site opened or navigated to it, nor a typed address.
+    if (request.kind === 'navigation' && request.referrer !== requester.origin) return undefined;
     // Loading a paid page needs access to the site, which only a click can grant.
     if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
       return undefined;
@@ -531,7 +541,8 @@ export class Payments {
       return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
     }
     // A site that keeps asking after being told no does not get to keep opening windows.
-    if (this.now() < (this.rejections.get(requester.origin)?.until ?? 0)) {
+    const quietKeys = this.quietKeys(requester, askerOf(requester, request));
+    if (quietKeys.some((key) => this.now() < (this.rejections.get(key)?.until ?? 0))) {
       return {
         type: 'declined',
         reason: 'rejected',
@@ -596,7 +607,7 @@ export class Payments {
     if (pending?.windowId !== undefined) void this.deps.windows.close(pending.windowId);
 
     if (!decision.approve) {
-      if (!cancelled.aborted) this.countRejection(requester.origin);
+      if (!cancelled.aborted) for (const key of quietKeys) this.countRejection(key);
       const first = options[0]!;
       await this.deps.history.add({
         ...this.recordBase(requester, request, resource, first),
@@ -605,7 +616,7 @@ export class Payments {
       });
       return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
     }
-    this.rejections.delete(requester.origin);
+    for (const key of quietKeys) this.rejections.delete(key);
     const option = options[decision.option]!;
     let signed: PayAnswer & { type: 'signed' };
     try {
@@ -700,6 +711,16 @@ export class Payments {
       amount: option.amount,
       payTo: option.payTo,
     };
+  }
+
+  private quietKeys(requester: Requester, asker: string): string[] {
+    return [
+      ...new Set([
+        `tab ${requester.tabId}`,
+        `site ${registrableDomain(asker)}`,
+        `site ${registrableDomain(requester.origin)}`,
+      ]),
+    ];
   }
 
   private countRejection(origin: string): void {

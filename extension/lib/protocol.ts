@@ -9,7 +9,18 @@ export type RequestKind = 'fetch' | 'xhr' | 'navigation';
 
 /** Content script → background, on the pay port. */
 export type PortRequest =
-  | { type: 'pay'; kind: RequestKind; url: string; method: string; paymentRequired: string }
+  | {
+      type: 'pay';
+      kind: RequestKind;
+      url: string;
+      method: string;
+      paymentRequired: string;
+      /**
+       * For a page load: the origin of the page that led here (`document.referrer`, read by
+       * the bridge, not the page), or '' when none. Budgets pay only loads the site started.
+       */
+      referrer?: string;
+    }
   | { type: 'result'; status: number; paymentResponse?: string; paymentRequired?: string };
 
 /** Background → content script, on the pay port. */
@@ -73,12 +84,21 @@ export function parsePortRequest(value: unknown): PortRequest {
     }
     const paymentRequired = optionalHeader(input.paymentRequired, 'paymentRequired');
     if (!paymentRequired) throw new X402InputError('paymentRequired', 'header is missing');
+    let referrer: string | undefined;
+    if (typeof input.referrer === 'string') {
+      try {
+        referrer = input.referrer ? new URL(input.referrer).origin : '';
+      } catch {
+        referrer = '';
+      }
+    }
     return {
       type: 'pay',
       kind: input.kind as RequestKind,
       url: url.href,
       method: input.method.toUpperCase(),
       paymentRequired,
+      ...(referrer !== undefined ? { referrer } : {}),
     };
   }
   if (input.type === 'result') {

@@ -212,6 +212,41 @@ describe('paying a 402', () => {
     await approvalId(9);
   });
 
+  it('counts rejections per tab and per registrable domain: sub-origins in frames cannot flood', async () => {
+    const frame = (tab: number, origin: string) => {
+      const page = fakePort({
+        ...tabSender(tab, origin, 3),
+        tab: { id: tab, url: 'https://host.example/' },
+      });
+      servePayPort(page.port, wallet.payments);
+      page.send({
+        type: 'pay',
+        kind: 'fetch',
+        url: `${origin}/item`,
+        method: 'GET',
+        paymentRequired: header(),
+      });
+      return page;
+    };
+    for (let i = 1; i <= 3; i++) {
+      frame(1, `https://s${i}.flood.example`);
+      await decide(await approvalId(i), { approve: false });
+    }
+    // A fourth sub-origin in the same tab: no window.
+    expect(await answer(frame(1, 'https://s4.flood.example'), 'declined')).toMatchObject({
+      message: expect.stringMatching(/wait/),
+    });
+    // Nor in another tab, for the same site.
+    expect(await answer(frame(2, 'https://s5.flood.example'), 'declined')).toMatchObject({
+      message: expect.stringMatching(/wait/),
+    });
+    expect(windows.opened).toHaveLength(3);
+    const { registrableDomain } = await import('../lib/site.js');
+    expect(registrableDomain('https://a.b.news.example')).toBe('news.example');
+    expect(registrableDomain('https://shop.example.co.uk')).toBe('example.co.uk');
+    expect(registrableDomain('http://127.0.0.1:8080')).toBe('127.0.0.1');
+  });
+
   it('closes the window and forgets the request when the page goes away', async () => {
     const page = ask();
     const id = await approvalId();
@@ -778,12 +813,37 @@ describe('request routing', () => {
 
 describe('paying for a page load', () => {
   /** The top page of tab 1 (`${SITE}/page`) was answered with 402 and asks to pay for itself. */
-  function askForPage(url = `${SITE}/page#part-2`, sender = tabSender(1, SITE)) {
+  function askForPage(
+    url = `${SITE}/page#part-2`,
+    sender = tabSender(1, SITE),
+    referrer = `${SITE}/home`,
+  ) {
     const page = fakePort(sender);
     servePayPort(page.port, wallet.payments);
-    page.send({ type: 'pay', kind: 'navigation', url, method: 'GET', paymentRequired: header() });
+    page.send({
+      type: 'pay',
+      kind: 'navigation',
+      url,
+      method: 'GET',
+      paymentRequired: header(),
+      referrer,
+    });
     return page;
   }
+
+  it("spends a budget on a page load only when the site's own page led there", async () => {
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
+    pages.granted.add(SITE);
+    // Another site opened it (window.open, a link, a navigation), or nobody says: the window.
+    askForPage(undefined, undefined, 'https://evil.example/');
+    await decide(await approvalId(), { approve: false });
+    askForPage(undefined, undefined, '');
+    await decide(await approvalId(2), { approve: false });
+    expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+    await answer(askForPage(), 'loading');
+    expect(windows.opened).toHaveLength(2);
+    expect((await wallet.budgets.list())[0]!.spent).toBe('10000');
+  });
 
   it('has the browser load the page with the payment; the page never sees the signature', async () => {
     pages.granted.add(SITE);
