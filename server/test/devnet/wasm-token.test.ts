@@ -33,7 +33,7 @@ import {
 
 const wasm = loadCep18x402();
 const [facilitator, merchant] = devAccounts();
-const [payer] = vectorKeys();
+const [payer, secpPayer] = vectorKeys();
 const merchantAddress = `00${merchant.accountHash}`;
 const payerAddress = addressOfPublicKey(payer.publicKey);
 const facilitatorAddress = `00${facilitator.accountHash}`;
@@ -68,11 +68,20 @@ function callToken(
   });
 }
 
-function settlement(auth: ReturnType<typeof authorization>, signatureHex: string) {
-  return callToken(
-    'transfer_with_authorization',
-    authorizationArgs(auth, payer.publicKey.hex, signatureHex, 'amount-u256'),
-  );
+function settlement(
+  auth: ReturnType<typeof authorization>,
+  signatureHex: string,
+  signer = payer,
+  paymentMotes = PAYMENT,
+) {
+  return buildCall({
+    signer: facilitator.secretKey,
+    packageHash: token.packageHash,
+    entryPoint: 'transfer_with_authorization',
+    args: authorizationArgs(auth, signer.publicKey.hex, signatureHex, 'amount-u256'),
+    chainName: devnet.chainName,
+    paymentMotes,
+  });
 }
 
 beforeAll(async () => {
@@ -254,5 +263,48 @@ describe.skipIf(!wasm)('the real Cep18X402 binary', () => {
       callToken('transfer_with_authorization', { ...withoutAmount, value: amount! }),
     );
     expect(result.error_message).toBe('User error: 64658');
+  });
+
+  // Its signature check runs in the Wasm: ed25519 meters ≈ 6.8 CSPR, secp256k1 (ECDSA over
+  // SHA-256 in Wasm) ≈ 22 CSPR on the production chainspec's costs. A 10 CSPR payment (the
+  // facilitator's default) runs out of gas for a secp256k1 payer: nothing is written, the
+  // authorization stays unused, the payment is spent.
+  it('a secp256k1 payer meters ≈ 22 CSPR, an ed25519 payer ≈ 6.8; 10 CSPR runs out of gas for secp256k1', async () => {
+    const secpAddress = addressOfPublicKey(secpPayer.publicKey);
+    const funded = await executeFull(
+      devnet,
+      callToken('transfer', {
+        recipient: sdk.CLValue.newCLKey(sdk.Key.newKey(`account-hash-${secpAddress.slice(2)}`)),
+        amount: sdk.CLValue.newCLUInt256('1000'),
+      }),
+    );
+    expect(funded.error_message).toBeNull();
+    const cspr = (motes: string) => Number(motes) / 1e9;
+    const ed = authorization(payer, merchantAddress, '1');
+    const edResult = await executeFull(
+      devnet,
+      settlement(ed, signAuthorization(payer, token, devnet.network, ed)),
+    );
+    expect(edResult.error_message).toBeNull();
+    expect(cspr(edResult.consumed)).toBeGreaterThan(6);
+    expect(cspr(edResult.consumed)).toBeLessThan(7.5);
+    const secp = authorization(secpPayer, merchantAddress, '1');
+    const secpSignature = signAuthorization(secpPayer, token, devnet.network, secp);
+    const starved = await executeFull(
+      devnet,
+      settlement(secp, secpSignature, secpPayer, 10_000_000_000),
+    );
+    expect(starved.error_message).toBe('Out of gas error');
+    expect(starved.consumed).toBe('10000000000');
+    expect(starved.effects.filter((effect) => effect.key.startsWith('dictionary-'))).toEqual([]);
+    expect(await tokenBalance(devnet, token, secpAddress)).toBe(1000n);
+    const paid = await executeFull(
+      devnet,
+      settlement(secp, secpSignature, secpPayer, 40_000_000_000),
+    );
+    expect(paid.error_message).toBeNull();
+    expect(cspr(paid.consumed)).toBeGreaterThan(20);
+    expect(cspr(paid.consumed)).toBeLessThan(24);
+    expect(await tokenBalance(devnet, token, secpAddress)).toBe(999n);
   });
 });
