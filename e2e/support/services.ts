@@ -101,6 +101,26 @@ export async function rpc<T = Record<string, unknown>>(
   return body.result as T;
 }
 
+/**
+ * Start the devnet from a genesis file instead of its default genesis. Its accounts are one
+ * named `installer` (a fresh key, `services.installer`) holding `installerMotes`; every other
+ * account is funded by devnet_fund as usual. `tokens` are the file's `tokens[]` entries: JS
+ * tokens, or Wasm contracts `{wasm: <absolute path>, installer: 'installer', args}`.
+ */
+export interface GenesisOptions {
+  tokens: Record<string, unknown>[];
+  installerMotes?: string;
+  /**
+   * Make the first Wasm contract the genesis installed the token everything uses (payer
+   * funded by devnet_fund, demo site and facilitator assets), named as given.
+   */
+  wasmToken?: { name: string; symbol: string; decimals: number };
+}
+
+export interface StartOptions {
+  genesis?: GenesisOptions;
+}
+
 /** The devnet, a facilitator and the demo site, each a real `x402-casper` process. */
 export class Services {
   readonly dir = mkdtempSync(join(tmpdir(), 'x402-e2e-'));
@@ -111,6 +131,8 @@ export class Services {
   /** Holds CSPR but no tokens. */
   poorPayer!: KeyFile;
   merchant!: KeyFile;
+  /** The genesis account `installer`, with `start({genesis})` only. */
+  installer?: KeyFile;
   private feePayer!: KeyFile;
   private readonly apiKey = `e2e-${Date.now()}-api-key-0123456789`;
   private running: Record<'devnet' | 'facilitator' | 'demo', Running | undefined> = {
@@ -123,7 +145,7 @@ export class Services {
     return this.devnet.tokens[0]!;
   }
 
-  async start(): Promise<void> {
+  async start(options: StartOptions = {}): Promise<void> {
     this.payer = keygen(this.dir, 'payer');
     this.poorPayer = keygen(this.dir, 'poor-payer');
     this.merchant = keygen(this.dir, 'merchant');
@@ -135,8 +157,10 @@ export class Services {
       '0',
       '--block-time',
       '500',
+      ...(options.genesis ? ['--genesis', this.writeGenesis(options.genesis)] : []),
     ]);
     this.devnet = this.running.devnet.ready as unknown as DevnetInfo;
+    if (options.genesis?.wasmToken) this.useWasmToken(options.genesis.wasmToken);
     const url = this.devnet.rpcUrl;
     await rpc(url, 'devnet_fund', {
       account: this.payer.publicKey,
@@ -167,6 +191,41 @@ export class Services {
     );
     this.running.demo = await startCli('demo', ['demo', '--config', demoConfig]);
     this.demoUrl = String(this.running.demo.ready.url);
+  }
+
+  private writeGenesis(genesis: GenesisOptions): string {
+    this.installer = keygen(this.dir, 'installer');
+    const file = join(this.dir, 'genesis.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        accounts: [
+          {
+            name: 'installer',
+            publicKey: this.installer.publicKey,
+            motes: genesis.installerMotes ?? '1000000000000000',
+          },
+        ],
+        tokens: genesis.tokens,
+      }),
+    );
+    return file;
+  }
+
+  /** Puts the first contract the genesis installed first in `devnet.tokens`, as `token`. */
+  private useWasmToken(named: { name: string; symbol: string; decimals: number }) {
+    const contracts = (this.running.devnet!.ready.contracts ?? []) as Array<{
+      packageHash: string;
+      contractHash: string;
+    }>;
+    const contract = contracts[0];
+    if (!contract) throw new Error('the genesis installed no Wasm contract');
+    const token = {
+      ...named,
+      packageHash: contract.packageHash,
+      contractHash: contract.contractHash,
+    };
+    this.devnet = { ...this.devnet, tokens: [token, ...this.devnet.tokens] };
   }
 
   private async startFacilitator() {
