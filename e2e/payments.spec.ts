@@ -179,7 +179,17 @@ test('insufficient funds: the page gets the 402; the history says what the site 
     services.poorPayer.publicKey,
   );
 
-  await approve(await askToPay('fetch'));
+  const approval = await askToPay('fetch');
+  // Said up front, from the chain: this account cannot pay this.
+  await expect(approval.getByTestId('balance-short')).toContainText(
+    'Your balance on chain is 0 CX402: short of this price.',
+  );
+  await approval.setViewportSize({ width: 420, height: 900 });
+  await approval.screenshot({
+    path: test.info().outputPath('approval-balance-short.png'),
+    fullPage: true,
+  });
+  await approve(approval);
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
   const entry = await latestPayment();
   // Not collected, and still collectable until it expires: the chain says so, not the site.

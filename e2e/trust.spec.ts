@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { launchWallet, type WalletBrowser } from './support/browser.js';
 import { type GreedySite, startGreedySite } from './support/greedy-site.js';
@@ -39,7 +40,7 @@ test.afterAll(async () => {
 });
 
 /** Clicks Buy; approves a window if one opens; resolves once the page shows `status`. */
-async function buy(page: Page, status: string): Promise<'window' | 'no window'> {
+async function buy(page: Page, status: string, balance?: string): Promise<'window' | 'no window'> {
   const window = wallet.context
     .waitForEvent('page', { predicate: (p) => p.url().includes('/approval.html'), timeout: 15_000 })
     .catch(() => null);
@@ -52,6 +53,10 @@ async function buy(page: Page, status: string): Promise<'window' | 'no window'> 
   const approval = await Promise.race([window, shown]);
   if (!approval) return 'no window';
   await expect(approval.getByTestId('amount')).toBeVisible();
+  if (balance) {
+    await expect(approval.getByTestId('balance')).toHaveText(balance.replace('Your balance', ''));
+    await expect(approval.getByTestId('balance-short')).toHaveCount(0);
+  }
   await approve(approval);
   await expect(page.locator('#status')).toHaveText(status);
   return 'window';
@@ -61,7 +66,7 @@ test('a site that keeps an authorization and says "insufficient funds" can colle
   const before = await services.tokenBalance(services.payer);
   const shop = await wallet.context.newPage();
   await shop.goto(greedy.url);
-  expect(await buy(shop, 'HTTP 402')).toBe('window');
+  expect(await buy(shop, 'HTTP 402', 'Your balance1,000 CX402 on chain')).toBe('window');
 
   // The wallet says what the site reported, and what the chain says about the funds.
   let entry = await latestPayment(popup);
@@ -171,4 +176,36 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
     fullPage: true,
   });
   await site.close();
+});
+
+test('a token is added from its package hash alone: name, symbol and decimals come from the chain', async () => {
+  await popup.bringToFront();
+  await openTab(popup, 'Settings');
+  const listed = popup.getByText(`${services.token.name} (${services.token.symbol})`);
+  await expect(listed).toBeVisible();
+  await popup.locator('li', { has: listed }).getByRole('button', { name: 'remove' }).click();
+  await expect(listed).toHaveCount(0);
+  const add = popup.getByRole('form', { name: 'Add token' });
+  await add.getByLabel('Contract package hash').fill(services.token.packageHash);
+  await add.getByRole('button', { name: 'Add token' }).click();
+  await expect(listed).toBeVisible();
+  await expect(popup.locator('li', { has: listed })).toContainText('6 decimals');
+  await popup.screenshot({ path: test.info().outputPath('token-from-chain.png'), fullPage: true });
+});
+
+test('the history exports as CSV, with what the chain said', async () => {
+  await openTab(popup, 'Activity');
+  const download = popup.waitForEvent('download');
+  await popup.getByRole('button', { name: 'Export CSV' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^x402-casper-history-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync((await file.path())!, 'utf8');
+  const [header, ...rows] = csv.trim().split('\r\n');
+  expect(header).toContain('"site","page","resource","amount","symbol"');
+  expect(rows.length).toBeGreaterThan(2);
+  expect(rows.some((row) => row.includes('"confirmed"') && row.includes('"0.01","CX402"'))).toBe(
+    true,
+  );
+  // The devnet is no public network: no explorer link (those are for cspr.live networks).
+  await expect(popup.getByTestId('explorer-link')).toHaveCount(0);
 });

@@ -14,6 +14,7 @@ import type { AccountInfo, Keyring } from './keyring.js';
 import type { ApprovalView, Decision, Payments } from './payments.js';
 import type { Network, NetworkKind, Settings, SettingsStore, Token } from './settings.js';
 import type { Settlements } from './settlement.js';
+import { siteText } from './text.js';
 
 /** A new key: generated here, or imported from PEM or hex. */
 export type KeyInput =
@@ -63,7 +64,10 @@ export interface WalletMethods {
   exportPem: [{ password: string; publicKey: string }, string];
   updateSettings: [{ autoLockMinutes?: number; activeNetwork?: NetworkKind }, Settings];
   updateNetwork: [{ kind: NetworkKind; rpcUrl?: string; id?: string }, Network];
-  addToken: [{ networkId: string; token: Token }, Token];
+  /** Name, symbol and decimals are read from the chain when left out. */
+  addToken: [{ networkId: string; token: Partial<Token> & { packageHash: string } }, Token];
+  /** The paying account's balance of an approval option's token, read from the chain. */
+  approvalBalance: [{ id: string; option: number }, Balance];
   removeToken: [{ networkId: string; packageHash: string }, undefined];
   balances: [Record<string, never>, Balances | null];
   history: [Record<string, never>, PaymentRecord[]];
@@ -248,7 +252,55 @@ export class WalletApi {
         ...(rpcUrl !== undefined ? { rpcUrl } : {}),
         ...(id !== undefined ? { id } : {}),
       }),
-    addToken: ({ networkId, token }) => this.deps.settings.addToken(networkId, token),
+    addToken: async ({ networkId, token }) => {
+      if (token?.name || token?.symbol) return this.deps.settings.addToken(networkId, token);
+      // Only the package hash: the rest is what the token's contract says on chain.
+      const hash = String(token?.packageHash ?? '')
+        .trim()
+        .toLowerCase()
+        .replace(/^(hash-|package-|contract-package-)/, '');
+      if (!/^[0-9a-f]{64}$/.test(hash)) {
+        throw new X402InputError(
+          'packageHash',
+          'must be 64 hex digits (the contract package hash)',
+        );
+      }
+      const network = Object.values(await this.deps.settings.networks()).find(
+        (n) => n.id === networkId,
+      );
+      if (!network) throw new X402InputError('networkId', 'is not a network of this wallet');
+      let metadata: { name: string; symbol: string; decimals: number };
+      try {
+        metadata = await this.reader(network.rpcUrl).tokenMetadata(hash);
+      } catch (error) {
+        throw new WalletError(
+          'not_found',
+          `Cannot read this token from ${network.name}: ${error instanceof Error ? error.message : 'no answer'}.`,
+        );
+      }
+      return this.deps.settings.addToken(networkId, {
+        packageHash: hash,
+        name: siteText(metadata.name, 64),
+        symbol: siteText(metadata.symbol, 12),
+        decimals: metadata.decimals,
+      });
+    },
+    approvalBalance: async ({ id, option }) => {
+      const view = this.deps.payments.approval(str(id, 'id'));
+      const chosen = view?.options[Number(option)];
+      if (!chosen) throw new WalletError('not_found', 'This payment request is no longer open.');
+      const state = await this.state();
+      if (!state.account) throw new WalletError('no_wallet', 'There is no account to pay with.');
+      try {
+        const value = await this.reader(chosen.network.rpcUrl).tokenBalance(
+          chosen.asset,
+          state.account.address,
+        );
+        return { value: value.toString() };
+      } catch (error) {
+        return { error: error instanceof Error ? error.message : 'Cannot read the balance' };
+      }
+    },
     removeToken: async ({ networkId, packageHash }) => {
       await this.deps.settings.removeToken(networkId, packageHash);
     },

@@ -69,6 +69,22 @@ function text(value: unknown, what: string): string {
   return String(value);
 }
 
+/** A String CLValue: its bytes are a u32-LE length and UTF-8. */
+export function clString(value: unknown, what: string): string {
+  const bytes = hexToBytes(text(pick(value, 'bytes'), what), what);
+  const length =
+    (bytes[0] ?? 0) | ((bytes[1] ?? 0) << 8) | ((bytes[2] ?? 0) << 16) | ((bytes[3] ?? 0) << 24);
+  if (bytes.length !== length + 4) throw new RpcError(0, `The node sent a malformed ${what}`);
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(4));
+}
+
+/** A U8 CLValue. */
+export function clU8(value: unknown): number {
+  const bytes = hexToBytes(text(pick(value, 'bytes'), 'decimals'), 'decimals');
+  if (bytes.length !== 1) throw new RpcError(0, 'The node sent malformed decimals');
+  return bytes[0]!;
+}
+
 /** Little-endian length-prefixed CLValue bytes of a U256/U512 → bigint. */
 export function decodeUintBytes(hex: string): bigint {
   const bytes = hexToBytes(hex, 'bytes');
@@ -268,6 +284,38 @@ export class ChainReader {
       if (error instanceof RpcError && error.code === NO_SUCH_DICTIONARY_ITEM) return false;
       throw error;
     }
+  }
+
+  /**
+   * A CEP-18 token's name, symbol and decimals, read from the named keys of its current
+   * contract (each a URef holding a CLValue), not from anyone's word.
+   */
+  async tokenMetadata(
+    packageHash: string,
+  ): Promise<{ name: string; symbol: string; decimals: number }> {
+    const info = await this.contract(packageHash);
+    const stateRootHash = await this.stateRoot();
+    const read = async (name: string) => {
+      const key = info.namedKeys.get(name);
+      if (!key) throw new RpcError(0, `The token has no ${name} named key`);
+      const result = await rpc(
+        this.url,
+        'query_global_state',
+        { state_identifier: { StateRootHash: stateRootHash }, key, path: [] },
+        this.fetchImpl,
+      );
+      return pick(result, 'stored_value', 'CLValue');
+    };
+    const [name, symbol, decimals] = await Promise.all([
+      read('name'),
+      read('symbol'),
+      read('decimals'),
+    ]);
+    return {
+      name: clString(name, 'name'),
+      symbol: clString(symbol, 'symbol'),
+      decimals: clU8(decimals),
+    };
   }
 
   /** Time of the newest block (ms since epoch): the clock authorizations are judged by. */

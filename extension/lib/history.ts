@@ -113,3 +113,81 @@ export class History {
     return this.serial.run(() => writeArea('local', 'history', []));
   }
 }
+
+/** A transaction on the public explorer, for mainnet and testnet (cspr.live). */
+export function explorerUrl(network: string, transaction: string): string | undefined {
+  if (!/^[0-9a-f]{64}$/i.test(transaction)) return undefined;
+  const host =
+    network === 'casper:casper'
+      ? 'cspr.live'
+      : network === 'casper:casper-test'
+        ? 'testnet.cspr.live'
+        : undefined;
+  return host ? `https://${host}/transaction/${transaction.toLowerCase()}` : undefined;
+}
+
+/** One CSV cell: quoted, and never read as a formula by a spreadsheet. */
+function cell(value: unknown): string {
+  let text = value === undefined || value === null ? '' : String(value);
+  text = text.replace(/[\p{Cf}\p{Cc}]/gu, ' ');
+  if (/^[=+\-@]/.test(text)) text = `'${text}`;
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+function units(atomic: string, decimals: number): string {
+  const digits = atomic.replace(/^0+(?=\d)/, '').padStart(decimals + 1, '0');
+  if (decimals === 0) return digits;
+  const fraction = digits.slice(-decimals).replace(/0+$/, '');
+  return fraction ? `${digits.slice(0, -decimals)}.${fraction}` : digits.slice(0, -decimals);
+}
+
+/** The history as CSV (RFC 4180), newest first, for a spreadsheet or the person's records. */
+export function historyCsv(records: PaymentRecord[]): string {
+  const header = [
+    'time',
+    'site',
+    'page',
+    'resource',
+    'amount',
+    'symbol',
+    'atomic_amount',
+    'token',
+    'network',
+    'pay_to',
+    'payer',
+    'approved_by',
+    'status',
+    'chain',
+    'site_said',
+    'transaction',
+    'explorer',
+    'message',
+  ];
+  const rows = records.map((r) =>
+    [
+      new Date(r.time).toISOString(),
+      r.origin,
+      r.page ?? '',
+      r.url,
+      units(r.amount, r.decimals),
+      r.symbol,
+      r.amount,
+      r.asset,
+      r.network,
+      r.payTo,
+      r.payer ?? '',
+      r.approvedBy ?? '',
+      r.status,
+      r.chain?.state ?? '',
+      r.siteSaid ?? '',
+      r.transaction ?? '',
+      r.transaction && r.chain?.state === 'confirmed'
+        ? (explorerUrl(r.network, r.transaction) ?? '')
+        : '',
+      r.message ?? '',
+    ]
+      .map(cell)
+      .join(','),
+  );
+  return `${[header.map(cell).join(','), ...rows].join('\r\n')}\r\n`;
+}

@@ -140,6 +140,8 @@ export class FakeChain {
   calls: string[] = [];
   readonly contract = 'cd'.repeat(32);
   namedKeys: Record<string, string> = {};
+  /** CLValues under URef named keys (e.g. a token's name, symbol, decimals). */
+  urefValues: Record<string, { cl_type: string; bytes: string }> = {};
 
   constructor(now: number) {
     this.blockTimeMs = now;
@@ -167,6 +169,8 @@ export class FakeChain {
           },
         });
       case 'query_global_state': {
+        const uref = this.urefValues[String(params.key)];
+        if (uref) return ok({ stored_value: { CLValue: uref } });
         if (params.key === `hash-${this.contract}`) {
           return ok({
             stored_value: {

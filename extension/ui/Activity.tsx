@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ChainCheck, PaymentRecord } from '../lib/history.js';
+import { type ChainCheck, explorerUrl, historyCsv, type PaymentRecord } from '../lib/history.js';
 import { call } from './api.js';
 import { ErrorText, Hash } from './components.js';
 import { clock, hostOf, timeAgo, tokenAmount } from './format.js';
@@ -132,15 +132,46 @@ export function Activity() {
                 <div className="small">
                   Transaction reported by the site{' '}
                   <Hash value={record.transaction} label="transaction hash" />
+                  {record.chain?.state === 'confirmed' &&
+                  explorerUrl(record.network, record.transaction) ? (
+                    <>
+                      {' '}
+                      <a
+                        href={explorerUrl(record.network, record.transaction)}
+                        target="_blank"
+                        rel="noreferrer noopener"
+                        data-testid="explorer-link"
+                      >
+                        view on {new URL(explorerUrl(record.network, record.transaction)!).host}
+                      </a>
+                    </>
+                  ) : null}
                 </div>
               ) : null}
             </div>
           </li>
         ))}
       </ul>
-      <button type="button" className="link" onClick={() => clear.mutate()}>
-        Clear history
-      </button>
+      <div className="actions">
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            const blob = new Blob([historyCsv(records)], { type: 'text/csv;charset=utf-8' });
+            const url = URL.createObjectURL(blob);
+            const link = document.createElement('a');
+            link.href = url;
+            link.download = `x402-casper-history-${new Date().toISOString().slice(0, 10)}.csv`;
+            link.click();
+            setTimeout(() => URL.revokeObjectURL(url), 10_000);
+          }}
+        >
+          Export CSV
+        </button>
+        <button type="button" className="link" onClick={() => clear.mutate()}>
+          Clear history
+        </button>
+      </div>
     </section>
   );
 }

@@ -30,6 +30,13 @@ export function Approval({ id }: { id: string }) {
   // Approve stays disabled for a moment after the request is shown.
   const armed = useArmed(approval.data != null, APPROVE_DELAY_MS);
   const [choice, setChoice] = useState(0);
+  // The account's balance of the chosen token, read from the chain (not from the site).
+  const balance = useQuery({
+    queryKey: ['approval-balance', id, choice],
+    queryFn: () => call('approvalBalance', { id, option: choice }),
+    enabled: approval.data != null,
+    refetchInterval: 10_000,
+  });
   const [atomic, setAtomic] = useState(false);
   const [allow, setAllow] = useState(false);
   const [allowance, setAllowance] = useState('');
@@ -132,6 +139,14 @@ export function Approval({ id }: { id: string }) {
         )}
       </section>
 
+      {balance.data?.value !== undefined && BigInt(balance.data.value) < BigInt(option.amount) ? (
+        <p className="warning" role="alert" data-testid="balance-short">
+          Your balance on chain is {tokenAmount(balance.data.value, option.decimals)}{' '}
+          {option.symbol}: short of this price. The site cannot collect it unless your balance grows
+          before it expires.
+        </p>
+      ) : null}
+
       {option.warnings.map((warning) => (
         <p key={warning} className="warning small" role="alert">
           {warning}
@@ -165,6 +180,15 @@ export function Approval({ id }: { id: string }) {
           </span>
         </Row>
         <Row label="Expires">{duration(option.maxTimeoutSeconds)} after you approve</Row>
+        <Row label="Your balance">
+          <span data-testid="balance">
+            {balance.data?.value !== undefined
+              ? `${tokenAmount(balance.data.value, option.decimals)} ${option.symbol} on chain`
+              : balance.data?.error
+                ? 'cannot be read from the chain right now'
+                : 'reading from the chain…'}
+          </span>
+        </Row>
         {wallet?.account ? (
           <Row label="From">
             {wallet.account.name} <Hash value={wallet.account.publicKey} label="your public key" />

@@ -95,15 +95,20 @@ function NetworkForm({ network }: { network: Network }) {
 
 function Tokens({ state }: { state: WalletState }) {
   const client = useQueryClient();
-  const [form, setForm] = useState({ packageHash: '', name: '', symbol: '', decimals: '9' });
+  const empty = { packageHash: '', name: '', symbol: '', decimals: '' };
+  const [form, setForm] = useState(empty);
   const add = useMutation({
+    // Only the package hash: the wallet reads name, symbol and decimals from the chain.
     mutationFn: () =>
       call('addToken', {
         networkId: state.network.id,
-        token: { ...form, decimals: Number(form.decimals) },
+        token:
+          form.name || form.symbol
+            ? { ...form, decimals: Number(form.decimals || '0') }
+            : { packageHash: form.packageHash },
       }),
     onSuccess: () => {
-      setForm({ packageHash: '', name: '', symbol: '', decimals: '9' });
+      setForm(empty);
       void client.invalidateQueries();
     },
   });
@@ -146,7 +151,10 @@ function Tokens({ state }: { state: WalletState }) {
         }}
       >
         <strong>Add a token on {state.network.name}</strong>
-        <Field label="Contract package hash">
+        <Field
+          label="Contract package hash"
+          hint="The rest is read from the token's contract on chain. Fill in the fields below only for a token whose contract does not publish them."
+        >
           <input value={form.packageHash} spellCheck={false} onChange={set('packageHash')} />
         </Field>
         <div className="columns">
@@ -168,7 +176,7 @@ function Tokens({ state }: { state: WalletState }) {
         </div>
         <ErrorText error={add.error} />
         <button type="submit" disabled={add.isPending}>
-          Add token
+          {add.isPending ? 'Reading the token…' : 'Add token'}
         </button>
       </form>
     </div>
