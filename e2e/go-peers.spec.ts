@@ -200,7 +200,11 @@ test('pays the Go example server from a shop page: approval, 100 X402 moved on c
   const approval = wallet.nextApproval();
   await site.locator('#fetch-button').click();
   const window = await approval;
-  await expect(window.getByTestId('origin')).toHaveText(new URL(shopUrl).host);
+  // The window names the host that answered 402 (the Go API), and says the page is another.
+  await expect(window.getByTestId('origin')).toHaveText(new URL(goServer).host);
+  await expect(window.getByTestId('third-party-warning')).toContainText(
+    `you are on ${new URL(shopUrl).host}`,
+  );
   await expect(window.getByTestId('amount')).toHaveText(/^100(\.00)? X402$/);
   await expect(window.getByText('Get weather data for a city')).toBeVisible();
   await approve(window);
