@@ -44,7 +44,13 @@ export interface NetworkConfig {
   chainName: string;
   rpcUrl: string;
   secretKey: SecretKey;
+  /** Gas payment per settlement of an ed25519 payer's authorization. */
   paymentMotes: bigint;
+  /**
+   * Gas payment per settlement of a secp256k1 payer's: tokens that check signatures inside
+   * their Wasm (Cep18X402) spend about three times as much on secp256k1 as on ed25519.
+   */
+  secp256k1PaymentMotes: bigint;
   /**
    * How often the network makes a block (8 s on mainnet and testnet): the newest block, and
    * what changes only in blocks, is read again once the next one is due. 0: at every read.
@@ -97,6 +103,7 @@ const NETWORK_SPEC: Spec = {
   secretKeyPath: 'string',
   secretKeyPem: 'string',
   paymentMotes: 'string',
+  secp256k1PaymentMotes: 'string',
   blockIntervalMs: 'integer',
   assets: { array: ASSET_SPEC },
 };
@@ -334,6 +341,23 @@ function readSecretKey(reader: Reader, raw: Json, path: string): SecretKey {
   }
 }
 
+/** A gas payment in motes (a decimal string, or a number), at least what a node accepts. */
+function readMotes(reader: Reader, raw: Json, key: string, path: string, fallback: string): bigint {
+  const field = `${path}.${key}`;
+  const value = raw[key];
+  const text = typeof value === 'number' ? String(value) : (value ?? fallback);
+  let motes: bigint;
+  try {
+    motes = parseUint(text as string, field, 64);
+  } catch {
+    reader.fail(field, 'must be a whole number of motes as a decimal string');
+  }
+  if (motes < MIN_PAYMENT_MOTES || motes > U64_MAX) {
+    reader.fail(field, 'must be at least 2500000000 (2.5 CSPR)');
+  }
+  return motes;
+}
+
 function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig {
   if (!isObject(raw)) reader.fail(path, 'must be an object');
   checkKnown(reader, raw, NETWORK_SPEC, path);
@@ -363,17 +387,14 @@ function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     reader.fail(`${path}.rpcUrl`, 'must be an http(s) URL');
   }
-  const motesText =
-    typeof raw.paymentMotes === 'number' ? String(raw.paymentMotes) : raw.paymentMotes;
-  let paymentMotes: bigint;
-  try {
-    paymentMotes = parseUint((motesText ?? '10000000000') as string, `${path}.paymentMotes`, 64);
-  } catch {
-    reader.fail(`${path}.paymentMotes`, 'must be a whole number of motes as a decimal string');
-  }
-  if (paymentMotes < MIN_PAYMENT_MOTES || paymentMotes > U64_MAX) {
-    reader.fail(`${path}.paymentMotes`, 'must be at least 2500000000 (2.5 CSPR)');
-  }
+  const paymentMotes = readMotes(reader, raw, 'paymentMotes', path, '10000000000');
+  const secp256k1PaymentMotes = readMotes(
+    reader,
+    raw,
+    'secp256k1PaymentMotes',
+    path,
+    '30000000000',
+  );
   const rawAssets = raw.assets;
   if (!Array.isArray(rawAssets) || rawAssets.length === 0) {
     reader.fail(`${path}.assets`, 'must list at least one asset');
@@ -394,6 +415,7 @@ function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig 
     rpcUrl,
     secretKey: readSecretKey(reader, raw, path),
     paymentMotes,
+    secp256k1PaymentMotes,
     blockIntervalMs: reader.integer(
       raw,
       'blockIntervalMs',

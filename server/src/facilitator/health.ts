@@ -4,7 +4,7 @@
 import type { ArgLayout } from '@x402-casper/shared';
 import type { BlockView } from './chain.js';
 import type { AssetConfig } from './config.js';
-import type { NetworkContext } from './network.js';
+import { maxPayment, type NetworkContext } from './network.js';
 import { type NonceStore, tokenProfile } from './token-profile.js';
 
 /** How long one health check's result answers /health. */
@@ -57,12 +57,12 @@ async function networkHealth(context: NetworkContext): Promise<NetworkHealth> {
       Promise.all(context.config.assets.map((asset) => tokenHealth(context, asset, block))),
     ]);
     const blockHeight = block.height;
-    const funded = balance >= context.config.paymentMotes;
+    const funded = balance >= maxPayment(context.config);
     const unusable = tokens.filter((token) => 'problem' in token);
     const errors = [
       ...(funded
         ? []
-        : [`fee payer holds less than one payment (${context.config.paymentMotes} motes)`]),
+        : [`fee payer holds less than one payment (${maxPayment(context.config)} motes)`]),
       ...unusable.map((token) => `token ${token.asset} cannot be settled`),
     ];
     return {

@@ -36,6 +36,18 @@ export function networkContexts(config: FacilitatorConfig): Map<string, NetworkC
   );
 }
 
+/** The gas payment for settling an authorization signed by `publicKeyHex` (tagged hex). */
+export function paymentFor(config: NetworkConfig, publicKeyHex: string): bigint {
+  return publicKeyHex.startsWith('02') ? config.secp256k1PaymentMotes : config.paymentMotes;
+}
+
+/** The most one settlement can cost: what every pending settlement is counted at. */
+export function maxPayment(config: NetworkConfig): bigint {
+  return config.paymentMotes > config.secp256k1PaymentMotes
+    ? config.paymentMotes
+    : config.secp256k1PaymentMotes;
+}
+
 export function assetOf(context: NetworkContext, packageHash: string): AssetConfig | undefined {
   const hash = packageHash.toLowerCase();
   return context.config.assets.find((asset) => asset.packageHash === hash);

@@ -16,7 +16,7 @@ import {
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ledger, Settlement, SettlementKey } from './ledger.js';
-import { assetOf, type NetworkContext } from './network.js';
+import { assetOf, maxPayment, type NetworkContext, paymentFor } from './network.js';
 import { tokenProfile } from './token-profile.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import { checkOffChain, checkOnChain, checkPayment, type VerifyOptions } from './verify.js';
@@ -185,7 +185,7 @@ export class Settler {
       packageHash: payment.asset.packageHash,
       argLayout: onChain.value.token.layout,
       chainName: payment.context.config.chainName,
-      paymentMotes: payment.context.config.paymentMotes,
+      paymentMotes: paymentFor(payment.context.config, payment.payload.publicKey),
       signingKey: payment.context.signingKey,
       nowMs: now,
     });
@@ -200,7 +200,7 @@ export class Settler {
         expiresAt: built.expiresAt,
         validBefore: Number(payment.payload.authorization.validBefore),
       },
-      { ...onChain.value, paymentMotes: payment.context.config.paymentMotes },
+      { ...onChain.value, paymentMotes: maxPayment(payment.context.config) },
       now,
     );
     if (reservation.status === 'exists')
@@ -531,6 +531,17 @@ export class Settler {
         { settlement: row.id, transaction: row.transactionHash, error: status.errorMessage },
         'settlement transaction reverted',
       );
+      if (/out of gas/i.test(status.errorMessage)) {
+        // Nothing was written and the authorization is still unused: the payment was too
+        // small for this token, not the payer's fault. Settling again retries with the
+        // payment configured then.
+        return this.ledger.markFailed(row.id, {
+          reason: 'unexpected_settle_error',
+          message: `the transaction ran out of gas (${status.errorMessage}); raise networks[].paymentMotes or secp256k1PaymentMotes, then settle again`,
+          retryable: true,
+          blockHeight: status.blockHeight,
+        });
+      }
       return this.ledger.markFailed(row.id, {
         reason: revertReason(status.errorMessage, await this.revertsOf(context, row)),
         message: `the transaction reverted: ${status.errorMessage}`,

@@ -17,7 +17,7 @@ import {
 import type { BlockView, Read } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
-import { assetOf, type NetworkContext } from './network.js';
+import { assetOf, maxPayment, type NetworkContext } from './network.js';
 import { verifySignatureNative } from './signature.js';
 import { type TokenProfile, tokenProfile } from './token-profile.js';
 
@@ -202,7 +202,7 @@ export async function checkOnChain(
     );
   }
   const gasNeeded =
-    BigInt((await ledger.pendingCount(key.network)) + 1) * context.config.paymentMotes;
+    BigInt((await ledger.pendingCount(key.network)) + 1) * maxPayment(context.config);
   if (gasBalance < gasNeeded) {
     return invalid(
       'invalid_exact_casper_facilitator_unfunded',

@@ -3,7 +3,7 @@
 // configured (the facilitator reads the entry point from the chain).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressOfPublicKey } from '@x402-casper/shared';
+import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { type Facilitator, startFacilitator } from '../../src/facilitator/app.js';
@@ -13,6 +13,7 @@ import {
   postJson,
   rawConfig,
   requirementsFor,
+  rpcResult,
   tempDir,
 } from '../facilitator/helpers.js';
 import { buildCall, devAccounts, tokenBalance } from './helpers.js';
@@ -32,6 +33,7 @@ const dir = tempDir('devnet-wasm-x402-');
 let devnet: Devnet;
 let facilitator: (Facilitator & { url: string }) | undefined;
 let other: (Facilitator & { url: string }) | undefined;
+let baseConfig: Record<string, unknown>;
 let token: {
   packageHash: string;
   contractHash: string;
@@ -109,8 +111,9 @@ beforeAll(async () => {
     assets: [{ packageHash, domainName: 'Cep18x402', decimals: 2 }],
     blockIntervalMs: 200,
   });
-  // transfer_with_authorization meters ≈ 6.8 CSPR here: pay 20 CSPR a settlement.
-  (raw.networks as Array<Record<string, unknown>>)[0]!.paymentMotes = '20000000000';
+  // The default payments: 10 CSPR for an ed25519 payer's settlement (it meters ≈ 6.8 here),
+  // 30 CSPR for a secp256k1 payer's (≈ 22).
+  baseConfig = raw;
   facilitator = await startFacilitator(parseConfig(raw));
   // A second facilitator with its own ledger: the chain, not a shared ledger, stops a replay.
   const second = structuredClone(raw);
@@ -177,5 +180,54 @@ describe.skipIf(!wasm)('x402 through the real Cep18X402 binary', () => {
       errorMessage: 'the transaction reverted: User error: 1',
     });
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(before + 9n);
+  });
+
+  it("settles a secp256k1 payer's authorization with the default payment for its key type", async () => {
+    const payer = generateSecretKey('secp256k1');
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: token.packageHash, amount: '50' },
+    });
+    const request = await paymentFor(
+      payer,
+      requirementsFor(devnet.network, token, merchantAddress, '20'),
+    );
+    const settled = await postJson(`${facilitator!.url}/settle`, request);
+    expect(settled.body).toMatchObject({ success: true });
+    expect(await tokenBalance(devnet, token, addressOfPublicKey(payer.publicKey))).toBe(30n);
+  });
+
+  it('keeps an authorization whose settlement ran out of gas, and settles it once paid enough', async () => {
+    const database = join(dir, 'too-little-gas.sqlite');
+    const network = (baseConfig.networks as Array<Record<string, unknown>>)[0]!;
+    const starved = {
+      ...baseConfig,
+      database,
+      networks: [{ ...network, paymentMotes: '2500000000' }],
+    };
+    const request = await paymentFor(
+      alice.secretKey,
+      requirementsFor(devnet.network, token, merchantAddress, '3'),
+    );
+    const before = await tokenBalance(devnet, token, merchantAddress);
+    const poor = await startFacilitator(parseConfig(starved));
+    try {
+      expect((await postJson(`${poor.url}/settle`, request)).body).toMatchObject({
+        success: false,
+        errorReason: 'unexpected_settle_error',
+        errorMessage: expect.stringMatching(/ran out of gas .*raise networks\[\]\.paymentMotes/),
+      });
+    } finally {
+      await poor.close();
+    }
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(before);
+    // The same ledger, now paying the default: the authorization is settled.
+    const paid = await startFacilitator(parseConfig({ ...baseConfig, database }));
+    try {
+      expect((await postJson(`${paid.url}/settle`, request)).body).toMatchObject({ success: true });
+    } finally {
+      await paid.close();
+    }
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(before + 3n);
   });
 });

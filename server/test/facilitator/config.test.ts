@@ -56,6 +56,7 @@ describe('loadConfig', () => {
     const [network] = config.networks;
     expect(network!.chainName).toBe('casper-test');
     expect(network!.paymentMotes).toBe(10_000_000_000n);
+    expect(network!.secp256k1PaymentMotes).toBe(30_000_000_000n);
     expect(network!.secretKey.publicKey.hex).toBe(key.publicKey.hex);
     expect(network!.assets[0]).toEqual({
       packageHash: PACKAGE,
@@ -148,6 +149,8 @@ describe('loadConfig', () => {
     [{ paymentMotes: '100' }, 'networks[0].paymentMotes', '2.5 CSPR'],
     [{ paymentMotes: '3e9' }, 'networks[0].paymentMotes', 'decimal string'],
     [{ blockIntervalMs: -1 }, 'networks[0].blockIntervalMs', 'between 0 and 600000'],
+    [{ secp256k1PaymentMotes: '100' }, 'networks[0].secp256k1PaymentMotes', '2.5 CSPR'],
+    [{ secp256k1PaymentMotes: 'lots' }, 'networks[0].secp256k1PaymentMotes', 'decimal string'],
     [{ secretKeyPath: './missing.pem' }, 'networks[0].secretKeyPath', 'ENOENT'],
     [{ secretKeyPem: 'x' }, 'networks[0].secretKeyPath', 'exactly one'],
     [{ assets: [] }, 'networks[0].assets', 'at least one asset'],
