@@ -99,3 +99,43 @@ export function transferWithAuthorizationDigest(input: TransferWithAuthorization
   );
   return keccak_256(concatBytes(new Uint8Array([0x19, 0x01]), domain, structHash));
 }
+
+export const CANCEL_AUTHORIZATION_TYPE = 'CancelAuthorization(address authorizer,bytes32 nonce)';
+export const CANCEL_AUTHORIZATION_TYPE_HASH = keccak_256(utf8ToBytes(CANCEL_AUTHORIZATION_TYPE));
+
+export interface CancelAuthorizationInput {
+  /** The signing domain's name: what the contract signs with (need not be its CEP-18 name). */
+  name: string;
+  /** The signing-domain version, usually "1". */
+  version: string;
+  /** The CAIP-2 network id, e.g. `casper:casper-test`. */
+  chainName: string;
+  /** The token's contract package hash, 64 hex digits. */
+  contractPackageHash: string;
+  /** 66-hex Casper address of the account whose authorization is cancelled. */
+  authorizer: string;
+  /** 32 bytes as 64 hex digits: the nonce of the authorization to cancel. */
+  nonce: string;
+}
+
+/**
+ * The EIP-712 digest a CEP-3009 `cancel_authorization` signature covers, under the same
+ * Casper domain as {@link transferWithAuthorizationDigest}: struct hash =
+ * keccak256(type hash ‖ keccak256(authorizer's 33 bytes) ‖ nonce).
+ */
+export function cancelAuthorizationDigest(input: CancelAuthorizationInput): Uint8Array {
+  const structHash = keccak_256(
+    concatBytes(
+      CANCEL_AUTHORIZATION_TYPE_HASH,
+      keccak_256(addressToKeyBytes(input.authorizer, 'authorizer')),
+      hexToBytes(input.nonce, 'nonce', 32),
+    ),
+  );
+  const domain = cachedDomainSeparator(
+    input.name,
+    input.version,
+    input.chainName,
+    input.contractPackageHash,
+  );
+  return keccak_256(concatBytes(new Uint8Array([0x19, 0x01]), domain, structHash));
+}
