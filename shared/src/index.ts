@@ -7,6 +7,7 @@ export * from './casper/network.js';
 export * from './casper/pem.js';
 export * from './casper/reverts.js';
 export * from './casper/rpc.js';
+export * from './casper/transaction.js';
 export * from './client/fetch.js';
 export * from './client/policy.js';
 export * from './ecosystem/index.js';
