@@ -158,7 +158,7 @@ export function contractValue(token: TokenState) {
       contract_package_hash: `contract-package-${token.packageHash}`,
       contract_wasm_hash: `contract-wasm-${token.wasmHash}`,
       named_keys: namedKeysOf(token),
-      entry_points: entryPointsOf(token.argLayout).map((spec) => ({
+      entry_points: entryPointsOf(token.argLayout, token.nonceStorage).map((spec) => ({
         name: spec.name,
         entry_point: {
           name: spec.name,

@@ -4,11 +4,13 @@ import {
   type ArgLayout,
   addressOfPublicKey,
   balancesItemKey,
+  cancelAuthorizationDigest,
   layoutArgs,
   transferWithAuthorizationDigest,
   verifySignature,
 } from '@x402-casper/shared';
 import { type CLValueJson, cl } from './clvalue.js';
+import type { NonceStorage } from './genesis.js';
 import {
   balanceOf,
   dictionaryAddress,
@@ -26,6 +28,8 @@ export const TOKEN_ERRORS = {
   notYetValid: 37002,
   invalidSignature: 37003,
   publicKeyMismatch: 37004,
+  /** cancel_authorization of a nonce already used or cancelled (CEP-3009). */
+  authorizationUsed: 37006,
   insufficientBalance: 60001,
 } as const;
 
@@ -43,7 +47,7 @@ export const CEP18X402_ERRORS = {
 } as const;
 
 /** The revert codes of `token`: the CEP's, or those of the proof of concept it imitates. */
-function errorsOf(token: TokenState): Record<keyof typeof TOKEN_ERRORS, number> {
+function errorsOf(token: TokenState): Record<keyof typeof CEP18X402_ERRORS, number> {
   return token.nonceStorage === 'odra-state' ? CEP18X402_ERRORS : TOKEN_ERRORS;
 }
 
@@ -70,10 +74,30 @@ const BYTES = { List: 'U8' };
 
 /**
  * The contract's entry points. transfer_with_authorization names its amount and types its
- * window as the token's layout says (`amount-u64`, `value-u64`, `amount-u256`).
+ * window as the token's layout says (`amount-u64`, `value-u64`, `amount-u256`). Tokens that
+ * keep nonces in Odra's `state` (the Cep18X402 proof of concept) have no cancel_authorization;
+ * the others have the CEP's.
  */
-export function entryPointsOf(layout: ArgLayout): EntryPointSpec[] {
+export function entryPointsOf(
+  layout: ArgLayout,
+  nonceStorage: NonceStorage = 'used_nonces',
+): EntryPointSpec[] {
   const { amount, window } = layoutArgs(layout);
+  const cancel: EntryPointSpec[] =
+    nonceStorage === 'odra-state'
+      ? []
+      : [
+          {
+            name: 'cancel_authorization',
+            args: [
+              ['authorizer', 'Key'],
+              ['nonce', BYTES],
+              ['public_key', 'PublicKey'],
+              ['signature', BYTES],
+            ],
+            ret: 'Unit',
+          },
+        ];
   return [
     {
       name: 'transfer_with_authorization',
@@ -89,6 +113,7 @@ export function entryPointsOf(layout: ArgLayout): EntryPointSpec[] {
       ],
       ret: 'Unit',
     },
+    ...cancel,
     {
       name: 'transfer',
       args: [
@@ -199,6 +224,51 @@ function transferWithAuthorization(
 }
 
 /**
+ * CEP-3009 cancel_authorization: nonce unused (37006), `authorizer` equals the address of
+ * `public_key` (37004), the signature over CancelAuthorization under the token's domain is
+ * valid (37003); then the nonce is marked used. Nothing is transferred.
+ */
+function cancelAuthorization(
+  token: TokenState,
+  a: Record<string, string>,
+  context: CallContext,
+  effects: Effect[],
+) {
+  const authorizer = a.authorizer as string;
+  let itemKey: string;
+  try {
+    itemKey = nonceStorageKey(token, authorizer, a.nonce as string);
+  } catch {
+    throw userError(TOKEN_ERRORS.invalidSignature);
+  }
+  if (token.usedNonces[itemKey]) throw userError(TOKEN_ERRORS.authorizationUsed);
+  if (addressOfPublicKey(a.public_key as string) !== authorizer) {
+    throw userError(TOKEN_ERRORS.publicKeyMismatch);
+  }
+  let digest: Uint8Array;
+  try {
+    digest = cancelAuthorizationDigest({
+      name: token.domainName,
+      version: '1',
+      chainName: context.network,
+      contractPackageHash: token.packageHash,
+      authorizer,
+      nonce: a.nonce as string,
+    });
+  } catch {
+    throw userError(TOKEN_ERRORS.invalidSignature);
+  }
+  if (!verifySignature(a.public_key as string, digest, a.signature as string)) {
+    throw userError(TOKEN_ERRORS.invalidSignature);
+  }
+  token.usedNonces[itemKey] = true;
+  effects.push({
+    key: `dictionary-${dictionaryAddress(nonceDictionary(token), itemKey)}`,
+    kind: { Write: { CLValue: usedNonceValue(token) } },
+  });
+}
+
+/**
  * Runs an entry point against `token`, mutating it. Throws `Revert` on failure, after which
  * the caller must discard the token's changes.
  */
@@ -208,12 +278,16 @@ export function executeEntryPoint(
   args: Record<string, ArgValue>,
   context: CallContext,
 ): Effect[] {
-  const spec = entryPointsOf(token.argLayout).find((candidate) => candidate.name === entryPoint);
+  const spec = entryPointsOf(token.argLayout, token.nonceStorage).find(
+    (candidate) => candidate.name === entryPoint,
+  );
   if (!spec) throw new Revert('ApiError::MissingKey [1]');
   const values = readArgs(spec, args);
   const effects: Effect[] = [];
   if (spec.name === 'transfer_with_authorization') {
     transferWithAuthorization(token, values, context, effects);
+  } else if (spec.name === 'cancel_authorization') {
+    cancelAuthorization(token, values, context, effects);
   } else if (spec.name === 'transfer') {
     transfer(
       token,
