@@ -7,6 +7,12 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import type { Budget, BudgetKey, Budgets } from './budgets.js';
+import {
+  type CancelOutcome,
+  type CancelQuote,
+  cancelAuthorization,
+  cancelQuote,
+} from './cancel.js';
 import { ChainReader } from './chain.js';
 import { WalletError } from './errors.js';
 import type { History, PaymentRecord } from './history.js';
@@ -77,7 +83,10 @@ export interface WalletMethods {
   removeBudget: [{ key: BudgetKey }, undefined];
   refusedBudgets: [Record<string, never>, number];
   approval: [{ id: string }, ApprovalView | null];
-  cancelAuthorization: [{ id: string }, undefined];
+  /** What cancelling costs (CSPR payment, the account's CSPR balance): shown before confirming. */
+  cancelQuote: [{ id: string }, CancelQuote];
+  /** Signs and sends cancel_authorization, then waits for the chain's answer. */
+  cancelAuthorization: [{ id: string }, CancelOutcome];
   decide: [{ id: string; decision: Decision }, undefined];
 }
 
@@ -180,6 +189,24 @@ export class WalletApi {
     } catch (error) {
       return errorResponse(error);
     }
+  }
+
+  /** A record whose authorization can still be collected, and the reader of its network. */
+  private async cancellable(id: string): Promise<{ record: PaymentRecord; reader: ChainReader }> {
+    const record = await this.deps.history.find(id);
+    if (!record?.authorization) throw new WalletError('not_found', 'No such authorization.');
+    if (record.cancel && record.cancel.state !== 'failed') {
+      throw new WalletError('not_found', 'A cancel for this authorization was already sent.');
+    }
+    const checked = (await this.deps.settlements.check(record.id)) ?? record;
+    const state = checked.chain?.state;
+    if (state === 'confirmed' || state === 'expired' || state === 'cancelled') {
+      throw new WalletError('not_found', 'This authorization can no longer be collected.');
+    }
+    const networks = Object.values(await this.deps.settings.networks());
+    const network = networks.find((n) => n.id === record.network);
+    if (!network) throw new WalletError('not_found', 'The wallet no longer has this network.');
+    return { record: checked, reader: this.reader(network.rpcUrl) };
   }
 
   private reader(url: string): ChainReader {
@@ -363,31 +390,23 @@ export class WalletApi {
     },
     refusedBudgets: () => this.deps.budgets.refused(),
     approval: async ({ id }) => this.deps.payments.approval(str(id, 'id')) ?? null,
+    cancelQuote: async ({ id }) => {
+      const { record, reader } = await this.cancellable(str(id, 'id'));
+      return cancelQuote(reader, record);
+    },
     cancelAuthorization: async ({ id }) => {
-      const record = await this.deps.history.find(str(id, 'id'));
-      if (!record?.authorization) throw new WalletError('not_found', 'No such authorization.');
-      const checked = (await this.deps.settlements.check(record.id)) ?? record;
-      if (checked.chain?.state === 'confirmed' || checked.chain?.state === 'expired') {
-        throw new WalletError('not_found', 'This authorization can no longer be collected.');
-      }
-      const networks = Object.values(await this.deps.settings.networks());
-      const network = networks.find((n) => n.id === record.network);
-      if (!network) throw new WalletError('not_found', 'The wallet no longer has this network.');
-      const until = new Date(Number(record.authorization.validBefore) * 1000).toLocaleTimeString(
-        [],
-        { hour: '2-digit', minute: '2-digit' },
+      const { record, reader } = await this.cancellable(str(id, 'id'));
+      const outcome = await cancelAuthorization(
+        {
+          reader,
+          history: this.deps.history,
+          signDigest: (publicKey, digest) => this.deps.keyring.signDigest(publicKey, digest),
+          now: () => Date.now(),
+        },
+        record,
       );
-      const { entryPoints } = await this.reader(network.rpcUrl).contract(record.asset);
-      if (!entryPoints.includes('cancel_authorization')) {
-        throw new WalletError(
-          'unsupported',
-          `This token has no cancel_authorization entry point, so the authorization cannot be cancelled. It stays valid until ${until}: the site can collect it until then, and only once.`,
-        );
-      }
-      throw new WalletError(
-        'unsupported',
-        `This token has a cancel_authorization entry point, but this wallet version cannot yet send the transaction (paid in CSPR) that calls it. The authorization stays valid until ${until}.`,
-      );
+      void this.deps.settlements.check(record.id).catch(() => undefined);
+      return outcome;
     },
     decide: async ({ id, decision }) => {
       await this.deps.payments.decide(str(id, 'id'), decision);

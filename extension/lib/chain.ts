@@ -1,4 +1,13 @@
-import { balancesItemKey, hexToBytes, usedNonceItemKey } from '@x402-casper/shared';
+import {
+  balancesItemKey,
+  hexToBytes,
+  odraNonceItemKey,
+  type TransactionV1Json,
+  usedNonceItemKey,
+} from '@x402-casper/shared';
+
+/** Odra's module field index of Cep18X402's used-nonce mapping, in its `state` dictionary. */
+export const ODRA_USED_NONCES_FIELD = 2;
 
 /** A JSON-RPC error from the node, or a transport failure (code 0). */
 export class RpcError extends Error {
@@ -181,7 +190,25 @@ export function contractInfo(hash: string, storedValue: unknown): ContractInfo {
   return { hash, namedKeys, entryPoints };
 }
 
-/** Reads balances from a Casper node's JSON-RPC (read-only: this never sends a transaction). */
+/** A CLValue `List<U8>`'s bytes (u32-LE length, then the bytes) → the inner bytes as hex. */
+export function decodeByteList(hex: string): string {
+  const bytes = hexToBytes(hex, 'List<U8>');
+  if (bytes.length < 4) throw new RpcError(0, 'The node sent a malformed List<U8>');
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  if (bytes.length !== 4 + length) throw new RpcError(0, 'The node sent a malformed List<U8>');
+  return hex.slice(8);
+}
+
+/** A bool's one byte. */
+export function decodeBool(hex: string): boolean {
+  if (hex !== '00' && hex !== '01') throw new RpcError(0, 'The node sent a malformed nonce state');
+  return hex === '01';
+}
+
+/**
+ * Reads balances, contracts, nonces and transactions from a Casper node's JSON-RPC. The one
+ * write is `putTransaction`, for a transaction the person confirmed (cancel_authorization).
+ */
 export class ChainReader {
   private readonly contracts = new Map<string, string>();
   private readonly infos = new Map<string, ContractInfo>();
@@ -252,13 +279,23 @@ export class ChainReader {
   }
 
   /**
-   * Whether the token marked this nonce of `from` used (CEP-3009 `used_nonces`): true once an
-   * authorization with it was collected (or cancelled). Undefined when the token keeps its
-   * nonces elsewhere, so the chain cannot be asked this way.
+   * Whether the token marked this nonce of `from` used: true once an authorization with it was
+   * collected (or cancelled). CEP-3009 tokens keep a `used_nonces` dictionary (a bool); tokens
+   * built like Cep18X402 keep it in Odra's `state` dictionary (a bool serialized into a
+   * List<U8>). Undefined when the token has neither, so the chain cannot be asked.
    */
   async nonceUsed(packageHash: string, from: string, nonce: string): Promise<boolean | undefined> {
     const info = await this.contract(packageHash);
-    if (!info.namedKeys.has('used_nonces')) return undefined;
+    const store = info.namedKeys.has('used_nonces')
+      ? { dictionary: 'used_nonces', itemKey: usedNonceItemKey(from, nonce), odra: false }
+      : info.namedKeys.has('state')
+        ? {
+            dictionary: 'state',
+            itemKey: odraNonceItemKey(ODRA_USED_NONCES_FIELD, from, nonce),
+            odra: true,
+          }
+        : undefined;
+    if (!store) return undefined;
     const stateRootHash = await this.stateRoot();
     try {
       const item = await rpc(
@@ -269,21 +306,34 @@ export class ChainReader {
           dictionary_identifier: {
             ContractNamedKey: {
               key: `hash-${info.hash}`,
-              dictionary_name: 'used_nonces',
-              dictionary_item_key: usedNonceItemKey(from, nonce),
+              dictionary_name: store.dictionary,
+              dictionary_item_key: store.itemKey,
             },
           },
         },
         this.fetchImpl,
       );
       const value = pick(item, 'stored_value', 'CLValue');
+      const bytes = text(pick(value, 'bytes'), 'nonce state');
+      if (store.odra) return decodeBool(decodeByteList(bytes));
       const parsed = pick(value, 'parsed');
       if (typeof parsed === 'boolean') return parsed;
-      return text(pick(value, 'bytes'), 'nonce state') === '01';
+      return decodeBool(bytes);
     } catch (error) {
       if (error instanceof RpcError && error.code === NO_SUCH_DICTIONARY_ITEM) return false;
       throw error;
     }
+  }
+
+  /** Sends a signed TransactionV1 (`account_put_transaction`); returns its hash. */
+  async putTransaction(transaction: TransactionV1Json): Promise<string> {
+    const result = await rpc(
+      this.url,
+      'account_put_transaction',
+      { transaction: { Version1: transaction } },
+      this.fetchImpl,
+    );
+    return text(pick(result, 'transaction_hash', 'Version1'), 'transaction hash');
   }
 
   /**

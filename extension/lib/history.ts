@@ -41,6 +41,20 @@ export interface PaymentRecord {
   sentAgain?: number;
   /** What the chain says, when the wallet last asked. */
   chain?: ChainCheck;
+  /** The person's cancel_authorization transaction, once sent. */
+  cancel?: CancelRecord;
+}
+
+/** A cancel_authorization the wallet sent for this record's authorization. */
+export interface CancelRecord {
+  transaction: string;
+  /** submitted: sent, not executed yet; cancelled: executed and the nonce reads used; failed: the node refused it or it reverted. */
+  state: 'submitted' | 'cancelled' | 'failed';
+  /** CSPR payment (motes) the account offered for it. */
+  paymentMotes: string;
+  time: number;
+  /** The node's error, in its words, when it failed. */
+  error?: string;
 }
 
 /** What the wallet read on chain about a signed authorization. */
@@ -48,9 +62,10 @@ export interface ChainCheck {
   /**
    * confirmed: the nonce is used on chain (collected); unsettled: not used and still valid;
    * expired: not used and no longer valid (it can never be collected); unknown: the wallet
-   * could not tell (the node was unreachable, or the token does not show its used nonces).
+   * could not tell (the node was unreachable, or the token does not show its used nonces);
+   * cancelled: the person's cancel_authorization executed and the nonce reads used.
    */
-  state: 'confirmed' | 'unsettled' | 'expired' | 'unknown';
+  state: 'confirmed' | 'unsettled' | 'expired' | 'unknown' | 'cancelled';
   /** When the wallet asked (ms since epoch, this computer's clock). */
   checkedAt: number;
   /** The newest block's time then (ms since epoch), when the wallet could read it. */

@@ -8,6 +8,7 @@ import {
   type SecretKey,
   secretKeyFromHex,
   secretKeyToPem,
+  signDigest,
 } from '@x402-casper/shared';
 import { browser } from 'wxt/browser';
 import { WalletError } from './errors.js';
@@ -208,6 +209,15 @@ export class Keyring {
     const key = unlocked?.keys.find((k) => k.id === publicKey);
     if (!key) throw new WalletError('not_found', 'No such account.');
     return secretKeyFromHex(key.algorithm, key.secretHex);
+  }
+
+  /**
+   * Signs a 32-byte digest with an account's key (Casper's way, tagged 65 bytes hex): the key
+   * never leaves the keyring. `locked` when the wallet is locked.
+   */
+  async signDigest(publicKey: string, digest: Uint8Array): Promise<string> {
+    if (digest.length !== 32) throw new WalletError('unsupported', 'A digest is 32 bytes.');
+    return signDigest(await this.secretKey(publicKey), digest);
   }
 
   /** The secret key as PEM, only after the password is entered again. */

@@ -461,6 +461,8 @@ export class Payments {
           r.payer === payer &&
           r.paymentSignature !== undefined &&
           r.authorization !== undefined &&
+          // One the person set out to cancel is never sent again.
+          r.cancel === undefined &&
           !isFinal(r.chain),
       );
       if (!earlier?.paymentSignature) continue;

@@ -14,7 +14,7 @@ const RECHECK_MS = 4_000;
 
 /** Whether the chain's answer can still change. */
 export function isFinal(check: ChainCheck | undefined): boolean {
-  return check?.state === 'confirmed' || check?.state === 'expired';
+  return check?.state === 'confirmed' || check?.state === 'expired' || check?.state === 'cancelled';
 }
 
 export class Settlements {
@@ -83,13 +83,15 @@ export class Settlements {
         )?.toString();
       }
       const state: ChainCheck['state'] =
-        used === true
-          ? 'confirmed'
-          : used === false
-            ? chainNow >= validUntil
-              ? 'expired'
-              : 'unsettled'
-            : 'unknown';
+        used === true && record.cancel?.state === 'cancelled'
+          ? 'cancelled'
+          : used === true
+            ? 'confirmed'
+            : used === false
+              ? chainNow >= validUntil
+                ? 'expired'
+                : 'unsettled'
+              : 'unknown';
       if (used === undefined)
         details.unshift('This token does not show which authorizations it collected.');
       chain = {
@@ -114,7 +116,7 @@ export class Settlements {
       status:
         chain.state === 'confirmed'
           ? 'paid'
-          : chain.state === 'expired'
+          : chain.state === 'expired' || chain.state === 'cancelled'
             ? 'failed'
             : chain.state === 'unsettled'
               ? 'pending'

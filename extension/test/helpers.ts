@@ -140,6 +140,14 @@ export class FakeChain {
   calls: string[] = [];
   readonly contract = 'cd'.repeat(32);
   namedKeys: Record<string, string> = {};
+  /** Keeps used nonces in Odra's `state` dictionary (Cep18X402) instead of `used_nonces`. */
+  odraState = false;
+  /** CSPR (motes) by public key, for query_balance. */
+  cspr = new Map<string, bigint>();
+  /** Transactions sent with account_put_transaction (their Version1 JSON). */
+  sent: Record<string, unknown>[] = [];
+  /** What a sent transaction does: an error message to revert with, or null; a refusal to throw. */
+  onPut: (tx: Record<string, unknown>) => string | null | { refuse: string } = () => null;
   /** CLValues under URef named keys (e.g. a token's name, symbol, decimals). */
   urefValues: Record<string, { cl_type: string; bytes: string }> = {};
 
@@ -178,8 +186,11 @@ export class FakeChain {
                 named_keys: [
                   ...Object.entries(this.namedKeys).map(([name, key]) => ({ name, key })),
                   { name: 'balances', key: `uref-${'01'.repeat(32)}-007` },
-                  ...(this.usedNoncesKey
+                  ...(this.usedNoncesKey && !this.odraState
                     ? [{ name: 'used_nonces', key: `uref-${'02'.repeat(32)}-007` }]
+                    : []),
+                  ...(this.odraState
+                    ? [{ name: 'state', key: `uref-${'03'.repeat(32)}-007` }]
                     : []),
                 ],
                 entry_points: this.entryPoints.map((name) => ({ name, entry_point: { name } })),
@@ -205,6 +216,12 @@ export class FakeChain {
       case 'state_get_dictionary_item': {
         const id = (params.dictionary_identifier as { ContractNamedKey: Record<string, string> })
           .ContractNamedKey;
+        if (id.dictionary_name === 'state' && this.odraState) {
+          if (!this.used.has(id.dictionary_item_key!)) return fail(-32003, 'Query failed');
+          return ok({
+            stored_value: { CLValue: { cl_type: { List: 'U8' }, bytes: '0100000001' } },
+          });
+        }
         if (id.dictionary_name === 'used_nonces') {
           if (!this.collectEverything && !this.used.has(id.dictionary_item_key!)) {
             return fail(-32003, 'Query failed');
@@ -220,6 +237,27 @@ export class FakeChain {
         for (let v = value; v > 0n; v >>= 8n) bytes.push(Number(v & 0xffn));
         const hex = [bytes.length, ...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
         return ok({ stored_value: { CLValue: { cl_type: 'U256', bytes: hex } } });
+      }
+      case 'query_balance': {
+        const key = (params.purse_identifier as Record<string, string>)
+          .main_purse_under_public_key!;
+        const motes = this.cspr.get(key);
+        if (motes === undefined) return fail(-32026, 'Purse not found');
+        return ok({ balance: motes.toString() });
+      }
+      case 'account_put_transaction': {
+        const tx = (params.transaction as { Version1: Record<string, unknown> }).Version1;
+        const outcome = this.onPut(tx);
+        if (outcome !== null && typeof outcome === 'object') {
+          return Response.json({
+            jsonrpc: '2.0',
+            id: 1,
+            error: { code: -32016, message: 'Invalid transaction', data: outcome.refuse },
+          });
+        }
+        this.sent.push(tx);
+        this.transactions.set(String(tx.hash), { error: outcome });
+        return ok({ transaction_hash: { Version1: tx.hash } });
       }
       case 'info_get_transaction': {
         const hash = (params.transaction_hash as { Version1: string }).Version1;

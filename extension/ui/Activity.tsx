@@ -26,30 +26,86 @@ export function chainWords(record: PaymentRecord): string | null {
       return `Not settled yet — valid until ${until}. The site can still collect it until then.`;
     case 'expired':
       return `Never settled: it expired at ${until} and can no longer be collected. Nothing was taken.`;
+    case 'cancelled':
+      return 'Cancelled on chain: it can no longer be collected.';
     default:
       return `Not confirmed on chain. ${chain.detail ?? ''}`.trim();
   }
 }
 
 /** Cancels an authorization that can still be collected (CEP-3009 cancel_authorization). */
-function CancelAuthorization({ id }: { id: string }) {
+function CancelAuthorization({ id, sent }: { id: string; sent: boolean }) {
+  const client = useQueryClient();
   const [asked, setAsked] = useState(false);
-  const cancel = useMutation({ mutationFn: () => call('cancelAuthorization', { id }) });
-  return (
-    <div className="small">
-      {asked ? null : (
-        <button
-          type="button"
-          className="link"
-          onClick={() => {
-            setAsked(true);
-            cancel.mutate();
-          }}
-        >
+  const quote = useQuery({
+    queryKey: ['cancelQuote', id],
+    queryFn: () => call('cancelQuote', { id }),
+    enabled: asked,
+    retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const cancel = useMutation({
+    mutationFn: () => call('cancelAuthorization', { id }),
+    onSettled: () => client.invalidateQueries({ queryKey: ['history'] }),
+  });
+  if (!asked) {
+    if (sent) return null;
+    return (
+      <div className="small">
+        <button type="button" className="link" onClick={() => setAsked(true)}>
           Cancel authorization…
         </button>
-      )}
-      {cancel.isPending ? <span className="muted">Reading the token's entry points…</span> : null}
+      </div>
+    );
+  }
+  const cost = quote.data;
+  return (
+    <div className="small stack" data-testid="cancel">
+      {quote.isPending ? (
+        <span className="muted">Reading the token and your CSPR balance…</span>
+      ) : null}
+      <ErrorText error={quote.error} />
+      {cost ? (
+        <div data-testid="cancel-cost">
+          <p>
+            Cancelling sends a transaction that costs{' '}
+            <strong data-testid="cancel-payment">{tokenAmount(cost.paymentMotes, 9)} CSPR</strong>{' '}
+            (paid from this account, whatever the site does).
+          </p>
+          <p data-testid="cancel-balance">
+            {cost.balanceMotes !== undefined
+              ? `Your CSPR balance on chain: ${tokenAmount(cost.balanceMotes, 9)} CSPR${cost.enough ? '.' : ' — not enough to pay for the cancel.'}`
+              : `Your CSPR balance could not be read: ${cost.balanceError ?? ''}`}
+          </p>
+          {cancel.isIdle ? (
+            <div className="actions">
+              <button
+                type="button"
+                className="primary"
+                disabled={cost.enough === false}
+                onClick={() => cancel.mutate()}
+              >
+                Confirm: cancel for {tokenAmount(cost.paymentMotes, 9)} CSPR
+              </button>
+              <button type="button" className="link" onClick={() => setAsked(false)}>
+                Keep it
+              </button>
+            </div>
+          ) : null}
+        </div>
+      ) : null}
+      {cancel.isPending ? (
+        <span className="muted">Signing and sending; waiting for the chain…</span>
+      ) : null}
+      {cancel.data ? (
+        <p
+          data-testid="cancel-outcome"
+          data-state={cancel.data.state}
+          role={cancel.data.state === 'failed' ? 'alert' : undefined}
+        >
+          {cancel.data.message}
+        </p>
+      ) : null}
       <ErrorText error={cancel.error} />
     </div>
   );
@@ -120,7 +176,25 @@ export function Activity() {
                     : ', short of this price.'}
                 </p>
               ) : null}
-              {record.chain?.state === 'unsettled' ? <CancelAuthorization id={record.id} /> : null}
+              {record.cancel?.state === 'submitted' && record.chain?.state !== 'cancelled' ? (
+                <p className="small muted" data-testid="cancel-sent">
+                  Cancel sent; waiting for the chain to execute it.
+                </p>
+              ) : null}
+              {record.cancel?.state === 'failed' ? (
+                <p className="small message" data-testid="cancel-failed">
+                  Your cancel failed: {record.cancel.error}
+                </p>
+              ) : null}
+              {record.chain?.state === 'unsettled' || record.cancel ? (
+                <CancelAuthorization
+                  id={record.id}
+                  sent={
+                    record.chain?.state !== 'unsettled' ||
+                    (record.cancel !== undefined && record.cancel.state !== 'failed')
+                  }
+                />
+              ) : null}
               {record.sentAgain ? (
                 <p className="small muted" data-testid="sent-again">
                   The same authorization was sent again {record.sentAgain}{' '}
