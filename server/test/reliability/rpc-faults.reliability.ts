@@ -3,8 +3,14 @@
 // /verify must then say it cannot read the chain (never a 5xx, never a wrong verdict); /settle
 // must keep every authorization safe: once the node is healthy again every payment settles
 // exactly once, every success it reported is on chain, and the ledger agrees with the chain.
+import { generateSecretKey } from '@x402-casper/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench/payments.js';
+import {
+  type PaymentRequest,
+  requirementsOf,
+  rpcCall,
+  signedPayments,
+} from '../../bench/payments.js';
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { type Fault, RpcProxy } from '../../bench/rpc-proxy.js';
 import type { Devnet } from '../../src/devnet/index.js';
@@ -57,12 +63,24 @@ const FAILING: Array<[string, Fault]> = [
   ...GARBAGE.map((g): [string, Fault] => [`garbage ${(g as { name: string }).name}`, g]),
 ];
 
+/** The reads a /verify makes against a block it has not read before. */
 const VERIFY_READS = [
+  'info_get_status',
   'query_global_state',
-  'chain_get_state_root_hash',
   'state_get_dictionary_item',
   'query_balance',
 ];
+
+/**
+ * A block that changes the state, made on the devnet directly (not through the proxy): the
+ * facilitator keeps reads of one state root, so after this its next /verify makes every read.
+ */
+async function newState(): Promise<void> {
+  await rpcCall(devnet.rpcUrl, 'devnet_fund', {
+    account: generateSecretKey().publicKey.hex,
+    motes: '1',
+  });
+}
 
 let devnet: Devnet;
 let proxy: RpcProxy;
@@ -148,6 +166,7 @@ describe('/verify while the node fails', () => {
   for (const [name, fault] of FAILING) {
     it(`says it cannot read the chain on ${name}, for each read it makes`, async () => {
       for (const target of [...VERIFY_READS, 'every call']) {
+        await newState();
         proxy.rule = ({ method }) =>
           target === 'every call' || method === target ? fault : undefined;
         expect(await verifyOnce(), `${name} on ${target}`).toMatchObject(cannotRead);
