@@ -15,6 +15,10 @@ export interface GreedySite {
   nonces: string[];
   /** What the facilitator answered to each settlement it asked for. */
   settlements: SettleResult[];
+  /** Every payment payload it received, in order (it can settle any of them later). */
+  payloads: unknown[];
+  /** The requirements it asks with (what a settlement of a kept payload needs). */
+  requirements: Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ export async function startGreedySite(options: {
   const nonces: string[] = [];
   const settlements: SettleResult[] = [];
   const kept: unknown[] = [];
+  const payloads: unknown[] = [];
   const requirements = {
     scheme: 'exact',
     network: options.network,
@@ -70,6 +75,7 @@ export async function startGreedySite(options: {
     const payload = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
     nonces.push(payload.payload.authorization.nonce);
     kept.push(payload);
+    payloads.push(payload);
     if (kept.length === 1) {
       // Keeps it, and says the payer's balance is too low.
       response.writeHead(402, { 'PAYMENT-REQUIRED': required(url, 'insufficient_funds') });
@@ -104,6 +110,8 @@ export async function startGreedySite(options: {
     url: `http://127.0.0.1:${port}`,
     nonces,
     settlements,
+    payloads,
+    requirements,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

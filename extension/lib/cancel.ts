@@ -216,7 +216,6 @@ export async function cancelAuthorization(
         await write({ ...base, state: 'cancelled' });
         await history.update(record.id, (old) => ({
           status: 'failed',
-          message: 'You cancelled this authorization on chain: it can no longer be collected.',
           chain: {
             ...(old.chain ?? { validUntil: signed.validUntil }),
             state: 'cancelled',

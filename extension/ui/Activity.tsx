@@ -64,8 +64,8 @@ function CancelAuthorization({ id, sent }: { id: string; sent: boolean }) {
       {quote.isPending ? (
         <span className="muted">Reading the token and your CSPR balance…</span>
       ) : null}
-      <ErrorText error={quote.error} />
-      {cost ? (
+      {cancel.isIdle ? <ErrorText error={quote.error} /> : null}
+      {cost && !cancel.data ? (
         <div data-testid="cancel-cost">
           <p>
             Cancelling sends a transaction that costs{' '}
@@ -141,7 +141,9 @@ export function Activity() {
               </div>
               <div className="between small">
                 <span>
-                  <span className={`badge ${record.status}`}>{STATUS[record.status]}</span>
+                  <span className={`badge ${record.status}`}>
+                    {record.chain?.state === 'cancelled' ? 'Cancelled' : STATUS[record.status]}
+                  </span>
                   {(record.status === 'paid' || record.status === 'failed') &&
                   (record.chain?.state ?? 'unknown') === 'unknown' ? (
                     <span className="muted"> as reported by the site</span>

@@ -252,7 +252,9 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
   }
   if (
     resolved.kind === 'token' &&
-    !entryPointsOf(resolved.token.argLayout, resolved.token.nonceStorage).some((spec) => spec.name === entryPoint)
+    !entryPointsOf(resolved.token.argLayout, resolved.token.nonceStorage).some(
+      (spec) => spec.name === entryPoint,
+    )
   ) {
     throw invalidTransaction(REASON.noSuchEntryPoint);
   }
