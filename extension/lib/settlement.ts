@@ -82,8 +82,19 @@ export class Settlements {
           await reader.tokenBalance(record.asset, auth.from).catch(() => undefined)
         )?.toString();
       }
+      // A cancel sent before the worker stopped: its own transaction says whether it did it.
+      let cancelled = record.cancel?.state === 'cancelled';
+      if (used === true && record.cancel?.state === 'submitted') {
+        const tx = await reader.transaction(record.cancel.transaction).catch(() => undefined);
+        if (tx?.state === 'executed') {
+          cancelled = true;
+          await history.update(id, (old) =>
+            old.cancel ? { cancel: { ...old.cancel, state: 'cancelled' } } : {},
+          );
+        }
+      }
       const state: ChainCheck['state'] =
-        used === true && record.cancel?.state === 'cancelled'
+        used === true && cancelled
           ? 'cancelled'
           : used === true
             ? 'confirmed'

@@ -17,6 +17,7 @@ import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { CANCEL_PAYMENT_MOTES, cancelAuthorization, cancelQuote } from '../lib/cancel.js';
 import { ChainReader, ODRA_USED_NONCES_FIELD } from '../lib/chain.js';
 import { History, type PaymentRecord } from '../lib/history.js';
+import { Settlements } from '../lib/settlement.js';
 import { FakeChain, vectors } from './helpers.js';
 
 const vector = vectors.keys[0]!;
@@ -172,6 +173,24 @@ describe('cancelling an authorization (CEP-3009 cancel_authorization)', () => {
     const refused = await cancelAuthorization(deps(), record);
     expect(refused.state).toBe('failed');
     expect(refused.message).toContain('insufficient balance');
+  });
+
+  it('a cancel sent before the worker stopped is read back as cancelled, not as collected', async () => {
+    const itemKey = usedNonceItemKey(record.authorization!.from, record.authorization!.nonce);
+    const transaction = 'ef'.repeat(32);
+    await history.update(record.id, {
+      cancel: { transaction, state: 'submitted', paymentMotes: '3000000000', time: NOW },
+    });
+    chain.used.add(itemKey);
+    chain.transactions.set(transaction, { error: null });
+    const settlements = new Settlements({
+      history,
+      reader: async () => new ChainReader('http://node.test/rpc', chain.fetch),
+      now: () => NOW,
+    });
+    const checked = await settlements.check(record.id);
+    expect(checked?.chain?.state).toBe('cancelled');
+    expect(checked?.cancel?.state).toBe('cancelled');
   });
 
   it('refuses to cancel a nonce that already reads used', async () => {
