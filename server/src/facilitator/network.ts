@@ -43,9 +43,9 @@ export function paymentFor(config: NetworkConfig, publicKeyHex: string): bigint 
 
 /** The most one settlement can cost: what every pending settlement is counted at. */
 export function maxPayment(config: NetworkConfig): bigint {
-  return config.paymentMotes > config.secp256k1PaymentMotes
-    ? config.paymentMotes
-    : config.secp256k1PaymentMotes;
+  const { paymentMotes, secp256k1PaymentMotes } = config;
+  // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
+  return secp256k1PaymentMotes > paymentMotes ? secp256k1PaymentMotes : paymentMotes;
 }
 
 export function assetOf(context: NetworkContext, packageHash: string): AssetConfig | undefined {
