@@ -28,17 +28,11 @@ import type { FacilitatorProcess } from '../../bench/processes.js';
 import { RpcProxy } from '../../bench/rpc-proxy.js';
 import { type Devnet, devAccount, startDevnet } from '../../src/devnet/index.js';
 import { cep18x402GenesisToken, loadCep18x402 } from '../devnet/wasm-support.js';
-import {
-  type Authorization,
-  audit,
-  type ChainSettlement,
-  chainSettlements,
-  settleOutcome,
-  successKey,
-} from './audit.js';
+import { type Authorization, audit, type ChainSettlement, chainSettlements } from './audit.js';
 import { emptyFigures, recordFigures } from './figures.js';
 import { Random, SEED } from './mutate.js';
 import { PROFILE } from './profile.js';
+import { authorizationOf, SettleTracker } from './settling.js';
 import {
   FEE_PAYER,
   facilitatorProcess,
@@ -46,7 +40,6 @@ import {
   ledgerRows,
   MERCHANT,
   MERCHANT_ADDRESS,
-  post,
   removeTempDirs,
   tempDir,
   waitFor,
@@ -63,13 +56,6 @@ const INITIAL_SUPPLY = 10n ** 15n;
 const FUNDED = 1_000_000n;
 const PRICE = 3n;
 const SETTLEMENT_MOTES = '30000000000';
-
-const authorizationOf = (request: PaymentRequest): Authorization => {
-  const { from, nonce } = (
-    request.paymentPayload.payload as { authorization: { from: string; nonce: string } }
-  ).authorization;
-  return { payer: from.toLowerCase(), nonce: nonce.toLowerCase() };
-};
 
 /** Casper's dictionary item address (Key::dictionary): blake2b-256(seed URef addr ‖ item key). */
 const dictionaryKey = (seedURef: string, itemKey: string) =>
@@ -204,38 +190,16 @@ describe.skipIf(!wasm)('SIGKILL while settling in the real Cep18X402 binary', ()
 
   it('settles every authorization exactly once across kills and restarts', async () => {
     const all: PaymentRequest[] = [];
-    const done = new Set<string>();
-    const reported = new Map<string, Set<string>>();
     const killPoints = new Map<string, number>();
-    const answers = new Map<string, number>();
-    const settle = async (facilitator: FacilitatorProcess, request: PaymentRequest) => {
-      figures.cases++;
-      let answer: Awaited<ReturnType<typeof post>>;
-      try {
-        answer = await post(`${facilitator.url}/settle`, request);
-      } catch {
-        answers.set('connection lost', (answers.get('connection lost') ?? 0) + 1);
-        return;
-      }
-      expect(answer.status, answer.text).toBe(200);
-      const body = answer.json!;
-      const outcome = settleOutcome(body);
-      answers.set(outcome, (answers.get(outcome) ?? 0) + 1);
-      expect(outcome, answer.text).not.toBe('refused');
-      if (outcome === 'later') return;
-      const key = successKey(authorizationOf(request).payer, authorizationOf(request).nonce);
-      reported.set(key, new Set([...(reported.get(key) ?? []), String(body.transaction)]));
-      done.add(key);
-    };
+    const tracker = new SettleTracker(figures);
+    const settle = (facilitator: FacilitatorProcess, request: PaymentRequest) =>
+      tracker.settle(facilitator.url, request);
 
     let facilitator = await stack.start();
     running.push(facilitator);
     for (let round = 0; round < PROFILE.killRounds; round++) {
       all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, payments));
-      const open = all.filter((r) => {
-        const a = authorizationOf(r);
-        return !done.has(successKey(a.payer, a.nonce));
-      });
+      const open = all.filter((r) => !tracker.isDone(r));
       const current = facilitator;
       const traffic = Promise.all(
         open.flatMap((request) =>
@@ -257,10 +221,9 @@ describe.skipIf(!wasm)('SIGKILL while settling in the real Cep18X402 binary', ()
 
     const last = facilitator;
     await inParallel(all, 8, async (request) => {
-      const a = authorizationOf(request);
-      for (let attempt = 0; attempt < 40 && !done.has(successKey(a.payer, a.nonce)); attempt++) {
+      for (let attempt = 0; attempt < 40 && !tracker.isDone(request); attempt++) {
         await settle(last, request);
-        if (!done.has(successKey(a.payer, a.nonce))) await sleep(100);
+        if (!tracker.isDone(request)) await sleep(100);
       }
     });
     const rows = await waitFor(
@@ -269,12 +232,12 @@ describe.skipIf(!wasm)('SIGKILL while settling in the real Cep18X402 binary', ()
       20_000,
     );
     const chain = await chainSettlements(devnet.rpcUrl);
-    const result = audit(all.map(authorizationOf), chain, rows, reported);
+    const result = audit(all.map(authorizationOf), chain, rows, tracker.reported);
     figures.settlementsChecked += result.checked;
     figures.duplicates += result.duplicates;
     figures.details.kills = PROFILE.killRounds;
     figures.details.rowStatesAtKills = Object.fromEntries(killPoints);
-    figures.details.answers = Object.fromEntries(answers);
+    figures.details.answers = Object.fromEntries(tracker.answers);
     figures.details.chainTransactions = chain.length;
     figures.details.chainErrors = Object.fromEntries(
       [...new Set(chain.map((e) => e.error ?? 'transferred'))].map((what) => [
