@@ -374,10 +374,12 @@ export class Settler {
 
   /** Takes the row's lease and runs its driver, or watches the replica that holds it. */
   private async leased(row: Settlement, mode: DriveMode): Promise<Settlement> {
-    const now = this.now();
-    if (!(await this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now))) {
-      return this.watch(row);
-    }
+    if (!(await this.renew(row))) return this.watch(row);
+    return this.runHolding(row, mode);
+  }
+
+  /** Runs the row's driver while this replica holds its lease, and gives the lease up after. */
+  private async runHolding(row: Settlement, mode: DriveMode): Promise<Settlement> {
     try {
       return await this.run(row, mode);
     } finally {
@@ -386,21 +388,26 @@ export class Settler {
   }
 
   /**
-   * Reads the row every poll interval until another replica's driver ends it, the lease
-   * expires (then this replica takes over), or this one stops.
+   * Reads the row every poll interval until another replica's driver ends it, or nobody holds
+   * it any more (the lease expired or was given up: this replica takes over), or this one stops.
    */
   private async watch(initial: Settlement): Promise<Settlement> {
     let row = initial;
     while (row.state === 'reserved' || row.state === 'submitted') {
-      if (row.leaseUntil !== null && row.leaseUntil < this.now()) {
-        return this.leased(row, 'resume');
-      }
       try {
         await sleep(this.options.pollIntervalMs, undefined, { signal: this.stop.signal });
       } catch {
         return row;
       }
       row = await this.ledger.byId(row.id);
+      const free = row.leaseUntil === null || row.leaseUntil < this.now();
+      if (
+        (row.state === 'reserved' || row.state === 'submitted') &&
+        free &&
+        (await this.renew(row))
+      ) {
+        return this.runHolding(row, 'resume');
+      }
     }
     return row;
   }

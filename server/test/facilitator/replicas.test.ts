@@ -209,4 +209,23 @@ describe.skipIf(!postgresAvailable)('replicas on one PostgreSQL ledger', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
+
+  it('takes over a settlement another replica gave up when it shut down', async () => {
+    const url = await cluster!.database();
+    // A answers pending at once (no block comes), B waits for the outcome.
+    const a = await replica(url, 200);
+    const b = await replica(url, 20_000);
+    const request = await payment('5');
+    const before = await merchantBalance();
+    const pending = await settleAt(a, request);
+    expect(pending.body).toMatchObject({ errorReason: 'settlement_pending' });
+    const waiting = settleAt(b, request, { 'idempotency-key': 'b-order' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A stops following (graceful shutdown gives its lease up); blocks come again.
+    await a.close();
+    running.splice(running.indexOf(a), 1);
+    const answer = await whileMining(devnet.rpcUrl, waiting);
+    expect(answer.body).toMatchObject({ success: true, transaction: pending.body.transaction });
+    expect(await merchantBalance()).toBe(before + 5n);
+  });
 });
