@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodePaymentSignature,
@@ -96,6 +95,7 @@ interface Verified {
 
 const PENDING = 'settlement_pending';
 const NONCE_USED = 'invalid_exact_casper_nonce_used';
+const UNEXPECTED = 'unexpected_settle_error';
 /** How often a settle call lost on the way (timeout, dropped connection) is sent again. */
 const LOST_SETTLE_RETRIES = 2;
 /** Pause between settle calls that answered `settlement_pending` or were lost. */
@@ -221,8 +221,15 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     for (;;) {
       try {
         const receipt = await settleOnce();
-        if (receipt.success || receipt.errorReason !== PENDING) return receipt;
-        if (Date.now() + PENDING_PAUSE_MS >= deadline) return receipt;
+        if (receipt.success) return receipt;
+        // The facilitator failed on its side (e.g. its database's answer was lost): the same
+        // key may still be answered the success.
+        const time = Date.now() + PENDING_PAUSE_MS < deadline;
+        if (receipt.errorReason === UNEXPECTED && lost < LOST_SETTLE_RETRIES && time) {
+          lost += 1;
+        } else if (receipt.errorReason !== PENDING || !time) {
+          return receipt;
+        }
       } catch (error) {
         if (!(error instanceof FacilitatorUnavailableError)) throw error;
         lost += 1;
@@ -365,16 +372,20 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
           payload,
           requirements,
           claim,
-          idempotencyKey: randomUUID(),
+          idempotencyKey: claims.idempotencyKey(claim, expiresAtMs),
           requestId: request.id,
         });
         return;
       }
       if (verdict.invalidReason === NONCE_USED) {
-        // Settled after an earlier request of ours was told "pending": the facilitator hands
-        // out that settlement's success once, and this request is the one to deliver.
-        const receipt = await client.settle(payload, requirements, {
-          idempotencyKey: randomUUID(),
+        // Settled after an earlier request of ours was told "pending" (or lost its answer):
+        // the facilitator hands out that settlement's success to our idempotency key, kept
+        // for this authorization, so this request is the one to deliver.
+        const receipt = await settleUntilFinal({
+          payload,
+          requirements,
+          claim,
+          idempotencyKey: claims.idempotencyKey(claim, expiresAtMs),
           requestId: request.id,
         });
         if (receipt.success) {

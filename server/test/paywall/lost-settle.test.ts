@@ -33,6 +33,11 @@ let site: FastifyInstance;
 let siteUrl: string;
 /** /settle calls the proxy saw, with their Idempotency-Key; the first one's answer is cut. */
 const settles: Array<string | undefined> = [];
+/** While set, the proxy answers /settle this late (after the facilitator has answered it). */
+let settleDelayMs = 0;
+/** A site whose settle calls give up after 400 ms. */
+let impatientUrl: string;
+let impatient: FastifyInstance;
 let mining: NodeJS.Timeout;
 
 beforeAll(async () => {
@@ -61,6 +66,9 @@ beforeAll(async () => {
       const text = await answer.text();
       // The facilitator has settled and answered; the paywall never hears it.
       if (isSettle && settles.length === 1) return req.socket.destroy();
+      if (isSettle && settleDelayMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, settleDelayMs));
+      }
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(text);
     });
@@ -68,9 +76,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   const token = devnet.tokens[0]!;
-  site = Fastify();
-  await site.register(x402Paywall, {
-    facilitator: { url: proxyUrl },
+  const paywallOf = (settleTimeoutMs?: number) => ({
+    facilitator: { url: proxyUrl, ...(settleTimeoutMs ? { settleTimeoutMs } : {}) },
     network: devnet.network,
     payTo: merchantAddress,
     asset: {
@@ -82,13 +89,22 @@ beforeAll(async () => {
       symbol: token.symbol,
     },
   });
+  site = Fastify();
+  await site.register(x402Paywall, paywallOf());
   site.get('/article', { config: { x402: { price: '0.05' } } }, async () => ({ text: 'paid' }));
   siteUrl = await site.listen({ port: 0, host: '127.0.0.1' });
+  impatient = Fastify();
+  await impatient.register(x402Paywall, paywallOf(400));
+  impatient.get('/article', { config: { x402: { price: '0.05' } } }, async () => ({
+    text: 'paid',
+  }));
+  impatientUrl = await impatient.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
   clearInterval(mining);
   await site?.close();
+  await impatient?.close();
   proxy?.closeAllConnections();
   await new Promise((resolve) => proxy?.close(resolve));
   await facilitator?.close();
@@ -119,6 +135,32 @@ describe('a settlement answer lost on the way back', () => {
     expect(settles).toHaveLength(2);
     expect(settles[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(settles[1]).toBe(settles[0]);
+    expect(await readTokenBalance(devnet.rpcUrl, token.contractHash, merchantAddress)).toBe(
+      before + 50_000n,
+    );
+  });
+
+  it("serves a visitor's retry whose first settle timed out on the site after the facilitator settled", async () => {
+    const token = devnet.tokens[0]!;
+    const before = await readTokenBalance(devnet.rpcUrl, token.contractHash, merchantAddress);
+    const first = await fetch(`${impatientUrl}/article`, {
+      headers: { accept: 'application/json' },
+    });
+    const required = decodePaymentRequired(first.headers.get('payment-required')!);
+    const payload = await createPaymentPayload(
+      required.accepts[0]!,
+      secretKeySigner(alice.secretKey),
+    );
+    const headers = { 'payment-signature': encodePaymentSignature(payload) };
+    settleDelayMs = 1500;
+    const lost = await fetch(`${impatientUrl}/article`, { headers });
+    expect(lost.status).toBe(503);
+    settleDelayMs = 0;
+    // The payment went through meanwhile; the same payment again is served, not refused.
+    const again = await fetch(`${impatientUrl}/article`, { headers });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ text: 'paid' });
+    expect(paymentReceiptOf(again)).toMatchObject({ success: true });
     expect(await readTokenBalance(devnet.rpcUrl, token.contractHash, merchantAddress)).toBe(
       before + 50_000n,
     );
