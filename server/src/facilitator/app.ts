@@ -83,7 +83,7 @@ export function createFacilitator(
           message: 'a valid API key is required: Authorization: Bearer <key>, or the bare key',
         });
       }
-      client = `key:${index}`;
+      client = apiKeys.callerOf(index);
     }
     callers.set(request, client);
     const wait = await limiter.take(client, engine.now());

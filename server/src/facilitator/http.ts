@@ -24,6 +24,14 @@ export class ApiKeys {
     return this.hashes.length > 0;
   }
 
+  /**
+   * A name for the caller holding key `index` that is the same on every replica, whatever the
+   * order of their key lists (rate limits and idempotency keys are scoped by it).
+   */
+  callerOf(index: number): string {
+    return `key:${this.hashes[index]!.subarray(0, 12).toString('hex')}`;
+  }
+
   /** The index of the key an `Authorization` header carries (Bearer or bare), or -1. */
   match(header: string | undefined): number {
     const value = typeof header === 'string' ? header.trim() : '';

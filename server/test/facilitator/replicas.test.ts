@@ -228,4 +228,21 @@ describe.skipIf(!postgresAvailable)('replicas on one PostgreSQL ledger', () => {
     expect(answer.body).toMatchObject({ success: true, transaction: pending.body.transaction });
     expect(await merchantBalance()).toBe(before + 5n);
   });
+
+  it('answers a repeated idempotency key on a replica that lists the API keys in another order', async () => {
+    const url = await cluster!.database();
+    const [first, second] = ['replica-key-one-0123456789', 'replica-key-two-0123456789'];
+    const a = await replica(url, 20_000, { apiKeys: [first, second] });
+    const b = await replica(url, 20_000, { apiKeys: [second, first] });
+    const request = await payment('4');
+    const headers = { authorization: `Bearer ${second}`, 'idempotency-key': 'order-rotated' };
+    const settled = await whileMining(devnet.rpcUrl, settleAt(a, request, headers));
+    expect(settled.body).toMatchObject({ success: true });
+    expect((await settleAt(b, request, headers)).body).toEqual(settled.body);
+    // The other key's holder is another caller: its repeat of the same key is not the success.
+    const other = { ...headers, authorization: `Bearer ${first}` };
+    expect((await settleAt(b, request, other)).body).toMatchObject({
+      errorReason: 'invalid_exact_casper_nonce_used',
+    });
+  });
 });
