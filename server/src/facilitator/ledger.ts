@@ -67,6 +67,14 @@ export interface ReserveLimits {
   tokenBalance: bigint;
   gasBalance: bigint;
   paymentMotes: bigint;
+  /** The block the balances were read at (see pendingValue). */
+  blockHeight?: number;
+}
+
+/** Pending as seen from a block (`afterHeight`), read through `runner` (a transaction). */
+export interface PendingAt {
+  afterHeight?: number;
+  runner?: SqlRunner;
 }
 
 export interface Failure {
@@ -163,11 +171,15 @@ export class Ledger {
       if (existing && !(retry && existing.digest === draft.digest)) {
         return { status: 'exists', settlement: existing };
       }
-      const pendingValue = await this.pendingValue(draft.network, draft.asset, draft.payer, tx);
+      const at = {
+        runner: tx,
+        ...(limits.blockHeight === undefined ? {} : { afterHeight: limits.blockHeight }),
+      };
+      const pendingValue = await this.pendingValue(draft.network, draft.asset, draft.payer, at);
       if (pendingValue + BigInt(draft.value) > limits.tokenBalance) {
         return { status: 'short', of: 'funds' };
       }
-      const pendingGas = BigInt((await this.pendingCount(draft.network, tx)) + 1);
+      const pendingGas = BigInt((await this.pendingCount(draft.network, at)) + 1);
       if (pendingGas * limits.paymentMotes > limits.gasBalance) {
         return { status: 'short', of: 'gas' };
       }
@@ -309,28 +321,45 @@ export class Ledger {
     return rows.map(fromRow);
   }
 
-  /** Token value a payer has in settlements not yet final: the chain has not deducted it. */
+  /**
+   * Token value a payer has in settlements the chain has not deducted yet, as seen from a
+   * block: those not final, and (with `afterHeight`, that block's height) those confirmed in a
+   * later block, which a balance read at that block still includes.
+   */
   async pendingValue(
     network: string,
     asset: string,
     payer: string,
-    runner: SqlRunner = this.db,
+    at: PendingAt = {},
   ): Promise<bigint> {
-    const rows = await runner.all(
-      `SELECT value FROM settlements WHERE network = ? AND asset = ? AND payer = ? AND ${OPEN}`,
-      [network, asset, payer],
+    const later =
+      at.afterHeight === undefined ? '' : ` OR (state = 'confirmed' AND block_height > ?)`;
+    const rows = await (at.runner ?? this.db).all(
+      `SELECT value FROM settlements WHERE network = ? AND asset = ? AND payer = ?
+         AND (${OPEN}${later})`,
+      [network, asset, payer, ...(at.afterHeight === undefined ? [] : [at.afterHeight])],
     );
     return rows.reduce((sum, row) => sum + BigInt(String(row.value)), 0n);
   }
 
-  /** Settlements (of a network, or all) not yet final: each still has gas to pay. */
-  async pendingCount(network?: string, runner: SqlRunner = this.db): Promise<number> {
-    const [row] =
-      network === undefined
-        ? await runner.all(`SELECT COUNT(*) AS n FROM settlements WHERE ${OPEN}`, [])
-        : await runner.all(`SELECT COUNT(*) AS n FROM settlements WHERE network = ? AND ${OPEN}`, [
-            network,
-          ]);
+  /**
+   * Settlements (of a network, or all) whose gas a fee payer balance read at a block does not
+   * reflect: those not final, and (with `afterHeight`) those executed in a later block,
+   * confirmed or reverted (a revert pays gas too).
+   */
+  async pendingCount(network?: string, at: PendingAt = {}): Promise<number> {
+    const conditions = [
+      `(${OPEN}${at.afterHeight === undefined ? '' : ` OR (state IN ('confirmed', 'failed') AND block_height > ?)`})`,
+    ];
+    const params: unknown[] = at.afterHeight === undefined ? [] : [at.afterHeight];
+    if (network !== undefined) {
+      conditions.unshift('network = ?');
+      params.unshift(network);
+    }
+    const [row] = await (at.runner ?? this.db).all(
+      `SELECT COUNT(*) AS n FROM settlements WHERE ${conditions.join(' AND ')}`,
+      params,
+    );
     return Number(row?.n ?? 0);
   }
 

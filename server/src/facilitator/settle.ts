@@ -200,7 +200,12 @@ export class Settler {
         expiresAt: built.expiresAt,
         validBefore: Number(payment.payload.authorization.validBefore),
       },
-      { ...onChain.value, paymentMotes: maxPayment(payment.context.config) },
+      {
+        tokenBalance: onChain.value.tokenBalance,
+        gasBalance: onChain.value.gasBalance,
+        paymentMotes: maxPayment(payment.context.config),
+        blockHeight: payment.block.height,
+      },
       now,
     );
     if (reservation.status === 'exists')

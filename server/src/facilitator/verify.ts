@@ -193,7 +193,8 @@ export async function checkOnChain(
       key.payer,
     );
   }
-  const pending = await ledger.pendingValue(key.network, key.asset, key.payer);
+  const at = { afterHeight: block.height };
+  const pending = await ledger.pendingValue(key.network, key.asset, key.payer, at);
   if (tokenBalance - pending < payment.value) {
     return invalid(
       'insufficient_funds',
@@ -202,7 +203,7 @@ export async function checkOnChain(
     );
   }
   const gasNeeded =
-    BigInt((await ledger.pendingCount(key.network)) + 1) * maxPayment(context.config);
+    BigInt((await ledger.pendingCount(key.network, at)) + 1) * maxPayment(context.config);
   if (gasBalance < gasNeeded) {
     return invalid(
       'invalid_exact_casper_facilitator_unfunded',

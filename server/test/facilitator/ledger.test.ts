@@ -222,6 +222,38 @@ describe.each(backends)('Ledger on $name', (backend) => {
     expect(await ledger.pendingCount()).toBe(2);
   });
 
+  it('counts as pending, seen from a block, what was confirmed or reverted in a later block', async () => {
+    await open();
+    const payer = `00${'44'.repeat(32)}`;
+    const confirmed = await ledger.reserve(draft({ payer, value: '30' }), plenty);
+    const reverted = await ledger.reserve(draft({ payer, value: '20' }), plenty);
+    if (confirmed.status !== 'reserved' || reverted.status !== 'reserved')
+      throw new Error('not reserved');
+    await ledger.markConfirmed(confirmed.settlement.id, 10);
+    await ledger.markFailed(reverted.settlement.id, {
+      reason: 'invalid_exact_casper_nonce_used',
+      message: 'reverted',
+      retryable: false,
+      blockHeight: 10,
+    });
+    const value = (afterHeight?: number) =>
+      ledger.pendingValue('casper:casper-net-1', 'aa'.repeat(32), payer, { afterHeight });
+    // A balance read at block 9 still holds the 30 confirmed in block 10; a revert moved nothing.
+    expect(await value(9)).toBe(30n);
+    expect(await value(10)).toBe(0n);
+    expect(await value()).toBe(0n);
+    // Both paid gas in block 10, which a fee payer balance read at block 9 does not show.
+    expect(await ledger.pendingCount('casper:casper-net-1', { afterHeight: 9 })).toBe(2);
+    expect(await ledger.pendingCount('casper:casper-net-1', { afterHeight: 10 })).toBe(0);
+    // A reservation judged against block 9 counts the 30 too.
+    const limits = { ...plenty, tokenBalance: 60n, blockHeight: 9 };
+    expect(await ledger.reserve(draft({ payer, value: '31' }), limits)).toEqual({
+      status: 'short',
+      of: 'funds',
+    });
+    expect((await ledger.reserve(draft({ payer, value: '30' }), limits)).status).toBe('reserved');
+  });
+
   it('lets exactly one caller claim the delivery of a confirmed settlement, across connections', async () => {
     await open();
     const reserved = await ledger.reserve(draft(), plenty);
