@@ -232,6 +232,20 @@ export class Ledger {
     return this.byId(id);
   }
 
+  /**
+   * failed (retryable) → submitted: a transaction taken for refused turned out to be on the
+   * node. Undefined when the row is no longer a retryable failure (someone else took it).
+   */
+  async reopen(id: number, now = Date.now()): Promise<Settlement | undefined> {
+    const [row] = await this.db.all(
+      `UPDATE settlements SET state = 'submitted', error_reason = NULL, error_message = NULL,
+         retryable = 0, updated_at = ? WHERE id = ? AND state = 'failed' AND retryable = 1
+       RETURNING *`,
+      [now, id],
+    );
+    return row ? fromRow(row) : undefined;
+  }
+
   /** reserved | submitted → confirmed: the transaction executed without error. */
   async markConfirmed(
     id: number,

@@ -165,6 +165,12 @@ export class Settler {
     if (existing && !(existing.state === 'failed' && existing.retryable)) {
       return this.answerExisting(existing, request, deliveryKey);
     }
+    if (existing && context) {
+      // A refusal can be wrong (a gateway may answer an error after passing the transaction
+      // on): before building another, follow the old one if the node has it and it did not fail.
+      const reopened = await this.reopenIfKnown(context, existing);
+      if (reopened) return this.answerExisting(reopened, request, deliveryKey);
+    }
     const verifyOptions: VerifyOptions = {
       now: Math.floor(now / 1000),
       settlementMarginSeconds: this.options.settlementMarginSeconds,
@@ -230,6 +236,30 @@ export class Settler {
       'settlement reserved',
     );
     return this.await(reservation.settlement, 'fresh', deliveryKey);
+  }
+
+  /**
+   * A retryable failure whose transaction the node has after all (pending, or executed
+   * without error) is taken up again as submitted; undefined when it must be retried anew.
+   */
+  private async reopenIfKnown(
+    context: NetworkContext,
+    row: Settlement,
+  ): Promise<Settlement | undefined> {
+    let status: Awaited<ReturnType<typeof context.chain.execution>>;
+    try {
+      status = await context.chain.execution(row.transactionHash);
+    } catch {
+      return undefined; // the reservation below reads the chain again and says what is wrong
+    }
+    const alive =
+      status.state === 'pending' || (status.state === 'executed' && status.errorMessage === null);
+    if (!alive) return undefined;
+    this.options.log.warn(
+      { settlement: row.id, transaction: row.transactionHash },
+      'a settlement transaction taken for refused reached the node: following it',
+    );
+    return this.ledger.reopen(row.id, this.now());
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */

@@ -210,6 +210,7 @@ export async function paymentFor(
 export type Fault =
   | 'drop' // close the connection without an answer: the node never saw the call
   | 'forward-then-drop' // the node handles the call, the answer is lost
+  | 'forward-then-refuse' // the node handles the call, a gateway answers an error anyway
   | 'refuse'; // answer the node's "invalid transaction" error
 
 /**
@@ -240,7 +241,14 @@ export class FaultyProxy {
         this.calls.push({ method, params });
         const fault = this.faults.get(method);
         if (fault === 'drop') return req.socket.destroy();
-        if (fault === 'refuse') {
+        if (fault === 'refuse' || fault === 'forward-then-refuse') {
+          if (fault === 'forward-then-refuse') {
+            await fetch(this.target, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body,
+            });
+          }
           res.setHeader('content-type', 'application/json');
           return res.end(
             JSON.stringify({

@@ -161,4 +161,24 @@ describe('RPC failing mid-settle', () => {
     expect(settled.body).toMatchObject({ success: true });
     expect(await merchantBalance()).toBe(before + 250n);
   });
+
+  it('follows a transaction the node got although a refusal came back, instead of building another', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('account_put_transaction', 'forward-then-refuse');
+    const refused = await settle(request);
+    expect(refused.body).toMatchObject({
+      success: false,
+      errorReason: 'unexpected_settle_error',
+      errorMessage: expect.stringContaining('the node refused the transaction'),
+    });
+    proxy.faults.clear();
+    // Kept as a retryable failure, not pending.
+    expect(await facilitator.ledger.unfinished()).toEqual([]);
+    const settled = await whileMining(devnet.rpcUrl, settle(request));
+    expect(settled.body).toMatchObject({ success: true });
+    // One transfer, by the first transaction: nothing was built or sent again.
+    expect(proxy.seen.filter((method) => method === 'account_put_transaction')).toHaveLength(1);
+    expect(await merchantBalance()).toBe(before + 250n);
+  });
 });
