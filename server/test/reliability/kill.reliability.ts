@@ -17,11 +17,10 @@ import { audit, chainSettlements, settleOutcome, successKey } from './audit.js';
 import { emptyFigures, recordFigures } from './figures.js';
 import { Random, SEED } from './mutate.js';
 import { PROFILE } from './profile.js';
-import { authorizationOf, SettleTracker } from './settling.js';
+import { authorizationOf, SettleTracker, settleThroughKills } from './settling.js';
 import {
   facilitatorProcess,
   fundedPayers,
-  inParallel,
   ledgerRows,
   MERCHANT_ADDRESS,
   post,
@@ -76,49 +75,15 @@ describe('SIGKILL while settling', () => {
   });
 
   it('settles every authorization exactly once across kills and restarts', async () => {
-    const all: PaymentRequest[] = [];
-    const killPoints = new Map<string, number>();
     const tracker = new SettleTracker(figures);
-    const settle = (facilitator: FacilitatorProcess, request: PaymentRequest) =>
-      tracker.settle(facilitator.url, request);
-
-    let facilitator = await stack.start();
-    running.push(facilitator);
-    for (let round = 0; round < PROFILE.killRounds; round++) {
-      all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, payments));
-      const open = all.filter((r) => !tracker.isDone(r));
-      const current = facilitator;
-      const traffic = Promise.all(
-        open.flatMap((request) =>
-          random.chance(0.2)
-            ? [settle(current, request), settle(current, request)]
-            : [settle(current, request)],
-        ),
-      );
-      await sleep(random.int(1200));
-      await current.kill();
-      figures.faults++;
-      await traffic;
-      for (const row of ledgerRows(stack.database)) {
-        killPoints.set(row.state, (killPoints.get(row.state) ?? 0) + 1);
-      }
-      facilitator = await stack.start();
-      running.push(facilitator);
-    }
-
-    // A resource server keeps asking until each payment has its final answer.
-    const last = facilitator;
-    await inParallel(all, 8, async (request) => {
-      for (let attempt = 0; attempt < 40 && !tracker.isDone(request); attempt++) {
-        await settle(last, request);
-        if (!tracker.isDone(request)) await sleep(100);
-      }
+    const { all, killPoints, rows } = await settleThroughKills({
+      stack,
+      tracker,
+      random,
+      payments,
+      figures,
+      running,
     });
-    const rows = await waitFor(
-      () => ledgerRows(stack.database),
-      (r) => r.every((row) => row.state === 'confirmed' || row.state === 'failed'),
-      20_000,
-    );
     const result = audit(
       all.map(authorizationOf),
       await chainSettlements(devnet.rpcUrl),

@@ -1,10 +1,16 @@
 // What the SIGKILL rounds share: settle a payment at some facilitator as a resource server would,
-// count the answers, and remember each authorization's reported successes for the audit.
+// count the answers, remember each authorization's reported successes for the audit; and the
+// kill-and-restart rounds of one facilitator process.
 import { expect } from 'vitest';
 import type { PaymentRequest } from '../../bench/payments.js';
+import type { FacilitatorProcess } from '../../bench/processes.js';
 import { type Authorization, settleOutcome, successKey } from './audit.js';
 import type { Figures } from './figures.js';
-import { post } from './stack.js';
+import type { Random } from './mutate.js';
+import { PROFILE } from './profile.js';
+import { inParallel, type LedgerRow, ledgerRows, post, waitFor } from './stack.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const authorizationOf = (request: PaymentRequest): Authorization => {
   const { from, nonce } = (
@@ -57,4 +63,71 @@ export class SettleTracker {
     this.reported.set(key, new Set([...(this.reported.get(key) ?? []), String(body.transaction)]));
     this.done.add(key);
   }
+}
+
+export interface KillRounds {
+  /** Every payment the rounds sent. */
+  all: PaymentRequest[];
+  /** Ledger row states found right after each kill. */
+  killPoints: Map<string, number>;
+  /** The ledger once every row is final. */
+  rows: LedgerRow[];
+}
+
+/**
+ * One facilitator process killed with SIGKILL at a random point of settling, round after
+ * round, while payments (some sent twice at once) keep arriving; restarted each time. Then a
+ * resource server keeps asking until each payment has its final answer, and the ledger is
+ * read once every row is final.
+ */
+export async function settleThroughKills(options: {
+  stack: { start(): Promise<FacilitatorProcess>; database: string };
+  tracker: SettleTracker;
+  random: Random;
+  payments: () => PaymentRequest;
+  figures: Figures;
+  /** Every process started, for the suite to kill at the end. */
+  running: FacilitatorProcess[];
+}): Promise<KillRounds> {
+  const { stack, tracker, random, figures, running } = options;
+  const all: PaymentRequest[] = [];
+  const killPoints = new Map<string, number>();
+  const settle = (facilitator: FacilitatorProcess, request: PaymentRequest) =>
+    tracker.settle(facilitator.url, request);
+  let facilitator = await stack.start();
+  running.push(facilitator);
+  for (let round = 0; round < PROFILE.killRounds; round++) {
+    all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, options.payments));
+    const open = all.filter((r) => !tracker.isDone(r));
+    const current = facilitator;
+    const traffic = Promise.all(
+      open.flatMap((request) =>
+        random.chance(0.2)
+          ? [settle(current, request), settle(current, request)]
+          : [settle(current, request)],
+      ),
+    );
+    await sleep(random.int(1200));
+    await current.kill();
+    figures.faults++;
+    await traffic;
+    for (const row of ledgerRows(stack.database)) {
+      killPoints.set(row.state, (killPoints.get(row.state) ?? 0) + 1);
+    }
+    facilitator = await stack.start();
+    running.push(facilitator);
+  }
+  const last = facilitator;
+  await inParallel(all, 8, async (request) => {
+    for (let attempt = 0; attempt < 40 && !tracker.isDone(request); attempt++) {
+      await settle(last, request);
+      if (!tracker.isDone(request)) await sleep(100);
+    }
+  });
+  const rows = await waitFor(
+    () => ledgerRows(stack.database),
+    (r) => r.every((row) => row.state === 'confirmed' || row.state === 'failed'),
+    20_000,
+  );
+  return { all, killPoints, rows };
 }

@@ -32,23 +32,19 @@ import { type Authorization, audit, type ChainSettlement, chainSettlements } fro
 import { emptyFigures, recordFigures } from './figures.js';
 import { Random, SEED } from './mutate.js';
 import { PROFILE } from './profile.js';
-import { authorizationOf, SettleTracker } from './settling.js';
+import { authorizationOf, SettleTracker, settleThroughKills } from './settling.js';
 import {
   FEE_PAYER,
   facilitatorProcess,
-  inParallel,
-  ledgerRows,
   MERCHANT,
   MERCHANT_ADDRESS,
   removeTempDirs,
   tempDir,
-  waitFor,
 } from './stack.js';
 
 const wasm = loadCep18x402();
 const figures = emptyFigures();
 const random = new Random(SEED + 37);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const running: FacilitatorProcess[] = [];
 /** The genesis account that installs the binary and so holds its supply. */
 const INSTALLER = devAccount('wasm-installer');
@@ -189,48 +185,15 @@ describe.skipIf(!wasm)('SIGKILL while settling in the real Cep18X402 binary', ()
   });
 
   it('settles every authorization exactly once across kills and restarts', async () => {
-    const all: PaymentRequest[] = [];
-    const killPoints = new Map<string, number>();
     const tracker = new SettleTracker(figures);
-    const settle = (facilitator: FacilitatorProcess, request: PaymentRequest) =>
-      tracker.settle(facilitator.url, request);
-
-    let facilitator = await stack.start();
-    running.push(facilitator);
-    for (let round = 0; round < PROFILE.killRounds; round++) {
-      all.push(...Array.from({ length: PROFILE.paymentsPerKillRound }, payments));
-      const open = all.filter((r) => !tracker.isDone(r));
-      const current = facilitator;
-      const traffic = Promise.all(
-        open.flatMap((request) =>
-          random.chance(0.2)
-            ? [settle(current, request), settle(current, request)]
-            : [settle(current, request)],
-        ),
-      );
-      await sleep(random.int(1200));
-      await current.kill();
-      figures.faults++;
-      await traffic;
-      for (const row of ledgerRows(stack.database)) {
-        killPoints.set(row.state, (killPoints.get(row.state) ?? 0) + 1);
-      }
-      facilitator = await stack.start();
-      running.push(facilitator);
-    }
-
-    const last = facilitator;
-    await inParallel(all, 8, async (request) => {
-      for (let attempt = 0; attempt < 40 && !tracker.isDone(request); attempt++) {
-        await settle(last, request);
-        if (!tracker.isDone(request)) await sleep(100);
-      }
+    const { all, killPoints, rows } = await settleThroughKills({
+      stack,
+      tracker,
+      random,
+      payments,
+      figures,
+      running,
     });
-    const rows = await waitFor(
-      () => ledgerRows(stack.database),
-      (r) => r.every((row) => row.state === 'confirmed' || row.state === 'failed'),
-      20_000,
-    );
     const chain = await chainSettlements(devnet.rpcUrl);
     const result = audit(all.map(authorizationOf), chain, rows, tracker.reported);
     figures.settlementsChecked += result.checked;
