@@ -1,13 +1,12 @@
 import {
   balancesItemKey,
+  CEP18X402_USED_NONCES_FIELD,
   hexToBytes,
+  ODRA_STATE_DICTIONARY,
   odraNonceItemKey,
   type TransactionV1Json,
   usedNonceItemKey,
 } from '@x402-casper/shared';
-
-/** Odra's module field index of Cep18X402's used-nonce mapping, in its `state` dictionary. */
-export const ODRA_USED_NONCES_FIELD = 2;
 
 /** A JSON-RPC error from the node, or a transport failure (code 0). */
 export class RpcError extends Error {
@@ -288,10 +287,10 @@ export class ChainReader {
     const info = await this.contract(packageHash);
     const store = info.namedKeys.has('used_nonces')
       ? { dictionary: 'used_nonces', itemKey: usedNonceItemKey(from, nonce), odra: false }
-      : info.namedKeys.has('state')
+      : info.namedKeys.has(ODRA_STATE_DICTIONARY)
         ? {
-            dictionary: 'state',
-            itemKey: odraNonceItemKey(ODRA_USED_NONCES_FIELD, from, nonce),
+            dictionary: ODRA_STATE_DICTIONARY,
+            itemKey: odraNonceItemKey(CEP18X402_USED_NONCES_FIELD, from, nonce),
             odra: true,
           }
         : undefined;

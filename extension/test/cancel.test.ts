@@ -1,6 +1,7 @@
 import {
   addressOfPublicKey,
   bytesToHex,
+  CEP18X402_USED_NONCES_FIELD,
   cancelAuthorizationDigest,
   createPaymentPayload,
   encodePaymentSignature,
@@ -15,7 +16,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { CANCEL_PAYMENT_MOTES, cancelAuthorization, cancelQuote } from '../lib/cancel.js';
-import { ChainReader, ODRA_USED_NONCES_FIELD } from '../lib/chain.js';
+import { ChainReader } from '../lib/chain.js';
 import { History, type PaymentRecord } from '../lib/history.js';
 import { Settlements } from '../lib/settlement.js';
 import { FakeChain, vectors } from './helpers.js';
@@ -207,9 +208,9 @@ describe('nonce state in Odra `state` (tokens without used_nonces)', () => {
     const from = record.authorization!.from;
     const nonce = record.authorization!.nonce;
     expect(await reader.nonceUsed(record.asset, from, nonce)).toBe(false);
-    chain.used.add(odraNonceItemKey(ODRA_USED_NONCES_FIELD, from, nonce));
+    chain.used.add(odraNonceItemKey(CEP18X402_USED_NONCES_FIELD, from, nonce));
     expect(await reader.nonceUsed(record.asset, from, nonce)).toBe(true);
-    expect(ODRA_USED_NONCES_FIELD).toBe(2);
+    expect(CEP18X402_USED_NONCES_FIELD).toBe(2);
   });
 
   it('still says it cannot tell when a token keeps neither dictionary', async () => {

@@ -6,8 +6,10 @@ import {
   base64ToBytes,
   blake2b256,
   bytesToHex,
+  CEP18X402_USED_NONCES_FIELD,
   concatBytes,
   hexToBytes,
+  ODRA_STATE_DICTIONARY,
   odraNonceItemKey,
   parseArgLayout,
   usedNonceItemKey,
@@ -29,7 +31,10 @@ export interface AccountState {
 /** The named keys every token contract holds, each a URef address. */
 export const TOKEN_NAMED_KEYS = ['name', 'symbol', 'decimals', 'total_supply', 'balances'] as const;
 /** The named key of the dictionary that holds used nonces, by nonce storage. */
-export const NONCE_NAMED_KEY = { used_nonces: 'used_nonces', 'odra-state': 'state' } as const;
+export const NONCE_NAMED_KEY = {
+  used_nonces: 'used_nonces',
+  'odra-state': ODRA_STATE_DICTIONARY,
+} as const;
 export type TokenNamedKey =
   | (typeof TOKEN_NAMED_KEYS)[number]
   | (typeof NONCE_NAMED_KEY)[NonceStorage];
@@ -142,9 +147,6 @@ export function nonceDictionary(token: TokenState): string {
   return token.urefs[NONCE_NAMED_KEY[token.nonceStorage]] as string;
 }
 
-/** Cep18X402's module field index of its `used_nonces` mapping (observed running the binary). */
-export const ODRA_USED_NONCES_FIELD = 2;
-
 /**
  * The item key a token stores a used nonce under: the CEP's `used_nonces` item key, or, in
  * Odra's `state` dictionary, the key Cep18X402 really writes (shared's odraNonceItemKey).
@@ -152,7 +154,7 @@ export const ODRA_USED_NONCES_FIELD = 2;
 export function nonceStorageKey(token: TokenState, from: string, nonceHex: string): string {
   return token.nonceStorage === 'used_nonces'
     ? usedNonceItemKey(from, nonceHex)
-    : odraNonceItemKey(ODRA_USED_NONCES_FIELD, from, nonceHex);
+    : odraNonceItemKey(CEP18X402_USED_NONCES_FIELD, from, nonceHex);
 }
 
 /** The value a used nonce's item holds: a bool, or Odra's bool serialized into a List<U8>. */

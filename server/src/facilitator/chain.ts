@@ -9,6 +9,7 @@ import {
   CasperRpcError,
   CasperRpcUnavailableError,
   hexToBytes,
+  ODRA_STATE_DICTIONARY,
   odraNonceItemKey,
   RPC_ERROR,
   usedNonceItemKey,
@@ -83,9 +84,6 @@ export function decodeByteList(hex: string): string {
   if (bytes.length !== 4 + length) throw new CasperRpcUnavailableError(`malformed List<U8> ${hex}`);
   return hex.slice(8);
 }
-
-/** Odra's storage dictionary (see token-profile.ts). */
-const ODRA_STATE = 'state';
 
 /** Reads against one block are kept this long at most (a block's state never changes). */
 const BLOCK_MEMORY_MS = 60_000;
@@ -339,7 +337,7 @@ export class ChainClient {
       return bytes !== undefined && decodeBool(bytes);
     }
     const item = odraNonceItemKey(store.field, address, nonce);
-    const bytes = await this.dictionaryItem(contractHash, ODRA_STATE, item, block);
+    const bytes = await this.dictionaryItem(contractHash, ODRA_STATE_DICTIONARY, item, block);
     return bytes !== undefined && decodeBool(decodeByteList(bytes));
   }
 

@@ -2,7 +2,12 @@
 // how its `transfer_with_authorization` entry point names and types its arguments (deployed
 // CEP-3009 tokens disagree, FACTS §7), where its used nonces can be read from outside, and
 // which revert codes it answers with.
-import type { ArgLayout, RevertFamily } from '@x402-casper/shared';
+import {
+  type ArgLayout,
+  CEP18X402_USED_NONCES_FIELD,
+  ODRA_STATE_DICTIONARY,
+  type RevertFamily,
+} from '@x402-casper/shared';
 import {
   type BlockView,
   type ChainClient,
@@ -13,12 +18,6 @@ import {
 import type { AssetConfig } from './config.js';
 
 export const ENTRY_POINT = 'transfer_with_authorization';
-
-/** Odra's storage dictionary, where Odra contracts keep their state (the Cep18X402 one too). */
-export const ODRA_STATE_DICTIONARY = 'state';
-
-/** The module field index of Cep18X402's `used_nonces` mapping (observed by running it). */
-export const CEP18X402_USED_NONCES_FIELD = 2;
 
 /**
  * Where a token keeps used nonces: the CEP's `used_nonces` dictionary (a bool per item key),

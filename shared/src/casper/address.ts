@@ -69,6 +69,12 @@ export function usedNonceItemKey(address: string, nonceHex: string): string {
   );
 }
 
+/** Odra's storage dictionary: the named key under which Odra contracts keep their state. */
+export const ODRA_STATE_DICTIONARY = 'state';
+
+/** The module field index of Cep18X402's `used_nonces` mapping (observed running the binary). */
+export const CEP18X402_USED_NONCES_FIELD = 2;
+
 /**
  * The item key under which an Odra contract keeps one entry of a `Mapping<(Address, Bytes), _>`
  * in its `state` dictionary: hex(blake2b-256(u32-BE(the mapping's field index in the module) ‖
