@@ -1,6 +1,8 @@
 import {
   balancesItemKey,
   CEP18X402_USED_NONCES_FIELD,
+  decodeBool,
+  decodeByteList,
   hexToBytes,
   ODRA_STATE_DICTIONARY,
   odraNonceItemKey,
@@ -187,21 +189,6 @@ export function contractInfo(hash: string, storedValue: unknown): ContractInfo {
     .map((entry) => pick(entry, 'name') ?? pick(entry, 'entry_point', 'name'))
     .filter((name): name is string => typeof name === 'string');
   return { hash, namedKeys, entryPoints };
-}
-
-/** A CLValue `List<U8>`'s bytes (u32-LE length, then the bytes) → the inner bytes as hex. */
-export function decodeByteList(hex: string): string {
-  const bytes = hexToBytes(hex, 'List<U8>');
-  if (bytes.length < 4) throw new RpcError(0, 'The node sent a malformed List<U8>');
-  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-  if (bytes.length !== 4 + length) throw new RpcError(0, 'The node sent a malformed List<U8>');
-  return hex.slice(8);
-}
-
-/** A bool's one byte. */
-export function decodeBool(hex: string): boolean {
-  if (hex !== '00' && hex !== '01') throw new RpcError(0, 'The node sent a malformed nonce state');
-  return hex === '01';
 }
 
 /**

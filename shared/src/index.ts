@@ -1,6 +1,7 @@
 export * from './bytes.js';
 export * from './casper/address.js';
 export * from './casper/assets.js';
+export * from './casper/clvalue.js';
 export * from './casper/keys.js';
 export * from './casper/layout.js';
 export * from './casper/network.js';

@@ -8,6 +8,8 @@ import {
   CasperRpc,
   CasperRpcError,
   CasperRpcUnavailableError,
+  decodeBool,
+  decodeByteList,
   hexToBytes,
   ODRA_STATE_DICTIONARY,
   odraNonceItemKey,
@@ -68,21 +70,6 @@ export function currentContractHash(storedValue: unknown): string {
   if (!latest)
     throw new CasperRpcUnavailableError('the asset package has no enabled contract version');
   return stripPrefix(latest.contract_hash);
-}
-
-/** A CLValue bool's bytes: `00` or `01`. */
-export function decodeBool(hex: string): boolean {
-  if (hex !== '00' && hex !== '01') throw new CasperRpcUnavailableError(`malformed bool ${hex}`);
-  return hex === '01';
-}
-
-/** A CLValue `List<U8>`'s bytes (u32-LE length, then the bytes) → the inner bytes as hex. */
-export function decodeByteList(hex: string): string {
-  const bytes = hexToBytes(hex, 'List<U8>');
-  if (bytes.length < 4) throw new CasperRpcUnavailableError(`malformed List<U8> ${hex}`);
-  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-  if (bytes.length !== 4 + length) throw new CasperRpcUnavailableError(`malformed List<U8> ${hex}`);
-  return hex.slice(8);
 }
 
 /** Reads against one block are kept this long at most (a block's state never changes). */
