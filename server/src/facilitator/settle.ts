@@ -15,6 +15,7 @@ import {
   type SettleResponse,
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import type { BlockView } from './chain.js';
 import type { Ledger, Settlement, SettlementKey } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext, paymentFor } from './network.js';
 import { tokenProfile } from './token-profile.js';
@@ -595,11 +596,19 @@ export class Settler {
     return row;
   }
 
+  /**
+   * The row's token as the chain shows it at `block`. A row outlives its asset's
+   * configuration: an asset no longer configured is read with no layout override.
+   */
+  private profileOf(context: NetworkContext, row: Settlement, block: BlockView) {
+    const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
+    return tokenProfile(context.chain, asset, block);
+  }
+
   /** Which revert-code table the row's token answers with (the CEP's, if it cannot be read). */
   private async revertsOf(context: NetworkContext, row: Settlement): Promise<RevertFamily> {
     try {
-      const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
-      const profile = await tokenProfile(context.chain, asset, await context.chain.view());
+      const profile = await this.profileOf(context, row, await context.chain.view());
       return profile.usable ? profile.reverts : 'cep3009';
     } catch {
       return 'cep3009';
@@ -612,10 +621,8 @@ export class Settler {
    * nonce, so a retry can at worst cost gas, never pay twice.
    */
   private async nonceUsed(context: NetworkContext, row: Settlement): Promise<boolean> {
-    // A row outlives its asset's configuration: read the token as the chain shows it then.
-    const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
     const block = await context.chain.view('live');
-    const profile = await tokenProfile(context.chain, asset, block);
+    const profile = await this.profileOf(context, row, block);
     if (!profile.usable || profile.nonces.kind === 'unreadable') return false;
     return context.chain.nonceUsed(
       profile.contractHash,
