@@ -51,6 +51,8 @@ const random = new Random(SEED + 7);
 const N = PROFILE.fuzzCases;
 const dir = tempDir('http-fuzz');
 const REASONS = new Set(Object.keys(INVALID_REASONS));
+/** The facilitator's default bodyLimit: a mutation can grow a body past it. */
+const BODY_LIMIT = 65_536;
 
 let devnet: Devnet;
 let facilitator: FacilitatorProcess;
@@ -148,6 +150,10 @@ function judge(
   if (answer.status >= 500) {
     problems.push(where);
     throw new Error(`5xx: ${where}`);
+  }
+  if (Buffer.byteLength(text) > BODY_LIMIT) {
+    expect(answer.status, where).toBe(413);
+    return;
   }
   let body: unknown;
   try {
