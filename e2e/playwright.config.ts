@@ -1,14 +1,13 @@
 import { defineConfig } from '@playwright/test';
 
-// Real Chromium (Debian's /usr/bin/chromium) with the built extension; see support/browser.ts.
-// Suites run one after another: each starts its own browser and, where needed, its own
-// devnet, facilitator and demo site as real processes.
+// Our own suite, on the package's fixtures (src/): each worker has its own devnet, facilitator
+// and template wallet profile; each test its own Chromium with the built extension.
 export default defineConfig({
-  testDir: '.',
+  testDir: './tests',
   testMatch: '*.spec.ts',
-  globalSetup: './support/build-extension.ts',
-  fullyParallel: false,
-  workers: 1,
+  globalSetup: './tests/global-setup.ts',
+  fullyParallel: true,
+  workers: 2,
   retries: 0,
   timeout: 90_000,
   expect: { timeout: 20_000 },

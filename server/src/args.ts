@@ -10,7 +10,9 @@ export function parseOptions<T extends Options>(
   args: string[],
   options: T,
   allowPositionals = false,
-) {
+): ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: boolean }>
+> {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {

@@ -1,38 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
-import { type PaidSite, startPaidSite } from './support/paid-site.js';
-import { REPO_ROOT } from './support/paths.js';
-import { approve, importKey, latestPayment } from './support/wallet.js';
+import type { Wallet } from '@x402-casper/e2e';
+import { expect, test } from './fixtures.js';
+import { NO_CHAIN } from './support/no-chain.js';
+import type { PaidSite } from './support/paid-site.js';
+import { latestPayment } from './support/popup.js';
 
 // What a site sends back must keep its meaning: a paid page keeps its own security headers,
 // a paid download stays a download, an XMLHttpRequest is retried at the URL it asked for.
-// One wallet and one small site (support/paid-site.ts); no chain is needed.
-test.describe.configure({ mode: 'serial' });
-
-const vectors = JSON.parse(
-  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
-) as { keys: { secretKeyPem: string }[] };
-
-let site: PaidSite;
-let wallet: WalletBrowser;
-let popup: Page;
-
-test.beforeAll(async () => {
-  site = await startPaidSite();
-  wallet = await launchWallet();
-  popup = await wallet.popup();
-  await importKey(popup, vectors.keys[0]!.secretKeyPem);
-  await popup.getByRole('button', { name: 'Open wallet' }).click();
-});
-
-test.afterAll(async () => {
-  await wallet?.close();
-  await site?.stop();
-});
+// A wallet and a small site (support/paid-site.ts) per test; no chain is needed.
+test.use({ walletOptions: NO_CHAIN });
 
 /** Opens `path` in a new tab; it answers 402, so the approval window opens. */
-async function openPaidPage(path: string) {
+async function openPaidPage(wallet: Wallet, site: PaidSite, path: string) {
   const page = await wallet.context.newPage();
   const approval = wallet.nextApproval();
   await page.goto(`${site.url}${path}`);
@@ -43,16 +22,23 @@ async function openPaidPage(path: string) {
   return { page, window };
 }
 
-test('the page used to test scripts does run its inline script when nothing forbids it', async () => {
+test('the page used to test scripts does run its inline script when nothing forbids it', async ({
+  wallet,
+  paidSite: site,
+}) => {
   const page = await wallet.context.newPage();
   await page.goto(`${site.url}/script-page`);
   await expect(page).toHaveTitle('inline script ran');
   await page.close();
 });
 
-test('a paid page keeps its own Content-Security-Policy: its inline script does not run', async () => {
-  const { page, window } = await openPaidPage('/csp-page');
-  await approve(window);
+test('a paid page keeps its own Content-Security-Policy: its inline script does not run', async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
+  const { page, window } = await openPaidPage(wallet, site, '/csp-page');
+  await wallet.approve({ window });
   await expect(page.locator('#paid')).toHaveText('Paid page');
   // Parsing is done and the inline script was blocked by the response's own policy.
   await expect(page).toHaveTitle('Paid page');
@@ -64,10 +50,14 @@ test('a paid page keeps its own Content-Security-Policy: its inline script does 
   await page.close();
 });
 
-test('a paid attachment is downloaded, never opened as a document of the site', async () => {
-  const { page, window } = await openPaidPage('/report.svg');
+test('a paid attachment is downloaded, never opened as a document of the site', async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
+  const { page, window } = await openPaidPage(wallet, site, '/report.svg');
   const download = page.waitForEvent('download');
-  await approve(window);
+  await wallet.approve({ window });
   const file = await download;
   expect(file.suggestedFilename()).toBe('report.svg');
   expect(readFileSync((await file.path())!, 'utf8')).toContain('<svg');
@@ -80,14 +70,17 @@ test('a paid attachment is downloaded, never opened as a document of the site', 
   await page.close();
 });
 
-test('an XMLHttpRequest under <base href> is paid and sent again to the URL it asked for', async () => {
+test('an XMLHttpRequest under <base href> is paid and sent again to the URL it asked for', async ({
+  wallet,
+  paidSite: site,
+}) => {
   const page = await wallet.context.newPage();
   await page.goto(`${site.url}/base/index.html`);
   const approval = wallet.nextApproval();
   await page.locator('#xhr-button').click();
   const window = await approval;
   await expect(window.getByTestId('amount')).toHaveText('0.01 CX402');
-  await approve(window);
+  await wallet.approve({ window });
   await expect(page.locator('#status')).toHaveText('HTTP 200');
   await expect(page.locator('#result')).toHaveText('sub item');
   expect(site.hits).toContain('GET /sub/item paid');
@@ -95,15 +88,11 @@ test('an XMLHttpRequest under <base href> is paid and sent again to the URL it a
   await page.close();
 });
 
-/** Clicks Reject in an approval window, which closes itself. */
-async function reject(approval: Page) {
-  await Promise.all([
-    approval.waitForEvent('close'),
-    approval.getByRole('button', { name: 'Reject' }).click(),
-  ]);
-}
-
-test("a site's budget pays in its own pages, never silently in a frame on another site", async () => {
+test("a site's budget pays in its own pages, never silently in a frame on another site", async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
   const budgeted = site.otherOriginUrl;
   const top = await wallet.context.newPage();
   await top.goto(`${budgeted}/fetcher`);
@@ -112,7 +101,7 @@ test("a site's budget pays in its own pages, never silently in a frame on anothe
   const window = await first;
   await window.getByLabel(/Allow this site to charge me/).check();
   await window.getByLabel('Up to (CX402 per day)').fill('0.05');
-  await approve(window);
+  await wallet.approve({ window });
   await expect(top.locator('#status')).toHaveText('HTTP 200');
 
   // The same site framed by another origin: the window, naming the page around it.
@@ -126,7 +115,7 @@ test("a site's budget pays in its own pages, never silently in a frame on anothe
   await expect(frameWindow.getByTestId('frame-warning')).toHaveText(
     `Inside a frame on ${new URL(site.url).host}`,
   );
-  await reject(frameWindow);
+  await wallet.reject({ window: frameWindow });
   await expect(framed.locator('#status')).toHaveText('HTTP 402');
 
   // Framed by its own page, it is the site the person is on: the budget pays.
@@ -135,7 +124,7 @@ test("a site's budget pays in its own pages, never silently in a frame on anothe
   const ownFrame = own.frameLocator('#frame');
   await ownFrame.locator('#fetch-button').click();
   await expect(ownFrame.locator('#status')).toHaveText('HTTP 200');
-  expect(wallet.context.pages().some((p) => p.url().includes('/approval.html'))).toBe(false);
+  await wallet.expectNoApproval();
   const entry = await latestPayment(popup);
   await expect(entry).toContainText('budget');
   for (const page of [top, embedder, own]) await page.close();

@@ -1,36 +1,27 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
-import { REPO_ROOT } from './support/paths.js';
-import { rpc, Services } from './support/services.js';
-import { approve, importKey, latestPayment, openTab } from './support/wallet.js';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from './fixtures.js';
+import { latestPayment, openTab } from './support/popup.js';
 
 // The extension pays a demo page priced in a real contract: the Cep18X402 binary (an Odra
-// CEP-18 token with transfer_with_authorization), installed from the devnet's genesis file
-// and run by its Wasm host. The demo site and the facilitator know the token by package hash,
-// domain name and decimals only (no argument layout: the facilitator reads the entry point
-// from the chain); the payer's tokens come from devnet_fund, which runs the contract's own
-// transfer from the installer. The binary is a fixture outside the repository.
-const WASM = join(REPO_ROOT, '..', 'shared', 'contracts', 'cep18x402-casper-x402.wasm');
+// CEP-18 token with transfer_with_authorization), installed from the devnet's genesis and run
+// by its Wasm host. The demo site and the facilitator know the token by package hash, domain
+// name and decimals only (no argument layout: the facilitator reads the entry point from the
+// chain); the payer's tokens come from devnet_fund, which runs the contract's own transfer
+// from the installer. The binary is a fixture outside the repository.
+const WASM = fileURLToPath(
+  new URL('../../../shared/contracts/cep18x402-casper-x402.wasm', import.meta.url),
+);
 const SUPPLY = 10n ** 12n;
-/** What Services funds its payer with (atomic units). */
+/** What the wallet's account is funded with (atomic units: 10,000,000 X402 of 2 decimals). */
 const FUNDED = 1_000_000_000n;
 
-test.describe.configure({ mode: 'serial' });
 test.skip(
   !existsSync(WASM),
   `the real Cep18X402 binary is absent at ${WASM} (a test fixture outside the repository; CI provides it)`,
 );
-
-const services = new Services();
-let wallet: WalletBrowser;
-let popup: Page;
-let site: Page;
-
-test.beforeAll(async () => {
-  test.setTimeout(120_000);
-  await services.start({
+test.use({
+  devnetOptions: {
     genesis: {
       tokens: [
         {
@@ -51,57 +42,34 @@ test.beforeAll(async () => {
       ],
       wasmToken: { name: 'Cep18x402', symbol: 'X402', decimals: 2 },
     },
-  });
-  wallet = await launchWallet();
-  popup = await wallet.popup();
-  await importKey(popup, services.payer.pem);
-  await popup.getByRole('button', { name: 'Open wallet' }).click();
-  await useDevnetToken(popup);
-  site = await wallet.context.newPage();
-  await site.goto(`${services.demoUrl}/playground`);
+  },
+  walletOptions: { funds: { cspr: '100', tokens: '10000000' } },
 });
 
-/** Points the local network at the devnet and adds the Wasm token with its name given. */
-async function useDevnetToken(page: Page) {
-  await openTab(page, 'Settings');
-  const local = page.locator('form', { hasText: 'Local network' });
-  await local.getByLabel('RPC URL').fill(services.devnet.rpcUrl);
-  await local.getByLabel('Network id').fill(services.devnet.network);
-  await local.getByRole('button', { name: 'Save Local network' }).click();
-  await expect(local.getByText('Saved.')).toBeVisible();
-  await page.getByLabel('Network', { exact: true }).selectOption('local');
-  const add = page.getByRole('form', { name: 'Add token' });
-  const { token } = services;
-  await add.getByLabel('Contract package hash').fill(token.packageHash);
-  await add.getByLabel('Name', { exact: true }).fill(token.name);
-  await add.getByLabel('Symbol', { exact: true }).fill(token.symbol);
-  await add.getByLabel('Decimals', { exact: true }).fill(String(token.decimals));
-  await add.getByRole('button', { name: 'Add token' }).click();
-  await expect(page.getByText(`${token.name} (${token.symbol})`)).toBeVisible();
-}
-
-test.afterAll(async () => {
-  await wallet?.close();
-  await services.stop();
-});
-
-test('pays a fetch priced in the Wasm token: the contract moves the tokens, the wallet records it paid', async () => {
+test('pays a fetch priced in the Wasm token: the contract moves the tokens, the wallet records it paid', async ({
+  wallet,
+  devnet,
+  demo,
+}) => {
+  const popup = await wallet.popup();
+  const site = await wallet.context.newPage();
+  await site.goto(`${demo.url}/playground`);
   // devnet_fund moved the payer's tokens out of the installer's supply, through the contract.
-  expect(await services.tokenBalance(services.payer)).toBe(FUNDED);
-  expect(await services.tokenBalance(services.installer!)).toBe(SUPPLY - FUNDED);
+  expect(await devnet.tokenBalance(wallet.account)).toBe(FUNDED);
+  expect(await devnet.tokenBalance(devnet.installer!)).toBe(SUPPLY - FUNDED);
 
   const approval = wallet.nextApproval();
   await site.locator('#fetch-button').click();
   const window = await approval;
   await expect(window.getByTestId('amount')).toHaveText('0.01 X402');
   await expect(window.getByText('Cep18x402')).toBeVisible();
-  await approve(window);
+  await wallet.approve({ window });
 
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
   await expect(site.locator('#result')).toContainText('Zug');
   await expect(site.locator('#receipt')).toContainText('"success": true');
-  expect(await services.tokenBalance(services.payer)).toBe(FUNDED - 1n);
-  expect(await services.tokenBalance(services.merchant)).toBe(1n);
+  expect(await devnet.tokenBalance(wallet.account)).toBe(FUNDED - 1n);
+  expect(await devnet.tokenBalance(demo.merchant)).toBe(1n);
 
   // The settlement is the contract's transfer_with_authorization in its own argument layout
   // (amount and U256 windows, read from the chain), executed by the Wasm host.
@@ -109,7 +77,7 @@ test('pays a fetch priced in the Wasm token: the contract moves the tokens, the 
     (await site.locator('#receipt').textContent()) ?? '',
   )?.[1];
   expect(hash).toBeDefined();
-  const info = await rpc<{
+  const info = await devnet.rpc<{
     transaction: {
       Version1: {
         payload: {
@@ -124,10 +92,10 @@ test('pays a fetch priced in the Wasm token: the contract moves the tokens, the 
     execution_info: {
       execution_result: { Version2: { error_message: string | null; consumed: string } };
     };
-  }>(services.devnet.rpcUrl, 'info_get_transaction', { transaction_hash: { Version1: hash } });
+  }>('info_get_transaction', { transaction_hash: { Version1: hash } });
   const { fields } = info.transaction.Version1.payload;
   expect(fields.entry_point.Custom).toBe('transfer_with_authorization');
-  expect(fields.target.Stored.id.ByPackageHash.addr).toBe(services.token.packageHash);
+  expect(fields.target.Stored.id.ByPackageHash.addr).toBe(devnet.token.packageHash);
   const args = Object.fromEntries(fields.args.Named);
   expect(args.amount?.cl_type).toBe('U256');
   expect(args.valid_before?.cl_type).toBe('U256');

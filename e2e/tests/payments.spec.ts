@@ -1,40 +1,35 @@
-import { expect, type Page, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
-import { rpc, Services } from './support/services.js';
-import {
-  approve,
-  importKey,
-  latestPayment as latestPaymentIn,
-  openTab,
-  PASSWORD,
-  useDevnet,
-} from './support/wallet.js';
+import type { Page } from '@playwright/test';
+import type { TestAccount, Wallet } from '@x402-casper/e2e';
+import { expect, test } from './fixtures.js';
+import { type DemoSite, startDemoSite } from './support/demo-site.js';
+import { latestPayment as latestPaymentIn, openTab } from './support/popup.js';
 
 // The whole product: the built extension in Chromium against the devnet, the facilitator
-// and the demo site, each a real process. The tests run in order and share one wallet: the
-// later ones move devnet time and stop the facilitator.
+// and the demo site. The tests run in order and share one wallet: the later ones move devnet
+// time and stop the facilitator, so the suite has a devnet (and facilitator) of its own.
 test.describe.configure({ mode: 'serial' });
+test.use({ devnetOptions: { name: 'payments' } });
 
-const services = new Services();
-let wallet: WalletBrowser;
+let demo: DemoSite;
+let poorPayer: TestAccount;
+let wallet: Wallet;
 let popup: Page;
 let site: Page;
 
-test.beforeAll(async () => {
+test.beforeAll(async ({ devnet, facilitator, wallets }) => {
   test.setTimeout(120_000);
-  await services.start();
-  wallet = await launchWallet();
+  demo = await startDemoSite(devnet, facilitator);
+  // Holds CSPR but no tokens.
+  poorPayer = await devnet.newAccount({ cspr: '100' });
+  wallet = await wallets.launch();
   popup = await wallet.popup();
-  await importKey(popup, services.payer.pem);
-  await popup.getByRole('button', { name: 'Open wallet' }).click();
-  await useDevnet(popup, { ...services.devnet, token: services.token });
   site = await wallet.context.newPage();
-  await site.goto(`${services.demoUrl}/playground`);
+  await site.goto(`${demo.url}/playground`);
 });
 
 test.afterAll(async () => {
   await wallet?.close();
-  await services.stop();
+  await demo?.stop();
 });
 
 /** Clicks a playground button and returns the approval window that opens. */
@@ -48,10 +43,12 @@ async function askToPay(button: 'fetch' | 'xhr') {
 
 const latestPayment = () => latestPaymentIn(popup);
 
-test('pays a fetch after approval: content shown, tokens moved on chain, history entry', async () => {
-  const before = await services.tokenBalance(services.payer);
+test('pays a fetch after approval: content shown, tokens moved on chain, history entry', async ({
+  devnet,
+}) => {
+  const before = await devnet.tokenBalance(wallet.account);
   const approval = await askToPay('fetch');
-  const host = new URL(services.demoUrl).host;
+  const host = new URL(demo.url).host;
   await expect(approval.getByTestId('origin')).toHaveText(host);
   await expect(approval.getByTestId('amount')).toHaveText('0.01 CX402');
   await expect(approval.getByText('Weather forecast')).toBeVisible();
@@ -64,13 +61,13 @@ test('pays a fetch after approval: content shown, tokens moved on chain, history
     path: test.info().outputPath('approval-window.png'),
     fullPage: true,
   });
-  await approve(approval);
+  await wallet.approve({ window: approval });
 
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
   await expect(site.locator('#result')).toContainText('Zug');
   await expect(site.locator('#receipt')).toContainText('"success": true');
-  expect(await services.tokenBalance(services.payer)).toBe(before - 10_000n);
-  expect(await services.tokenBalance(services.merchant)).toBe(10_000n);
+  expect(await devnet.tokenBalance(wallet.account)).toBe(before - 10_000n);
+  expect(await devnet.tokenBalance(demo.merchant)).toBe(10_000n);
 
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'paid');
@@ -84,17 +81,13 @@ test('pays a fetch after approval: content shown, tokens moved on chain, history
 });
 
 test('a rejected payment leaves the page with the 402', async () => {
-  const approval = await askToPay('fetch');
-  await Promise.all([
-    approval.waitForEvent('close'),
-    approval.getByRole('button', { name: 'Reject' }).click(),
-  ]);
+  await wallet.reject({ window: await askToPay('fetch') });
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
   await expect(await latestPayment()).toHaveAttribute('data-status', 'rejected');
 });
 
 test('pays an XMLHttpRequest after approval', async () => {
-  await approve(await askToPay('xhr'));
+  await wallet.approve({ window: await askToPay('xhr') });
   await expect(site.locator('#status')).toHaveText('XMLHttpRequest: HTTP 200');
   await expect(site.locator('#result')).toContainText('Zug');
   await expect(site.locator('#receipt')).toContainText('"success": true');
@@ -105,13 +98,13 @@ test('a budget set in the window pays the next request without a window, then as
   const approval = await askToPay('fetch');
   await approval.getByLabel(/Allow this site to charge me/).check();
   await approval.getByLabel('Up to (CX402 per day)').fill('0.025');
-  await approve(approval);
+  await wallet.approve({ window: approval });
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
 
   await site.locator('#fetch-button').click();
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
   await expect(site.locator('x402-casper-notice')).toContainText('paid 0.01 CX402');
-  expect(wallet.context.pages().some((p) => p.url().includes('/approval.html'))).toBe(false);
+  await wallet.expectNoApproval();
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'paid');
   await expect(entry).toContainText('budget');
@@ -121,22 +114,17 @@ test('a budget set in the window pays the next request without a window, then as
   await expect(popup.getByText(/at most 0\.01 per payment/)).toBeVisible();
 
   // 0.02 of 0.025 spent: another 0.01 is beyond the day, so the window comes back.
-  const again = await askToPay('fetch');
-  await Promise.all([
-    again.waitForEvent('close'),
-    again.getByRole('button', { name: 'Reject' }).click(),
-  ]);
+  await wallet.reject({ window: await askToPay('fetch') });
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
 });
 
 test('pays for a paid page opened by navigation: the article appears', async () => {
   const article = await wallet.context.newPage();
   const approval = wallet.nextApproval();
-  await article.goto(`${services.demoUrl}/articles/pay-per-article`);
+  await article.goto(`${demo.url}/articles/pay-per-article`);
   await expect(article.getByText('Payment required')).toBeVisible();
   const window = await approval;
-  await expect(window.getByTestId('amount')).toHaveText('0.05 CX402');
-  await approve(window);
+  await wallet.approve({ window, amount: '0.05 CX402' });
   await expect(article.locator('#paid-article')).toContainText('Why pay-per-article finally works');
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'paid');
@@ -157,10 +145,10 @@ test('a locked wallet unlocks in the approval window, then pays', async () => {
     path: test.info().outputPath('approval-locked.png'),
     fullPage: true,
   });
-  await approval.getByLabel('Password').fill(PASSWORD);
+  await approval.getByLabel('Password').fill(wallet.password);
   await approval.getByRole('button', { name: 'Unlock' }).click();
   await expect(approval.getByRole('button', { name: 'Approve' })).toBeEnabled();
-  await approve(approval);
+  await wallet.approve({ window: approval });
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 200');
 });
 
@@ -172,12 +160,10 @@ test('insufficient funds: the page gets the 402; the history says what the site 
   await openTab(popup, 'Settings');
   await popup.getByRole('button', { name: 'Add or import an account' }).click();
   await popup.getByRole('tab', { name: 'Import PEM' }).click();
-  await popup.getByLabel('…or paste the PEM').fill(services.poorPayer.pem);
-  await popup.getByLabel('Wallet password').fill(PASSWORD);
+  await popup.getByLabel('…or paste the PEM').fill(poorPayer.pem);
+  await popup.getByLabel('Wallet password').fill(wallet.password);
   await popup.getByRole('button', { name: 'Add account' }).click();
-  await expect(popup.getByLabel('Account', { exact: true })).toHaveValue(
-    services.poorPayer.publicKey,
-  );
+  await expect(popup.getByLabel('Account', { exact: true })).toHaveValue(poorPayer.publicKey);
 
   const approval = await askToPay('fetch');
   // Said up front, from the chain: this account cannot pay this.
@@ -189,7 +175,7 @@ test('insufficient funds: the page gets the 402; the history says what the site 
     path: test.info().outputPath('approval-balance-short.png'),
     fullPage: true,
   });
-  await approve(approval);
+  await wallet.approve({ window: approval });
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
   const entry = await latestPayment();
   // Not collected, and still collectable until it expires: the chain says so, not the site.
@@ -199,24 +185,24 @@ test('insufficient funds: the page gets the 402; the history says what the site 
   await expect(entry.getByTestId('chain-balance')).toHaveText(
     'Your balance on chain: 0 CX402, short of this price.',
   );
-  await popup.getByLabel('Account', { exact: true }).selectOption(services.payer.publicKey);
+  await popup.getByLabel('Account', { exact: true }).selectOption(wallet.account.publicKey);
 });
 
-test('an authorization the chain sees as expired is reported as expired', async () => {
-  await rpc(services.devnet.rpcUrl, 'devnet_increaseTime', { seconds: 3600 });
-  const before = await services.tokenBalance(services.payer);
-  await approve(await askToPay('fetch'));
+test('an authorization the chain sees as expired is reported as expired', async ({ devnet }) => {
+  await devnet.increaseTime(3600);
+  const before = await devnet.tokenBalance(wallet.account);
+  await wallet.approve({ window: await askToPay('fetch') });
   await expect(site.locator('#status')).toHaveText('fetch: HTTP 402');
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'failed');
   await expect(entry).toContainText('expired');
   await expect(entry.getByTestId('chain-state')).toContainText('Never settled: it expired at');
-  expect(await services.tokenBalance(services.payer)).toBe(before);
+  expect(await devnet.tokenBalance(wallet.account)).toBe(before);
 });
 
-test('with the facilitator down the payment fails and says so', async () => {
-  await services.stopFacilitator();
-  await approve(await askToPay('fetch'));
+test('with the facilitator down the payment fails and says so', async ({ facilitator }) => {
+  await facilitator.stop();
+  await wallet.approve({ window: await askToPay('fetch') });
   await expect(site.locator('#status')).toHaveText(/fetch: HTTP 50[23]/);
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'failed');

@@ -1,29 +1,36 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
-import { REPO_ROOT } from './support/paths.js';
-import { importKey, openTab, PASSWORD } from './support/wallet.js';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import { openTab } from './support/popup.js';
 
-// Onboarding needs no server: only the browser and the built extension.
+// Onboarding through the popup: a wallet with the extension installed but no key yet.
+test.use({ walletOptions: { onboard: false } });
+
 const vectors = JSON.parse(
-  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
+  readFileSync(new URL('../../shared/test/fixtures/cep3009-exact.json', import.meta.url), 'utf8'),
 ) as {
   keys: { algorithm: string; publicKey: string; accountHash: string; secretKeyPem: string }[];
 };
 const [ed, secp] = vectors.keys;
 
-let wallet: WalletBrowser;
-test.beforeEach(async () => {
-  wallet = await launchWallet();
-});
-test.afterEach(async () => {
-  await wallet.close();
-});
+/** Onboarding: set the password and import a secret key PEM (pasted). */
+async function importKey(popup: Page, pem: string, password: string): Promise<void> {
+  await expect(popup.getByRole('heading', { name: 'Set up x402-casper' })).toBeVisible();
+  await popup.getByLabel('New password').fill(password);
+  await popup.getByLabel('Repeat password').fill(password);
+  await popup.getByRole('tab', { name: 'Import PEM' }).click();
+  await popup.getByLabel('…or paste the PEM').fill(pem);
+  await popup.getByRole('button', { name: 'Import key' }).click();
+  await expect(popup.getByRole('heading', { name: 'Your wallet is ready' })).toBeVisible();
+}
 
-test('imports a pasted PEM, shows the account, locks, unlocks and exports the key with the password', async () => {
+test('imports a pasted PEM, shows the account, locks, unlocks and exports the key with the password', async ({
+  wallet,
+}) => {
+  const PASSWORD = wallet.password;
   const testInfo = test.info();
   const popup = await wallet.popup();
-  await importKey(popup, ed!.secretKeyPem);
+  await importKey(popup, ed!.secretKeyPem, PASSWORD);
   await expect(popup.getByTitle(ed!.publicKey)).toBeVisible();
   await expect(popup.getByTitle(ed!.accountHash)).toBeVisible();
   await popup.getByRole('button', { name: 'Open wallet' }).click();
@@ -49,7 +56,8 @@ test('imports a pasted PEM, shows the account, locks, unlocks and exports the ke
   await expect(popup.getByLabel('Secret key PEM')).toHaveValue(/BEGIN PRIVATE KEY/);
 });
 
-test('imports a secp256k1 key from a PEM file and refuses a bad one', async () => {
+test('imports a secp256k1 key from a PEM file and refuses a bad one', async ({ wallet }) => {
+  const PASSWORD = wallet.password;
   const testInfo = test.info();
   const popup = await wallet.popup();
   await popup.getByLabel('New password').fill(PASSWORD);

@@ -1,46 +1,30 @@
-import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
-import { type PaidSite, startPaidSite } from './support/paid-site.js';
-import { REPO_ROOT } from './support/paths.js';
-import { approve, importKey, latestPayment } from './support/wallet.js';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import { NO_CHAIN } from './support/no-chain.js';
+import { latestPayment } from './support/popup.js';
 
 // Who asks, as the wallet shows it: the host that answered 402, not the page around it; and
-// what a site writes is shown as the site's words. One wallet and one small site
-// (support/paid-site.ts); no chain is needed.
-test.describe.configure({ mode: 'serial' });
-
-const vectors = JSON.parse(
-  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
-) as { keys: { secretKeyPem: string }[] };
-
-let site: PaidSite;
-let wallet: WalletBrowser;
-let popup: Page;
-
-test.beforeAll(async () => {
-  site = await startPaidSite();
-  // plain.test is this computer under a name that is not localhost: a plain-http page on
-  // it is not a secure context, like any plain-http site on the network.
-  // flood.test and its sub-domains too, for sub-origins in frames.
-  wallet = await launchWallet({
-    args: [
+// what a site writes is shown as the site's words. A wallet and a small site
+// (support/paid-site.ts) per test; no chain is needed.
+test.use({
+  walletOptions: {
+    ...NO_CHAIN,
+    // plain.test is this computer under a name that is not localhost: a plain-http page on
+    // it is not a secure context, like any plain-http site on the network.
+    // flood.test and its sub-domains too, for sub-origins in frames.
+    browserArgs: [
       '--host-resolver-rules=MAP plain.test 127.0.0.1, MAP flood.test 127.0.0.1, MAP *.flood.test 127.0.0.1',
     ],
-  });
-  popup = await wallet.popup();
-  await importKey(popup, vectors.keys[0]!.secretKeyPem);
-  await popup.getByRole('button', { name: 'Open wallet' }).click();
-});
-
-test.afterAll(async () => {
-  await wallet?.close();
-  await site?.stop();
+  },
 });
 
 const host = (url: string) => new URL(url).host;
 
-test("a third party's 402 names the host that asked, warns about the page and the claimed resource, and offers no budget", async () => {
+test("a third party's 402 names the host that asked, warns about the page and the claimed resource, and offers no budget", async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
   const page = await wallet.context.newPage();
   const claim = 'https://bank.example/statement';
   await page.goto(
@@ -57,7 +41,7 @@ test("a third party's 402 names the host that asked, warns about the page and th
   await expect(window.getByLabel(/Allow this site to charge me/)).toHaveCount(0);
   await window.setViewportSize({ width: 420, height: 900 });
   await window.screenshot({ path: test.info().outputPath('third-party-402.png'), fullPage: true });
-  await approve(window);
+  await wallet.approve({ window });
   await expect(page.locator('#status')).toHaveText('HTTP 200');
   const entry = await latestPayment(popup);
   await expect(entry).toContainText(host(site.otherOriginUrl));
@@ -65,7 +49,10 @@ test("a third party's 402 names the host that asked, warns about the page and th
   await page.close();
 });
 
-test('on a plain-http page that is not a secure context, fetch and XMLHttpRequest are paid', async () => {
+test('on a plain-http page that is not a secure context, fetch and XMLHttpRequest are paid', async ({
+  wallet,
+  paidSite: site,
+}) => {
   const plain = site.url.replace('127.0.0.1', 'plain.test');
   const page = await wallet.context.newPage();
   await page.goto(`${plain}/fetcher`);
@@ -77,20 +64,23 @@ test('on a plain-http page that is not a secure context, fetch and XMLHttpReques
   await page.locator('#fetch-button').click();
   let window = await asked;
   await expect(window.getByTestId('insecure-warning')).toBeVisible();
-  await approve(window);
+  await wallet.approve({ window });
   await expect(page.locator('#status')).toHaveText('HTTP 200');
 
   await page.goto(`${plain}/base/index.html`);
   asked = wallet.nextApproval();
   await page.locator('#xhr-button').click();
   window = await asked;
-  await approve(window);
+  await wallet.approve({ window });
   await expect(page.locator('#status')).toHaveText('HTTP 200');
   await expect(page.locator('#result')).toHaveText('sub item');
   await page.close();
 });
 
-test("a site's description is quoted as the site's, and bidi controls cannot make a symbol read as another", async () => {
+test("a site's description is quoted as the site's, and bidi controls cannot make a symbol read as another", async ({
+  wallet,
+  paidSite: site,
+}) => {
   const page = await wallet.context.newPage();
   const desc =
     '\u2714 Verified by x402-casper wallet. FREE TRIAL \u202Eno charge\u202C\u200B today';
@@ -115,14 +105,15 @@ test("a site's description is quoted as the site's, and bidi controls cannot mak
   ).toBe(false);
   await window.setViewportSize({ width: 420, height: 900 });
   await window.screenshot({ path: test.info().outputPath('site-text-quoted.png'), fullPage: true });
-  await Promise.all([
-    window.waitForEvent('close'),
-    window.getByRole('button', { name: 'Reject' }).click(),
-  ]);
+  await wallet.reject({ window });
   await page.close();
 });
 
-test("another site's window.open does not spend a site's budget; the site's own link does", async () => {
+test("another site's window.open does not spend a site's budget; the site's own link does", async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
   const budgeted = site.otherOriginUrl;
   const own = await wallet.context.newPage();
   await own.goto(`${budgeted}/fetcher`);
@@ -131,7 +122,7 @@ test("another site's window.open does not spend a site's budget; the site's own 
   const window = await first;
   await window.getByLabel(/Allow this site to charge me/).check();
   await window.getByLabel('Up to (CX402 per day)').fill('0.05');
-  await approve(window);
+  await wallet.approve({ window });
   await expect(own.locator('#status')).toHaveText('HTTP 200');
 
   // Another site opens the budgeted site's paid page: the window asks.
@@ -143,22 +134,22 @@ test("another site's window.open does not spend a site's budget; the site's own 
   const tab = await opened;
   const again = await asked;
   await expect(again.getByTestId('amount')).toHaveText('0.01 CX402');
-  await Promise.all([
-    again.waitForEvent('close'),
-    again.getByRole('button', { name: 'Reject' }).click(),
-  ]);
+  await wallet.reject({ window: again });
   await tab.close();
 
   // The site's own link to it: the budget pays, no window.
   await own.goto(`${budgeted}/opener?to=${encodeURIComponent(`${budgeted}/csp-page`)}`);
   await own.locator('#link').click();
   await expect(own.locator('#paid')).toHaveText('Paid page');
-  expect(wallet.context.pages().some((p) => p.url().includes('/approval.html'))).toBe(false);
+  await wallet.expectNoApproval();
   await expect(await latestPayment(popup)).toContainText('budget');
   for (const page of [own, other]) await page.close();
 });
 
-test('sub-origins in frames cannot flood: after three rejections the tab and the site are quiet', async () => {
+test('sub-origins in frames cannot flood: after three rejections the tab and the site are quiet', async ({
+  wallet,
+  paidSite: site,
+}) => {
   const opened: Page[] = [];
   const onPage = (page: Page) => {
     if (!page.url().includes('/approval.html')) return;

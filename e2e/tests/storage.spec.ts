@@ -1,39 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { type CDPSession, expect, type Page, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
-import { type PaidSite, startPaidSite } from './support/paid-site.js';
-import { REPO_ROOT } from './support/paths.js';
-import { approve, importKey, openTab } from './support/wallet.js';
+import type { CDPSession, Page } from '@playwright/test';
+import type { Wallet } from '@x402-casper/e2e';
+import { expect, test } from './fixtures.js';
+import { NO_CHAIN } from './support/no-chain.js';
+import { openTab } from './support/popup.js';
 
 // The wallet's storage is the extension's alone: code running in the content script's
 // isolated world (a compromised renderer, a bug in the bridge) can neither read the vault nor
 // rewrite budgets and accounts; and a record rewritten anyway is refused, not obeyed.
-test.describe.configure({ mode: 'serial' });
-
-const vectors = JSON.parse(
-  readFileSync(`${REPO_ROOT}/shared/test/fixtures/cep3009-exact.json`, 'utf8'),
-) as { keys: { secretKeyPem: string; publicKey: string; accountHash: string }[] };
-const key = vectors.keys[0]!;
-
-let site: PaidSite;
-let wallet: WalletBrowser;
-let popup: Page;
-
-test.beforeAll(async () => {
-  site = await startPaidSite();
-  wallet = await launchWallet();
-  popup = await wallet.popup();
-  await importKey(popup, key.secretKeyPem);
-  await popup.getByRole('button', { name: 'Open wallet' }).click();
-});
-
-test.afterAll(async () => {
-  await wallet?.close();
-  await site?.stop();
-});
+test.use({ walletOptions: NO_CHAIN });
 
 /** Runs `expression` in the wallet's content-script world (the bridge's) of `page`. */
-async function inBridgeWorld(page: Page, expression: string): Promise<string> {
+async function inBridgeWorld(wallet: Wallet, page: Page, expression: string): Promise<string> {
   const cdp: CDPSession = await wallet.context.newCDPSession(page);
   const contexts: { id: number; name: string; auxData?: { type?: string } }[] = [];
   cdp.on('Runtime.executionContextCreated', (event) => contexts.push(event.context));
@@ -51,22 +28,41 @@ async function inBridgeWorld(page: Page, expression: string): Promise<string> {
   return String(result.result.value);
 }
 
-test('the content-script world can neither read the vault nor write budgets or accounts', async () => {
+test('the content-script world can neither read the vault nor write budgets or accounts', async ({
+  wallet,
+  paidSite: site,
+}) => {
   const page = await wallet.context.newPage();
   await page.goto(`${site.otherOriginUrl}/fetcher`);
   expect(
-    await inBridgeWorld(page, `chrome.storage.local.get('vault').then((v) => JSON.stringify(v))`),
+    await inBridgeWorld(
+      wallet,
+      page,
+      `chrome.storage.local.get('vault').then((v) => JSON.stringify(v))`,
+    ),
   ).toMatch(/^refused: Access to storage is not allowed from this context/);
   expect(
-    await inBridgeWorld(page, `chrome.storage.local.set({ accounts: [] }).then(() => 'written')`),
+    await inBridgeWorld(
+      wallet,
+      page,
+      `chrome.storage.local.set({ accounts: [] }).then(() => 'written')`,
+    ),
   ).toMatch(/^refused: /);
   expect(
-    await inBridgeWorld(page, `chrome.storage.session.get(null).then((v) => JSON.stringify(v))`),
+    await inBridgeWorld(
+      wallet,
+      page,
+      `chrome.storage.session.get(null).then((v) => JSON.stringify(v))`,
+    ),
   ).toMatch(/^refused: /);
   await page.close();
 });
 
-test('a budget rewritten in storage is refused and the window asks; a rewritten account hash is not shown', async () => {
+test('a budget rewritten in storage is refused and the window asks; a rewritten account hash is not shown', async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
   const page = await wallet.context.newPage();
   await page.goto(`${site.otherOriginUrl}/fetcher`);
   const first = wallet.nextApproval();
@@ -74,7 +70,7 @@ test('a budget rewritten in storage is refused and the window asks; a rewritten 
   const window = await first;
   await window.getByLabel(/Allow this site to charge me/).check();
   await window.getByLabel('Up to (CX402 per day)').fill('0.01');
-  await approve(window);
+  await wallet.approve({ window });
   await expect(page.locator('#status')).toHaveText('HTTP 200');
 
   // A write that got through anyway (here from an extension page): the day's cap is raised
@@ -102,16 +98,13 @@ test('a budget rewritten in storage is refused and the window asks; a rewritten 
   await page.locator('#fetch-button').click();
   const again = await asked;
   await expect(again.getByTestId('amount')).toHaveText('0.01 CX402');
-  await Promise.all([
-    again.waitForEvent('close'),
-    again.getByRole('button', { name: 'Reject' }).click(),
-  ]);
+  await wallet.reject({ window: again });
   await expect(page.locator('#status')).toHaveText('HTTP 402');
 
   await popup.bringToFront();
   await openTab(popup, 'Budgets');
   await expect(popup.getByTestId('refused-budgets')).toContainText('changed outside the wallet');
-  await expect(popup.getByTitle(key.accountHash)).toBeVisible();
+  await expect(popup.getByTitle(wallet.account.accountHash)).toBeVisible();
   await expect(popup.getByTitle('ee'.repeat(32))).toHaveCount(0);
   await popup.screenshot({ path: test.info().outputPath('budget-refused.png') });
   await page.close();

@@ -1,49 +1,46 @@
 import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
-import { launchWallet, type WalletBrowser } from './support/browser.js';
+import type { Page } from '@playwright/test';
+import type { Wallet } from '@x402-casper/e2e';
+import { expect, test } from './fixtures.js';
+import { type DemoSite, startDemoSite } from './support/demo-site.js';
 import { type GreedySite, startGreedySite } from './support/greedy-site.js';
-import { Services } from './support/services.js';
-import { approve, importKey, latestPayment, openTab, useDevnet } from './support/wallet.js';
+import { latestPayment, openTab } from './support/popup.js';
 
 // What a site says is not what happened: the wallet confirms outcomes on chain, and one
 // purchase gets one authorization however often the site asks. The built extension in
-// Chromium against the devnet and the facilitator, each a real process, and sites that lie.
+// Chromium against the devnet and the facilitator, and sites that lie. The tests run in order
+// and share one wallet: the last reads the history the others made.
 test.describe.configure({ mode: 'serial' });
 
 const PRICE = 10_000n;
-const services = new Services();
-let wallet: WalletBrowser;
+let wallet: Wallet;
 let popup: Page;
 let greedy: GreedySite;
+let demo: DemoSite;
 
-test.beforeAll(async () => {
+test.beforeAll(async ({ devnet, facilitator, wallets }) => {
   test.setTimeout(120_000);
-  await services.start();
-  wallet = await launchWallet();
+  demo = await startDemoSite(devnet, facilitator);
+  wallet = await wallets.launch();
   popup = await wallet.popup();
-  await importKey(popup, services.payer.pem);
-  await popup.getByRole('button', { name: 'Open wallet' }).click();
-  await useDevnet(popup, { ...services.devnet, token: services.token });
   greedy = await startGreedySite({
-    network: services.devnet.network,
-    token: services.token,
-    payTo: services.merchant.address,
+    network: devnet.network,
+    token: devnet.token,
+    payTo: (await devnet.newAccount()).address,
     amount: PRICE.toString(),
-    settle: (payload, requirements) => services.settle(payload, requirements),
+    settle: (payload, requirements) => facilitator.settle(payload, requirements),
   });
 });
 
 test.afterAll(async () => {
   await greedy?.stop();
   await wallet?.close();
-  await services.stop();
+  await demo?.stop();
 });
 
 /** Clicks Buy; approves a window if one opens; resolves once the page shows `status`. */
 async function buy(page: Page, status: string, balance?: string): Promise<'window' | 'no window'> {
-  const window = wallet.context
-    .waitForEvent('page', { predicate: (p) => p.url().includes('/approval.html'), timeout: 15_000 })
-    .catch(() => null);
+  const window = wallet.nextApproval({ timeout: 15_000 }).catch(() => null);
   await page.locator('#buy').click();
   const shown = page
     .locator('#status')
@@ -57,13 +54,15 @@ async function buy(page: Page, status: string, balance?: string): Promise<'windo
     await expect(approval.getByTestId('balance')).toHaveText(balance.replace('Your balance', ''));
     await expect(approval.getByTestId('balance-short')).toHaveCount(0);
   }
-  await approve(approval);
+  await wallet.approve({ window: approval });
   await expect(page.locator('#status')).toHaveText(status);
   return 'window';
 }
 
-test('a site that keeps an authorization and says "insufficient funds" can collect the purchase only once', async () => {
-  const before = await services.tokenBalance(services.payer);
+test('a site that keeps an authorization and says "insufficient funds" can collect the purchase only once', async ({
+  devnet,
+}) => {
+  const before = await devnet.tokenBalance(wallet.account);
   const shop = await wallet.context.newPage();
   await shop.goto(greedy.url);
   expect(await buy(shop, 'HTTP 402', 'Your balance1,000 CX402 on chain')).toBe('window');
@@ -95,7 +94,7 @@ test('a site that keeps an authorization and says "insufficient funds" can colle
   expect(second).toBe('no window');
   await noticed;
   expect(greedy.settlements.filter((s) => s.success)).toHaveLength(1);
-  expect(await services.tokenBalance(services.payer)).toBe(before - PRICE);
+  expect(await devnet.tokenBalance(wallet.account)).toBe(before - PRICE);
 
   entry = await latestPayment(popup);
   await expect(entry).toHaveAttribute('data-status', 'paid');
@@ -105,8 +104,10 @@ test('a site that keeps an authorization and says "insufficient funds" can colle
   await shop.close();
 });
 
-test('a service worker stopped mid-payment leaves nothing pending: interrupted requests are recorded, outcomes read on chain at start-up', async () => {
-  const before = await services.tokenBalance(services.payer);
+test('a service worker stopped mid-payment leaves nothing pending: interrupted requests are recorded, outcomes read on chain at start-up', async ({
+  devnet,
+}) => {
+  const before = await devnet.tokenBalance(wallet.account);
   const confirmedEntries = async () => {
     await openTab(popup, 'Activity');
     return popup
@@ -117,7 +118,7 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
   };
   const confirmedBefore = await confirmedEntries();
   const site = await wallet.context.newPage();
-  await site.goto(`${services.demoUrl}/playground`);
+  await site.goto(`${demo.url}/playground`);
   const playground = (status: RegExp) => expect(site.locator('#status')).toHaveText(status);
 
   // 1. Stopped while the window waits for an answer: nothing is signed, the page gets its 402.
@@ -142,12 +143,10 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
 
   // 3. Stopped after the page got the signature, before the site's answer came back.
   const paidRequest = site.waitForRequest((r) => r.headers()['payment-signature'] !== undefined);
-  const window3 = wallet.context
-    .waitForEvent('page', { predicate: (p) => p.url().includes('/approval.html'), timeout: 8_000 })
-    .catch(() => null);
+  const window3 = wallet.nextApproval({ timeout: 8_000 }).catch(() => null);
   await site.locator('#fetch-button').click();
   const third = await Promise.race([window3, paidRequest.then(() => null)]);
-  if (third) await approve(third);
+  if (third) await wallet.approve({ window: third });
   await paidRequest;
   await wallet.stopServiceWorker();
   await playground(/fetch: HTTP 200/);
@@ -167,7 +166,7 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
     popup.getByText('Interrupted: the wallet stopped before you answered').first(),
   ).toBeVisible();
   await expect(entries.filter({ hasText: 'Confirmed on chain.' }).first()).toBeVisible();
-  const spent = before - (await services.tokenBalance(services.payer));
+  const spent = before - (await devnet.tokenBalance(wallet.account));
   // Every token that moved is a purchase the history shows confirmed on chain, once.
   expect(spent).toBe(PRICE * BigInt((await confirmedEntries()) - confirmedBefore));
   await popup.screenshot({
@@ -177,15 +176,17 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
   await site.close();
 });
 
-test('a token is added from its package hash alone: name, symbol and decimals come from the chain', async () => {
+test('a token is added from its package hash alone: name, symbol and decimals come from the chain', async ({
+  devnet,
+}) => {
   await popup.bringToFront();
   await openTab(popup, 'Settings');
-  const listed = popup.getByText(`${services.token.name} (${services.token.symbol})`);
+  const listed = popup.getByText(`${devnet.token.name} (${devnet.token.symbol})`);
   await expect(listed).toBeVisible();
   await popup.locator('li', { has: listed }).getByRole('button', { name: 'remove' }).click();
   await expect(listed).toHaveCount(0);
   const add = popup.getByRole('form', { name: 'Add token' });
-  await add.getByLabel('Contract package hash').fill(services.token.packageHash);
+  await add.getByLabel('Contract package hash').fill(devnet.token.packageHash);
   await add.getByRole('button', { name: 'Add token' }).click();
   await expect(listed).toBeVisible();
   await expect(popup.locator('li', { has: listed })).toContainText('6 decimals');

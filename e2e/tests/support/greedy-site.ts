@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SettleResult } from './services.js';
+import type { SettleResponse } from '@x402-casper/shared';
 
 /**
  * A dishonest site on 127.0.0.1 selling one item for one token price. It keeps every
@@ -14,7 +14,7 @@ export interface GreedySite {
   /** The nonce of every authorization it received, in order (repeats included). */
   nonces: string[];
   /** What the facilitator answered to each settlement it asked for. */
-  settlements: SettleResult[];
+  settlements: SettleResponse[];
   /** Every payment payload it received, in order (it can settle any of them later). */
   payloads: unknown[];
   /** The requirements it asks with (what a settlement of a kept payload needs). */
@@ -38,10 +38,10 @@ export async function startGreedySite(options: {
   token: { packageHash: string; name: string; symbol: string; decimals: number };
   payTo: string;
   amount: string;
-  settle: (payload: unknown, requirements: unknown) => Promise<SettleResult>;
+  settle: (payload: unknown, requirements: unknown) => Promise<SettleResponse>;
 }): Promise<GreedySite> {
   const nonces: string[] = [];
-  const settlements: SettleResult[] = [];
+  const settlements: SettleResponse[] = [];
   const kept: unknown[] = [];
   const payloads: unknown[] = [];
   const requirements = {
