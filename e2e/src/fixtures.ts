@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base } from '@playwright/test';
 import { type DevnetOptions, startTestDevnet, type TestDevnet } from './devnet.js';
@@ -8,7 +7,7 @@ import {
   startTestFacilitator,
   type TestFacilitator,
 } from './facilitator.js';
-import { WalletLauncher, type WalletOptions } from './launcher.js';
+import { scratchDir, WalletLauncher, type WalletOptions } from './launcher.js';
 import type { Wallet } from './wallet.js';
 
 export interface WalletTestFixtures {
@@ -31,7 +30,7 @@ export interface WalletWorkerFixtures {
   facilitator: TestFacilitator;
   /** Launches more wallets (e.g. one a serial suite shares, from `beforeAll`). */
   wallets: WalletLauncher;
-  /** A folder of the worker's own, removed when it ends. */
+  /** A folder of the worker's own (in memory where the system has room), removed when it ends. */
   workerDir: string;
 }
 
@@ -41,7 +40,7 @@ export const test = base.extend<WalletTestFixtures, WalletWorkerFixtures>({
   workerDir: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixtures a fixture uses.
     async ({}, use) => {
-      const dir = await mkdtemp(join(tmpdir(), 'x402-casper-e2e-'));
+      const dir = await mkdtemp(join(scratchDir(), 'x402-casper-e2e-'));
       await use(dir);
       await rm(dir, { recursive: true, force: true });
     },

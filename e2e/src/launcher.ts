@@ -1,4 +1,6 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cpSync, statfsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestInfo } from '@playwright/test';
 import type { KeyAlgorithm } from '@x402-casper/shared';
@@ -32,6 +34,20 @@ const DEFAULT_FUNDS = { cspr: '100', tokens: '1000' };
 /** Chromium's "profile in use" markers: never copied. */
 const SINGLETON = /[/\\]Singleton(Lock|Socket|Cookie)$/;
 
+/**
+ * Where profiles go: `/dev/shm` (memory) when it has a GiB free, else the system's temporary
+ * folder. A profile is copied for every test; on disk that is most of a wallet's set-up time.
+ */
+export function scratchDir(): string {
+  try {
+    const { bavail, bsize } = statfsSync('/dev/shm');
+    if (bavail * bsize >= 2 ** 30) return '/dev/shm';
+  } catch {
+    // No /dev/shm here.
+  }
+  return tmpdir();
+}
+
 interface Template {
   dir: string;
   extensionId: string;
@@ -58,10 +74,7 @@ export class WalletLauncher {
     const funded = this.devnet.fund(account, options.funds ?? DEFAULT_FUNDS);
     const template = await this.templateProfile();
     const profile = await mkdtemp(join(this.dir, 'profile-'));
-    await cp(template.dir, profile, {
-      recursive: true,
-      filter: (source) => !SINGLETON.test(source),
-    });
+    cpSync(template.dir, profile, { recursive: true, filter: (source) => !SINGLETON.test(source) });
     const context = await launchChromium(profile, {
       headless: this.headless,
       args: options.browserArgs ?? [],
