@@ -71,8 +71,10 @@ export class WalletLauncher {
 
   async launch(options: WalletOptions = {}): Promise<Wallet> {
     const account = newAccount(options.algorithm);
-    const funded = this.devnet.fund(account, options.funds ?? DEFAULT_FUNDS);
-    const template = await this.templateProfile();
+    const [template] = await Promise.all([
+      this.templateProfile(),
+      this.devnet.fund(account, options.funds ?? DEFAULT_FUNDS),
+    ]);
     const profile = await mkdtemp(join(this.dir, 'profile-'));
     cpSync(template.dir, profile, { recursive: true, filter: (source) => !SINGLETON.test(source) });
     const context = await launchChromium(profile, {
@@ -92,7 +94,6 @@ export class WalletLauncher {
       },
     );
     this.open.add(wallet);
-    await funded;
     if (options.rpcUrl !== undefined) {
       await wallet.call('updateNetwork', { kind: 'local', rpcUrl: options.rpcUrl });
     }
