@@ -1,6 +1,6 @@
 // `pnpm bench`: runs every benchmark, prints a table, writes .bench/results.json (git-ignored).
 // Sizes can be lowered for a quick look: BENCH_SECONDS (per /verify row, default 3),
-// BENCH_SETTLE_SIZES (default 1,16,64,256), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
+// BENCH_SETTLE_SIZES (default 1,16,64,256), BENCH_SETTLE_LONE (default 8), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ const env = (name: string, fallback: string) => process.env[name] || fallback;
 const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
 const VERIFY_CONCURRENCY = [1, 16, 64];
 const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '1,16,64,256').split(',').map(Number);
+const SETTLE_LONE = Number(env('BENCH_SETTLE_LONE', '8'));
 const LEDGER_PAYMENTS = Number(env('BENCH_LEDGER_PAYMENTS', '96'));
 const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
 
@@ -119,13 +120,15 @@ try {
     ]),
   ]);
 
-  const settle = await settleBench(devnet, dir, SETTLE_SIZES);
+  const settle = await settleBench(devnet, dir, SETTLE_SIZES, SETTLE_LONE);
   section(
-    `/settle (N concurrent distinct payments, devnet 1 s blocks, poll every ${settle.pollIntervalMs} ms)`,
+    `/settle (N concurrent distinct payments, or N lone ones one after another; devnet 1 s blocks, poll every ${settle.pollIntervalMs} ms)`,
     settle.runs.flatMap(
       (run): Array<[string, string]> => [
         [
-          `N = ${run.payments}`,
+          run.sending === 'concurrent'
+            ? `N = ${run.payments}`
+            : `${run.payments} lone, one after another`,
           `${run.succeeded}/${run.payments} settled in ${number(run.seconds, 2)} s = ${number(run.perSecond, 1)} /s`,
         ],
         ...SETTLE_PHASES.map((phase): [string, string] => [

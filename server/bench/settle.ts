@@ -24,6 +24,8 @@ export type SettlePhase = (typeof SETTLE_PHASES)[number];
 
 export interface SettleRun {
   payments: number;
+  /** Sent all at once, or one after another (each settlement alone in its block). */
+  sending: 'concurrent' | 'sequential';
   succeeded: number;
   seconds: number;
   perSecond: number;
@@ -68,10 +70,32 @@ async function post(url: string, body: PaymentRequest) {
   return (await response.json()) as { success?: boolean; transaction?: string };
 }
 
+/** How a run sends its payments: all at once or one after another. */
+async function send(
+  batch: PaymentRequest[],
+  url: string,
+  sending: SettleRun['sending'],
+): Promise<Array<{ answer: Awaited<ReturnType<typeof post>>; received: number; sentAt: number }>> {
+  const one = async (payment: PaymentRequest) => {
+    const sentAt = Date.now();
+    const answer = await post(url, payment);
+    return { answer, received: Date.now(), sentAt };
+  };
+  if (sending === 'concurrent') return Promise.all(batch.map(one));
+  const results = [];
+  for (const payment of batch) results.push(await one(payment));
+  return results;
+}
+
+/**
+ * Settles a batch of each of `sizes` at once, then `lone` payments one after another (each
+ * alone in its block: what a facilitator with little traffic spends per payment).
+ */
 export async function settleBench(
   devnet: DevnetProcess,
   dir: string,
   sizes: number[],
+  lone: number,
 ): Promise<SettleFigures> {
   const [feePayer, merchant, ...payers] = defaultDevAccounts();
   const requirements = requirementsOf(
@@ -107,7 +131,11 @@ export async function settleBench(
         post(`${facilitator.url}/settle`, payment),
       ),
     );
-    for (const size of sizes) {
+    const plan = [
+      ...sizes.map((size) => ({ size, sending: 'concurrent' as const })),
+      ...(lone > 0 ? [{ size: lone, sending: 'sequential' as const }] : []),
+    ];
+    for (const { size, sending } of plan) {
       const keys: SecretKey[] = payers.map((payer) => payer.secretKey);
       const batch = keys.flatMap((key, i) =>
         signedPayments(requirements, key, Math.ceil((size - i) / keys.length)),
@@ -115,14 +143,7 @@ export async function settleBench(
       proxy.resetCounts();
       const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
       const started = performance.now();
-      const sent: number[] = [];
-      const results = await Promise.all(
-        batch.map(async (payment, i) => {
-          sent[i] = Date.now();
-          const answer = await post(`${facilitator.url}/settle`, payment);
-          return { answer, received: Date.now(), sentAt: sent[i]! };
-        }),
-      );
+      const results = await send(batch, `${facilitator.url}/settle`, sending);
       const seconds = (performance.now() - started) / 1000;
       const cpuAfter = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
       const cpuPer = (i: number) =>
@@ -150,6 +171,7 @@ export async function settleBench(
       const succeeded = results.filter((r) => r.answer.success).length;
       runs.push({
         payments: batch.length,
+        sending,
         succeeded,
         seconds,
         perSecond: succeeded / seconds,

@@ -86,4 +86,16 @@ describe('TransactionV1 contract call builder', () => {
     expect(ttlToJson(5_400_000)).toBe('1h 30m');
     expect(ttlToJson(90_500)).toBe('1m 30s 500ms');
   });
+
+  it('writes U256 as casper-node does: a length byte, then minimal little-endian bytes', () => {
+    const hex = (value: bigint) => bytesToHex(clArg.u256(value).valueBytes);
+    expect(hex(0n)).toBe('00');
+    expect(hex(1n)).toBe('0101');
+    expect(hex(10_000n)).toBe('021027');
+    expect(hex(256n)).toBe('020001');
+    expect(hex((1n << 256n) - 1n)).toBe(`20${'ff'.repeat(32)}`);
+    expect(clArg.u256(5n)).toMatchObject({ typeJson: 'U256', typeBytes: Uint8Array.of(7) });
+    expect(() => clArg.u256(1n << 256n)).toThrow(/U256/);
+    expect(() => clArg.u256(-1n)).toThrow(/U256/);
+  });
 });

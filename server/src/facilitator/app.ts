@@ -1,7 +1,13 @@
 // The facilitator's HTTP service: x402 /supported, /verify, /settle, plus /health and /metrics.
 import { randomUUID } from 'node:crypto';
 import { parseSettleRequest, parseVerifyRequest, X402InputError } from '@x402-casper/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { FacilitatorConfig } from './config.js';
 import { Engine } from './engine.js';
 import { HealthCheck } from './health.js';
@@ -28,11 +34,41 @@ export interface FacilitatorOptions {
   now?: () => number;
 }
 
+/**
+ * One log line per request, written when it ends, with what its route found (a verdict, a
+ * settlement result), instead of Fastify's two lines plus one of the route's.
+ */
+class RequestLines extends LogController {
+  constructor(private readonly outcomes: WeakMap<object, Record<string, unknown>>) {
+    super();
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...this.outcomes.get(request),
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 export function createFacilitator(
   config: FacilitatorConfig,
   options: FacilitatorOptions = {},
 ): Facilitator {
   const apiKeys = new ApiKeys(config.apiKeys);
+  /** What a route found, for its request's log line. */
+  const outcomes = new WeakMap<object, Record<string, unknown>>();
 
   const app = Fastify({
     ...(options.logger
@@ -49,6 +85,7 @@ export function createFacilitator(
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    logController: new RequestLines(outcomes),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -132,14 +169,11 @@ export function createFacilitator(
       networkLabel(body.paymentRequirements.network),
       response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
     );
-    request.log.info(
-      {
-        network: body.paymentRequirements.network,
-        valid: response.isValid,
-        reason: response.invalidReason,
-      },
-      'verify',
-    );
+    outcomes.set(request, {
+      network: body.paymentRequirements.network,
+      valid: response.isValid,
+      reason: response.invalidReason,
+    });
     return response;
   });
 
@@ -157,14 +191,11 @@ export function createFacilitator(
       outcome.result,
       (performance.now() - started) / 1000,
     );
-    request.log.info(
-      {
-        network: body.paymentRequirements.network,
-        result: outcome.result,
-        transaction: outcome.response.transaction || undefined,
-      },
-      'settle',
-    );
+    outcomes.set(request, {
+      network: body.paymentRequirements.network,
+      result: outcome.result,
+      transaction: outcome.response.transaction || undefined,
+    });
     return outcome.response;
   });
 

@@ -139,6 +139,7 @@ export class ChainClient {
   private readonly rpc: CasperRpc;
   private readonly cache: ReadCache;
   private block: { reading: Promise<BlockView>; until: number } | undefined;
+  private newest: BlockView | undefined;
 
   /**
    * `blockIntervalMs`: how often the network makes a block; the newest block is read again
@@ -147,7 +148,7 @@ export class ChainClient {
   constructor(
     rpcUrl: string,
     timeoutMs: number,
-    private readonly blockIntervalMs = BLOCK_INTERVAL_MS,
+    readonly blockIntervalMs = BLOCK_INTERVAL_MS,
     private readonly now: () => number = Date.now,
   ) {
     this.rpc = new CasperRpc(rpcUrl, { timeoutMs, post: keepAlivePost });
@@ -171,6 +172,11 @@ export class ChainClient {
     return { height: info.height, timestampMs, stateRootHash: info.state_root_hash };
   }
 
+  /** The highest block any read so far has seen (no RPC call). */
+  newestSeen(): BlockView | undefined {
+    return this.newest;
+  }
+
   /**
    * The newest block: read now (`live`), or the one read last while no newer block is due
    * (`recent`). A live read also serves later recent ones.
@@ -183,6 +189,7 @@ export class ChainClient {
     this.block = entry;
     reading.then(
       (block) => {
+        if (!this.newest || block.height > this.newest.height) this.newest = block;
         if (this.block !== entry) return;
         if (this.blockIntervalMs <= 0) {
           entry.until = 0;

@@ -31,6 +31,8 @@ export interface SettlementDraft extends SettlementKey {
    * Without it the row is judged by its transaction's TTL alone.
    */
   validBefore?: number;
+  /** The replica that reserves it follows it from the start: its lease, taken with the row. */
+  lease?: { owner: string; until: number };
 }
 
 export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
@@ -121,6 +123,8 @@ function fromRow(row: Row): Settlement {
 }
 
 const OPEN = `state IN ('reserved', 'submitted')`;
+/** A row that reached its end is followed by nobody. */
+const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
 
 export class Ledger {
   constructor(private readonly db: SqlDb) {}
@@ -187,7 +191,7 @@ export class Ledger {
         ? await tx.all(
             `UPDATE settlements SET state = 'reserved', transaction_hash = ?, transaction_json = ?,
                expires_at = ?, valid_before = ?, error_reason = NULL, error_message = NULL,
-               retryable = 0, block_height = NULL, lease_owner = NULL, lease_until = NULL,
+               retryable = 0, block_height = NULL, lease_owner = ?, lease_until = ?,
                updated_at = ?
              WHERE id = ? AND state = 'failed' AND retryable = 1 RETURNING *`,
             [
@@ -195,14 +199,17 @@ export class Ledger {
               draft.transaction,
               draft.expiresAt,
               draft.validBefore ?? null,
+              draft.lease?.owner ?? null,
+              draft.lease?.until ?? null,
               now,
               existing.id,
             ],
           )
         : await tx.all(
             `INSERT INTO settlements (network, asset, payer, nonce, digest, payee, value, state,
-               transaction_hash, transaction_json, expires_at, valid_before, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?) RETURNING *`,
+               transaction_hash, transaction_json, expires_at, valid_before, lease_owner,
+               lease_until, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
             [
               draft.network,
               draft.asset,
@@ -215,6 +222,8 @@ export class Ledger {
               draft.transaction,
               draft.expiresAt,
               draft.validBefore ?? null,
+              draft.lease?.owner ?? null,
+              draft.lease?.until ?? null,
               now,
               now,
             ],
@@ -225,11 +234,18 @@ export class Ledger {
 
   /** reserved → submitted (the node has the transaction); a row already further is kept. */
   async markSubmitted(id: number, now = Date.now()): Promise<Settlement> {
-    await this.db.run(
-      `UPDATE settlements SET state = 'submitted', updated_at = ? WHERE id = ? AND ${OPEN}`,
+    return this.moved(
+      id,
+      `UPDATE settlements SET state = 'submitted', updated_at = ? WHERE id = ? AND ${OPEN}
+       RETURNING *`,
       [now, id],
     );
-    return this.byId(id);
+  }
+
+  /** The row a guarded transition changed, or as it is when the guard kept it unchanged. */
+  private async moved(id: number, sql: string, params: unknown[]): Promise<Settlement> {
+    const [row] = await this.db.all(sql, params);
+    return row ? fromRow(row) : this.byId(id);
   }
 
   /**
@@ -252,19 +268,22 @@ export class Ledger {
     blockHeight: number | null,
     now = Date.now(),
   ): Promise<Settlement> {
-    await this.db.run(
+    return this.moved(
+      id,
       `UPDATE settlements SET state = 'confirmed', block_height = ?, error_reason = NULL,
-         error_message = NULL, retryable = 0, updated_at = ? WHERE id = ? AND ${OPEN}`,
+         error_message = NULL, retryable = 0, ${NO_LEASE}, updated_at = ?
+       WHERE id = ? AND ${OPEN} RETURNING *`,
       [blockHeight, now, id],
     );
-    return this.byId(id);
   }
 
   /** reserved | submitted → failed, with the reason; a confirmed row never fails. */
   async markFailed(id: number, failure: Failure, now = Date.now()): Promise<Settlement> {
-    await this.db.run(
+    return this.moved(
+      id,
       `UPDATE settlements SET state = 'failed', error_reason = ?, error_message = ?,
-         retryable = ?, block_height = ?, updated_at = ? WHERE id = ? AND ${OPEN}`,
+         retryable = ?, block_height = ?, ${NO_LEASE}, updated_at = ?
+       WHERE id = ? AND ${OPEN} RETURNING *`,
       [
         failure.reason,
         failure.message,
@@ -274,7 +293,6 @@ export class Ledger {
         id,
       ],
     );
-    return this.byId(id);
   }
 
   /**

@@ -94,6 +94,8 @@ export class Settler {
   private readonly stop = new AbortController();
   private readonly now: () => number;
   private readonly owner: string;
+  /** When this replica last took or renewed the lease of each row it follows. */
+  private readonly leasedAt = new Map<number, number>();
 
   constructor(
     private readonly contexts: Map<string, NetworkContext>,
@@ -206,6 +208,7 @@ export class Settler {
         transaction: built.json,
         expiresAt: built.expiresAt,
         validBefore: Number(payment.payload.authorization.validBefore),
+        lease: { owner: this.owner, until: now + this.options.leaseMs },
       },
       {
         tokenBalance: onChain.value.tokenBalance,
@@ -217,6 +220,7 @@ export class Settler {
     );
     if (reservation.status === 'exists')
       return this.answerExisting(reservation.settlement, request, deliveryKey);
+    if (reservation.status === 'reserved') this.leasedAt.set(reservation.settlement.id, now);
     if (reservation.status === 'short') {
       return reservation.of === 'funds'
         ? failure(
@@ -416,10 +420,16 @@ export class Settler {
 
   /** Runs the row's driver while this replica holds its lease, and gives the lease up after. */
   private async runHolding(row: Settlement, mode: DriveMode): Promise<Settlement> {
+    let ended: Settlement | undefined;
     try {
-      return await this.run(row, mode);
+      ended = await this.run(row, mode);
+      return ended;
     } finally {
-      await this.ledger.releaseLease(row.id, this.owner).catch(() => {});
+      this.leasedAt.delete(row.id);
+      // A row that reached its end had its lease cleared by that same update.
+      if (ended?.state !== 'confirmed' && ended?.state !== 'failed') {
+        await this.ledger.releaseLease(row.id, this.owner).catch(() => {});
+      }
     }
   }
 
@@ -448,10 +458,18 @@ export class Settler {
     return row;
   }
 
-  /** Renews this replica's lease on a row it follows; false when another took it over. */
-  private renew(row: Settlement): Promise<boolean> {
+  /**
+   * Renews this replica's lease on a row it follows; false when another took it over. A lease
+   * taken less than a third of its length ago is kept as it is: nobody else can hold it yet.
+   */
+  private async renew(row: Settlement): Promise<boolean> {
     const now = this.now();
-    return this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now);
+    const taken = this.leasedAt.get(row.id);
+    if (taken !== undefined && now - taken < this.options.leaseMs / 3) return true;
+    const held = await this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now);
+    if (held) this.leasedAt.set(row.id, now);
+    else this.leasedAt.delete(row.id);
+    return held;
   }
 
   private async run(initial: Settlement, mode: DriveMode): Promise<Settlement> {

@@ -1,8 +1,8 @@
-// Casper signature checks with Node's crypto (OpenSSL), several times faster than `shared`'s
-// pure-JS check. OpenSSL accepts high-S secp256k1 signatures, which Casper refuses, so the
-// scalars are range-checked here before OpenSSL sees them.
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { KEY_TAG, type PublicKey } from '@x402-casper/shared';
+// Casper signatures with Node's crypto (OpenSSL), several times faster than `shared`'s pure-JS
+// ones. OpenSSL accepts high-S secp256k1 signatures, which Casper refuses, so the scalars are
+// range-checked here before OpenSSL sees them, and the ones made here are brought to low S.
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { KEY_TAG, type PublicKey, type SecretKey } from '@x402-casper/shared';
 
 /** DER SubjectPublicKeyInfo up to the raw key bytes. */
 const SPKI_PREFIX = {
@@ -11,6 +11,15 @@ const SPKI_PREFIX = {
   // SEQUENCE { SEQUENCE { OID id-ecPublicKey, OID secp256k1 } BIT STRING (33-byte compressed point) }
   secp256k1: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
 } as const;
+
+/** DER private keys up to the raw 32 bytes: PKCS#8 for ed25519, SEC 1 for secp256k1. */
+const PRIVATE_PREFIX = {
+  // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }
+  ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
+  // SEQUENCE { INTEGER 1, OCTET STRING (32) …, [0] OID secp256k1 } (the key sits in between)
+  secp256k1: Buffer.from('302e0201010420', 'hex'),
+} as const;
+const SECP256K1_PARAMETERS = Buffer.from('a00706052b8104000a', 'hex');
 
 /** Order of the secp256k1 group. */
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -65,4 +74,39 @@ export function verifySignatureNative(
   } catch {
     return false;
   }
+}
+
+/** Signs digests as one Casper key, its secret held in an OpenSSL key object. */
+export interface DigestSigner {
+  /** The signer's tagged public key hex. */
+  readonly publicKey: string;
+  /** A tagged signature over `digest`, as `shared`'s signDigest makes it (low-S secp256k1). */
+  sign(digest: Uint8Array): string;
+}
+
+export function digestSignerOf(secretKey: SecretKey): DigestSigner {
+  const { algorithm } = secretKey;
+  const der = Buffer.concat([
+    PRIVATE_PREFIX[algorithm],
+    secretKey.bytes,
+    ...(algorithm === 'secp256k1' ? [SECP256K1_PARAMETERS] : []),
+  ]);
+  const key = createPrivateKey({
+    key: der,
+    format: 'der',
+    type: algorithm === 'ed25519' ? 'pkcs8' : 'sec1',
+  });
+  const tag = Buffer.of(KEY_TAG[algorithm]);
+  return {
+    publicKey: secretKey.publicKey.hex,
+    sign(digest) {
+      if (algorithm === 'ed25519') {
+        return Buffer.concat([tag, sign(null, digest, key)]).toString('hex');
+      }
+      const body = sign('sha256', digest, { key, dsaEncoding: 'ieee-p1363' });
+      const s = BigInt(`0x${body.toString('hex', 32, 64)}`);
+      if (s > HALF_N) body.write((N - s).toString(16).padStart(64, '0'), 32, 'hex');
+      return Buffer.concat([tag, body]).toString('hex');
+    },
+  };
 }

@@ -1,74 +1,56 @@
-// Builds and signs the `transfer_with_authorization` TransactionV1 that settles a payment.
+// Builds and signs the `transfer_with_authorization` TransactionV1 that settles a payment:
+// shared's TransactionV1 builder (byte for byte what casper-js-sdk writes), signed with Node's
+// crypto. casper-js-sdk only re-reads a stored transaction before it is sent again.
 import {
   type ArgLayout,
-  addressToFormattedKey,
-  bytesToHex,
+  approvedTransactionV1,
+  buildContractCall,
+  type CLArg,
+  clArg,
   type ExactCasperPayload,
   hexToBytes,
   layoutArgs,
   type SecretKey,
 } from '@x402-casper/shared';
-import { type Opaque, type SdkPrivateKey, type SdkTransaction, sdk } from './casper-sdk.js';
+import { type SdkTransaction, sdk } from './casper-sdk.js';
+import { type DigestSigner, digestSignerOf } from './signature.js';
 import { ENTRY_POINT } from './token-profile.js';
 
-const {
-  Args,
-  CLTypeUInt8,
-  CLValue,
-  ContractCallBuilder,
-  Key,
-  KeyAlgorithm,
-  PrivateKey,
-  PublicKey,
-  Timestamp,
-  Transaction,
-} = sdk;
+const { Transaction } = sdk;
 
 export type CasperTransaction = SdkTransaction;
-export type SigningKey = SdkPrivateKey;
+export type SigningKey = DigestSigner;
 
 /** Longest TTL a node accepts is 2 h; settlement needs far less. */
 export const MAX_TTL_MS = 30 * 60 * 1000;
 
-/** The casper-js-sdk key that signs approvals for a secret key from the config. */
+/** What signs settlement transactions for a fee payer key from the config. */
 export function signingKeyOf(secretKey: SecretKey): SigningKey {
-  const algorithm =
-    secretKey.algorithm === 'ed25519' ? KeyAlgorithm.ED25519 : KeyAlgorithm.SECP256K1;
-  return PrivateKey.fromHex(bytesToHex(secretKey.bytes), algorithm);
-}
-
-function bytesArg(hex: string, field: string) {
-  return CLValue.newCLList(
-    CLTypeUInt8,
-    Array.from(hexToBytes(hex, field), (byte) => CLValue.newCLUint8(byte)),
-  );
+  return digestSignerOf(secretKey);
 }
 
 /**
  * The entry point's named arguments in the token's layout: the amount named `amount` or
  * `value`, the window as u64 or U256; everything else is the same.
  */
-export function transferArgs(payload: ExactCasperPayload, layout: ArgLayout): Opaque {
+export function transferArgs(payload: ExactCasperPayload, layout: ArgLayout): [string, CLArg][] {
   const { authorization } = payload;
   const names = layoutArgs(layout);
-  const window =
-    names.window === 'U64'
-      ? (value: string) => CLValue.newCLUint64(value)
-      : (value: string) => CLValue.newCLUInt256(value);
-  return Args.fromMap({
-    from: CLValue.newCLKey(Key.newKey(addressToFormattedKey(authorization.from))),
-    to: CLValue.newCLKey(Key.newKey(addressToFormattedKey(authorization.to))),
-    [names.amount]: CLValue.newCLUInt256(authorization.value),
-    valid_after: window(authorization.validAfter),
-    valid_before: window(authorization.validBefore),
-    nonce: bytesArg(authorization.nonce, 'nonce'),
-    public_key: CLValue.newCLPublicKey(PublicKey.fromHex(payload.publicKey)),
-    signature: bytesArg(payload.signature, 'signature'),
-  });
+  const window = (value: string) =>
+    names.window === 'U64' ? clArg.u64(BigInt(value)) : clArg.u256(BigInt(value));
+  return [
+    ['from', clArg.key(authorization.from, 'authorization.from')],
+    ['to', clArg.key(authorization.to, 'authorization.to')],
+    [names.amount, clArg.u256(BigInt(authorization.value))],
+    ['valid_after', window(authorization.validAfter)],
+    ['valid_before', window(authorization.validBefore)],
+    ['nonce', clArg.bytes(hexToBytes(authorization.nonce, 'authorization.nonce'))],
+    ['public_key', clArg.publicKey(payload.publicKey, 'publicKey')],
+    ['signature', clArg.bytes(hexToBytes(payload.signature, 'signature'))],
+  ];
 }
 
 export interface SettlementTransaction {
-  transaction: CasperTransaction;
   hash: string;
   json: string;
   expiresAt: number;
@@ -91,23 +73,23 @@ export function buildSettlementTransaction(options: {
   const untilExpiry = Number(options.payload.authorization.validBefore) * 1000 - now;
   if (untilExpiry <= 0) throw new RangeError('the authorization has expired: nothing to send');
   const ttl = Math.min(MAX_TTL_MS, untilExpiry);
-  const transaction = new ContractCallBuilder()
-    .from(options.signingKey.publicKey)
-    .byPackageHash(options.packageHash)
-    .entryPoint(ENTRY_POINT)
-    .runtimeArgs(transferArgs(options.payload, options.argLayout))
-    .chainName(options.chainName)
-    .timestamp(new Timestamp(new Date(now)))
-    .ttl(ttl)
-    .payment(Number(options.paymentMotes), 1)
-    .build();
-  transaction.sign(options.signingKey);
-  return {
-    transaction,
-    hash: transaction.hash.toHex(),
-    json: JSON.stringify(transaction.toJSON()),
-    expiresAt: now + ttl,
-  };
+  const unsigned = buildContractCall({
+    chainName: options.chainName,
+    initiator: options.signingKey.publicKey,
+    packageHash: options.packageHash,
+    entryPoint: ENTRY_POINT,
+    args: transferArgs(options.payload, options.argLayout),
+    paymentMotes: options.paymentMotes,
+    timestampMs: now,
+    ttlMs: ttl,
+  });
+  const { signingKey } = options;
+  const json = approvedTransactionV1(
+    unsigned,
+    signingKey.publicKey,
+    signingKey.sign(unsigned.hash),
+  );
+  return { hash: json.hash, json: JSON.stringify(json), expiresAt: now + ttl };
 }
 
 /** A stored transaction back as an SDK object, its hash and approvals checked. */

@@ -330,6 +330,27 @@ describe.each(backends)('Ledger on $name', (backend) => {
     expect(await ledger.takeLease(id, other, 10_000, 9999)).toBe(false);
   });
 
+  it('reserves with the lease of the replica reserving it, and clears it when the row ends', async () => {
+    await open();
+    const reserved = await ledger.reserve(
+      draft({ lease: { owner: 'replica-a', until: 5000 } }),
+      plenty,
+    );
+    if (reserved.status !== 'reserved') throw new Error('not reserved');
+    const id = reserved.settlement.id;
+    expect(reserved.settlement).toMatchObject({ leaseOwner: 'replica-a', leaseUntil: 5000 });
+    const second = backend.open(locator);
+    expect(await second.takeLease(id, 'replica-b', 9000, 4999)).toBe(false);
+    const submitted = await ledger.markSubmitted(id);
+    expect(submitted).toMatchObject({ state: 'submitted', leaseOwner: 'replica-a' });
+    const confirmed = await ledger.markConfirmed(id, 7);
+    expect(confirmed).toMatchObject({ state: 'confirmed', leaseOwner: null, leaseUntil: null });
+    // A transition its guard refuses answers the row as it is.
+    expect(await second.markFailed(id, { reason: 'x', message: 'late', retryable: true })).toEqual(
+      confirmed,
+    );
+  });
+
   it('serialises reservations across connections: one payment reserved once, the balance never overspent', async () => {
     await open();
     const replicas = [ledger, backend.open(locator), backend.open(locator)];

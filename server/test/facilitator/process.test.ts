@@ -207,8 +207,18 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     const logs = first.stderr() + second.stderr();
     const lines = logs.trim().split('\n');
     expect(lines.length).toBeGreaterThan(3);
-    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     expect(logs).toContain('reconciling settlement left unfinished');
+    // One line per request, when it ends, with what the route found.
+    const settles = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'request completed' && line.url === '/settle');
+    expect(settles.map((line) => line.result)).toEqual([
+      'pending',
+      'confirmed',
+      'invalid_exact_casper_nonce_used',
+    ]);
+    expect(logs).not.toContain('incoming request');
     expect(logs).not.toContain(API_KEY);
     expect(logs).not.toContain(bytesToHex(feePayer.secretKey.bytes));
     expect(logs).not.toContain(secretKeyToPem(feePayer.secretKey).split('\n')[1]);

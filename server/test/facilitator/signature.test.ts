@@ -17,7 +17,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NetworkContext } from '../../src/facilitator/network.js';
-import { verifySignatureNative } from '../../src/facilitator/signature.js';
+import { digestSignerOf, verifySignatureNative } from '../../src/facilitator/signature.js';
 import { checkOffChain } from '../../src/facilitator/verify.js';
 
 const vectors = JSON.parse(
@@ -172,6 +172,42 @@ describe('verifySignatureNative (node:crypto) agrees with shared verifySignature
     expect(verifySignatureNative(first.publicKey, message, signDigest(second, message))).toBe(
       false,
     );
+  });
+});
+
+describe('digestSignerOf (node:crypto) signs as shared signDigest does', () => {
+  it('gives ed25519 signatures byte for byte equal to noble, on the vector keys and random ones', () => {
+    const keys = [
+      ...vectors.keys.filter((k) => k.algorithm === 'ed25519'),
+      { algorithm: 'ed25519' as const, secretKeyHex: '42'.repeat(32) },
+    ].map((k) => secretKeyFromHex(k.algorithm, k.secretKeyHex));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (digest) => {
+        for (const key of keys) {
+          expect(digestSignerOf(key).sign(digest)).toBe(signDigest(key, digest));
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('gives secp256k1 signatures that shared accepts, always low-S, for the key it was made from', () => {
+    const key = secretKeyFromHex(
+      'secp256k1',
+      vectors.keys.find((k) => k.algorithm === 'secp256k1')!.secretKeyHex,
+    );
+    const signer = digestSignerOf(key);
+    expect(signer.publicKey).toBe(key.publicKey.hex);
+    const other = secretKeyFromHex('secp256k1', '43'.repeat(32));
+    // OpenSSL picks a random nonce: about half of its raw signatures are high-S before the fix.
+    for (let i = 0; i < 64; i++) {
+      const digest = new Uint8Array(32).fill(i);
+      const signature = signer.sign(digest);
+      expect(signature.slice(0, 2)).toBe('02');
+      expect(BigInt(`0x${signature.slice(66)}`) <= N / 2n).toBe(true);
+      expect(verifySignature(key.publicKey, digest, signature)).toBe(true);
+      expect(verifySignature(other.publicKey, digest, signature)).toBe(false);
+    }
   });
 });
 

@@ -35,6 +35,13 @@ export function blake2b256(bytes: Uint8Array): Uint8Array {
   return blake2b(bytes, { dkLen: 32 });
 }
 
+/**
+ * Keys already found on their curve (decompressing a point costs far more than the rest of a
+ * parse, and the same few keys come again and again: fee payers, regular payers).
+ */
+const ON_CURVE = new Set<string>();
+const MAX_ON_CURVE = 1024;
+
 /** Parses a tagged Casper public key (`01` + 32 bytes or `02` + 33 bytes compressed). */
 export function parsePublicKey(hex: string, field = 'publicKey'): PublicKey {
   const bytes = hexToBytes(hex, field);
@@ -46,13 +53,18 @@ export function parsePublicKey(hex: string, field = 'publicKey'): PublicKey {
       `${algorithm} public key must be ${RAW_PUBLIC_KEY_LENGTH[algorithm]} bytes after its tag`,
     );
   }
-  try {
-    if (algorithm === 'ed25519') ed25519.Point.fromBytes(raw);
-    else secp256k1.Point.fromBytes(raw);
-  } catch {
-    throw new X402InputError(field, `is not a point on the ${algorithm} curve`);
+  const normalized = bytesToHex(bytes);
+  if (!ON_CURVE.has(normalized)) {
+    try {
+      if (algorithm === 'ed25519') ed25519.Point.fromBytes(raw);
+      else secp256k1.Point.fromBytes(raw);
+    } catch {
+      throw new X402InputError(field, `is not a point on the ${algorithm} curve`);
+    }
+    if (ON_CURVE.size >= MAX_ON_CURVE) ON_CURVE.clear();
+    ON_CURVE.add(normalized);
   }
-  return { algorithm, raw: raw.slice(), hex: bytesToHex(bytes) };
+  return { algorithm, raw: raw.slice(), hex: normalized };
 }
 
 /** Account hash = blake2b-256(algorithm name ‖ 0x00 ‖ raw public key), hex. */

@@ -5,6 +5,7 @@
 // casper-js-sdk 5.0.12 writes it, so the hash the node recomputes is ours.
 import { bytesToHex, concatBytes, hexToBytes, u32LE, utf8ToBytes } from '../bytes.js';
 import { X402InputError } from '../errors.js';
+import { U256_MAX } from '../uint.js';
 import { addressToKeyBytes } from './address.js';
 import { blake2b256, parsePublicKey, type SecretKey, signDigest } from './keys.js';
 
@@ -57,6 +58,17 @@ export const clArg = {
   },
   u64(value: bigint): CLArg {
     return { typeBytes: u8(5), typeJson: 'U64', valueBytes: u64LE(value, 'u64') };
+  },
+  /** `U256`: a length byte, then the value's little-endian bytes without trailing zeros. */
+  u256(value: bigint): CLArg {
+    if (value < 0n || value > U256_MAX) throw new X402InputError('u256', 'does not fit in a U256');
+    const bytes: number[] = [];
+    for (let rest = value; rest > 0n; rest >>= 8n) bytes.push(Number(rest & 0xffn));
+    return {
+      typeBytes: u8(7),
+      typeJson: 'U256',
+      valueBytes: Uint8Array.of(bytes.length, ...bytes),
+    };
   },
 };
 
@@ -224,7 +236,15 @@ export async function signTransactionV1(
   signer: string,
   sign: HashSigner,
 ): Promise<TransactionV1Json> {
-  const signature = await sign(tx.hash);
+  return approvedTransactionV1(tx, signer, await sign(tx.hash));
+}
+
+/** The node JSON of `tx` with one approval: `signature` (tagged hex) by `signer` over its hash. */
+export function approvedTransactionV1(
+  tx: UnsignedTransactionV1,
+  signer: string,
+  signature: string,
+): TransactionV1Json {
   return {
     hash: bytesToHex(tx.hash),
     payload: tx.payloadJson,
