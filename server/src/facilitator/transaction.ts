@@ -1,6 +1,7 @@
 // Builds and signs the `transfer_with_authorization` TransactionV1 that settles a payment:
 // shared's TransactionV1 builder (byte for byte what casper-js-sdk writes), signed with Node's
 // crypto. casper-js-sdk only re-reads a stored transaction before it is sent again.
+import { createRequire } from 'node:module';
 import {
   type ArgLayout,
   approvedTransactionV1,
@@ -12,13 +13,19 @@ import {
   layoutArgs,
   type SecretKey,
 } from '@x402-casper/shared';
-import { type SdkTransaction, sdk } from './casper-sdk.js';
 import { type DigestSigner, digestSignerOf } from './signature.js';
 import { ENTRY_POINT } from './token-profile.js';
 
-const { Transaction } = sdk;
-
-export type CasperTransaction = SdkTransaction;
+/** A stored transaction as casper-js-sdk reads it back (its declarations do not compile here). */
+export interface CasperTransaction {
+  readonly hash: { toHex(): string };
+  readonly approvals: unknown[];
+  /** Throws unless the hash and approvals match the payload. */
+  validate(): boolean;
+}
+const { Transaction } = createRequire(import.meta.url)('casper-js-sdk') as {
+  Transaction: { fromJSON(json: unknown): CasperTransaction };
+};
 export type SigningKey = DigestSigner;
 
 /** Longest TTL a node accepts is 2 h; settlement needs far less. */

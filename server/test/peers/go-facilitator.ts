@@ -60,7 +60,7 @@ import {
   type SecretKey,
   transferWithAuthorizationDigest,
 } from '@x402-casper/shared';
-import { sdk } from '../../src/facilitator/casper-sdk.js';
+import { sdk } from './casper-sdk.js';
 import {
   detectVersion,
   type GoPayload,
