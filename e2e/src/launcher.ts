@@ -13,7 +13,7 @@ import { type BudgetLimits, callExtension, openExtensionPage, Wallet } from './w
 export interface WalletOptions {
   /** Lets each site approved with `wallet.approve()` charge up to these limits without asking. */
   budget?: BudgetLimits;
-  /** What the wallet's account holds, in whole units; default 100 CSPR and 1000 tokens. */
+  /** What the wallet's account holds, in whole units (each default: 100 CSPR, 1000 tokens). */
   funds?: Omit<Funds, 'token'>;
   /** `false`: the extension is installed and on the devnet, but holds no key yet. */
   onboard?: boolean;
@@ -73,7 +73,7 @@ export class WalletLauncher {
     const account = newAccount(options.algorithm);
     const [template] = await Promise.all([
       this.templateProfile(),
-      this.devnet.fund(account, options.funds ?? DEFAULT_FUNDS),
+      this.devnet.fund(account, { ...DEFAULT_FUNDS, ...options.funds }),
     ]);
     const profile = await mkdtemp(join(this.dir, 'profile-'));
     cpSync(template.dir, profile, { recursive: true, filter: (source) => !SINGLETON.test(source) });

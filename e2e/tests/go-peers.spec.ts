@@ -59,7 +59,12 @@ async function startShop(api: string) {
   await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://localhost:${(shop.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => shop.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        // The wallet's browser may still hold keep-alive connections.
+        shop.closeAllConnections();
+        shop.close(() => resolve());
+      }),
   };
 }
 

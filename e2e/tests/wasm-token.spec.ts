@@ -43,7 +43,7 @@ test.use({
       wasmToken: { name: 'Cep18x402', symbol: 'X402', decimals: 2 },
     },
   },
-  walletOptions: { funds: { cspr: '100', tokens: '10000000' } },
+  walletOptions: { funds: { tokens: '10000000' } },
 });
 
 test('pays a fetch priced in the Wasm token: the contract moves the tokens, the wallet records it paid', async ({

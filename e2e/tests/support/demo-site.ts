@@ -30,5 +30,13 @@ export async function startDemoSite(
     },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, merchant, stop: () => app.close() };
+  return {
+    url,
+    merchant,
+    async stop() {
+      // The browser may still hold keep-alive connections (Fastify waits 72 s for them).
+      app.server.closeAllConnections();
+      await app.close();
+    },
+  };
 }
