@@ -10,7 +10,7 @@ import {
   hexToBytes,
   signTransactionV1,
 } from '@x402-casper/shared';
-import { type ChainReader, RpcError } from './chain.js';
+import { type ChainReader, chainErrorWords } from './chain.js';
 import { WalletError } from './errors.js';
 import type { CancelRecord, History, PaymentRecord } from './history.js';
 
@@ -83,7 +83,7 @@ export async function requireCancelEntryPoint(
   record: PaymentRecord,
 ): Promise<void> {
   const { entryPoints } = await reader.contract(record.asset);
-  if (!entryPoints.includes('cancel_authorization')) {
+  if (!entryPoints.has('cancel_authorization')) {
     const until = clockOf(Number(record.authorization?.validBefore ?? 0) * 1000);
     throw new WalletError(
       'unsupported',
@@ -110,8 +110,7 @@ export async function cancelQuote(
   } catch (error) {
     return {
       paymentMotes: CANCEL_PAYMENT_MOTES.toString(),
-      balanceError:
-        error instanceof RpcError ? error.message : 'The wallet could not read your CSPR balance.',
+      balanceError: chainErrorWords(error) ?? 'The wallet could not read your CSPR balance.',
       validUntil: signed.validUntil,
     };
   }
@@ -187,7 +186,7 @@ export async function cancelAuthorization(
   try {
     await reader.putTransaction(transaction);
   } catch (error) {
-    const words = error instanceof RpcError ? error.message : 'The node could not be reached.';
+    const words = chainErrorWords(error) ?? 'The node could not be reached.';
     await write({ ...base, state: 'failed', error: words });
     return {
       state: 'failed',

@@ -166,14 +166,12 @@ export class FakeChain {
     const fail = (code: number, message: string) =>
       Response.json({ jsonrpc: '2.0', id: 1, error: { code, message } });
     switch (method) {
-      case 'chain_get_state_root_hash':
-        return ok({ state_root_hash: '08'.repeat(32) });
-      case 'chain_get_block':
+      case 'info_get_status':
         return ok({
-          block_with_signatures: {
-            block: {
-              Version2: { header: { timestamp: new Date(this.blockTimeMs).toISOString() } },
-            },
+          last_added_block_info: {
+            height: 1,
+            timestamp: new Date(this.blockTimeMs).toISOString(),
+            state_root_hash: '08'.repeat(32),
           },
         });
       case 'query_global_state': {

@@ -1,6 +1,7 @@
 export * from './bytes.js';
 export * from './casper/address.js';
 export * from './casper/assets.js';
+export * from './casper/chain.js';
 export * from './casper/clvalue.js';
 export * from './casper/keys.js';
 export * from './casper/layout.js';
@@ -8,6 +9,7 @@ export * from './casper/network.js';
 export * from './casper/pem.js';
 export * from './casper/reverts.js';
 export * from './casper/rpc.js';
+export * from './casper/token-profile.js';
 export * from './casper/transaction.js';
 export * from './client/fetch.js';
 export * from './client/policy.js';

@@ -1,11 +1,10 @@
 // GET /health: per network, whether its RPC endpoint answers, the latest block height, the
 // fee payer's CSPR, and each token's entry-point layout and nonce state as read from the chain. One check runs at a time and its result is shared for a few
 // seconds, so however often /health is hit, the node sees a bounded number of calls.
-import type { ArgLayout } from '@x402-casper/shared';
+import type { ArgLayout, NonceStore } from '@x402-casper/shared';
 import type { BlockView } from './chain.js';
 import type { AssetConfig } from './config.js';
 import { maxPayment, type NetworkContext } from './network.js';
-import { type NonceStore, tokenProfile } from './token-profile.js';
 
 /** How long one health check's result answers /health. */
 export const HEALTH_CACHE_MS = 5000;
@@ -34,7 +33,7 @@ async function tokenHealth(
   asset: AssetConfig,
   block: BlockView,
 ): Promise<TokenHealth> {
-  const profile = await tokenProfile(context.chain, asset, block);
+  const profile = await context.chain.tokenProfile(asset, block);
   if (!profile.usable) return { asset: asset.packageHash, problem: profile.problem };
   return {
     asset: asset.packageHash,

@@ -18,7 +18,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { BlockView } from './chain.js';
 import type { Ledger, Settlement, SettlementKey } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext, paymentFor } from './network.js';
-import { tokenProfile } from './token-profile.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import { checkOffChain, checkOnChain, checkPayment, type VerifyOptions } from './verify.js';
 
@@ -620,7 +619,7 @@ export class Settler {
    */
   private profileOf(context: NetworkContext, row: Settlement, block: BlockView) {
     const asset = assetOf(context, row.asset) ?? { packageHash: row.asset, argLayout: undefined };
-    return tokenProfile(context.chain, asset, block);
+    return context.chain.tokenProfile(asset, block);
   }
 
   /** Which revert-code table the row's token answers with (the CEP's, if it cannot be read). */

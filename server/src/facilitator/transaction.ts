@@ -8,13 +8,13 @@ import {
   buildContractCall,
   type CLArg,
   clArg,
+  ENTRY_POINT,
   type ExactCasperPayload,
   hexToBytes,
   layoutArgs,
   type SecretKey,
 } from '@x402-casper/shared';
 import { type DigestSigner, digestSignerOf } from './signature.js';
-import { ENTRY_POINT } from './token-profile.js';
 
 /** A stored transaction as casper-js-sdk reads it back (its declarations do not compile here). */
 export interface CasperTransaction {

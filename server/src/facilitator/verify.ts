@@ -9,6 +9,7 @@ import {
   normalizeAddress,
   parseExactRequirements,
   type VerifyRequest,
+  type TokenProfile,
   type VerifyResponse,
   verifyPayment,
   verifyWindow,
@@ -19,7 +20,6 @@ import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext } from './network.js';
 import { verifySignatureNative } from './signature.js';
-import { type TokenProfile, tokenProfile } from './token-profile.js';
 
 export interface VerifyOptions {
   /** Unix seconds. */
@@ -151,7 +151,7 @@ export async function checkOnChain(
   const { block } = payment;
   let token: TokenProfile;
   try {
-    token = await tokenProfile(context.chain, asset, block);
+    token = await context.chain.tokenProfile(asset, block);
   } catch (error) {
     return cannotRead(error);
   }

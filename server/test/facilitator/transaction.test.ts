@@ -1,5 +1,6 @@
 import {
   type ArgLayout,
+  ENTRY_POINT,
   type ExactCasperPayload,
   generateSecretKey,
   hexToBytes,
@@ -7,7 +8,6 @@ import {
   verifySignature,
 } from '@x402-casper/shared';
 import { describe, expect, it } from 'vitest';
-import { ENTRY_POINT } from '../../src/facilitator/token-profile.js';
 import {
   buildSettlementTransaction,
   signingKeyOf,

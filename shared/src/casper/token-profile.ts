@@ -1,32 +1,13 @@
-// What the facilitator must know of a token before it spends gas on it, read from the chain:
+// What must be known of a token before gas is spent on it, read from the chain:
 // how its `transfer_with_authorization` entry point names and types its arguments (deployed
 // CEP-3009 tokens disagree, FACTS §7), where its used nonces can be read from outside, and
 // which revert codes it answers with.
-import {
-  type ArgLayout,
-  CEP18X402_USED_NONCES_FIELD,
-  ODRA_STATE_DICTIONARY,
-  type RevertFamily,
-} from '@x402-casper/shared';
-import {
-  type BlockView,
-  type ChainClient,
-  type ContractInfo,
-  type EntryPointArg,
-  USED_NONCES_DICTIONARY,
-} from './chain.js';
-import type { AssetConfig } from './config.js';
+import { CEP18X402_USED_NONCES_FIELD } from './address.js';
+import { type ContractInfo, type EntryPointArg, type NonceStore, nonceStoreOf } from './chain.js';
+import type { ArgLayout } from './layout.js';
+import type { RevertFamily } from './reverts.js';
 
 export const ENTRY_POINT = 'transfer_with_authorization';
-
-/**
- * Where a token keeps used nonces: the CEP's `used_nonces` dictionary (a bool per item key),
- * an Odra `Mapping` in its `state` dictionary, or somewhere that cannot be read from outside.
- */
-export type NonceStore =
-  | { kind: 'used_nonces' }
-  | { kind: 'odra-state'; field: number }
-  | { kind: 'unreadable' };
 
 export type TokenProfile =
   | {
@@ -38,15 +19,6 @@ export type TokenProfile =
       reverts: RevertFamily;
     }
   | { usable: false; contractHash: string; problem: string };
-
-/** Where the contract keeps used nonces, from its named keys. */
-function nonceStoreOf(contract: ContractInfo): NonceStore {
-  if (contract.namedKeys.has(USED_NONCES_DICTIONARY)) return { kind: 'used_nonces' };
-  if (contract.namedKeys.has(ODRA_STATE_DICTIONARY)) {
-    return { kind: 'odra-state', field: CEP18X402_USED_NONCES_FIELD };
-  }
-  return { kind: 'unreadable' };
-}
 
 const BYTES = JSON.stringify({ List: 'U8' });
 
@@ -105,13 +77,10 @@ export function layoutOfEntryPoint(args: EntryPointArg[]): ArgLayout | { problem
   return window === '"U64"' ? 'amount-u64' : 'amount-u256';
 }
 
-/** The profile of the contract `contractHash`, from what the chain says of it. */
-export function profileOf(
-  contractHash: string,
-  contract: ContractInfo,
-  override: ArgLayout | undefined,
-): TokenProfile {
-  const nonces = nonceStoreOf(contract);
+/** The profile of a contract, from what the chain says of it (`override`: a configured layout). */
+export function profileOf(contract: ContractInfo, override: ArgLayout | undefined): TokenProfile {
+  const contractHash = contract.hash;
+  const nonces = nonceStoreOf(contract, CEP18X402_USED_NONCES_FIELD);
   // Odra's own storage means the Cep18X402 proof of concept and its own error enum.
   const reverts: RevertFamily = nonces.kind === 'odra-state' ? 'cep18x402' : 'cep3009';
   if (override) return { usable: true, contractHash, layout: override, nonces, reverts };
@@ -122,18 +91,4 @@ export function profileOf(
   const layout = layoutOfEntryPoint(args);
   if (typeof layout === 'object') return { usable: false, contractHash, ...layout };
   return { usable: true, contractHash, layout, nonces, reverts };
-}
-
-/**
- * The token's current contract at `block` (its package's newest enabled version) and that
- * contract's profile (read once per contract hash: a contract version
- * never changes its entry points).
- */
-export async function tokenProfile(
-  chain: ChainClient,
-  asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
-  block: BlockView,
-): Promise<TokenProfile> {
-  const contractHash = await chain.contractHashOf(asset.packageHash, block);
-  return profileOf(contractHash, await chain.contract(contractHash), asset.argLayout);
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ContractInfo, parseContract } from '../../src/facilitator/chain.js';
-import { layoutOfEntryPoint, profileOf } from '../../src/facilitator/token-profile.js';
+import { type ContractInfo, layoutOfEntryPoint, parseContract, profileOf } from '../src/index.js';
 
 const BYTES = { List: 'U8' };
 
@@ -95,27 +94,27 @@ describe('the layout of a transfer_with_authorization entry point', () => {
 });
 
 describe('a token profile read from the chain', () => {
-  const contract = (entryArgs: ReturnType<typeof args> | undefined, keys: string[]) =>
-    parseContract(contractJson(entryArgs, keys));
+  const contract = (entryArgs: ReturnType<typeof args> | undefined, keys: string[], hash = 'c') =>
+    parseContract(hash, contractJson(entryArgs, keys));
 
   it('reads the layout, where used nonces are kept and which revert codes apply', () => {
-    const cep = contract(args('value', 'U64'), ['balances', 'used_nonces', 'name']);
-    expect(profileOf('c1', cep, undefined)).toEqual({
+    const cep = contract(args('value', 'U64'), ['balances', 'used_nonces', 'name'], 'c1');
+    expect(profileOf(cep, undefined)).toEqual({
       usable: true,
       contractHash: 'c1',
       layout: 'value-u64',
       nonces: { kind: 'used_nonces' },
       reverts: 'cep3009',
     });
-    const odra = contract(args('amount', 'U256'), ['balances', 'state', '__events']);
-    expect(profileOf('c2', odra, undefined)).toMatchObject({
+    const odra = contract(args('amount', 'U256'), ['balances', 'state', '__events'], 'c2');
+    expect(profileOf(odra, undefined)).toMatchObject({
       usable: true,
       layout: 'amount-u256',
       nonces: { kind: 'odra-state', field: 2 },
       reverts: 'cep18x402',
     });
-    const neither = contract(args('amount', 'U64'), ['balances']);
-    expect(profileOf('c3', neither, undefined)).toMatchObject({
+    const neither = contract(args('amount', 'U64'), ['balances'], 'c3');
+    expect(profileOf(neither, undefined)).toMatchObject({
       nonces: { kind: 'unreadable' },
       reverts: 'cep3009',
     });
@@ -123,17 +122,17 @@ describe('a token profile read from the chain', () => {
 
   it('takes a configured layout over the entry point', () => {
     const info: ContractInfo = contract(args('amount', 'U64'), ['used_nonces']);
-    expect(profileOf('c', info, 'amount-u256')).toMatchObject({ layout: 'amount-u256' });
+    expect(profileOf(info, 'amount-u256')).toMatchObject({ layout: 'amount-u256' });
   });
 
   it('is unusable without the entry point or with one it cannot call', () => {
-    expect(profileOf('c', contract(undefined, ['used_nonces']), undefined)).toEqual({
+    expect(profileOf(contract(undefined, ['used_nonces']), undefined)).toEqual({
       usable: false,
       contractHash: 'c',
       problem: 'the token has no transfer_with_authorization entry point',
     });
     expect(
-      profileOf('c', contract(args('amount', 'U64', [['memo', 'String']]), []), undefined),
+      profileOf(contract(args('amount', 'U64', [['memo', 'String']]), []), undefined),
     ).toMatchObject({ usable: false, problem: expect.stringContaining('memo') });
   });
 
@@ -143,6 +142,6 @@ describe('a token profile read from the chain', () => {
     [{ ContractPackage: { versions: [] } }],
     [{ Contract: { named_keys: [], entry_points: 'x' } }],
   ])('refuses a stored value that is not a Contract: %j', (value) => {
-    expect(() => parseContract(value)).toThrow(/not a Contract/);
+    expect(() => parseContract('c', value)).toThrow(/not a Contract/);
   });
 });
