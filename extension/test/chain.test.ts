@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CasperRpcError, CasperRpcUnavailableError } from '@x402-casper/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainReader, chainErrorWords } from '../lib/chain.js';
 import { vectors } from './helpers.js';
 
