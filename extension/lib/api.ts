@@ -1,6 +1,7 @@
 import {
   generateSecretKey,
   type KeyAlgorithm,
+  parsePackageHash,
   type SecretKey,
   secretKeyFromHex,
   secretKeyFromPem,
@@ -282,16 +283,7 @@ export class WalletApi {
     addToken: async ({ networkId, token }) => {
       if (token?.name || token?.symbol) return this.deps.settings.addToken(networkId, token);
       // Only the package hash: the rest is what the token's contract says on chain.
-      const hash = String(token?.packageHash ?? '')
-        .trim()
-        .toLowerCase()
-        .replace(/^(hash-|package-|contract-package-)/, '');
-      if (!/^[0-9a-f]{64}$/.test(hash)) {
-        throw new X402InputError(
-          'packageHash',
-          'must be 64 hex digits (the contract package hash)',
-        );
-      }
+      const hash = parsePackageHash(token?.packageHash);
       const network = Object.values(await this.deps.settings.networks()).find(
         (n) => n.id === networkId,
       );

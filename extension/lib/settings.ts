@@ -3,6 +3,7 @@ import {
   CASPER_TESTNET,
   isCasperNetwork,
   KNOWN_ASSETS,
+  parsePackageHash,
   X402InputError,
 } from '@x402-casper/shared';
 import { readArea, Serial, writeArea } from './store.js';
@@ -122,16 +123,7 @@ export function checkRpcUrl(value: unknown): string {
 
 export function checkToken(value: unknown): Token {
   const input = (value ?? {}) as Record<string, unknown>;
-  const hash =
-    typeof input.packageHash === 'string'
-      ? input.packageHash
-          .trim()
-          .toLowerCase()
-          .replace(/^(hash-|package-|contract-package-)/, '')
-      : '';
-  if (!/^[0-9a-f]{64}$/.test(hash)) {
-    throw new X402InputError('packageHash', 'must be 64 hex digits (the contract package hash)');
-  }
+  const hash = parsePackageHash(input.packageHash);
   const name = typeof input.name === 'string' ? input.name.trim() : '';
   if (name.length < 1 || name.length > 64) {
     throw new X402InputError('name', 'must be 1–64 characters');

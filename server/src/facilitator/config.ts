@@ -8,6 +8,7 @@ import {
   chainNameOfNetwork,
   networkOfChainName,
   parseArgLayout,
+  parsePackageHash,
   parseUint,
   type SecretKey,
   secretKeyFromPem,
@@ -271,8 +272,6 @@ class Reader {
   }
 }
 
-const PACKAGE_HASH = /^(?:hash-)?([0-9a-fA-F]{64})$/;
-
 /** Refuses settings the spec does not know, so a misspelt name is not silently ignored. */
 function checkKnown(reader: Reader, obj: Json, spec: Spec, path: string): void {
   for (const key of Object.keys(obj)) {
@@ -283,8 +282,15 @@ function checkKnown(reader: Reader, obj: Json, spec: Spec, path: string): void {
 function readAsset(reader: Reader, raw: unknown, path: string): AssetConfig {
   if (!isObject(raw)) reader.fail(path, 'must be an object');
   checkKnown(reader, raw, ASSET_SPEC, path);
-  const hash = PACKAGE_HASH.exec(reader.string(raw, 'packageHash', `${path}.packageHash`));
-  if (!hash) reader.fail(`${path}.packageHash`, 'must be the token package hash: 64 hex digits');
+  let packageHash: string;
+  try {
+    packageHash = parsePackageHash(
+      reader.string(raw, 'packageHash', `${path}.packageHash`),
+      `${path}.packageHash`,
+    );
+  } catch (error) {
+    reader.fail(`${path}.packageHash`, (error as X402InputError).reason);
+  }
   let argLayout: ArgLayout | undefined;
   const layoutText = reader.optionalString(raw, 'argLayout', `${path}.argLayout`);
   if (layoutText !== undefined) {
@@ -304,7 +310,7 @@ function readAsset(reader: Reader, raw: unknown, path: string): AssetConfig {
       : reader.string(raw, 'domainName', `${path}.domainName`);
   if (domainName.length > 256) reader.fail(`${path}.domainName`, 'must be at most 256 characters');
   return {
-    packageHash: hash[1]!.toLowerCase(),
+    packageHash,
     domainName,
     version: reader.string(raw, 'version', `${path}.version`, '1'),
     decimals: reader.integer(raw, 'decimals', `${path}.decimals`, Number.NaN, 0, 36),

@@ -14,6 +14,7 @@ import {
   type PaymentRequired,
   type PaymentRequirements,
   parseAmount,
+  parsePackageHash,
   parseUint,
   type SettleResponse,
   type SupportedResponse,
@@ -142,9 +143,7 @@ function checkOptions(options: PaywallOptions): { payTo: string; asset: PaywallA
     throw new X402InputError('paywall.network', 'must be a Casper CAIP-2 id');
   const payTo = normalizeAddress(options.payTo, 'paywall.payTo');
   const asset = options.asset ?? defaultPaywallAsset(options.network);
-  if (!/^[0-9a-f]{64}$/.test(asset?.packageHash ?? '')) {
-    throw new X402InputError('paywall.asset.packageHash', 'must be 64 lower-case hex digits');
-  }
+  const packageHash = parsePackageHash(asset?.packageHash, 'paywall.asset.packageHash');
   if (!asset.name || typeof asset.name !== 'string')
     throw new X402InputError('paywall.asset.name', "must be the token's CEP-18 name");
   if (
@@ -159,7 +158,7 @@ function checkOptions(options: PaywallOptions): { payTo: string; asset: PaywallA
   if (!asset.version || typeof asset.version !== 'string')
     throw new X402InputError('paywall.asset.version', 'must be the signing-domain version');
   parseAmount('0', asset.decimals, 'paywall.asset.decimals');
-  return { payTo, asset };
+  return { payTo, asset: { ...asset, packageHash } };
 }
 
 /** What looks like a reason code; anything else a facilitator puts there is free text. */

@@ -7,6 +7,27 @@ export const ADDRESS_TAG = { account: '00', contract: '01' } as const;
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** A contract package hash as the x402 wire carries it (`asset`): 64 lower-case hex digits. */
+export const PACKAGE_HASH = HASH;
+
+/**
+ * A contract package hash typed by a person or written in a config: any case, with or
+ * without a `hash-`, `package-` or `contract-package-` prefix → 64 lower-case hex digits.
+ */
+export function parsePackageHash(input: unknown, field = 'packageHash'): string {
+  const hash =
+    typeof input === 'string'
+      ? input
+          .trim()
+          .toLowerCase()
+          .replace(/^(hash-|package-|contract-package-)/, '')
+      : '';
+  if (!HASH.test(hash)) {
+    throw new X402InputError(field, 'must be the token package hash: 64 hex digits');
+  }
+  return hash;
+}
+
 /**
  * Normalises a Casper address to 66 lower-case hex characters: `00` + account hash or
  * `01` + package hash. Also accepts `account-hash-<hex>` and `hash-<hex>`.

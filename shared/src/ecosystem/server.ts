@@ -1,3 +1,4 @@
+import { parsePackageHash } from '../casper/address.js';
 import { defaultAssetOf, findKnownAsset, type KnownAsset, usdAssetOf } from '../casper/assets.js';
 import { isCasperNetwork } from '../casper/network.js';
 import { X402InputError } from '../errors.js';
@@ -23,16 +24,8 @@ export interface CasperAsset {
 /** The `extra` of a Casper `exact` requirement: `name` is the signing-domain name. */
 type Domain = { name: string; version: string; decimals: number; symbol?: string };
 
-const PACKAGE_HASH = /^[0-9a-f]{64}$/;
-
 function checkAsset(asset: CasperAsset, field: string): [string, Domain] {
-  const packageHash = typeof asset?.packageHash === 'string' ? asset.packageHash.toLowerCase() : '';
-  if (!PACKAGE_HASH.test(packageHash)) {
-    throw new X402InputError(
-      `${field}.packageHash`,
-      'must be the token package hash: 64 hex digits',
-    );
-  }
+  const packageHash = parsePackageHash(asset?.packageHash, `${field}.packageHash`);
   if (typeof asset.name !== 'string' || asset.name.length === 0) {
     throw new X402InputError(`${field}.name`, "must be the token's CEP-18 name");
   }
@@ -135,10 +128,7 @@ export class ExactCasperServerScheme {
       throw new X402InputError('network', 'must be a Casper CAIP-2 id like casper:casper-test');
     }
     if (typeof price === 'object' && price !== null) {
-      const asset = typeof price.asset === 'string' ? price.asset.toLowerCase() : '';
-      if (!PACKAGE_HASH.test(asset)) {
-        throw new X402InputError('price.asset', 'must be a token package hash: 64 hex digits');
-      }
+      const asset = parsePackageHash(price.asset, 'price.asset');
       const amount = parseUint(price.amount, 'price.amount');
       if (amount === 0n) throw new X402InputError('price.amount', 'must be greater than zero');
       return {

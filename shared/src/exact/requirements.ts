@@ -1,4 +1,4 @@
-import { normalizeAddress } from '../casper/address.js';
+import { normalizeAddress, PACKAGE_HASH } from '../casper/address.js';
 import { isCasperNetwork } from '../casper/network.js';
 import { X402InputError } from '../errors.js';
 import { parseUint } from '../uint.js';
@@ -7,7 +7,6 @@ import { checkSchema } from '../x402/validate.js';
 
 export const EXACT_SCHEME = 'exact';
 
-const PACKAGE_HASH = /^[0-9a-f]{64}$/;
 const DECIMALS_TEXT = /^(0|[1-9][0-9]?)$/;
 
 /**
