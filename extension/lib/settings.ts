@@ -1,4 +1,5 @@
 import {
+  type Asset,
   CASPER_MAINNET,
   CASPER_TESTNET,
   isCasperNetwork,
@@ -20,13 +21,7 @@ export interface Network {
 }
 
 /** A CEP-18 token the person trusts: amounts of it are shown with these decimals and symbol. */
-export interface Token {
-  /** Contract package hash, 64 lower-case hex digits (the x402 `asset`). */
-  packageHash: string;
-  name: string;
-  symbol: string;
-  decimals: number;
-}
+export type Token = Pick<Asset, 'packageHash' | 'name' | 'decimals'> & { symbol: string };
 
 export interface Settings {
   autoLockMinutes: number;

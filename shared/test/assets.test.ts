@@ -6,6 +6,8 @@ import {
   findKnownAsset,
   KNOWN_ASSETS,
   knownAssetsOf,
+  parseAsset,
+  parsePackageHash,
   usdAssetOf,
 } from '../src/index.js';
 
@@ -49,5 +51,80 @@ describe('known assets', () => {
     expect(Object.isFrozen(KNOWN_ASSETS[CASPER_MAINNET])).toBe(true);
     expect(Object.isFrozen(defaultAssetOf(CASPER_MAINNET))).toBe(true);
     expect(Object.keys(KNOWN_ASSETS).sort()).toEqual([CASPER_MAINNET, CASPER_TESTNET]);
+  });
+});
+
+describe('parsePackageHash', () => {
+  const hash = 'ab'.repeat(32);
+  it.each([
+    hash,
+    hash.toUpperCase(),
+    `hash-${hash}`,
+    `contract-package-${hash}`,
+    `package-${hash}`,
+    ` ${hash} `,
+  ])('reads %s', (input) => {
+    expect(parsePackageHash(input)).toBe(hash);
+  });
+
+  it.each([
+    undefined,
+    12,
+    '',
+    'ab'.repeat(31),
+    `account-hash-${hash}`,
+    `${hash}00`,
+    'zz'.repeat(32),
+  ])('refuses %j, naming the field', (input) => {
+    expect(() => parsePackageHash(input, 'asset.packageHash')).toThrow(
+      expect.objectContaining({ field: 'asset.packageHash' }),
+    );
+  });
+});
+
+describe('parseAsset', () => {
+  const hash = 'cd'.repeat(32);
+  it('fills the signing domain from name and "1", and lowercases the hash', () => {
+    expect(parseAsset({ packageHash: hash.toUpperCase(), name: 'Tok', decimals: 6 }, 'a')).toEqual({
+      packageHash: hash,
+      name: 'Tok',
+      domainName: 'Tok',
+      version: '1',
+      decimals: 6,
+    });
+    expect(
+      parseAsset(
+        {
+          packageHash: hash,
+          name: 'Tok',
+          domainName: 'Tok2',
+          version: '2',
+          decimals: 0,
+          symbol: 'T',
+        },
+        'a',
+      ),
+    ).toEqual({
+      packageHash: hash,
+      name: 'Tok',
+      domainName: 'Tok2',
+      version: '2',
+      decimals: 0,
+      symbol: 'T',
+    });
+  });
+
+  it.each([
+    [null, 'a'],
+    [{ name: 'Tok', decimals: 6 }, 'a.packageHash'],
+    [{ packageHash: hash, decimals: 6 }, 'a.name'],
+    [{ packageHash: hash, name: 'Tok', domainName: '', decimals: 6 }, 'a.domainName'],
+    [{ packageHash: hash, name: 'Tok', version: '', decimals: 6 }, 'a.version'],
+    [{ packageHash: hash, name: 'Tok', decimals: 37 }, 'a.decimals'],
+    [{ packageHash: hash, name: 'Tok', decimals: 1.5 }, 'a.decimals'],
+    [{ packageHash: hash, name: 'Tok', decimals: '6' }, 'a.decimals'],
+    [{ packageHash: hash, name: 'Tok', decimals: 6, symbol: 5 }, 'a.symbol'],
+  ])('refuses %j, naming %s', (input, field) => {
+    expect(() => parseAsset(input, 'a')).toThrow(expect.objectContaining({ field }));
   });
 });

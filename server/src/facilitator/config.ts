@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   type ArgLayout,
+  type Asset,
   chainNameOfNetwork,
   networkOfChainName,
   parseArgLayout,
@@ -25,16 +26,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Casper nodes refuse a PaymentLimited transaction paying less than 2.5 CSPR. */
 export const MIN_PAYMENT_MOTES = 2_500_000_000n;
 
-export interface AssetConfig {
-  packageHash: string;
-  /**
-   * The EIP-712 domain name the contract signs with (`extra.name` of the requirements). It
-   * need not be the token's CEP-18 name: the Cep18X402 proof of concept signs as `Cep18x402`.
-   */
-  domainName: string;
-  /** The signing domain's version. */
-  version: string;
-  decimals: number;
+/** A token the facilitator settles: the shared asset without its CEP-18 name, which it never needs. */
+export interface AssetConfig extends Omit<Asset, 'name' | 'symbol'> {
   symbol: string | undefined;
   /** Overrides the argument layout read from the token's entry point on chain. */
   argLayout: ArgLayout | undefined;

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type Asset,
+  type AssetInput,
   decodePaymentSignature,
   defaultAssetOf,
   describeReason,
@@ -14,7 +16,7 @@ import {
   type PaymentRequired,
   type PaymentRequirements,
   parseAmount,
-  parsePackageHash,
+  parseAsset,
   parseUint,
   type SettleResponse,
   type SupportedResponse,
@@ -47,21 +49,8 @@ declare module 'fastify' {
   }
 }
 
-export interface PaywallAsset {
-  /** Contract package hash, 64 lower-case hex digits. */
-  packageHash: string;
-  /** The token's CEP-18 name; also its signing-domain name unless `domainName` is set. */
-  name: string;
-  /**
-   * The EIP-712 domain name the contract signs with, sent as `extra.name`; default `name`.
-   * Set it when the two differ (the Cep18X402 proof of concept signs as `Cep18x402`).
-   */
-  domainName?: string;
-  /** The signing domain's version, sent as `extra.version` (usually `"1"`). */
-  version: string;
-  decimals: number;
-  symbol?: string;
-}
+/** The token a paywall charges in: the shared asset, as written (domain name and version may be left out). */
+export type PaywallAsset = AssetInput;
 
 export interface PaywallOptions {
   facilitator: FacilitatorOptions | FacilitatorClient;
@@ -120,7 +109,7 @@ function claimOf(payload: PaymentPayload): { claim: string; expiresAtMs: number 
 }
 
 /** The token of `network` a paywall charges in when its options name none. */
-function defaultPaywallAsset(network: string): PaywallAsset {
+function defaultPaywallAsset(network: string): Asset {
   const known = defaultAssetOf(network);
   if (!known) {
     throw new X402InputError(
@@ -128,37 +117,17 @@ function defaultPaywallAsset(network: string): PaywallAsset {
       `is required on ${network}: only casper:casper and casper:casper-test have a default token (csprUSD)`,
     );
   }
-  return {
-    packageHash: known.packageHash,
-    name: known.name,
-    domainName: known.domainName,
-    version: known.version,
-    decimals: known.decimals,
-    symbol: known.symbol,
-  };
+  return known;
 }
 
-function checkOptions(options: PaywallOptions): { payTo: string; asset: PaywallAsset } {
+function checkOptions(options: PaywallOptions): { payTo: string; asset: Asset } {
   if (!isCasperNetwork(options.network))
     throw new X402InputError('paywall.network', 'must be a Casper CAIP-2 id');
   const payTo = normalizeAddress(options.payTo, 'paywall.payTo');
-  const asset = options.asset ?? defaultPaywallAsset(options.network);
-  const packageHash = parsePackageHash(asset?.packageHash, 'paywall.asset.packageHash');
-  if (!asset.name || typeof asset.name !== 'string')
-    throw new X402InputError('paywall.asset.name', "must be the token's CEP-18 name");
-  if (
-    asset.domainName !== undefined &&
-    (typeof asset.domainName !== 'string' || asset.domainName.length === 0)
-  ) {
-    throw new X402InputError(
-      'paywall.asset.domainName',
-      "must be the token's signing-domain name (the EIP-712 domain name), or left out to use name",
-    );
-  }
-  if (!asset.version || typeof asset.version !== 'string')
-    throw new X402InputError('paywall.asset.version', 'must be the signing-domain version');
-  parseAmount('0', asset.decimals, 'paywall.asset.decimals');
-  return { payTo, asset: { ...asset, packageHash } };
+  const asset = options.asset
+    ? parseAsset(options.asset, 'paywall.asset')
+    : defaultPaywallAsset(options.network);
+  return { payTo, asset };
 }
 
 /** What looks like a reason code; anything else a facilitator puts there is free text. */
@@ -263,7 +232,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     maxTimeoutSeconds: options.maxTimeoutSeconds ?? 300,
     extra: {
       // extra.name is the EIP-712 domain name, which may differ from the CEP-18 name.
-      name: asset.domainName ?? asset.name,
+      name: asset.domainName,
       version: asset.version,
       decimals: asset.decimals,
       ...(asset.symbol ? { symbol: asset.symbol } : {}),

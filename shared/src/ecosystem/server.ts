@@ -1,5 +1,12 @@
 import { parsePackageHash } from '../casper/address.js';
-import { defaultAssetOf, findKnownAsset, type KnownAsset, usdAssetOf } from '../casper/assets.js';
+import {
+  type AssetInput,
+  defaultAssetOf,
+  findKnownAsset,
+  type KnownAsset,
+  parseAsset,
+  usdAssetOf,
+} from '../casper/assets.js';
 import { isCasperNetwork } from '../casper/network.js';
 import { X402InputError } from '../errors.js';
 import { parseAmount } from '../exact/amount.js';
@@ -7,48 +14,21 @@ import { EXACT_SCHEME, parseDecimals, parseExactRequirements } from '../exact/re
 import { parseUint } from '../uint.js';
 import type { AssetAmount, Network, Price, SchemeRequirements, SupportedKind } from './types.js';
 
-/** A CEP-18 token with CEP-3009 a site charges in. */
-export interface CasperAsset {
-  /** Contract package hash, 64 hex digits. */
-  packageHash: string;
-  /** The token's CEP-18 name; also its signing-domain name unless `domainName` says otherwise. */
-  name: string;
-  /** The EIP-712 domain name the contract signs with (`extra.name`); default `name`. */
-  domainName?: string;
-  /** Signing-domain version; default `"1"`. */
-  version?: string;
-  decimals: number;
-  symbol?: string;
-}
+/** A CEP-18 token with CEP-3009 a site charges in (the shared asset, as written). */
+export type CasperAsset = AssetInput;
 
 /** The `extra` of a Casper `exact` requirement: `name` is the signing-domain name. */
 type Domain = { name: string; version: string; decimals: number; symbol?: string };
 
-function checkAsset(asset: CasperAsset, field: string): [string, Domain] {
-  const packageHash = parsePackageHash(asset?.packageHash, `${field}.packageHash`);
-  if (typeof asset.name !== 'string' || asset.name.length === 0) {
-    throw new X402InputError(`${field}.name`, "must be the token's CEP-18 name");
-  }
-  const domainName = asset.domainName ?? asset.name;
-  if (typeof domainName !== 'string' || domainName.length === 0) {
-    throw new X402InputError(
-      `${field}.domainName`,
-      "must be the token's signing-domain name (the EIP-712 domain name)",
-    );
-  }
-  const version = asset.version ?? '1';
-  if (typeof version !== 'string' || version.length === 0) {
-    throw new X402InputError(`${field}.version`, 'must be the signing-domain version, e.g. "1"');
-  }
-  if (!Number.isInteger(asset.decimals) || asset.decimals < 0 || asset.decimals > 36) {
-    throw new X402InputError(`${field}.decimals`, 'must be a whole number from 0 to 36');
-  }
-  if (asset.symbol !== undefined && typeof asset.symbol !== 'string') {
-    throw new X402InputError(`${field}.symbol`, 'must be a string');
-  }
-  const domain: Domain = { name: domainName, version, decimals: asset.decimals };
+function checkAsset(input: CasperAsset, field: string): [string, Domain] {
+  const asset = parseAsset(input, field);
+  const domain: Domain = {
+    name: asset.domainName,
+    version: asset.version,
+    decimals: asset.decimals,
+  };
   if (asset.symbol !== undefined) domain.symbol = asset.symbol;
-  return [packageHash, domain];
+  return [asset.packageHash, domain];
 }
 
 /** The `extra` a known token's requirements carry. */
