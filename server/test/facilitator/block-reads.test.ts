@@ -42,7 +42,9 @@ async function start(name: string, blockIntervalMs: number) {
     database: join(dir, `${name}.sqlite`),
     feePayer: feePayer.secretKey,
     blockIntervalMs,
-    extra: { pollIntervalMs: 25, settleTimeoutMs: 300 },
+    // The watcher looks at least every ten poll intervals when the (long) block interval says
+    // no block is due: a settle waits for that look while these tests mine.
+    extra: { pollIntervalMs: 25, settleTimeoutMs: 5000 },
   });
 }
 
