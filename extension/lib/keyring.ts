@@ -4,6 +4,7 @@ import {
   bytesToHex,
   hexToBytes,
   type KeyAlgorithm,
+  type PaymentSigner,
   parsePublicKey,
   type SecretKey,
   secretKeyFromHex,
@@ -202,8 +203,8 @@ export class Keyring {
     }
   }
 
-  /** The decrypted key of an account; `locked` when the wallet is locked. */
-  async secretKey(publicKey: string): Promise<SecretKey> {
+  /** The decrypted key of an account; `locked` when the wallet is locked. Never leaves here. */
+  private async secretKey(publicKey: string): Promise<SecretKey> {
     if ((await this.lockAt()) === null) throw new WalletError('locked', 'The wallet is locked.');
     const unlocked = await readArea<Unlocked | null>('session', UNLOCKED, null);
     const key = unlocked?.keys.find((k) => k.id === publicKey);
@@ -218,6 +219,11 @@ export class Keyring {
   async signDigest(publicKey: string, digest: Uint8Array): Promise<string> {
     if (digest.length !== 32) throw new WalletError('unsupported', 'A digest is 32 bytes.');
     return signDigest(await this.secretKey(publicKey), digest);
+  }
+
+  /** A signer for an account: it signs digests here, and holds no key itself. */
+  signer(publicKey: string): PaymentSigner {
+    return { publicKey, signDigest: (digest) => this.signDigest(publicKey, digest) };
   }
 
   /** The secret key as PEM, only after the password is entered again. */

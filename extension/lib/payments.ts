@@ -751,8 +751,7 @@ export class Payments {
     account: string,
   ): Promise<PayAnswer & { type: 'signed' }> {
     const { keyring } = this.deps;
-    const key = await keyring.secretKey(account);
-    const payload = await createPaymentPayload(option.requirements, secretKeySigner(key), {
+    const payload = await createPaymentPayload(option.requirements, keyring.signer(account), {
       now: Math.floor(this.now() / 1000),
       resource,
     });
@@ -763,7 +762,7 @@ export class Payments {
     >;
     const record: PaymentRecord = {
       ...this.recordBase(requester, request, resource, option),
-      payer: addressOfPublicKey(key.publicKey),
+      payer: addressOfPublicKey(account),
       approvedBy,
       status: 'pending',
       message: 'Signed; waiting for the site to settle.',

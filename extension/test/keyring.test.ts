@@ -1,4 +1,4 @@
-import { secretKeyFromHex, secretKeyFromPem } from '@x402-casper/shared';
+import { secretKeyFromHex, secretKeyFromPem, verifySignature } from '@x402-casper/shared';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
@@ -41,11 +41,14 @@ describe('keyring', () => {
     const stored = await allStorage();
     expect(stored.local).not.toContain(ed!.secretKeyHex);
     expect(stored.session).toContain(ed!.secretKeyHex);
-    expect((await ring.secretKey(ed!.publicKey)).publicKey.hex).toBe(ed!.publicKey);
+    const digest = new Uint8Array(32).fill(7);
+    const signer = ring.signer(ed!.publicKey);
+    expect(signer).toEqual({ publicKey: ed!.publicKey, signDigest: expect.any(Function) });
+    expect(verifySignature(ed!.publicKey, digest, await signer.signDigest(digest))).toBe(true);
 
     await ring.lock();
     expect((await allStorage()).session).not.toContain(ed!.secretKeyHex);
-    await expect(ring.secretKey(ed!.publicKey)).rejects.toMatchObject({ code: 'locked' });
+    await expect(signer.signDigest(digest)).rejects.toMatchObject({ code: 'locked' });
     await expect(
       ring.create(PASSWORD, secretKeyFromHex('secp256k1', secp!.secretKeyHex)),
     ).rejects.toMatchObject({
@@ -139,6 +142,9 @@ describe('keyring', () => {
     ).rejects.toMatchObject({
       code: 'wallet_exists',
     });
-    expect((await ring.secretKey(secp!.publicKey)).algorithm).toBe('secp256k1');
+    const digest = new Uint8Array(32).fill(9);
+    const signature = await ring.signDigest(secp!.publicKey, digest);
+    expect(signature.slice(0, 2)).toBe('02');
+    expect(verifySignature(secp!.publicKey, digest, signature)).toBe(true);
   });
 });
