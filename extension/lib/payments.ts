@@ -8,7 +8,6 @@ import {
   type PaymentRequired,
   parseAmount,
   type ResourceInfo,
-  secretKeySigner,
   X402InputError,
 } from '@x402-casper/shared';
 import type { Budget, BudgetKey, Budgets } from './budgets.js';
