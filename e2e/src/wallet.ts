@@ -1,4 +1,10 @@
-import { type BrowserContext, expect, type Page } from '@playwright/test';
+import {
+  type BrowserContext,
+  type CDPSession,
+  expect,
+  type Locator,
+  type Page,
+} from '@playwright/test';
 import { parseAmount } from '@x402-casper/shared';
 import type { TestAccount } from './accounts.js';
 
@@ -62,6 +68,19 @@ export interface WalletBudget {
 
 const isApproval = (page: Page) => page.url().includes('/approval.html');
 
+/**
+ * Clicks a button that closes its own window and waits for the close. The click may report the
+ * page gone when the window closed before Playwright finished it: that is the outcome wanted.
+ */
+async function clickToClose(window: Page, button: Locator): Promise<void> {
+  await Promise.all([
+    window.waitForEvent('close'),
+    button.click().catch((error: unknown) => {
+      if (!window.isClosed()) throw error;
+    }),
+  ]);
+}
+
 /** A page of the extension's own origin, where its API answers. */
 export async function openExtensionPage(context: BrowserContext, extensionId: string) {
   const page = await context.newPage();
@@ -98,6 +117,10 @@ export class Wallet {
   private readonly opened: Page[] = [];
   private readonly waiting: ((page: Page) => void)[] = [];
   private control: Promise<Page> | undefined;
+  private workerSession: Promise<CDPSession> | undefined;
+  /** The running status of each version of the extension's service worker, as CDP last said. */
+  private readonly workerStatus = new Map<string, string>();
+  private onWorkerStatus: () => void = () => {};
 
   constructor(
     readonly context: BrowserContext,
@@ -177,7 +200,7 @@ export class Wallet {
       await allow.check();
       await window.getByLabel(/per day\)$/).fill(budget.perDay);
     }
-    await Promise.all([window.waitForEvent('close'), approveButton.click()]);
+    await clickToClose(window, approveButton);
     if (budget && origin && budget.perPayment !== undefined) {
       await this.setBudget(origin, budget);
     }
@@ -186,10 +209,7 @@ export class Wallet {
   /** Rejects an approval window (default: the next one). */
   async reject(options: { window?: Page } = {}): Promise<void> {
     const window = options.window ?? (await this.nextApproval());
-    await Promise.all([
-      window.waitForEvent('close'),
-      window.getByRole('button', { name: 'Reject' }).click(),
-    ]);
+    await clickToClose(window, window.getByRole('button', { name: 'Reject' }));
   }
 
   /**
@@ -260,25 +280,42 @@ export class Wallet {
   /**
    * Stops the extension's service worker, as the browser does when it is idle (CDP
    * ServiceWorker.stopAllWorkers); the next event or extension page starts it again.
+   * Resolves once the worker is gone.
    */
   async stopServiceWorker(): Promise<void> {
-    const page = await this.controlPage();
-    const cdp = await this.context.newCDPSession(page);
-    const own = `${this.origin}/`;
+    const cdp = await this.serviceWorkers();
     const stopped = new Promise<void>((resolve) => {
-      cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
-        const ours = event.versions.filter((v) => v.scriptURL.startsWith(own));
-        if (ours.length > 0 && ours.every((v) => v.runningStatus === 'stopped')) resolve();
-      });
+      this.onWorkerStatus = () => {
+        const statuses = [...this.workerStatus.values()];
+        if (statuses.length > 0 && statuses.every((status) => status === 'stopped')) resolve();
+      };
     });
-    await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
+    this.onWorkerStatus();
     await stopped;
-    await cdp.detach();
+    this.onWorkerStatus = () => {};
   }
 
   close(): Promise<void> {
     return this.onClose();
+  }
+
+  /** One CDP session for the wallet's life, following the extension's service worker versions. */
+  private serviceWorkers(): Promise<CDPSession> {
+    this.workerSession ??= (async () => {
+      const cdp = await this.context.newCDPSession(await this.controlPage());
+      cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+        for (const version of versions) {
+          if (version.scriptURL.startsWith(`${this.origin}/`)) {
+            this.workerStatus.set(version.versionId, version.runningStatus);
+          }
+        }
+        this.onWorkerStatus();
+      });
+      await cdp.send('ServiceWorker.enable');
+      return cdp;
+    })();
+    return this.workerSession;
   }
 
   /** An extension page of its own, in the background, for `call`. */
