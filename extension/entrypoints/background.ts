@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { isExtensionPage } from '../lib/api.js';
+import { errorResponse, isExtensionPage } from '../lib/api.js';
 import { AUTO_LOCK_ALARM } from '../lib/keyring.js';
 import { clearPaidLoadRules, paidPageLoader } from '../lib/paid-load.js';
 import { type PortLike, servePayPort } from '../lib/pay-port.js';
@@ -13,8 +13,8 @@ export default defineBackground(() => {
   void clearPaidLoadRules();
   // What a stopped worker left: requests it was asking about (recorded as interrupted), and
   // authorizations whose outcome it never learned (asked of the chain).
-  void wallet.payments.recoverInterrupted().catch(() => undefined);
-  void wallet.settlements.checkOpen().catch(() => undefined);
+  void wallet.ready.then(() => wallet.payments.recoverInterrupted()).catch(() => undefined);
+  void wallet.ready.then(() => wallet.settlements.checkOpen()).catch(() => undefined);
 
   // Only the extension's own pages and this worker may read or write its storage: the
   // unlocked keys in storage.session, and the vault, budgets, accounts, settings and history
@@ -30,13 +30,13 @@ export default defineBackground(() => {
   browser.windows.onRemoved.addListener((windowId) => wallet.payments.windowClosed(windowId));
 
   browser.runtime.onConnect.addListener((port) => {
-    servePayPort(port as unknown as PortLike, wallet.payments);
+    servePayPort(port as unknown as PortLike, wallet.payments, wallet.ready);
   });
 
   browser.runtime.onMessage.addListener((message, sender, sendResponse) => {
     const own = browser.runtime.getURL('/').replace(/\/$/, '');
     if (!isExtensionPage(sender, browser.runtime.id, own)) return false;
-    void wallet.api.handle(message).then(sendResponse);
+    void wallet.ready.then(() => wallet.api.handle(message), errorResponse).then(sendResponse);
     return true;
   });
 });

@@ -1,4 +1,5 @@
 import { X402InputError } from '@x402-casper/shared';
+import { WalletError } from './errors.js';
 import type { Payments, Requester } from './payments.js';
 import { PAY_PORT, type PortReply, parsePortRequest } from './protocol.js';
 
@@ -51,7 +52,12 @@ export function requesterOf(sender: PortLike['sender']): Requester | null {
  * Serves one payment on one port: a `pay` request, the answer, then the page's `result`.
  * The answer goes back on the same port, so it reaches only the tab and frame that asked.
  */
-export function servePayPort(port: PortLike, payments: Payments): void {
+/** `ready`: settles once the wallet's storage can be read (see migrations.ts). */
+export function servePayPort(
+  port: PortLike,
+  payments: Payments,
+  ready: Promise<void> = Promise.resolve(),
+): void {
   if (port.name !== PAY_PORT) return;
   const requester = requesterOf(port.sender);
   if (!requester) {
@@ -89,29 +95,32 @@ export function servePayPort(port: PortLike, payments: Payments): void {
     }
     if (request.type === 'pay' && stage === 'pay') {
       stage = 'busy';
-      payments.request(requester, request, gone.signal).then(
-        (answer) => {
-          if (answer.type === 'declined') {
-            send(answer);
+      ready
+        .then(() => payments.request(requester, request, gone.signal))
+        .then(
+          (answer) => {
+            if (answer.type === 'declined') {
+              send(answer);
+              finish();
+              return;
+            }
+            if (answer.type === 'loading') {
+              // The page is replaced by the paid load; the wallet records the site's answer.
+              send({ type: 'loading' });
+              finish();
+              return;
+            }
+            paymentId = answer.paymentId;
+            stage = 'result';
+            if (answer.notice) send({ type: 'notice', tone: 'info', text: answer.notice });
+            send({ type: 'signed', paymentSignature: answer.paymentSignature });
+          },
+          (error: unknown) => {
+            const message = error instanceof WalletError ? error.message : 'The wallet failed.';
+            send({ type: 'declined', reason: 'unavailable', message });
             finish();
-            return;
-          }
-          if (answer.type === 'loading') {
-            // The page is replaced by the paid load; the wallet records the site's answer.
-            send({ type: 'loading' });
-            finish();
-            return;
-          }
-          paymentId = answer.paymentId;
-          stage = 'result';
-          if (answer.notice) send({ type: 'notice', tone: 'info', text: answer.notice });
-          send({ type: 'signed', paymentSignature: answer.paymentSignature });
-        },
-        () => {
-          send({ type: 'declined', reason: 'unavailable', message: 'The wallet failed.' });
-          finish();
-        },
-      );
+          },
+        );
       return;
     }
     if (request.type === 'result' && stage === 'result') {

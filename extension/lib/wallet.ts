@@ -3,6 +3,7 @@ import { Budgets } from './budgets.js';
 import { ChainReader } from './chain.js';
 import { History } from './history.js';
 import { Keyring } from './keyring.js';
+import { migrateStorage } from './migrations.js';
 import type { PaidPageLoader } from './paid-load.js';
 import { type ApprovalWindows, Payments } from './payments.js';
 import { SettingsStore } from './settings.js';
@@ -17,6 +18,9 @@ export function createWallet(options: {
   later?: (step: () => void, ms: number) => void;
 }) {
   const now = options.now ?? Date.now;
+  // Storage is brought to this build's version before anything reads it (see background.ts).
+  const ready = migrateStorage().then(() => undefined);
+  ready.catch(() => {});
   const settings = new SettingsStore();
   const keyring = new Keyring(async () => (await settings.settings()).autoLockMinutes, now);
   // Budgets are authenticated with the seal key, which lives in the vault and, unlocked, in
@@ -59,5 +63,5 @@ export function createWallet(options: {
     settlements,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  return { settings, keyring, budgets, history, payments, settlements, api };
+  return { ready, settings, keyring, budgets, history, payments, settlements, api };
 }

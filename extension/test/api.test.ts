@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { STORAGE_VERSION, VERSION_KEY } from '../lib/migrations.js';
 import { createWallet } from '../lib/wallet.js';
 import { FakePages, FakeWindows, PASSWORD, vectors } from './helpers.js';
 
@@ -65,7 +66,8 @@ describe('wallet calls from the popup', () => {
       ok: false,
       error: { field: 'algorithm' },
     });
-    expect(await browser.storage.local.get(null)).toEqual({});
+    // Nothing but the storage version stamped at start.
+    expect(await browser.storage.local.get(null)).toEqual({ [VERSION_KEY]: STORAGE_VERSION });
     expect(
       await call('create', {
         password: PASSWORD,
