@@ -7,6 +7,7 @@ import {
   secretKeyFromPem,
   X402InputError,
 } from '@x402-casper/shared';
+import type { ApprovalView, Decision } from './approval-queue.js';
 import type { Budget, BudgetKey, Budgets } from './budgets.js';
 import {
   type CancelOutcome,
@@ -18,7 +19,7 @@ import { ChainReader } from './chain.js';
 import { WalletError } from './errors.js';
 import type { History, PaymentRecord } from './history.js';
 import type { AccountInfo, Keyring } from './keyring.js';
-import type { ApprovalView, Decision, Payments } from './payments.js';
+import type { Payments } from './payments.js';
 import type { Network, NetworkKind, Settings, SettingsStore, Token } from './settings.js';
 import type { Settlements } from './settlement.js';
 import { siteText } from './text.js';

@@ -1,7 +1,8 @@
 import { X402InputError } from '@x402-casper/shared';
 import { WalletError } from './errors.js';
-import type { Payments, Requester } from './payments.js';
+import type { Payments } from './payments.js';
 import { PAY_PORT, type PortReply, parsePortRequest } from './protocol.js';
+import type { Requester } from './site-policy.js';
 
 /** The parts of a runtime.Port this module uses (a real Port, or a fake in tests). */
 export interface PortLike {

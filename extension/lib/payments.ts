@@ -1,193 +1,58 @@
 import {
   addressOfPublicKey,
-  bytesToHex,
-  createPaymentPayload,
   decodePaymentRequired,
-  encodePaymentSignature,
   formatAmount,
   type PaymentRequired,
-  parseAmount,
   type ResourceInfo,
   X402InputError,
 } from '@x402-casper/shared';
-import type { Budget, BudgetKey, Budgets } from './budgets.js';
+import {
+  ApprovalQueue,
+  type ApprovalView,
+  type ApprovalWindows,
+  type Decision,
+  randomId,
+} from './approval-queue.js';
+import { BudgetPolicy } from './budget-policy.js';
+import type { Budgets } from './budgets.js';
 import { WalletError } from './errors.js';
-import type { History, PaymentRecord } from './history.js';
+import type { History } from './history.js';
 import type { Keyring } from './keyring.js';
 import { orderOptions, type PaymentOption, payableOptions } from './options.js';
 import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
 import { type PaidPageLoader, requestUrl } from './paid-load.js';
-import type { DeclineReason, RequestKind } from './protocol.js';
+import type { DeclineReason } from './protocol.js';
 import type { SettingsStore } from './settings.js';
 import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
-import { registrableDomain } from './site.js';
-import { readArea, Serial, writeArea } from './store.js';
+import { AuthorizationSigner, recordBase, type Signed } from './signing.js';
+import {
+  askerOf,
+  hostOf,
+  isSecureOrigin,
+  originOf,
+  type PayRequest,
+  type Requester,
+  SitePolicy,
+} from './site-policy.js';
 import { siteText } from './text.js';
 
-/** Who asks, as the browser (not the page) reported it. */
-export interface Requester {
-  origin: string;
-  tabId: number;
-  frameId: number;
-  /** URL of the tab's top page, when the browser tells it. */
-  tabUrl?: string;
-  /** URL of the asking document, as the browser reported it. */
-  url?: string;
-}
-
-export interface PayRequest {
-  kind: RequestKind;
-  url: string;
-  method: string;
-  paymentRequired: string;
-  /** For a page load: the origin of the page that led here ('' for none). */
-  referrer?: string;
-}
-
 export type PayAnswer =
-  | { type: 'signed'; paymentSignature: string; paymentId: string; notice?: string }
+  | Signed
   /** A page load: the wallet loads the paid page itself and records what the site answers. */
   | { type: 'loading'; paymentId: string }
   | { type: 'declined'; reason: DeclineReason; message: string };
 
-/** Everything the approval window shows. */
-export interface ApprovalView {
-  id: string;
-  /** The host that asked: the origin of the response that answered 402. */
-  origin: string;
-  /** The page that made the request, when it is not the host that asked (a third party). */
-  page?: string;
-  /** The origin of the `resource.url` the site claims, when it is not the host that asked. */
-  claimedOrigin?: string;
-  /** The tab's top page, when the request comes from a frame of another origin. */
-  tabUrl?: string;
-  /** The request comes from a frame of a page the browser did not name. */
-  unknownTop?: boolean;
-  /** The site is plain http on the network: no budgets, and a warning. */
-  insecure?: boolean;
-  kind: RequestKind;
-  method: string;
-  resource: ResourceInfo;
-  /** Best first. */
-  options: PaymentOption[];
-  /** Per option: the budget that already exists for it with the paying account, if any. */
-  budgets: (Budget | null)[];
-  createdAt: number;
-}
-
-export type Decision =
-  | { approve: false }
-  | {
-      approve: true;
-      /** Position in `ApprovalView.options`. */
-      option: number;
-      /**
-       * "Allow up to X per day without asking", in token units: creates a budget of X per
-       * day and at most this payment's price per payment. Refused when a budget exists.
-       */
-      dailyAllowance?: string;
-    };
-
-/** Opens and closes approval windows (browser.windows in the extension, a fake in tests). */
-export interface ApprovalWindows {
-  open(approvalId: string): Promise<number | undefined>;
-  close(windowId: number): Promise<void>;
-}
-
-/** Approvals waiting for the person, in storage.session: a stopped worker forgets them. */
-const OPEN_APPROVALS = 'openApprovals';
-
-interface OpenApproval {
-  record: Omit<PaymentRecord, 'status'>;
-}
-
-/** How long after a paid page load failed its 402 page is not asked about again. */
-const FAILED_LOAD_QUIET_MS = 10_000;
-/** After this many rejections in a row, a site gets no window for a while… */
-const REJECTIONS_BEFORE_QUIET = 3;
-/** …a minute, doubling with each further rejection, at most 15 minutes. */
-const REJECTED_QUIET_MS = 60_000;
-const MAX_REJECTED_QUIET_MS = 15 * 60_000;
-
-interface Pending {
-  view: ApprovalView;
-  windowId?: number;
-  settle: (decision: Decision) => void;
-}
-
-function randomId(): string {
-  return bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
-}
-
-function originOf(url: string | undefined): string | undefined {
-  try {
-    return url ? new URL(url).origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Whether the request comes from the page the person is on: the top frame, or a frame of
- * the same origin as the top page. A budget is for a site the person visits, not for every
- * page that embeds it.
- */
-export function isTopSite(requester: Requester): boolean {
-  return requester.frameId === 0 || originOf(requester.tabUrl) === requester.origin;
-}
-
-/**
- * Whether what the site asks for reaches the wallet unaltered: https, or plain http only on
- * this computer (localhost, loopback addresses). Anything else could be changed on the way.
- */
-export function isSecureOrigin(origin: string): boolean {
-  const url = new URL(origin);
-  if (url.protocol === 'https:') return true;
-  const host = url.hostname;
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
-    host === '[::1]'
-  );
-}
-
-function hostOf(origin: string): string {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return origin;
-  }
-}
-
-/**
- * The host that asked for the payment: the origin of the response that answered 402 (the
- * URL the request went to, after redirects), not the page that made the request.
- */
-export function askerOf(requester: Requester, request: PayRequest): string {
-  return originOf(request.url) ?? requester.origin;
-}
-
-export function budgetKeyOf(origin: string, account: string, option: PaymentOption): BudgetKey {
-  return { origin, account, network: option.network.id, asset: option.asset, payTo: option.payTo };
-}
-
-/**
- * The payment desk: takes a 402 from a page, pays it from a budget or asks the person in an
- * approval window, signs with the active account, and records what happened.
+ * The payment desk: takes a 402 from a page, pays it again with an earlier authorization for
+ * the same purchase, from a budget, or after the person approves it in a window, and records
+ * what happened. Who may ask is the site policy's call, what may be paid without asking the
+ * budget policy's, the waiting windows the approval queue's, and the signature the signer's.
  */
 export class Payments {
-  private readonly pending = new Map<string, Pending>();
-  private readonly queues = new Map<number, Serial>();
-  private readonly openSerial = new Serial();
-  /** Per tab: a paid page load the site refused, whose 402 page must not ask again at once. */
-  private readonly failedLoads = new Map<number, { url: string; until: number }>();
-  /**
-   * Per tab and per registrable domain (of the host that asked and of the page): rejections
-   * in a row, and until when their requests get no window. Sub-origins of one site in
-   * frames, or many sites in one tab, share a count.
-   */
-  private readonly rejections = new Map<string, { count: number; until: number }>();
+  private readonly sites: SitePolicy;
+  private readonly approvals: ApprovalQueue;
+  private readonly budgetPolicy: BudgetPolicy;
+  private readonly signer: AuthorizationSigner;
 
   constructor(
     private readonly deps: {
@@ -202,7 +67,13 @@ export class Payments {
       /** Runs `step` later (setTimeout in the extension). */
       later?: (step: () => void, ms: number) => void;
     },
-  ) {}
+  ) {
+    const now = () => this.now();
+    this.sites = new SitePolicy(now);
+    this.approvals = new ApprovalQueue(deps.windows);
+    this.budgetPolicy = new BudgetPolicy(deps.budgets, deps.pages);
+    this.signer = new AuthorizationSigner(deps.keyring, deps.history, now);
+  }
 
   private now() {
     return (this.deps.now ?? Date.now)();
@@ -246,8 +117,12 @@ export class Payments {
     }
     const resource = required.resource;
     if (request.kind === 'navigation') {
-      const refused = this.refuseNavigation(requester, request);
-      if (refused) return refused;
+      const refused = this.sites.refuseNavigation(
+        requester,
+        requestUrl(request.url),
+        requester.url ? requestUrl(requester.url) : undefined,
+      );
+      if (refused) return { type: 'declined', ...refused };
     }
 
     // The same purchase, asked for again while its authorization can still be collected:
@@ -258,140 +133,59 @@ export class Payments {
     const budgeted = await this.payFromBudget(requester, request, resource, options);
     if (budgeted) return budgeted;
 
-    const queue = this.queues.get(requester.tabId) ?? new Serial();
-    this.queues.set(requester.tabId, queue);
-    return queue.run(() => this.askPerson(requester, request, resource, options, cancelled));
-  }
-
-  /**
-   * A page load is paid by loading the page again with the payment, so only the top page
-   * itself may ask, for its own URL; and a 402 page that a paid load just produced does not
-   * ask again (the person would see the window again at once).
-   */
-  private refuseNavigation(requester: Requester, request: PayRequest): PayAnswer | undefined {
-    const url = requestUrl(request.url);
-    if (requester.frameId !== 0 || !requester.url || requestUrl(requester.url) !== url) {
-      return {
-        type: 'declined',
-        reason: 'not_payable',
-        message: 'Only the top page itself can ask to pay for loading it.',
-      };
-    }
-    const failed = this.failedLoads.get(requester.tabId);
-    this.failedLoads.delete(requester.tabId);
-    if (failed && failed.url === url && this.now() < failed.until) {
-      return {
-        type: 'declined',
-        reason: 'rejected',
-        message: 'The site refused the paid page load; reload the page to try again.',
-      };
-    }
-    return undefined;
-  }
-
-  private keepOpen(id: string, record: OpenApproval['record'] | undefined): Promise<void> {
-    return this.openSerial.run(async () => {
-      const open = await readArea<Record<string, OpenApproval>>('session', OPEN_APPROVALS, {});
-      if (record) open[id] = { record };
-      else delete open[id];
-      await writeArea('session', OPEN_APPROVALS, open);
-    });
+    return this.approvals.inTurn(requester.tabId, () =>
+      this.askPerson(requester, request, resource, options, cancelled),
+    );
   }
 
   /**
    * At start-up: requests whose window was open when the worker stopped are recorded as
    * interrupted (nothing was signed for them; their page got its 402 when the port closed).
    */
-  async recoverInterrupted(): Promise<void> {
-    const open = await this.openSerial.run(async () => {
-      const stored = await readArea<Record<string, OpenApproval>>('session', OPEN_APPROVALS, {});
-      await writeArea('session', OPEN_APPROVALS, {});
-      return stored;
-    });
-    for (const { record } of Object.values(open)) {
-      await this.deps.history.add({
-        ...record,
-        status: 'rejected',
-        message: 'Interrupted: the wallet stopped before you answered. Nothing was signed.',
-      });
-    }
+  recoverInterrupted(): Promise<void> {
+    return this.approvals.recoverInterrupted(this.deps.history);
   }
 
   /** The open approval with this id, for its window. */
   approval(id: string): ApprovalView | undefined {
-    return this.pending.get(id)?.view;
+    return this.approvals.view(id);
   }
 
   /** The person's answer from the approval window. Bad input throws and changes nothing. */
   async decide(id: string, decision: Decision): Promise<void> {
-    const pending = this.pending.get(id);
-    if (!pending) throw new WalletError('not_found', 'This payment request is no longer open.');
+    const view = this.approvals.view(id);
+    if (!view) throw new WalletError('not_found', 'This payment request is no longer open.');
     if (!decision.approve) {
-      pending.settle({ approve: false });
+      this.approvals.settle(id, { approve: false });
       return;
     }
-    const option = pending.view.options[decision.option];
+    const option = view.options[decision.option];
     if (!Number.isInteger(decision.option) || !option) {
       throw new X402InputError('option', 'is not one of the offered payment options');
     }
     if (decision.dailyAllowance !== undefined) {
-      if (pending.view.page) {
-        throw new X402InputError(
-          'dailyAllowance',
-          'payments without asking are only possible for a site asking on its own pages',
-        );
-      }
-      if (pending.view.insecure) {
-        throw new X402InputError(
-          'dailyAllowance',
-          'payments without asking are only possible for sites that use HTTPS',
-        );
-      }
-      if (!option.token) {
-        throw new X402InputError(
-          'dailyAllowance',
-          'add this token to your token list before allowing payments without asking',
-        );
-      }
-      const allowance = parseAmount(
-        decision.dailyAllowance.trim(),
-        option.decimals,
-        'dailyAllowance',
+      await this.budgetPolicy.checkAllowance(
+        view,
+        option,
+        await this.payingAccount(),
+        decision.dailyAllowance,
       );
-      if (allowance < BigInt(option.amount)) {
-        throw new X402InputError(
-          'dailyAllowance',
-          `must be at least this payment's price (${formatAmount(option.amount, option.decimals)} ${option.symbol})`,
-        );
-      }
-      const key = budgetKeyOf(pending.view.origin, await this.payingAccount(), option);
-      if (await this.deps.budgets.find(key)) {
-        throw new X402InputError(
-          'dailyAllowance',
-          'a budget for this site, account, token and payee already exists: change it under Budgets in the wallet',
-        );
-      }
     }
     if (!(await this.deps.keyring.isUnlocked())) {
       throw new WalletError('locked', 'Unlock the wallet to approve.');
     }
-    if (
-      pending.view.kind === 'navigation' &&
-      !(await this.deps.pages.canLoad(pending.view.origin))
-    ) {
+    if (view.kind === 'navigation' && !(await this.deps.pages.canLoad(view.origin))) {
       throw new WalletError(
         'no_site_access',
-        `To load the paid page, allow the wallet to access ${hostOf(pending.view.origin)} when it asks.`,
+        `To load the paid page, allow the wallet to access ${hostOf(view.origin)} when it asks.`,
       );
     }
-    pending.settle(decision);
+    this.approvals.settle(id, decision);
   }
 
   /** The approval window was closed: whatever it showed is rejected. */
   windowClosed(windowId: number): void {
-    for (const pending of this.pending.values()) {
-      if (pending.windowId === windowId) pending.settle({ approve: false });
-    }
+    this.approvals.windowClosed(windowId);
   }
 
   /** What the site answered to the paid request: recorded in the history, in plain words. */
@@ -483,7 +277,7 @@ export class Payments {
         { toTop: true },
       );
       const amount = `${formatAmount(option.amount, option.decimals)} ${option.symbol}`;
-      const signed: PayAnswer & { type: 'signed' } = {
+      const signed: Signed = {
         type: 'signed',
         paymentSignature: earlier.paymentSignature,
         paymentId: earlier.id,
@@ -502,25 +296,18 @@ export class Payments {
     options: PaymentOption[],
   ): Promise<PayAnswer | undefined> {
     if (!(await this.deps.keyring.isUnlocked())) return undefined;
-    if (!isTopSite(requester) || !isSecureOrigin(requester.origin)) return undefined;
-    // A budget is the asking host's, and spends only on its own pages' requests.
-    if (askerOf(requester, request) !== requester.origin) return undefined;
-    // A page load spends a budget only when the site itself led there (a link or script of
-    // its own pages): not when another site opened or navigated to it, nor a typed address.
-    if (request.kind === 'navigation' && request.referrer !== requester.origin) return undefined;
-    // Loading a paid page needs access to the site, which only a click can grant.
-    if (request.kind === 'navigation' && !(await this.deps.pages.canLoad(requester.origin))) {
-      return undefined;
-    }
+    if (!(await this.budgetPolicy.mayPayWithoutAsking(requester, request))) return undefined;
     const account = await this.payingAccount();
     for (const option of options) {
-      if (!option.token) continue;
-      const charge = await this.deps.budgets.charge(
-        budgetKeyOf(requester.origin, account, option),
-        BigInt(option.amount),
+      if (!(await this.budgetPolicy.charge(requester.origin, account, option))) continue;
+      const signed = await this.signer.sign(
+        requester,
+        request,
+        resource,
+        option,
+        'budget',
+        account,
       );
-      if (!charge.ok) continue;
-      const signed = await this.sign(requester, request, resource, option, 'budget', account);
       if (request.kind === 'navigation') return this.loadPaidPage(requester, request, signed);
       const amount = `${formatAmount(option.amount, option.decimals)} ${option.symbol}`;
       return {
@@ -541,9 +328,9 @@ export class Payments {
     if (cancelled.aborted) {
       return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
     }
+    const asker = askerOf(requester, request);
     // A site that keeps asking after being told no does not get to keep opening windows.
-    const quietKeys = this.quietKeys(requester, askerOf(requester, request));
-    if (quietKeys.some((key) => this.now() < (this.rejections.get(key)?.until ?? 0))) {
+    if (this.sites.isQuiet(requester, asker)) {
       return {
         type: 'declined',
         reason: 'rejected',
@@ -551,14 +338,6 @@ export class Payments {
       };
     }
     const account = await this.payingAccount().catch(() => undefined);
-    const asker = askerOf(requester, request);
-    const budgets = await Promise.all(
-      options.map(async (option) =>
-        account
-          ? ((await this.deps.budgets.find(budgetKeyOf(asker, account, option))) ?? null)
-          : null,
-      ),
-    );
     const claimed = originOf(resource.url);
     const view: ApprovalView = {
       id: randomId(),
@@ -581,61 +360,33 @@ export class Payments {
           : {}),
       },
       options,
-      budgets,
+      budgets: await this.budgetPolicy.existing(asker, account, options),
       createdAt: this.now(),
     };
-    // Kept in storage.session until answered: if the worker stops meanwhile, the next one
-    // records the request as interrupted instead of forgetting it.
-    await this.keepOpen(view.id, this.recordBase(requester, request, resource, options[0]!));
-    const decision = await new Promise<Decision>((resolve) => {
-      const pending: Pending = { view, settle: resolve };
-      this.pending.set(view.id, pending);
-      const onCancel = () => resolve({ approve: false });
-      cancelled.addEventListener('abort', onCancel, { once: true });
-      this.deps.windows.open(view.id).then(
-        (windowId) => {
-          pending.windowId = windowId;
-          if (!this.pending.has(view.id) && windowId !== undefined) {
-            void this.deps.windows.close(windowId);
-          }
-        },
-        () => resolve({ approve: false }),
-      );
-    });
-    const pending = this.pending.get(view.id);
-    this.pending.delete(view.id);
-    await this.keepOpen(view.id, undefined);
-    if (pending?.windowId !== undefined) void this.deps.windows.close(pending.windowId);
+    const decision = await this.approvals.ask(
+      view,
+      recordBase(requester, request, resource, options[0]!, this.now()),
+      cancelled,
+    );
 
     if (!decision.approve) {
-      if (!cancelled.aborted) for (const key of quietKeys) this.countRejection(key);
-      const first = options[0]!;
+      if (!cancelled.aborted) this.sites.rejected(requester, asker);
       await this.deps.history.add({
-        ...this.recordBase(requester, request, resource, first),
+        ...recordBase(requester, request, resource, options[0]!, this.now()),
         status: 'rejected',
         message: cancelled.aborted ? 'The page went away before you answered.' : 'You rejected it.',
       });
       return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
     }
-    for (const key of quietKeys) this.rejections.delete(key);
+    this.sites.approved(requester, asker);
     const option = options[decision.option]!;
-    let signed: PayAnswer & { type: 'signed' };
+    let signed: Signed;
     try {
       const account = await this.payingAccount();
       if (decision.dailyAllowance !== undefined) {
-        const perDay = parseAmount(
-          decision.dailyAllowance.trim(),
-          option.decimals,
-          'dailyAllowance',
-        );
-        // At most this price per payment; an existing budget stays as the person set it.
-        await this.deps.budgets.create(
-          budgetKeyOf(asker, account, option),
-          { maxPerPayment: option.amount, maxPerDay: perDay.toString() },
-          BigInt(option.amount),
-        );
+        await this.budgetPolicy.grant(asker, account, option, decision.dailyAllowance);
       }
-      signed = await this.sign(requester, request, resource, option, 'window', account);
+      signed = await this.signer.sign(requester, request, resource, option, 'window', account);
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Signing failed.';
       return { type: 'declined', reason: 'unavailable', message };
@@ -658,11 +409,7 @@ export class Payments {
    * page is the site's own response with all of its headers. The signature never reaches
    * the page's scripts. What the site answers is recorded when it arrives.
    */
-  private loadPaidPage(
-    requester: Requester,
-    request: PayRequest,
-    signed: PayAnswer & { type: 'signed' },
-  ): PayAnswer {
+  private loadPaidPage(requester: Requester, request: PayRequest, signed: Signed): PayAnswer {
     const { paymentId } = signed;
     const url = requestUrl(request.url);
     void this.deps.pages
@@ -676,9 +423,7 @@ export class Payments {
           return;
         }
         const outcome = await this.report(paymentId, report);
-        if (outcome.status === 'failed') {
-          this.failedLoads.set(requester.tabId, { url, until: this.now() + FAILED_LOAD_QUIET_MS });
-        }
+        if (outcome.status === 'failed') this.sites.loadFailed(requester.tabId, url);
       })
       .catch(() =>
         this.deps.history.update(paymentId, {
@@ -689,49 +434,6 @@ export class Payments {
     return { type: 'loading', paymentId };
   }
 
-  private recordBase(
-    requester: Requester,
-    request: PayRequest,
-    resource: ResourceInfo,
-    option: PaymentOption,
-  ): Omit<PaymentRecord, 'status'> {
-    return {
-      id: randomId(),
-      time: this.now(),
-      origin: askerOf(requester, request),
-      ...(askerOf(requester, request) !== requester.origin ? { page: requester.origin } : {}),
-      url: resource.url || request.url,
-      ...(siteText(resource.description, 160)
-        ? { description: siteText(resource.description, 160) }
-        : {}),
-      network: option.network.id,
-      asset: option.asset,
-      symbol: option.symbol,
-      decimals: option.decimals,
-      knownToken: option.token !== undefined,
-      amount: option.amount,
-      payTo: option.payTo,
-    };
-  }
-
-  private quietKeys(requester: Requester, asker: string): string[] {
-    return [
-      ...new Set([
-        `tab ${requester.tabId}`,
-        `site ${registrableDomain(asker)}`,
-        `site ${registrableDomain(requester.origin)}`,
-      ]),
-    ];
-  }
-
-  private countRejection(origin: string): void {
-    const count = (this.rejections.get(origin)?.count ?? 0) + 1;
-    const beyond = count - REJECTIONS_BEFORE_QUIET;
-    const quiet =
-      beyond >= 0 ? Math.min(REJECTED_QUIET_MS * 2 ** beyond, MAX_REJECTED_QUIET_MS) : 0;
-    this.rejections.set(origin, { count, until: this.now() + quiet });
-  }
-
   /** The account payments are signed with: the selected one (public key hex). */
   private async payingAccount(): Promise<string> {
     const { keyring, settings } = this.deps;
@@ -739,38 +441,5 @@ export class Payments {
       (await settings.settings()).activeAccount ?? (await keyring.accounts())[0]?.publicKey;
     if (!account) throw new WalletError('no_wallet', 'There is no account to pay with.');
     return account;
-  }
-
-  private async sign(
-    requester: Requester,
-    request: PayRequest,
-    resource: ResourceInfo,
-    option: PaymentOption,
-    approvedBy: 'window' | 'budget',
-    account: string,
-  ): Promise<PayAnswer & { type: 'signed' }> {
-    const { keyring } = this.deps;
-    const payload = await createPaymentPayload(option.requirements, keyring.signer(account), {
-      now: Math.floor(this.now() / 1000),
-      resource,
-    });
-    const paymentSignature = encodePaymentSignature(payload);
-    const { from, nonce, validAfter, validBefore } = payload.payload.authorization as Record<
-      'from' | 'nonce' | 'validAfter' | 'validBefore',
-      string
-    >;
-    const record: PaymentRecord = {
-      ...this.recordBase(requester, request, resource, option),
-      payer: addressOfPublicKey(account),
-      approvedBy,
-      status: 'pending',
-      message: 'Signed; waiting for the site to settle.',
-      authorization: { from, nonce, validAfter, validBefore },
-      paymentSignature,
-    };
-    await this.deps.history.add(record);
-    // A click is activity and keeps the wallet open; a budget payment is not and does not.
-    if (approvedBy === 'window') await keyring.touch();
-    return { type: 'signed', paymentSignature, paymentId: record.id };
   }
 }

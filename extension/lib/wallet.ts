@@ -1,11 +1,12 @@
 import { WalletApi } from './api.js';
+import type { ApprovalWindows } from './approval-queue.js';
 import { Budgets } from './budgets.js';
 import { ChainReader } from './chain.js';
 import { History } from './history.js';
 import { Keyring } from './keyring.js';
 import { migrateStorage } from './migrations.js';
 import type { PaidPageLoader } from './paid-load.js';
-import { type ApprovalWindows, Payments } from './payments.js';
+import { Payments } from './payments.js';
 import { SettingsStore } from './settings.js';
 import { Settlements } from './settlement.js';
 

@@ -1,5 +1,5 @@
 import { browser } from 'wxt/browser';
-import type { ApprovalWindows } from './payments.js';
+import type { ApprovalWindows } from './approval-queue.js';
 
 /** Approval windows as small browser popups, one per request. */
 export const approvalWindows: ApprovalWindows = {

@@ -4,10 +4,10 @@ import {
   type PaymentRequired,
   type PaymentRequirements,
 } from '@x402-casper/shared';
+import type { ApprovalWindows } from '../lib/approval-queue.js';
 import type { RetryReport } from '../lib/outcome.js';
 import type { PaidPageLoader } from '../lib/paid-load.js';
 import type { PortLike } from '../lib/pay-port.js';
-import type { ApprovalWindows } from '../lib/payments.js';
 import type { PortReply } from '../lib/protocol.js';
 
 interface VectorKey {

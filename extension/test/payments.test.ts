@@ -10,8 +10,8 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { requesterOf, servePayPort } from '../lib/pay-port.js';
-import { isSecureOrigin } from '../lib/payments.js';
 import type { PortReply } from '../lib/protocol.js';
+import { isSecureOrigin } from '../lib/site-policy.js';
 import { createWallet } from '../lib/wallet.js';
 import {
   FakeChain,
