@@ -201,8 +201,15 @@ export class Wallet {
       await window.getByLabel(/per day\)$/).fill(budget.perDay);
     }
     await clickToClose(window, approveButton);
-    if (budget && origin && budget.perPayment !== undefined) {
-      await this.setBudget(origin, budget);
+    if (budget && origin) {
+      // The wallet stores the budget once it has the decision, after the window closed.
+      const site = origin;
+      await expect
+        .poll(async () => (await this.budgets()).some((b) => b.origin === site), {
+          message: `the wallet keeps the budget allowed for ${site}`,
+        })
+        .toBe(true);
+      if (budget.perPayment !== undefined) await this.setBudget(site, budget);
     }
   }
 
