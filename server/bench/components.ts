@@ -79,8 +79,8 @@ export async function componentBench(devnet: DevnetProcess): Promise<ComponentFi
       async () => {
         const reserved = await ledger.reserve(draft(), PLENTY);
         if (reserved.status !== 'reserved') throw new Error('not reserved');
-        await ledger.markSubmitted(reserved.settlement.id);
-        await ledger.markConfirmed(reserved.settlement.id, 1);
+        await ledger.markSubmitted(reserved.settlement);
+        await ledger.markConfirmed(reserved.settlement, 1);
       },
       1,
     );

@@ -123,6 +123,7 @@ export function createFacilitator(
       client = apiKeys.callerOf(index);
     }
     callers.set(request, client);
+    outcomes.set(request, { caller: client });
     const wait = await limiter.take(client, engine.now());
     if (wait > 0) {
       reply.header('retry-after', String(wait));
@@ -170,6 +171,7 @@ export function createFacilitator(
       response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
     );
     outcomes.set(request, {
+      ...outcomes.get(request),
       network: body.paymentRequirements.network,
       valid: response.isValid,
       reason: response.invalidReason,
@@ -191,11 +193,17 @@ export function createFacilitator(
       outcome.result,
       (performance.now() - started) / 1000,
     );
-    outcomes.set(request, {
+    const found = {
+      ...outcomes.get(request),
       network: body.paymentRequirements.network,
       result: outcome.result,
       transaction: outcome.response.transaction || undefined,
-    });
+    };
+    outcomes.set(request, found);
+    // No "request completed" line comes for an answer nobody reads: say what it was.
+    if (request.raw.socket?.destroyed) {
+      request.log.info(found, 'settle answered after the caller hung up');
+    }
     return outcome.response;
   });
 

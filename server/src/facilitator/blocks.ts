@@ -51,7 +51,7 @@ export class BlockWatcher {
     if (!newest || interval <= 0) return this.pollIntervalMs;
     const due = newest.timestampMs + interval - this.now();
     const longest = Math.min(interval, MAX_SLEEP_POLLS * this.pollIntervalMs);
-    return Math.min(longest, Math.max(this.pollIntervalMs, due));
+    return Math.max(this.pollIntervalMs, Math.min(longest, due));
   }
 
   private run(): void {

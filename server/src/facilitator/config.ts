@@ -482,7 +482,7 @@ export function parseConfig(
     if (seen.has(network.network)) reader.fail(`networks[${i}].network`, 'is configured twice');
     seen.add(network.network);
   });
-  return {
+  const config: FacilitatorConfig = {
     host: reader.string(raw, 'host', 'host', '127.0.0.1'),
     port: reader.integer(raw, 'port', 'port', 4022, 0, 65_535),
     apiKeys,
@@ -514,6 +514,11 @@ export function parseConfig(
     logLevel: logLevel as LogLevel,
     networks,
   };
+  // A driver renews its lease every third of it, after a poll that may take rpcTimeoutMs.
+  if (config.rpcTimeoutMs * 3 > config.leaseMs * 2) {
+    reader.fail('rpcTimeoutMs', `must be at most two thirds of leaseMs (${config.leaseMs})`);
+  }
+  return config;
 }
 
 /**

@@ -16,6 +16,12 @@ export interface SettlementKey {
 }
 
 /** What is known before submission: the authorization and the signed transaction. */
+/**
+ * A row as its driver knows it: the transitions it makes apply only while the row still
+ * carries the transaction it followed (a row reserved again since has a new one).
+ */
+export type SettlementRef = Pick<Settlement, 'id' | 'transactionHash'>;
+
 export interface SettlementDraft extends SettlementKey {
   /** Hex of the authorization digest: tells the same authorization from a reused nonce. */
   digest: string;
@@ -228,69 +234,78 @@ export class Ledger {
               now,
             ],
           );
-      return { status: 'reserved', settlement: fromRow(rows[0]!) };
+      const [row] = rows;
+      // The retryable failure was taken up meanwhile (reopened by another replica, outside
+      // this reservation's lock): it is that settlement's now.
+      if (!row) return { status: 'exists', settlement: await this.byId(existing!.id, tx) };
+      return { status: 'reserved', settlement: fromRow(row) };
     });
   }
 
-  /** reserved → submitted (the node has the transaction); a row already further is kept. */
-  async markSubmitted(id: number, now = Date.now()): Promise<Settlement> {
+  /**
+   * reserved → submitted (the node has the transaction); a row already further, or reserved
+   * again with another transaction since `row` was read, is kept.
+   */
+  async markSubmitted(row: SettlementRef, now = Date.now()): Promise<Settlement> {
     return this.moved(
-      id,
-      `UPDATE settlements SET state = 'submitted', updated_at = ? WHERE id = ? AND ${OPEN}
-       RETURNING *`,
-      [now, id],
+      row,
+      `UPDATE settlements SET state = 'submitted', updated_at = ?
+       WHERE id = ? AND transaction_hash = ? AND ${OPEN} RETURNING *`,
+      [now, row.id, row.transactionHash],
     );
   }
 
   /** The row a guarded transition changed, or as it is when the guard kept it unchanged. */
-  private async moved(id: number, sql: string, params: unknown[]): Promise<Settlement> {
+  private async moved(ref: SettlementRef, sql: string, params: unknown[]): Promise<Settlement> {
     const [row] = await this.db.all(sql, params);
-    return row ? fromRow(row) : this.byId(id);
+    return row ? fromRow(row) : this.byId(ref.id);
   }
 
   /**
    * failed (retryable) → submitted: a transaction taken for refused turned out to be on the
    * node. Undefined when the row is no longer a retryable failure (someone else took it).
    */
-  async reopen(id: number, now = Date.now()): Promise<Settlement | undefined> {
+  async reopen(ref: SettlementRef, now = Date.now()): Promise<Settlement | undefined> {
     const [row] = await this.db.all(
       `UPDATE settlements SET state = 'submitted', error_reason = NULL, error_message = NULL,
-         retryable = 0, updated_at = ? WHERE id = ? AND state = 'failed' AND retryable = 1
+         retryable = 0, updated_at = ?
+       WHERE id = ? AND transaction_hash = ? AND state = 'failed' AND retryable = 1
        RETURNING *`,
-      [now, id],
+      [now, ref.id, ref.transactionHash],
     );
     return row ? fromRow(row) : undefined;
   }
 
   /** reserved | submitted → confirmed: the transaction executed without error. */
   async markConfirmed(
-    id: number,
+    row: SettlementRef,
     blockHeight: number | null,
     now = Date.now(),
   ): Promise<Settlement> {
     return this.moved(
-      id,
+      row,
       `UPDATE settlements SET state = 'confirmed', block_height = ?, error_reason = NULL,
          error_message = NULL, retryable = 0, ${NO_LEASE}, updated_at = ?
-       WHERE id = ? AND ${OPEN} RETURNING *`,
-      [blockHeight, now, id],
+       WHERE id = ? AND transaction_hash = ? AND ${OPEN} RETURNING *`,
+      [blockHeight, now, row.id, row.transactionHash],
     );
   }
 
-  /** reserved | submitted → failed, with the reason; a confirmed row never fails. */
-  async markFailed(id: number, failure: Failure, now = Date.now()): Promise<Settlement> {
+  /** reserved | submitted → failed, with the reason; a confirmed row never fails (as above). */
+  async markFailed(row: SettlementRef, failure: Failure, now = Date.now()): Promise<Settlement> {
     return this.moved(
-      id,
+      row,
       `UPDATE settlements SET state = 'failed', error_reason = ?, error_message = ?,
          retryable = ?, block_height = ?, ${NO_LEASE}, updated_at = ?
-       WHERE id = ? AND ${OPEN} RETURNING *`,
+       WHERE id = ? AND transaction_hash = ? AND ${OPEN} RETURNING *`,
       [
         failure.reason,
         failure.message,
         failure.retryable ? 1 : 0,
         failure.blockHeight ?? null,
         now,
-        id,
+        row.id,
+        row.transactionHash,
       ],
     );
   }

@@ -3,6 +3,7 @@
 // repeated settles of the same authorization share one transaction and its outcome; of
 // all of them, exactly one is ever answered `success: true` (the ledger's delivery claim).
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -103,6 +104,8 @@ export class Settler {
   ) {
     this.now = options.now ?? Date.now;
     this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomUUID()}`;
+    // Every settlement waiting for a block listens for the stop: any number may wait.
+    setMaxListeners(0, this.stop.signal);
   }
 
   /**
@@ -197,6 +200,8 @@ export class Settler {
       signingKey: payment.context.signingKey,
       nowMs: now,
     });
+    // The lease runs from now, after the reads above, not from when the request came.
+    const leaseFrom = this.now();
     const reservation = await this.ledger.reserve(
       {
         ...payment.key,
@@ -207,7 +212,7 @@ export class Settler {
         transaction: built.json,
         expiresAt: built.expiresAt,
         validBefore: Number(payment.payload.authorization.validBefore),
-        lease: { owner: this.owner, until: now + this.options.leaseMs },
+        lease: { owner: this.owner, until: leaseFrom + this.options.leaseMs },
       },
       {
         tokenBalance: onChain.value.tokenBalance,
@@ -219,7 +224,7 @@ export class Settler {
     );
     if (reservation.status === 'exists')
       return this.answerExisting(reservation.settlement, request, deliveryKey);
-    if (reservation.status === 'reserved') this.leasedAt.set(reservation.settlement.id, now);
+    if (reservation.status === 'reserved') this.leasedAt.set(reservation.settlement.id, leaseFrom);
     if (reservation.status === 'short') {
       return reservation.of === 'funds'
         ? failure(
@@ -263,7 +268,7 @@ export class Settler {
       { settlement: row.id, transaction: row.transactionHash },
       'a settlement transaction taken for refused reached the node: following it',
     );
-    return this.ledger.reopen(row.id, this.now());
+    return this.ledger.reopen(row, this.now());
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */
@@ -445,7 +450,10 @@ export class Settler {
         return row;
       }
       row = await this.ledger.byId(row.id);
-      const free = row.leaseUntil === null || row.leaseUntil < this.now();
+      // Free: nobody holds it, the holder's lease ran out, or it is this replica's own (a settle
+      // here reserved it again meanwhile).
+      const free =
+        row.leaseOwner === this.owner || row.leaseUntil === null || row.leaseUntil < this.now();
       if (
         (row.state === 'reserved' || row.state === 'submitted') &&
         free &&
@@ -483,8 +491,13 @@ export class Settler {
     let row = await this.ledger.byId(initial.id);
     // One look per block: the network's watcher wakes every waiting settlement when a block
     // comes (and at least every third of a lease, to renew it).
-    const maxWaitMs = Math.max(this.options.pollIntervalMs, this.options.leaseMs / 3);
-    const nextBlock = () => context.blocks.nextBlock(this.stop.signal, maxWaitMs);
+    // Waits end when the lease is due for renewal, so it is renewed every third of it (plus
+    // one poll); the config keeps rpcTimeoutMs well under the lease for that.
+    const nextBlock = () => {
+      const renewalDue = (this.leasedAt.get(row.id) ?? 0) + this.options.leaseMs / 3;
+      const wait = Math.max(this.options.pollIntervalMs, renewalDue - this.now());
+      return context.blocks.nextBlock(this.stop.signal, wait);
+    };
     if (row.state === 'reserved') {
       row = await this.submit(context, row, mode);
       // Not sent: a later settle or sweep looks again.
@@ -530,7 +543,7 @@ export class Settler {
   ): Promise<Settlement> {
     if (mode !== 'fresh') {
       const status = await context.chain.execution(row.transactionHash);
-      if (status.state !== 'unknown') return this.ledger.markSubmitted(row.id);
+      if (status.state !== 'unknown') return this.ledger.markSubmitted(row);
       if (mode === 'reconcile' || this.now() >= this.lastSend(row)) {
         if (this.now() <= this.deadline(row)) {
           this.options.log.info(
@@ -552,7 +565,7 @@ export class Settler {
           { settlement: row.id, code: error.code, err: error.message },
           'node refused the settlement transaction',
         );
-        return this.ledger.markFailed(row.id, {
+        return this.ledger.markFailed(row, {
           reason: 'unexpected_settle_error',
           message: `the node refused the transaction: ${error.message}`,
           retryable: true,
@@ -564,7 +577,7 @@ export class Settler {
       { settlement: row.id, transaction: row.transactionHash },
       'settlement transaction submitted',
     );
-    return this.ledger.markSubmitted(row.id);
+    return this.ledger.markSubmitted(row);
   }
 
   /** One look at the chain; an unreachable node only delays the next look. */
@@ -585,7 +598,7 @@ export class Settler {
           { settlement: row.id, transaction: row.transactionHash, block: status.blockHeight },
           'settlement confirmed',
         );
-        return this.ledger.markConfirmed(row.id, status.blockHeight);
+        return this.ledger.markConfirmed(row, status.blockHeight);
       }
       this.options.log.warn(
         { settlement: row.id, transaction: row.transactionHash, error: status.errorMessage },
@@ -595,14 +608,14 @@ export class Settler {
         // Nothing was written and the authorization is still unused: the payment was too
         // small for this token, not the payer's fault. Settling again retries with the
         // payment configured then.
-        return this.ledger.markFailed(row.id, {
+        return this.ledger.markFailed(row, {
           reason: 'unexpected_settle_error',
           message: `the transaction ran out of gas (${status.errorMessage}); raise networks[].paymentMotes or secp256k1PaymentMotes, then settle again`,
           retryable: true,
           blockHeight: status.blockHeight,
         });
       }
-      return this.ledger.markFailed(row.id, {
+      return this.ledger.markFailed(row, {
         reason: revertReason(status.errorMessage, await this.revertsOf(context, row)),
         message: `the transaction reverted: ${status.errorMessage}`,
         retryable: false,
@@ -673,20 +686,20 @@ export class Settler {
         { settlement: row.id, transaction: row.transactionHash },
         'the nonce was used on chain by a transaction not seen executed',
       );
-      return this.ledger.markFailed(row.id, {
+      return this.ledger.markFailed(row, {
         reason: 'invalid_exact_casper_nonce_used',
         message: `the nonce was used on chain, but transaction ${row.transactionHash} was never seen executed`,
         retryable: false,
       });
     }
     if (this.now() >= this.lastSettle(row)) {
-      return this.ledger.markFailed(row.id, {
+      return this.ledger.markFailed(row, {
         reason: 'invalid_exact_casper_payload_expired',
         message: 'the authorization expired before its transaction was executed',
         retryable: false,
       });
     }
-    return this.ledger.markFailed(row.id, {
+    return this.ledger.markFailed(row, {
       reason: 'unexpected_settle_error',
       message: 'the transaction expired without being executed; settle again to retry',
       retryable: true,

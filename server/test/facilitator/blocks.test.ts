@@ -83,6 +83,14 @@ describe('BlockWatcher', () => {
     expect(chain.reads).toEqual([250, 500]);
   });
 
+  it('never looks more often than the poll interval, even with blocks shorter than it', async () => {
+    const chain = new FakeChain(50, 5);
+    const watcher = new BlockWatcher(chain, 100);
+    void watcher.nextBlock(new AbortController().signal, 60_000);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(chain.reads).toEqual([100, 200, 300]);
+  });
+
   it('looks every poll interval on a chain that makes blocks on demand', async () => {
     const chain = new FakeChain(0, 5);
     const watcher = new BlockWatcher(chain, 100);

@@ -77,6 +77,7 @@ describe('loadConfig', () => {
       X402_FACILITATOR_RATE_LIMIT_MAX: '7',
       X402_FACILITATOR_NETWORKS_0_BLOCK_INTERVAL_MS: '500',
       X402_FACILITATOR_LEASE_MS: '5000',
+      X402_FACILITATOR_RPC_TIMEOUT_MS: '3000',
       X402_FACILITATOR_NETWORKS_0_RPC_URL: 'https://node.testnet.example/rpc',
       X402_FACILITATOR_NETWORKS_0_ASSETS_0_ARG_LAYOUT: 'legacy-u256',
       X402_FACILITATOR_NETWORKS_1_NETWORK: 'casper:casper-net-1',
@@ -133,6 +134,7 @@ describe('loadConfig', () => {
     [{ logLevel: 'loud' }, 'logLevel', 'one of'],
     [{ chainCache: { nonceMs: 1000 } }, 'chainCache', 'kept for one block'],
     [{ leaseMs: 999 }, 'leaseMs', 'between 1000 and 600000'],
+    [{ leaseMs: 6000, rpcTimeoutMs: 4001 }, 'rpcTimeoutMs', 'two thirds of leaseMs (6000)'],
     [{ database: 'postgres://' }, 'database', 'postgres://user@host:5432/db'],
     [{ prot: 1 }, 'prot', 'not a known setting'],
   ])('names the field of a bad top-level setting %j', (overrides, field, reason) => {

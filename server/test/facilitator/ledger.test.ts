@@ -123,12 +123,12 @@ describe.each(backends)('Ledger on $name', (backend) => {
     if (reserved.status !== 'reserved') throw new Error('not reserved');
     const id = reserved.settlement.id;
     expect((await ledger.unfinished()).map((row) => row.id)).toEqual([id]);
-    expect((await ledger.markSubmitted(id)).state).toBe('submitted');
+    expect((await ledger.markSubmitted(reserved.settlement)).state).toBe('submitted');
     const reopened = backend.open(locator);
     expect((await reopened.unfinished()).map((row) => [row.id, row.state])).toEqual([
       [id, 'submitted'],
     ]);
-    const confirmed = await reopened.markConfirmed(id, 42);
+    const confirmed = await reopened.markConfirmed(reserved.settlement, 42);
     expect(confirmed).toMatchObject({ state: 'confirmed', blockHeight: 42, errorReason: null });
     expect(await ledger.unfinished()).toEqual([]);
   });
@@ -137,17 +137,42 @@ describe.each(backends)('Ledger on $name', (backend) => {
     await open();
     const reserved = await ledger.reserve(draft(), plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
-    const id = reserved.settlement.id;
-    await ledger.markConfirmed(id, 5);
+    await ledger.markConfirmed(reserved.settlement, 5);
     const failure = { reason: 'invalid_transaction_state', message: 'late', retryable: true };
-    expect(await ledger.markFailed(id, failure)).toMatchObject({ state: 'confirmed' });
-    expect(await ledger.markSubmitted(id)).toMatchObject({ state: 'confirmed', blockHeight: 5 });
+    expect(await ledger.markFailed(reserved.settlement, failure)).toMatchObject({
+      state: 'confirmed',
+    });
+    expect(await ledger.markSubmitted(reserved.settlement)).toMatchObject({
+      state: 'confirmed',
+      blockHeight: 5,
+    });
     const other = await ledger.reserve(draft(), plenty);
     if (other.status !== 'reserved') throw new Error('not reserved');
-    await ledger.markFailed(other.settlement.id, { ...failure, retryable: false });
-    expect(await ledger.markConfirmed(other.settlement.id, 6)).toMatchObject({
+    await ledger.markFailed(other.settlement, { ...failure, retryable: false });
+    expect(await ledger.markConfirmed(other.settlement, 6)).toMatchObject({
       state: 'failed',
       blockHeight: null,
+    });
+  });
+
+  it("applies a driver's transition only while the row still carries the driver's transaction", async () => {
+    await open();
+    const first = draft();
+    const reserved = await ledger.reserve(first, plenty);
+    if (reserved.status !== 'reserved') throw new Error('not reserved');
+    const stale = reserved.settlement;
+    await ledger.markFailed(stale, { reason: 'out_of_gas', message: 'x', retryable: true });
+    // Reserved again with a new transaction (another replica, say).
+    const again = await ledger.reserve({ ...first, transactionHash: 'fe'.repeat(32) }, plenty);
+    if (again.status !== 'reserved') throw new Error('not reserved again');
+    const failure = { reason: 'invalid_transaction_state', message: 'late', retryable: true };
+    // The driver of the first transaction comes late: nothing it says changes the row.
+    expect(await ledger.markFailed(stale, failure)).toMatchObject({ state: 'reserved' });
+    expect(await ledger.markConfirmed(stale, 3)).toMatchObject({ state: 'reserved' });
+    expect(await ledger.markSubmitted(stale)).toMatchObject({ state: 'reserved' });
+    expect(await ledger.markSubmitted(again.settlement)).toMatchObject({
+      state: 'submitted',
+      transactionHash: 'fe'.repeat(32),
     });
   });
 
@@ -156,7 +181,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const first = draft();
     const reserved = await ledger.reserve(first, plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
-    await ledger.markFailed(reserved.settlement.id, {
+    await ledger.markFailed(reserved.settlement, {
       reason: 'unexpected_settle_error',
       message: 'node refused',
       retryable: true,
@@ -183,7 +208,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const first = draft();
     const reserved = await ledger.reserve(first, plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
-    await ledger.markFailed(reserved.settlement.id, {
+    await ledger.markFailed(reserved.settlement, {
       reason: 'insufficient_funds',
       message: 'reverted: User error: 60001',
       retryable: false,
@@ -229,8 +254,8 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const reverted = await ledger.reserve(draft({ payer, value: '20' }), plenty);
     if (confirmed.status !== 'reserved' || reverted.status !== 'reserved')
       throw new Error('not reserved');
-    await ledger.markConfirmed(confirmed.settlement.id, 10);
-    await ledger.markFailed(reverted.settlement.id, {
+    await ledger.markConfirmed(confirmed.settlement, 10);
+    await ledger.markFailed(reverted.settlement, {
       reason: 'invalid_exact_casper_nonce_used',
       message: 'reverted',
       retryable: false,
@@ -260,9 +285,9 @@ describe.each(backends)('Ledger on $name', (backend) => {
     if (reserved.status !== 'reserved') throw new Error('not reserved');
     const id = reserved.settlement.id;
     expect(await ledger.claimDelivery(id)).toBe(false);
-    await ledger.markSubmitted(id);
+    await ledger.markSubmitted(reserved.settlement);
     expect(await ledger.claimDelivery(id)).toBe(false);
-    await ledger.markConfirmed(id, 9);
+    await ledger.markConfirmed(reserved.settlement, 9);
     expect((await ledger.byId(id)).deliveredAt).toBeNull();
     const second = backend.open(locator);
     const claims = await Promise.all([
@@ -284,7 +309,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const reserved = await ledger.reserve(draft(), plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
     const id = reserved.settlement.id;
-    await ledger.markConfirmed(id, 1);
+    await ledger.markConfirmed(reserved.settlement, 1);
     const second = backend.open(locator);
     expect(await ledger.claimDelivery(id, 10, 'key-a')).toBe(true);
     expect(await second.claimDelivery(id, 11, 'key-a')).toBe(true);
@@ -297,7 +322,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     await open();
     const reserved = await ledger.reserve(draft(), plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
-    await ledger.markFailed(reserved.settlement.id, {
+    await ledger.markFailed(reserved.settlement, {
       reason: 'invalid_exact_casper_payload_expired',
       message: 'reverted',
       retryable: false,
@@ -326,7 +351,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     await ledger.releaseLease(id, other);
     expect(await second.takeLease(id, holder, 6000, 4000)).toBe(true);
     // A final row is nobody's to follow.
-    await ledger.markConfirmed(id, 1);
+    await ledger.markConfirmed(reserved.settlement, 1);
     expect(await ledger.takeLease(id, other, 10_000, 9999)).toBe(false);
   });
 
@@ -341,14 +366,18 @@ describe.each(backends)('Ledger on $name', (backend) => {
     expect(reserved.settlement).toMatchObject({ leaseOwner: 'replica-a', leaseUntil: 5000 });
     const second = backend.open(locator);
     expect(await second.takeLease(id, 'replica-b', 9000, 4999)).toBe(false);
-    const submitted = await ledger.markSubmitted(id);
+    const submitted = await ledger.markSubmitted(reserved.settlement);
     expect(submitted).toMatchObject({ state: 'submitted', leaseOwner: 'replica-a' });
-    const confirmed = await ledger.markConfirmed(id, 7);
+    const confirmed = await ledger.markConfirmed(reserved.settlement, 7);
     expect(confirmed).toMatchObject({ state: 'confirmed', leaseOwner: null, leaseUntil: null });
     // A transition its guard refuses answers the row as it is.
-    expect(await second.markFailed(id, { reason: 'x', message: 'late', retryable: true })).toEqual(
-      confirmed,
-    );
+    expect(
+      await second.markFailed(reserved.settlement, {
+        reason: 'x',
+        message: 'late',
+        retryable: true,
+      }),
+    ).toEqual(confirmed);
   });
 
   it('serialises reservations across connections: one payment reserved once, the balance never overspent', async () => {

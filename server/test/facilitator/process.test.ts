@@ -2,6 +2,7 @@
 // confirmation, restart and reconcile, graceful shutdown, logs without secrets.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressOfPublicKey, bytesToHex, secretKeyToPem } from '@x402-casper/shared';
@@ -279,6 +280,43 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     } finally {
       await dropping.close();
     }
+  });
+
+  it('logs what a settle found when its caller hung up before the answer', async () => {
+    const config = writeConfig('hang-up', devnet.rpcUrl, {
+      logLevel: 'info',
+      database: './hang-up.sqlite',
+      settleTimeoutMs: 20_000,
+    });
+    const running = await startProcess(config);
+    const request = await payment('70');
+    const body = JSON.stringify(request);
+    const target = new URL(`${running.url}/settle`);
+    // A caller that sends the settle and goes away before any block comes.
+    const socket = connect(Number(target.port), target.hostname);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      `POST /settle HTTP/1.1\r\nhost: ${target.host}\r\ncontent-type: application/json\r\n` +
+        `authorization: Bearer ${API_KEY}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await until(
+      () => running.stderr(),
+      (logs) => logs.includes('settlement transaction submitted'),
+    );
+    socket.destroy();
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    const logs = await until(
+      () => running.stderr(),
+      (text) => text.includes('settle answered after the caller hung up'),
+    );
+    const line = logs
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as Record<string, unknown>)
+      .find((entry) => entry.msg === 'settle answered after the caller hung up');
+    expect(line).toMatchObject({ result: 'confirmed', caller: expect.any(String) });
+    expect(line!.caller).not.toContain(API_KEY);
+    expect(line!.transaction).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('shuts down gracefully on SIGTERM, answering a settle still waiting for its block', async () => {

@@ -86,7 +86,13 @@ describe.skipIf(!postgresAvailable)(
           devnet: devnet!,
           rpcUrl: proxy!.url,
           name: `replica-${i}`,
-          settings: { database: url, pollIntervalMs: 50, settleTimeoutMs: 3000, leaseMs: 1500 },
+          settings: {
+            database: url,
+            pollIntervalMs: 50,
+            settleTimeoutMs: 3000,
+            leaseMs: 1500,
+            rpcTimeoutMs: 1000,
+          },
         }),
       );
       const requirements = requirementsOf(devnet.network, devnet.tokens[0]!, MERCHANT_ADDRESS, '3');

@@ -347,11 +347,15 @@ export class CasperChain {
     const info = object(result.execution_info);
     const outcome = object(object(info?.execution_result)?.Version2);
     if (!info || !outcome) return { state: 'pending' };
-    const errorMessage = outcome.error_message;
+    // null or absent: it ran without error; a string: it failed (even an empty one).
+    const errorMessage = outcome.error_message ?? null;
+    if (errorMessage !== null && typeof errorMessage !== 'string') {
+      throw malformed('execution result');
+    }
     return {
       state: 'executed',
       blockHeight: typeof info.block_height === 'number' ? info.block_height : null,
-      errorMessage: typeof errorMessage === 'string' && errorMessage !== '' ? errorMessage : null,
+      errorMessage,
     };
   }
 }
