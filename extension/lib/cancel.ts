@@ -3,6 +3,7 @@
 // paid in CSPR from the same account, sends it, and says what the chain then says.
 import {
   buildContractCall,
+  CasperRpcUnavailableError,
   cancelAuthorizationDigest,
   chainNameOfNetwork,
   clArg,
@@ -183,10 +184,15 @@ export async function cancelAuthorization(
     paymentMotes: CANCEL_PAYMENT_MOTES.toString(),
     time: now(),
   };
+  // A refusal means it will not run; no answer means the node may have it: the chain tells.
+  let sendError: unknown;
   try {
     await reader.putTransaction(transaction);
   } catch (error) {
-    const words = chainErrorWords(error) ?? 'The node could not be reached.';
+    sendError = error;
+  }
+  if (sendError !== undefined && !(sendError instanceof CasperRpcUnavailableError)) {
+    const words = chainErrorWords(sendError) ?? 'The node could not be reached.';
     await write({ ...base, state: 'failed', error: words });
     return {
       state: 'failed',
@@ -227,6 +233,15 @@ export async function cancelAuthorization(
           message: 'Cancelled on chain.',
         };
       }
+    }
+    if (state.state === 'unknown' && sendError !== undefined) {
+      const words = chainErrorWords(sendError) ?? 'The node could not be reached.';
+      await write({ ...base, state: 'failed', error: words });
+      return {
+        state: 'failed',
+        transaction: transaction.hash,
+        message: `The cancel did not reach the node: ${words}`,
+      };
     }
     await sleep(POLL_MS);
   }

@@ -176,6 +176,27 @@ describe('cancelling an authorization (CEP-3009 cancel_authorization)', () => {
     expect(refused.message).toContain('insufficient balance');
   });
 
+  it('follows a cancel whose answer was lost, and says so when the node never got it', async () => {
+    const itemKey = usedNonceItemKey(record.authorization!.from, record.authorization!.nonce);
+    chain.putFault = 'answer-lost';
+    chain.onPut = () => {
+      chain.used.add(itemKey);
+      return null;
+    };
+    expect(await cancelAuthorization(deps(), record)).toMatchObject({ state: 'cancelled' });
+    expect((await history.find(record.id))?.cancel?.state).toBe('cancelled');
+
+    // The same cancel again (the same hash), this time lost on its way to a node that never had it.
+    chain.used.delete(itemKey);
+    chain.transactions.clear();
+    await history.update(record.id, { cancel: undefined, chain: undefined, status: 'pending' });
+    chain.putFault = 'lost';
+    const lost = await cancelAuthorization(deps(), record);
+    expect(lost.state).toBe('failed');
+    expect(lost.message).toMatch(/did not reach the node/);
+    expect((await history.find(record.id))?.cancel?.state).toBe('failed');
+  });
+
   it('a cancel sent before the worker stopped is read back as cancelled, not as collected', async () => {
     const itemKey = usedNonceItemKey(record.authorization!.from, record.authorization!.nonce);
     const transaction = 'ef'.repeat(32);

@@ -148,6 +148,8 @@ export class FakeChain {
   sent: Record<string, unknown>[] = [];
   /** What a sent transaction does: an error message to revert with, or null; a refusal to throw. */
   onPut: (tx: Record<string, unknown>) => string | null | { refuse: string } = () => null;
+  /** How a put goes wrong on the way: the node keeps it but the answer is lost, or it is lost. */
+  putFault: 'none' | 'answer-lost' | 'lost' = 'none';
   /** CLValues under URef named keys (e.g. a token's name, symbol, decimals). */
   urefValues: Record<string, { cl_type: string; bytes: string }> = {};
 
@@ -245,6 +247,7 @@ export class FakeChain {
       }
       case 'account_put_transaction': {
         const tx = (params.transaction as { Version1: Record<string, unknown> }).Version1;
+        if (this.putFault === 'lost') return new Response('bad gateway', { status: 502 });
         const outcome = this.onPut(tx);
         if (outcome !== null && typeof outcome === 'object') {
           return Response.json({
@@ -255,6 +258,7 @@ export class FakeChain {
         }
         this.sent.push(tx);
         this.transactions.set(String(tx.hash), { error: outcome });
+        if (this.putFault === 'answer-lost') return new Response('bad gateway', { status: 502 });
         return ok({ transaction_hash: { Version1: tx.hash } });
       }
       case 'info_get_transaction': {
