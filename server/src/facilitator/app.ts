@@ -108,28 +108,33 @@ export function createFacilitator(
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    // /health needs no key (probes have none); it is limited per client address.
-    const open = request.url === '/health' || request.url.startsWith('/health?');
-    let client = request.ip;
-    if (apiKeys.required && !open) {
-      const index = apiKeys.match(request.headers.authorization);
-      if (index < 0) {
-        reply.header('www-authenticate', 'Bearer');
-        return reply.code(401).send({
-          error: 'unauthorized',
-          message: 'a valid API key is required: Authorization: Bearer <key>, or the bare key',
-        });
-      }
-      client = apiKeys.callerOf(index);
-    }
+  });
+
+  /** Takes one request from its caller's budget; a 429 once the budget is spent. */
+  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const client = callers.get(request) ?? request.ip;
     callers.set(request, client);
-    outcomes.set(request, { caller: client });
+    outcomes.set(request, { ...outcomes.get(request), caller: client });
     const wait = await limiter.take(client, engine.now());
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return reply.code(429).send({ error: 'rate_limited', message: `retry in ${wait} s` });
     }
-  });
+  };
+
+  /** With API keys configured, a request needs one; its caller is then the key. */
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!apiKeys.required) return;
+    const index = apiKeys.match(request.headers.authorization);
+    if (index < 0) {
+      reply.header('www-authenticate', 'Bearer');
+      return reply.code(401).send({
+        error: 'unauthorized',
+        message: 'a valid API key is required: Authorization: Bearer <key>, or the bare key',
+      });
+    }
+    callers.set(request, apiKeys.callerOf(index));
+  };
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
@@ -152,7 +157,7 @@ export function createFacilitator(
     return reply.code(500).send({ error: 'internal_error', message: 'internal error' });
   });
 
-  app.setNotFoundHandler((request, reply) =>
+  app.setNotFoundHandler({ preHandler: limit }, (request, reply) =>
     reply
       .code(404)
       .send({ error: 'not_found', message: `${request.method} ${request.url} is not a route` }),
@@ -161,62 +166,72 @@ export function createFacilitator(
   /** A metrics label for a request's network: only configured ones, to bound cardinality. */
   const networkLabel = (network: string) => (contexts.has(network) ? network : 'unconfigured');
 
-  app.get('/supported', async () => engine.supported());
-
-  app.post('/verify', async (request) => {
-    const body = parseVerifyRequest(request.body);
-    const response = await engine.verify(body);
-    metrics.verifyResult(
-      networkLabel(body.paymentRequirements.network),
-      response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
-    );
-    outcomes.set(request, {
-      ...outcomes.get(request),
-      network: body.paymentRequirements.network,
-      valid: response.isValid,
-      reason: response.invalidReason,
+  // Probes have no key: /health is open, limited per client address. Its scope is its own, so
+  // the key check of the x402 routes never applies to it.
+  void app.register(async (open) => {
+    open.addHook('onRequest', limit);
+    open.get('/health', async (_request, reply) => {
+      const { ok, networks } = await health.report();
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', networks });
     });
-    return response;
   });
 
-  app.post('/settle', async (request) => {
-    const started = performance.now();
-    const body = parseSettleRequest(request.body);
-    const deliveryKey = deliveryKeyOf(
-      callers.get(request) ?? request.ip,
-      request.headers[IDEMPOTENCY_HEADER],
-      body.paymentPayload,
+  // The x402 routes and /metrics: an API key when keys are configured, then the caller's budget.
+  void app.register(async (keyed) => {
+    keyed.addHook('onRequest', authenticate);
+    keyed.addHook('onRequest', limit);
+    keyed.get('/supported', async () => engine.supported());
+
+    keyed.post('/verify', async (request) => {
+      const body = parseVerifyRequest(request.body);
+      const response = await engine.verify(body);
+      metrics.verifyResult(
+        networkLabel(body.paymentRequirements.network),
+        response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
+      );
+      outcomes.set(request, {
+        ...outcomes.get(request),
+        network: body.paymentRequirements.network,
+        valid: response.isValid,
+        reason: response.invalidReason,
+      });
+      return response;
+    });
+
+    keyed.post('/settle', async (request) => {
+      const started = performance.now();
+      const body = parseSettleRequest(request.body);
+      const deliveryKey = deliveryKeyOf(
+        callers.get(request) ?? request.ip,
+        request.headers[IDEMPOTENCY_HEADER],
+        body.paymentPayload,
+      );
+      const outcome = await engine.settle(body, deliveryKey);
+      metrics.settleResult(
+        networkLabel(body.paymentRequirements.network),
+        outcome.result,
+        (performance.now() - started) / 1000,
+      );
+      const found = {
+        ...outcomes.get(request),
+        network: body.paymentRequirements.network,
+        result: outcome.result,
+        transaction: outcome.response.transaction || undefined,
+      };
+      outcomes.set(request, found);
+      // No "request completed" line comes for an answer nobody reads: say what it was.
+      if (request.raw.socket?.destroyed) {
+        request.log.info(found, 'settle answered after the caller hung up');
+      }
+      return outcome.response;
+    });
+
+    keyed.get('/metrics', async (_request, reply) =>
+      reply
+        .type('text/plain; version=0.0.4; charset=utf-8')
+        .send(metrics.render(await ledger.pendingCount())),
     );
-    const outcome = await engine.settle(body, deliveryKey);
-    metrics.settleResult(
-      networkLabel(body.paymentRequirements.network),
-      outcome.result,
-      (performance.now() - started) / 1000,
-    );
-    const found = {
-      ...outcomes.get(request),
-      network: body.paymentRequirements.network,
-      result: outcome.result,
-      transaction: outcome.response.transaction || undefined,
-    };
-    outcomes.set(request, found);
-    // No "request completed" line comes for an answer nobody reads: say what it was.
-    if (request.raw.socket?.destroyed) {
-      request.log.info(found, 'settle answered after the caller hung up');
-    }
-    return outcome.response;
   });
-
-  app.get('/health', async (_request, reply) => {
-    const { ok, networks } = await health.report();
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', networks });
-  });
-
-  app.get('/metrics', async (_request, reply) =>
-    reply
-      .type('text/plain; version=0.0.4; charset=utf-8')
-      .send(metrics.render(await ledger.pendingCount())),
-  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -281,10 +281,13 @@ describe('facilitator HTTP without a chain', () => {
     expect(text).toContain('x402_facilitator_pending_settlements 0');
   });
 
-  it('answers 404 in JSON for an unknown route', async () => {
-    const response = await fetch(`${facilitator.url}/nope`, { headers: auth(KEY_A) });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: 'not_found' });
+  it('answers 404 in JSON for an unknown route, with or without a key (no route, no key check)', async () => {
+    for (const headers of [auth(KEY_A), {}]) {
+      const response = await fetch(`${facilitator.url}/nope`, { headers });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('x-request-id')).toBeTruthy();
+      expect(await response.json()).toMatchObject({ error: 'not_found' });
+    }
   });
 
   it('limits requests per API key', async () => {
