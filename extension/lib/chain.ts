@@ -10,7 +10,7 @@ import {
   CasperRpcUnavailableError,
   CEP18X402_USED_NONCES_FIELD,
   type ContractInfo,
-  type JsonPost,
+  fetchPostWith,
   nonceStoreOf,
   type TransactionV1Json,
 } from '@x402-casper/shared';
@@ -30,19 +30,6 @@ export function chainErrorWords(error: unknown): string | undefined {
   return undefined;
 }
 
-/** `fetch` as shared's transport (tests and the service worker pass their own). */
-function postWith(fetchImpl: typeof fetch): JsonPost {
-  return async (url, body, signal) => {
-    const response = await fetchImpl(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal,
-    });
-    return { status: response.status, text: await response.text() };
-  };
-}
-
 export class ChainReader {
   private readonly chain: CasperChain;
   /** Package → its current contract, for the state root it was read at. */
@@ -50,7 +37,7 @@ export class ChainReader {
   private readonly infos = new Map<string, ContractInfo>();
 
   constructor(url: string, fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {
-    this.chain = new CasperChain(new CasperRpc(url, { post: postWith(fetchImpl) }));
+    this.chain = new CasperChain(new CasperRpc(url, { post: fetchPostWith(fetchImpl) }));
   }
 
   /** CSPR in motes in the main purse of the account with this public key (0: no account). */

@@ -41,16 +41,21 @@ export type JsonPost = (
   signal: AbortSignal,
 ) => Promise<{ status: number; text: string }>;
 
+/** A transport over `fetchImpl` (a test's or a service worker's own `fetch`). */
+export function fetchPostWith(fetchImpl: typeof fetch): JsonPost {
+  return async (url, body, signal) => {
+    const response = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal,
+    });
+    return { status: response.status, text: await response.text() };
+  };
+}
+
 /** The default transport: `fetch`, available in Node and in browsers. */
-export const fetchPost: JsonPost = async (url, body, signal) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    signal,
-  });
-  return { status: response.status, text: await response.text() };
-};
+export const fetchPost: JsonPost = fetchPostWith((input, init) => fetch(input, init));
 
 export interface CasperRpcOptions {
   /** Time limit of one call, ms; default 10 s. */
