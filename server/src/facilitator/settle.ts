@@ -126,6 +126,7 @@ export class Settler {
       if (!(await this.ledger.takeLease(row.id, this.owner, now + this.options.leaseMs, now))) {
         continue; // another replica took it first
       }
+      this.leasedAt.set(row.id, now);
       taken += 1;
       this.options.log.info(
         { settlement: row.id, state: row.state, transaction: row.transactionHash },
