@@ -2,6 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['shared', 'server', 'extension'],
+    projects: ['shared', 'server/*/vitest.config.ts', 'extension'],
   },
 });

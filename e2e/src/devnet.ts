@@ -1,4 +1,4 @@
-import { startDevnet } from '@x402-casper/server';
+import { startDevnet } from '@x402-casper/devnet';
 import { balancesItemKey, parseAmount } from '@x402-casper/shared';
 import { newAccount, type TestAccount } from './accounts.js';
 

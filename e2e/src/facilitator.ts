@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type Facilitator, parseConfig, startFacilitator } from '@x402-casper/server';
+import { type Facilitator, parseConfig, startFacilitator } from '@x402-casper/facilitator';
 import type { SettleResponse, VerifyResponse } from '@x402-casper/shared';
 import type { TestAccount } from './accounts.js';
 import type { TestDevnet } from './devnet.js';

@@ -4,8 +4,8 @@ import { expect, test } from './fixtures.js';
 import { latestPayment } from './support/popup.js';
 
 // The extension paying the Go reference's example resource server, as emulated from its code
-// (server/test/peers/go-example-server.ts), settling through the Go facilitator emulator
-// (server/test/peers/go-facilitator.ts) on the devnet. The paying page is a shop on another
+// (server/testing/src/peers/go-example-server.ts), settling through the Go facilitator emulator
+// (server/testing/src/peers/go-facilitator.ts) on the devnet. The paying page is a shop on another
 // origin calling the Go API with fetch, so the Go server's CORS matters. Its requirements
 // carry extra.decimals as the string "2" and the Cep18x402 signing domain; the devnet's token
 // is laid out as the Go facilitator settles it.

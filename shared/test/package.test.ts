@@ -4,7 +4,8 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const shared = fileURLToPath(new URL('..', import.meta.url));
-const server = fileURLToPath(new URL('../../server', import.meta.url));
+// A package of the workspace that depends on shared: the paywall.
+const dependent = fileURLToPath(new URL('../../server/fastify', import.meta.url));
 
 describe('the shared package', () => {
   it('imports from plain Node through its built entry point', () => {
@@ -13,7 +14,7 @@ describe('the shared package', () => {
     const publicKey = '0143a72e714401762df66b68c26dfbdf2682aaec9f2474eca4613e424a0fbafd3c';
     const script = `import('@x402-casper/shared').then((m) => console.log(m.accountHashOf('${publicKey}')))`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: server,
+      cwd: dependent,
       encoding: 'utf8',
     });
     expect(out.trim()).toBe('8866b1b964ac0eb4799ee1e91cebfa85df75de7ab47b279a39712015d4886b56');

@@ -1,5 +1,5 @@
 import type { TestAccount, TestDevnet, TestFacilitator } from '@x402-casper/e2e';
-import { createDemoApp } from '@x402-casper/server';
+import { createDemoApp } from 'x402-casper';
 
 /** The product's demo site (paid weather API, paid article, playground), paying a fresh merchant. */
 export interface DemoSite {

@@ -1,11 +1,10 @@
 import type { TestAccount, TestDevnet } from '@x402-casper/e2e';
 import { secretKeyFromPem } from '@x402-casper/shared';
-import { startGoExampleServer } from '../../../server/test/peers/go-example-server.js';
-import { startGoFacilitator } from '../../../server/test/peers/go-facilitator.js';
+import { startGoExampleServer, startGoFacilitator } from '@x402-casper/testing';
 
 /**
  * The Go reference's example resource server and the Go facilitator, as emulated from their
- * code (server/test/peers), on the devnet in its token; the server's facilitator key is sent
+ * code (server/testing/src/peers), on the devnet in its token; the server's facilitator key is sent
  * CSPR.cloud style (`Authorization: <key>`).
  */
 export interface GoPeers {

@@ -1,0 +1,184 @@
+// The facilitator's benchmark (part of the root `pnpm bench`): prints a table, writes
+// .bench/facilitator.json (git-ignored).
+// Sizes can be lowered for a quick look: BENCH_SECONDS (per /verify row, default 3),
+// BENCH_SETTLE_SIZES (default 1,16,64,256), BENCH_SETTLE_LONE (default 8), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultDevAccounts } from '@x402-casper/devnet';
+import { addressOfPublicKey } from '@x402-casper/shared';
+import { benchHeader, formatNumber, ms, section, writeBenchResults } from '@x402-casper/testing';
+import { clientBench } from './client.js';
+import { componentBench } from './components.js';
+import { cryptoLimit } from './crypto.js';
+import { ledgerBench } from './ledgers.js';
+import type { Latency } from './measure.js';
+import {
+  startDevnetProcess,
+  startFacilitatorProcess,
+  writeFacilitatorConfig,
+} from './processes.js';
+import { SETTLE_PHASES, settleBench } from './settle.js';
+import { verifyBench } from './verify.js';
+
+const env = (name: string, fallback: string) => process.env[name] || fallback;
+const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
+const VERIFY_CONCURRENCY = [1, 16, 64];
+const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '1,16,64,256').split(',').map(Number);
+const SETTLE_LONE = Number(env('BENCH_SETTLE_LONE', '8'));
+const LEDGER_PAYMENTS = Number(env('BENCH_LEDGER_PAYMENTS', '96'));
+const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
+
+const number = formatNumber;
+const latency = (l: Latency) => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}`;
+
+const started = performance.now();
+const loadBefore = benchHeader('facilitator benchmark');
+
+const crypto = await cryptoLimit();
+section('crypto limit (1 core, digest + signature verification)', [
+  ...Object.entries(crypto.rates).map(([name, rate]): [string, string] => [
+    name,
+    `${number(rate.perSecond)} /s`,
+  ]),
+  [
+    'high-S secp256k1 signature accepted by',
+    `noble: ${crypto.acceptsHighS.noble ? 'yes' : 'no'}, node:crypto (OpenSSL): ${crypto.acceptsHighS.nodeCrypto ? 'yes' : 'no'}`,
+  ],
+]);
+
+const dir = mkdtempSync(join(tmpdir(), 'x402-bench-'));
+const devnet = await startDevnetProcess(1000, { logFile: join(dir, 'devnet.log') });
+try {
+  const components = await componentBench(devnet);
+  section('facilitator parts (1 core, in process)', [
+    ...Object.entries(components.rates).map(([name, rate]): [string, string] => [
+      name,
+      `${number(rate.perSecond)} /s`,
+    ]),
+    ...Object.entries(components.rpcReadCpuMs).map(([client, cpu]): [string, string] => [
+      `CPU of one chain read (query_balance), ${client}`,
+      ms(cpu),
+    ]),
+  ]);
+
+  const verify = await verifyBench(devnet, dir, VERIFY_CONCURRENCY, VERIFY_SECONDS);
+  const nobleLimit = crypto.rates['ed25519 noble']!.perSecond;
+  const nodeLimit = crypto.rates['ed25519 node:crypto']!.perSecond;
+  const verifyRows = verify.rows.map((row) => ({
+    ...row,
+    ofNobleLimit: row.perSecond / nobleLimit,
+    ofNodeCryptoLimit: row.perSecond / nodeLimit,
+  }));
+  section('/verify (ed25519, valid payments, facilitator process → devnet process)', [
+    ...verifyRows.map((row): [string, string] => [
+      `chain reads ${row.reads}, concurrency ${row.concurrency}`,
+      `${number(row.perSecond, 1)} /s, ${latency(row)}, ${row.errors} errors, ` +
+        `CPU/verify ${ms(row.cpuMsPerVerify.facilitator)} facilitator + ${ms(row.cpuMsPerVerify.devnet)} devnet, ` +
+        `${number(row.ofNobleLimit * 100, 1)}% of noble limit, ${number(row.ofNodeCryptoLimit * 100, 1)}% of node:crypto limit`,
+    ]),
+    ...Object.entries(verify.rpcCallsPerVerify).map(([reads, calls]): [string, string] => [
+      `RPC calls per /verify, reads ${reads}`,
+      Object.entries(calls)
+        .map(([method, n]) => `${method} ${n}`)
+        .join(', '),
+    ]),
+  ]);
+
+  const settle = await settleBench(devnet, dir, SETTLE_SIZES, SETTLE_LONE);
+  section(
+    `/settle (N concurrent distinct payments, or N lone ones one after another; devnet 1 s blocks, poll every ${settle.pollIntervalMs} ms)`,
+    settle.runs.flatMap(
+      (run): Array<[string, string]> => [
+        [
+          run.sending === 'concurrent'
+            ? `N = ${run.payments}`
+            : `${run.payments} lone, one after another`,
+          `${run.succeeded}/${run.payments} settled in ${number(run.seconds, 2)} s = ${number(run.perSecond, 1)} /s`,
+        ],
+        ...SETTLE_PHASES.map((phase): [string, string] => [
+          `  ${phase}`,
+          latency(run.phases[phase]),
+        ]),
+        [
+          '  CPU per settlement',
+          `${ms(run.cpuMsPerSettlement.facilitator)} facilitator + ${ms(run.cpuMsPerSettlement.devnet)} devnet`,
+        ],
+        [
+          '  RPC calls per settlement',
+          Object.entries(run.rpcCallsPerSettlement)
+            .map(([method, n]) => `${method} ${n}`)
+            .join(', '),
+        ],
+      ],
+    ),
+  );
+
+  const ledgers = await ledgerBench(devnet, dir, LEDGER_PAYMENTS);
+  section(
+    `ledgers (${LEDGER_PAYMENTS} concurrent distinct payments, devnet 1 s blocks)`,
+    ledgers.map((run): [string, string] => [
+      run.setup,
+      `${run.succeeded}/${run.payments} settled, ${number(run.perSecond, 1)} /s, CPU/settlement ${ms(run.cpuMsPerSettlement)} facilitator`,
+    ]),
+  );
+
+  const [feePayer, merchant] = defaultDevAccounts();
+  const facilitator = await startFacilitatorProcess(
+    writeFacilitatorConfig(
+      {
+        dir,
+        rpcUrl: devnet.rpcUrl,
+        network: devnet.network,
+        token: devnet.token,
+        feePayer: feePayer!.secretKey,
+        blockIntervalMs: devnet.blockTimeMs,
+        settings: { pollIntervalMs: 100, logLevel: 'warn' },
+      },
+      'client',
+    ),
+  );
+  let client: Awaited<ReturnType<typeof clientBench>>;
+  try {
+    client = await clientBench(
+      devnet,
+      facilitator.url,
+      addressOfPublicKey(merchant!.publicKey),
+      CLIENT_PAYMENTS,
+      4,
+    );
+  } finally {
+    await facilitator.stop();
+  }
+  section('client side', [
+    ...client.flatMap(
+      (run): Array<[string, string]> => [
+        [
+          `headless client ${run.algorithm}: 402 → paid retry sent`,
+          `${latency(run.retryMs)} (${run.paid}/${run.payments} paid)`,
+        ],
+        [`headless client ${run.algorithm}: whole paid request`, latency(run.totalMs)],
+      ],
+    ),
+  ]);
+
+  const loadAfter = loadavg();
+  const seconds = (performance.now() - started) / 1000;
+  const path = writeBenchResults('facilitator', {
+    loadAverage: { before: loadBefore, after: loadAfter },
+    seconds,
+    cryptoLimit: crypto.rates,
+    acceptsHighS: crypto.acceptsHighS,
+    components,
+    verify: { rows: verifyRows, rpcCallsPerVerify: verify.rpcCallsPerVerify },
+    settle,
+    ledgers,
+    client,
+  });
+  process.stdout.write(
+    `\ndone in ${number(seconds)} s (load average after: ${loadAfter.map((l) => l.toFixed(1)).join(' ')}); wrote ${path}\n`,
+  );
+} finally {
+  await devnet.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,192 @@
+// /settle: N distinct payments settled at once by a facilitator process against a devnet with
+// 1 s blocks. Where each settlement's time goes comes from the facilitator's own log lines
+// (`settlement reserved`, `… submitted`, `… confirmed`, each stamped with the time):
+//   checks    request sent → reserved: parse, off-chain rules, chain reads, build, ledger write
+//   submit    reserved → submitted: account_put_transaction and the ledger update
+//   block     submitted → confirmed: waiting for the block and the poll that sees it
+//   answer    confirmed → response received
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultDevAccounts } from '@x402-casper/devnet';
+import { addressOfPublicKey, type SecretKey } from '@x402-casper/shared';
+import { type Latency, latencyOf } from './measure.js';
+import { type PaymentRequest, requirementsOf, signedPayments } from './payments.js';
+import {
+  cpuMsOf,
+  type DevnetProcess,
+  startFacilitatorProcess,
+  writeFacilitatorConfig,
+} from './processes.js';
+import { RpcProxy } from './rpc-proxy.js';
+
+export const SETTLE_PHASES = ['checks', 'submit', 'block', 'answer', 'total'] as const;
+export type SettlePhase = (typeof SETTLE_PHASES)[number];
+
+export interface SettleRun {
+  payments: number;
+  /** Sent all at once, or one after another (each settlement alone in its block). */
+  sending: 'concurrent' | 'sequential';
+  succeeded: number;
+  seconds: number;
+  perSecond: number;
+  phases: Record<SettlePhase, Latency>;
+  rpcCallsPerSettlement: Record<string, number>;
+  /** CPU milliseconds per settlement, in the facilitator and in the devnet. */
+  cpuMsPerSettlement: { facilitator: number; devnet: number };
+}
+
+export interface SettleFigures {
+  pollIntervalMs: number;
+  runs: SettleRun[];
+}
+
+const POLL_INTERVAL_MS = 100;
+
+interface LogLine {
+  msg?: string;
+  time?: number;
+  transaction?: string;
+}
+
+function logTimes(file: string): Map<string, Record<string, number>> {
+  const byTransaction = new Map<string, Record<string, number>>();
+  for (const text of readFileSync(file, 'utf8').split('\n')) {
+    if (!text.startsWith('{')) continue;
+    const line = JSON.parse(text) as LogLine;
+    if (!line.transaction || line.time === undefined || !line.msg) continue;
+    const entry = byTransaction.get(line.transaction) ?? {};
+    entry[line.msg] ??= line.time;
+    byTransaction.set(line.transaction, entry);
+  }
+  return byTransaction;
+}
+
+async function post(url: string, body: PaymentRequest) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as { success?: boolean; transaction?: string };
+}
+
+/** How a run sends its payments: all at once or one after another. */
+async function send(
+  batch: PaymentRequest[],
+  url: string,
+  sending: SettleRun['sending'],
+): Promise<Array<{ answer: Awaited<ReturnType<typeof post>>; received: number; sentAt: number }>> {
+  const one = async (payment: PaymentRequest) => {
+    const sentAt = Date.now();
+    const answer = await post(url, payment);
+    return { answer, received: Date.now(), sentAt };
+  };
+  if (sending === 'concurrent') return Promise.all(batch.map(one));
+  const results = [];
+  for (const payment of batch) results.push(await one(payment));
+  return results;
+}
+
+/**
+ * Settles a batch of each of `sizes` at once, then `lone` payments one after another (each
+ * alone in its block: what a facilitator with little traffic spends per payment).
+ */
+export async function settleBench(
+  devnet: DevnetProcess,
+  dir: string,
+  sizes: number[],
+  lone: number,
+): Promise<SettleFigures> {
+  const [feePayer, merchant, ...payers] = defaultDevAccounts();
+  const requirements = requirementsOf(
+    devnet.network,
+    devnet.token,
+    addressOfPublicKey(merchant!.publicKey),
+    '1',
+  );
+  const proxy = new RpcProxy(devnet.rpcUrl);
+  await proxy.start();
+  const logFile = join(dir, 'settle.log');
+  const facilitator = await startFacilitatorProcess(
+    writeFacilitatorConfig(
+      {
+        dir,
+        rpcUrl: proxy.url,
+        network: devnet.network,
+        token: devnet.token,
+        feePayer: feePayer!.secretKey,
+        blockIntervalMs: devnet.blockTimeMs,
+        settings: { pollIntervalMs: POLL_INTERVAL_MS, settleTimeoutMs: 60_000 },
+      },
+      'settle',
+    ),
+    { logFile },
+  );
+  const runs: SettleRun[] = [];
+  try {
+    // Warm-up (not reported): the first settlements of a fresh process pay for loading and
+    // compiling code.
+    await Promise.all(
+      signedPayments(requirements, payers[0]!.secretKey, 4).map((payment) =>
+        post(`${facilitator.url}/settle`, payment),
+      ),
+    );
+    const plan = [
+      ...sizes.map((size) => ({ size, sending: 'concurrent' as const })),
+      ...(lone > 0 ? [{ size: lone, sending: 'sequential' as const }] : []),
+    ];
+    for (const { size, sending } of plan) {
+      const keys: SecretKey[] = payers.map((payer) => payer.secretKey);
+      const batch = keys.flatMap((key, i) =>
+        signedPayments(requirements, key, Math.ceil((size - i) / keys.length)),
+      );
+      proxy.resetCounts();
+      const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
+      const started = performance.now();
+      const results = await send(batch, `${facilitator.url}/settle`, sending);
+      const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
+      const cpuPer = (i: number) =>
+        Math.round(((cpuAfter[i]! - cpuBefore[i]!) / batch.length) * 10) / 10;
+      const times = logTimes(logFile);
+      const samples: Record<SettlePhase, number[]> = {
+        checks: [],
+        submit: [],
+        block: [],
+        answer: [],
+        total: [],
+      };
+      for (const { answer, received, sentAt } of results) {
+        const logged = answer.transaction ? times.get(answer.transaction) : undefined;
+        const reserved = logged?.['settlement reserved'];
+        const submitted = logged?.['settlement transaction submitted'];
+        const confirmed = logged?.['settlement confirmed'];
+        if (!answer.success || !reserved || !submitted || !confirmed) continue;
+        samples.checks.push(reserved - sentAt);
+        samples.submit.push(submitted - reserved);
+        samples.block.push(confirmed - submitted);
+        samples.answer.push(received - confirmed);
+        samples.total.push(received - sentAt);
+      }
+      const succeeded = results.filter((r) => r.answer.success).length;
+      runs.push({
+        payments: batch.length,
+        sending,
+        succeeded,
+        seconds,
+        perSecond: succeeded / seconds,
+        phases: Object.fromEntries(
+          SETTLE_PHASES.map((phase) => [phase, latencyOf(samples[phase])]),
+        ) as Record<SettlePhase, Latency>,
+        cpuMsPerSettlement: { facilitator: cpuPer(0), devnet: cpuPer(1) },
+        rpcCallsPerSettlement: Object.fromEntries(
+          [...proxy.calls].map(([method, n]) => [method, Math.round((n / batch.length) * 10) / 10]),
+        ),
+      });
+    }
+  } finally {
+    await facilitator.stop();
+    await proxy.close();
+  }
+  return { pollIntervalMs: POLL_INTERVAL_MS, runs };
+}

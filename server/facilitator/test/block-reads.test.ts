@@ -1,0 +1,226 @@
+// Chain reads made against one block, counted through a real proxy in front of the devnet:
+// /verify reads the newest block once per block and, per payment, only what a payment brings
+// (its nonce; a payer's balance once per block); /settle reads against a block read now.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Devnet, defaultDevAccounts, startDevnet } from '@x402-casper/devnet';
+import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
+import {
+  executionOf,
+  FaultyProxy,
+  paymentFor,
+  postJson,
+  requirementsFor,
+  rpcResult,
+  tempDir,
+  whileMining,
+} from '@x402-casper/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Facilitator } from '../src/app.js';
+import { ChainClient } from '../src/chain.js';
+import { facilitatorOn, settleDirectly } from './helpers.js';
+
+const dir = tempDir('block-reads');
+const [feePayer, merchant, alice, bob] = defaultDevAccounts();
+const merchantAddress = addressOfPublicKey(merchant.publicKey);
+const aliceAddress = addressOfPublicKey(alice.publicKey);
+/** Longer than any test here: no block is due while one runs, unless a test mines one. */
+const BLOCK_INTERVAL_MS = 600_000;
+
+let devnet: Devnet;
+let proxy: FaultyProxy;
+/** Reads the newest block once per (long) block interval. */
+let perBlock: Facilitator & { url: string };
+/** Reads the newest block at every request (a devnet that mines on demand). */
+let everyRead: Facilitator & { url: string };
+
+async function start(name: string, blockIntervalMs: number) {
+  return facilitatorOn(devnet, {
+    rpcUrl: proxy.url,
+    database: join(dir, `${name}.sqlite`),
+    feePayer: feePayer.secretKey,
+    blockIntervalMs,
+    // The watcher looks at least every ten poll intervals when the (long) block interval says
+    // no block is due: a settle waits for that look while these tests mine.
+    extra: { pollIntervalMs: 25, settleTimeoutMs: 5000 },
+  });
+}
+
+const payment = () =>
+  paymentFor(
+    alice.secretKey,
+    requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+  );
+
+/** Settles `request` on chain without any facilitator (bob pays the gas), in a new block. */
+async function useOnChain(request: Awaited<ReturnType<typeof payment>>) {
+  const directHash = await settleDirectly(
+    devnet,
+    devnet.tokens[0]!.packageHash,
+    request.paymentPayload,
+    bob.secretKey,
+  );
+  expect(await executionOf(devnet.rpcUrl, directHash)).toMatchObject({ error_message: null });
+}
+
+/** RPC methods called (through the proxy) while `work` runs. */
+async function callsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const from = proxy.seen.length;
+  await work();
+  return proxy.seen.slice(from);
+}
+
+const count = (calls: string[], method: string) => calls.filter((m) => m === method).length;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
+  proxy = new FaultyProxy(devnet.rpcUrl);
+  await proxy.start();
+  perBlock = await start('per-block', BLOCK_INTERVAL_MS);
+  everyRead = await start('every-read', 0);
+});
+
+afterAll(async () => {
+  await perBlock?.close();
+  await everyRead?.close();
+  await proxy?.close();
+  await devnet?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('/verify, read against one block', () => {
+  it('makes one RPC call per payment within a block, where reading the block every time makes five', async () => {
+    const verifyAll = async (f: { url: string }, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const answer = await postJson(`${f.url}/verify`, await payment());
+        expect(answer.body).toEqual({ isValid: true, payer: aliceAddress });
+      }
+    };
+    await verifyAll(perBlock, 1);
+    await verifyAll(everyRead, 1);
+    const withinBlock = await callsDuring(() => verifyAll(perBlock, 5));
+    // Only the fresh nonce: the block, the contract hash and the balances are the block's.
+    expect(withinBlock).toEqual(Array(5).fill('state_get_dictionary_item'));
+    // Reading the newest block each time costs one call while no block comes…
+    const sameBlock = await callsDuring(() => verifyAll(everyRead, 5));
+    expect(sameBlock).toEqual(
+      Array(5).fill(['info_get_status', 'state_get_dictionary_item']).flat(),
+    );
+    // …and, with a block that changed the state between payments, the package's contract,
+    // the payer's balance and the fee payer's CSPR again.
+    const everyTime = await callsDuring(async () => {
+      for (let i = 0; i < 5; i++) {
+        await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+          account: generateSecretKey().publicKey.hex,
+          motes: '1',
+        });
+        await verifyAll(everyRead, 1);
+      }
+    });
+    expect(everyTime).toHaveLength(25);
+    expect(count(everyTime, 'info_get_status')).toBe(5);
+    expect(count(everyTime, 'query_global_state')).toBe(5);
+    expect(count(everyTime, 'state_get_dictionary_item')).toBe(10);
+    expect(count(everyTime, 'query_balance')).toBe(5);
+    // The contract's entry points were read once, by the first verify.
+    expect(everyTime).not.toContain('chain_get_state_root_hash');
+  });
+
+  it('reads the block again once the next one is due, and sees what it changed', async () => {
+    let now = Date.now();
+    const client = new ChainClient(proxy.url, 10_000, 8000, () => now);
+    const first = await client.view();
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    expect((await client.view()).height).toBe(first.height);
+    now = first.timestampMs + 8000;
+    expect((await client.view()).height).toBe(first.height + 1);
+    // A live read always asks, and serves the recent reads after it.
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    const live = await client.view('live');
+    expect(live.height).toBe(first.height + 2);
+    expect(await callsDuring(() => client.view())).toEqual([]);
+  });
+
+  it('does not keep a failed read', async () => {
+    const client = new ChainClient(proxy.url, 10_000, BLOCK_INTERVAL_MS);
+    proxy.faults.set('info_get_status', 'drop');
+    try {
+      await expect(client.view()).rejects.toThrow(/info_get_status/);
+    } finally {
+      proxy.faults.delete('info_get_status');
+    }
+    const block = await client.view();
+    proxy.faults.set('query_balance', 'drop');
+    try {
+      await expect(client.accountBalance(feePayer.publicKey, block)).rejects.toThrow();
+    } finally {
+      proxy.faults.delete('query_balance');
+    }
+    expect(await client.accountBalance(feePayer.publicKey, block)).toBeGreaterThan(0n);
+  });
+});
+
+describe('/settle, read against a block read now', () => {
+  it('refuses a nonce used on chain after /verify read it unused in an older block', async () => {
+    const request = await payment();
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    await useOnChain(request);
+    // /verify still judges by the block it read…
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    // …settlement reads the newest block first, and spends nothing.
+    const calls = await callsDuring(async () => {
+      const answer = await postJson(`${perBlock.url}/settle`, request);
+      expect(answer.body).toMatchObject({
+        success: false,
+        errorReason: 'invalid_exact_casper_nonce_used',
+        transaction: '',
+      });
+    });
+    expect(calls[0]).toBe('info_get_status');
+    expect(calls).not.toContain('account_put_transaction');
+  });
+
+  it('looks at the newest block before refusing for funds: a payer funded a moment ago is valid', async () => {
+    const payer = generateSecretKey();
+    const request = await paymentFor(
+      payer,
+      requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+    );
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      invalidReason: 'insufficient_funds',
+    });
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: devnet.tokens[0]!.packageHash, amount: '10' },
+    });
+    // The block /verify read last is long from due; the refusal made it read the newest.
+    const calls = await callsDuring(async () => {
+      expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+        isValid: true,
+      });
+    });
+    expect(calls).toContain('info_get_status');
+  });
+
+  it('settles a payer funded after /verify saw an empty balance', async () => {
+    const payer = generateSecretKey();
+    const request = await paymentFor(
+      payer,
+      requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+    );
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      isValid: false,
+      invalidReason: 'insufficient_funds',
+    });
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: devnet.tokens[0]!.packageHash, amount: '10' },
+    });
+    const settled = await whileMining(devnet.rpcUrl, postJson(`${perBlock.url}/settle`, request));
+    expect(settled.body).toMatchObject({ success: true });
+  });
+});

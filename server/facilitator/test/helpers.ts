@@ -1,0 +1,76 @@
+// Facilitator test helpers that need the facilitator's own modules.
+import type { PaymentPayload, SecretKey } from '@x402-casper/shared';
+import { rawConfig, rpcResult } from '@x402-casper/testing';
+import { type Facilitator, startFacilitator } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { buildSettlementTransaction, signingKeyOf } from '../src/transaction.js';
+
+/**
+ * Settles a payment on chain without any facilitator, `gasPayer` paying the gas, and mines
+ * the block; returns the transaction hash. For "someone else spent the nonce" cases.
+ */
+export async function settleDirectly(
+  devnet: { rpcUrl: string; chainName: string },
+  packageHash: string,
+  paymentPayload: PaymentPayload,
+  gasPayer: SecretKey,
+): Promise<string> {
+  const direct = buildSettlementTransaction({
+    payload: paymentPayload.payload as never,
+    packageHash,
+    argLayout: 'amount-u64',
+    chainName: devnet.chainName,
+    paymentMotes: 3_000_000_000n,
+    signingKey: signingKeyOf(gasPayer),
+  });
+  await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
+    transaction: { Version1: JSON.parse(direct.json) },
+  });
+  await rpcResult(devnet.rpcUrl, 'devnet_mine');
+  return direct.hash;
+}
+
+/**
+ * A facilitator for the devnet's first token that reads the chain at `rpcUrl` (the devnet
+ * itself, or a proxy in front of it), its ledger in `database`.
+ */
+export function facilitatorOn(
+  devnet: {
+    network: string;
+    tokens: { packageHash: string; domainName: string; decimals: number }[];
+  },
+  options: {
+    rpcUrl: string;
+    database: string;
+    feePayer: SecretKey;
+    apiKeys?: string[];
+    extra?: Record<string, unknown>;
+    now?: () => number;
+    blockIntervalMs?: number;
+  },
+): Promise<Facilitator & { url: string }> {
+  const token = devnet.tokens[0]!;
+  return startFacilitator(
+    parseConfig(
+      rawConfig({
+        database: options.database,
+        network: devnet.network,
+        rpcUrl: options.rpcUrl,
+        feePayer: options.feePayer,
+        assets: [
+          {
+            packageHash: token.packageHash,
+            domainName: token.domainName,
+            decimals: token.decimals,
+          },
+        ],
+        ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
+        ...(options.extra ? { extra: options.extra } : {}),
+        ...(options.blockIntervalMs !== undefined
+          ? { blockIntervalMs: options.blockIntervalMs }
+          : {}),
+      }),
+    ),
+    options.now ? { now: options.now } : {},
+  );
+}

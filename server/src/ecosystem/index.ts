@@ -1,1 +1,0 @@
-export { ExactCasperFacilitatorScheme } from './facilitator.js';
