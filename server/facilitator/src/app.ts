@@ -1,20 +1,27 @@
-// The facilitator's HTTP service: x402 /supported, /verify, /settle, plus /health and /metrics.
+// The facilitator's HTTP service: x402 /supported, /verify, /settle and /metrics behind the API
+// key check, /health and /openapi.json open; request budgets, metrics and one log line per
+// request for all of them.
 import { randomUUID } from 'node:crypto';
-import { parseSettleRequest, parseVerifyRequest, X402InputError } from '@x402-casper/shared';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TSchema } from '@sinclair/typebox';
+import { checkSchema, X402InputError } from '@x402-casper/shared';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifySchemaCompiler,
   LogController,
 } from 'fastify';
 import type { FacilitatorConfig } from './config.js';
 import { Engine } from './engine.js';
 import { HealthCheck } from './health.js';
-import { ApiKeys, MemoryRateLimiter, type RateLimiter, SqlRateLimiter } from './http.js';
-import { deliveryKeyOf, IDEMPOTENCY_HEADER } from './idempotency.js';
 import type { Ledger } from './ledger.js';
-import { Metrics } from './metrics.js';
+import { ApiKeys } from './plugins/auth.js';
+import { metrics } from './plugins/metrics.js';
+import { MemoryCounter, requestBudgets, SqlCounter } from './plugins/rate-limit.js';
+import { x402Routes } from './routes.js';
 import type { Settler } from './settle.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -55,6 +62,7 @@ class RequestLines extends LogController {
       url: request.url,
       statusCode: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
+      caller: request.caller || request.ip,
       ...this.outcomes.get(request),
     };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
@@ -62,13 +70,30 @@ class RequestLines extends LogController {
   }
 }
 
-export function createFacilitator(
+/**
+ * Route schemas are shared's TypeBox schemas, checked by shared's own checker: a 400 names the
+ * first wrong field (`body.paymentPayload.accepted.payTo`) exactly as every other x402-casper
+ * component reports it.
+ */
+const schemaValidator: FastifySchemaCompiler<TSchema> =
+  ({ schema, httpPart }) =>
+  (data) => {
+    try {
+      return { value: checkSchema(schema, data, httpPart ?? 'body') };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+
+export async function createFacilitator(
   config: FacilitatorConfig,
   options: FacilitatorOptions = {},
-): Facilitator {
+): Promise<Facilitator> {
   const apiKeys = new ApiKeys(config.apiKeys);
   /** What a route found, for its request's log line. */
   const outcomes = new WeakMap<object, Record<string, unknown>>();
+  const note = (request: object, found: Record<string, unknown>) =>
+    outcomes.set(request, { ...outcomes.get(request), ...found });
 
   const app = Fastify({
     ...(options.logger
@@ -88,56 +113,51 @@ export function createFacilitator(
     logController: new RequestLines(outcomes),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(schemaValidator);
+  // Answers are written as they are: the response schemas document them, they filter nothing.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const engine = new Engine(config, app.log, { now: options.now });
   const { contexts, ledger, settler } = engine;
-  // Replicas on one PostgreSQL share each client's budget; one process counts in memory.
-  const { max, windowMs } = config.rateLimit;
-  const limiter: RateLimiter =
-    engine.db.dialect === 'postgres'
-      ? new SqlRateLimiter(engine.db, max, windowMs)
-      : new MemoryRateLimiter(max, windowMs);
-  const metrics = new Metrics();
   const health = new HealthCheck(contexts, engine.now);
-
-  /** Who sent each request: an API key's index, or the client address without keys. */
-  const callers = new WeakMap<object, string>();
 
   // Only JSON bodies: text/plain would otherwise reach the routes as a string.
   app.removeContentTypeParser('text/plain');
-
+  app.decorateRequest('caller', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
-  /** Takes one request from its caller's budget; a 429 once the budget is spent. */
-  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
-    const client = callers.get(request) ?? request.ip;
-    callers.set(request, client);
-    outcomes.set(request, { ...outcomes.get(request), caller: client });
-    const wait = await limiter.take(client, engine.now());
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      return reply.code(429).send({ error: 'rate_limited', message: `retry in ${wait} s` });
-    }
-  };
-
-  /** With API keys configured, a request needs one; its caller is then the key. */
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!apiKeys.required) return;
-    const index = apiKeys.match(request.headers.authorization);
-    if (index < 0) {
-      reply.header('www-authenticate', 'Bearer');
-      return reply.code(401).send({
-        error: 'unauthorized',
-        message: 'a valid API key is required: Authorization: Bearer <key>, or the bare key',
-      });
-    }
-    callers.set(request, apiKeys.callerOf(index));
-  };
-
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'x402-casper facilitator',
+        description: 'Verifies and settles x402 `exact` payments on the Casper Network.',
+        version: '2',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Authorization: Bearer <key>, or the bare key',
+          },
+        },
+      },
+    },
+  });
+  await app.register(metrics, { pendingSettlements: () => ledger.pendingCount() });
+  // Replicas on one PostgreSQL share each caller's budget; one process counts in memory.
+  const { max, windowMs } = config.rateLimit;
+  await app.register(requestBudgets, {
+    max,
+    windowMs,
+    now: engine.now,
+    counter:
+      engine.db.dialect === 'postgres'
+        ? new SqlCounter(engine.db, windowMs)
+        : new MemoryCounter(windowMs),
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -157,81 +177,24 @@ export function createFacilitator(
     return reply.code(500).send({ error: 'internal_error', message: 'internal error' });
   });
 
-  app.setNotFoundHandler({ preHandler: limit }, (request, reply) =>
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) =>
     reply
       .code(404)
       .send({ error: 'not_found', message: `${request.method} ${request.url} is not a route` }),
   );
 
-  /** A metrics label for a request's network: only configured ones, to bound cardinality. */
-  const networkLabel = (network: string) => (contexts.has(network) ? network : 'unconfigured');
-
-  // Probes have no key: /health is open, limited per client address. Its scope is its own, so
-  // the key check of the x402 routes never applies to it.
-  void app.register(async (open) => {
-    open.addHook('onRequest', limit);
-    open.get('/health', async (_request, reply) => {
+  // Probes and the API description need no key.
+  app.get(
+    '/health',
+    { schema: { summary: 'Whether each network can be verified and settled on' } },
+    async (_request, reply) => {
       const { ok, networks } = await health.report();
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', networks });
-    });
-  });
+    },
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  // The x402 routes and /metrics: an API key when keys are configured, then the caller's budget.
-  void app.register(async (keyed) => {
-    keyed.addHook('onRequest', authenticate);
-    keyed.addHook('onRequest', limit);
-    keyed.get('/supported', async () => engine.supported());
-
-    keyed.post('/verify', async (request) => {
-      const body = parseVerifyRequest(request.body);
-      const response = await engine.verify(body);
-      metrics.verifyResult(
-        networkLabel(body.paymentRequirements.network),
-        response.isValid ? 'valid' : (response.invalidReason ?? 'invalid'),
-      );
-      outcomes.set(request, {
-        ...outcomes.get(request),
-        network: body.paymentRequirements.network,
-        valid: response.isValid,
-        reason: response.invalidReason,
-      });
-      return response;
-    });
-
-    keyed.post('/settle', async (request) => {
-      const started = performance.now();
-      const body = parseSettleRequest(request.body);
-      const deliveryKey = deliveryKeyOf(
-        callers.get(request) ?? request.ip,
-        request.headers[IDEMPOTENCY_HEADER],
-        body.paymentPayload,
-      );
-      const outcome = await engine.settle(body, deliveryKey);
-      metrics.settleResult(
-        networkLabel(body.paymentRequirements.network),
-        outcome.result,
-        (performance.now() - started) / 1000,
-      );
-      const found = {
-        ...outcomes.get(request),
-        network: body.paymentRequirements.network,
-        result: outcome.result,
-        transaction: outcome.response.transaction || undefined,
-      };
-      outcomes.set(request, found);
-      // No "request completed" line comes for an answer nobody reads: say what it was.
-      if (request.raw.socket?.destroyed) {
-        request.log.info(found, 'settle answered after the caller hung up');
-      }
-      return outcome.response;
-    });
-
-    keyed.get('/metrics', async (_request, reply) =>
-      reply
-        .type('text/plain; version=0.0.4; charset=utf-8')
-        .send(metrics.render(await ledger.pendingCount())),
-    );
-  });
+  await app.register(x402Routes, { engine, apiKeys, note });
 
   let closing: Promise<void> | undefined;
   return {
@@ -257,7 +220,7 @@ export async function startFacilitator(
   config: FacilitatorConfig,
   options: FacilitatorOptions = {},
 ): Promise<Facilitator & { url: string }> {
-  const facilitator = createFacilitator(config, options);
+  const facilitator = await createFacilitator(config, options);
   try {
     const resumed = await facilitator.engine.start();
     if (resumed > 0) facilitator.app.log.info({ resumed }, 'resuming unfinished settlements');

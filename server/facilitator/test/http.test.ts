@@ -14,7 +14,7 @@ import { closedPort, postJson, rawConfig, tempDir } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Facilitator, startFacilitator } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
-import { ApiKeys } from '../src/http.js';
+import { ApiKeys } from '../src/plugins/auth.js';
 
 const NETWORK = 'casper:casper-test';
 const ASSET = '5c'.repeat(32);
