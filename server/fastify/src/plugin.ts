@@ -23,7 +23,17 @@ import {
   X402_VERSION,
   X402InputError,
 } from '@x402-casper/shared';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  onRouteHookHandler,
+  onSendAsyncHookHandler,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
+import fp from 'fastify-plugin';
 import { AuthorizationClaims } from './claims.js';
 import {
   FacilitatorClient,
@@ -72,6 +82,8 @@ export interface PaywallOptions {
 }
 
 const X402_HEADERS = [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER].join(', ');
+/** The request headers a paying client sends cross-origin, allowed by the preflight. */
+const ALLOWED_HEADERS = 'content-type, authorization, payment-signature, x-payment';
 
 interface Verified {
   payload: PaymentPayload;
@@ -159,8 +171,8 @@ function refusalText(code: string | undefined, message: string | undefined): str
  * Fastify plugin that charges for routes marked with `config.x402`: answers 402 with
  * PAYMENT-REQUIRED (JSON, or an HTML paywall page for browsers), verifies PAYMENT-SIGNATURE
  * (or X-PAYMENT) with the facilitator before the handler runs, and settles before the response
- * leaves. Handler errors are never settled. Registered without encapsulation, so it sees every
- * route of the instance it is registered on.
+ * leaves. Handler errors are never settled. Its hooks are attached to the paid routes only, which
+ * also get the CORS headers and, per path, an OPTIONS route answering the preflight.
  */
 async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Promise<void> {
   const { payTo, asset } = checkOptions(options);
@@ -278,33 +290,15 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     return { status: 502, message: 'the payment facilitator failed' };
   };
 
-  app.addHook('onRoute', (route) => {
-    const paid = route.config?.x402;
-    if (!paid) return;
-    // A bad price fails at start-up, naming the route.
-    const field = `${[route.method].flat().join(',')} ${route.url} config.x402.price`;
-    parseAmount(paid.price, asset.decimals, field);
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config.x402 && request.method !== 'OPTIONS') return;
+  /** On every response of a paid route (its 402s too): a page elsewhere may read the x402 headers. */
+  const corsHeaders: onRequestAsyncHookHandler = async (_request, reply) => {
     if (corsOrigin === false) return;
     reply.header('access-control-allow-origin', corsOrigin);
     reply.header('access-control-expose-headers', X402_HEADERS);
-    if (request.method === 'OPTIONS') {
-      reply
-        .header('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS')
-        .header(
-          'access-control-allow-headers',
-          'content-type, authorization, payment-signature, x-payment',
-        )
-        .header('access-control-max-age', '600')
-        .code(204)
-        .send();
-    }
-  });
+  };
 
-  app.addHook('preHandler', async (request, reply) => {
+  /** Before the handler: a 402 without a payment, else the facilitator's verdict on it. */
+  const verifyPayment: preHandlerAsyncHookHandler = async (request, reply) => {
     const route = request.routeOptions.config.x402;
     if (!route) return;
     const header = request.headers['payment-signature'] ?? request.headers['x-payment'];
@@ -383,9 +377,10 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
       const failure = facilitatorFailure(reply, error);
       return reply.code(failure.status).send({ error: failure.message });
     }
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, body) => {
+  /** Before the response leaves: settles a verified payment, or releases it when the handler failed. */
+  const settlePayment: onSendAsyncHookHandler = async (request, reply, body) => {
     const payment = verified.get(request);
     if (!payment) return body;
     verified.delete(request);
@@ -395,7 +390,8 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
       return body;
     }
     let receipt: SettleResponse;
-    const route = request.routeOptions.config.x402!;
+    const route = request.routeOptions.config.x402;
+    if (!route) return body;
     try {
       receipt = await settleUntilFinal(payment);
     } catch (error) {
@@ -435,10 +431,86 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
       .header(PAYMENT_REQUIRED_HEADER, encodePaymentRequired(required))
       .type('application/json; charset=utf-8');
     return JSON.stringify(required);
+  };
+
+  /** The preflight route of each paid path, by its full URL, with the methods paid there. */
+  const preflights = new Map<string, Set<string>>();
+
+  const preflightRoute = (instance: FastifyInstance, route: PaidRouteOptions) => {
+    const methods = [route.method].flat().map((method) => method.toUpperCase());
+    // A paid route that takes OPTIONS itself answers it, as the site wrote it.
+    if (methods.includes('OPTIONS')) return;
+    const known = preflights.get(route.url);
+    if (known) {
+      for (const method of methods) known.add(method);
+      return;
+    }
+    // The site's own OPTIONS route, registered before, stays the site's. One registered after
+    // the paid route collides with the preflight route (Fastify refuses it as a duplicate), so
+    // a site answering OPTIONS itself on a paid path registers that route first.
+    if (instance.hasRoute({ url: route.url, method: 'OPTIONS' })) return;
+    const paidMethods = new Set(methods);
+    preflights.set(route.url, paidMethods);
+    const preflight = async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-origin', corsOrigin)
+        .header('access-control-allow-methods', [...paidMethods, 'OPTIONS'].join(', '))
+        .header('access-control-allow-headers', ALLOWED_HEADERS)
+        .header('access-control-max-age', '600')
+        .send();
+    // Registered on the paid route's own instance, so its prefix applies. A route at `/` under a
+    // prefix has the routePath '' and, by default, answers at `/prefix` and `/prefix/`: the
+    // preflight is registered the same way.
+    if (route.routePath === '') {
+      instance.route({
+        method: 'OPTIONS',
+        url: '/',
+        prefixTrailingSlash: route.prefixTrailingSlash,
+        handler: preflight,
+      });
+    } else {
+      instance.options(route.routePath, preflight);
+    }
+  };
+
+  // The paywall's hooks go on the paid routes only: an unpaid route runs none of them. The hook
+  // sees the routes of the instance it is registered on and of every scope registered in it
+  // afterwards.
+  app.addHook('onRoute', function attachPaywall(route) {
+    const paid = route.config?.x402;
+    if (!paid) return;
+    // A bad price fails at start-up, naming the route.
+    const field = `${[route.method].flat().join(',')} ${route.url} config.x402.price`;
+    parseAmount(paid.price, asset.decimals, field);
+    // After the site's own route hooks: a site hook that answers (a login check, say) answers
+    // before any payment is asked or verified.
+    if (corsOrigin !== false) route.onRequest = [...hooksOf(route.onRequest), corsHeaders];
+    route.preHandler = [...hooksOf(route.preHandler), verifyPayment];
+    // Settlement first among the route's onSend hooks: the site's own onSend hooks (and
+    // Fastify's, which empties HEAD bodies) then see the response as it leaves, settled or
+    // turned into a 402, and a hook that transforms the body (compression, say) transforms the
+    // body actually sent rather than having its output replaced by the paywall's 402. (So a
+    // site onSend hook that fails does so after settlement: only handler errors go unsettled.)
+    route.onSend = [settlePayment, ...hooksOf(route.onSend)];
+    if (corsOrigin !== false) preflightRoute(this, route);
   });
 }
 
-// Like fastify-plugin: hooks apply to the routes of the instance the plugin is registered on.
-(paywallPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+/** The options an onRoute hook is handed. */
+type PaidRouteOptions = Parameters<onRouteHookHandler>[0];
 
-export const x402Paywall = paywallPlugin;
+/** A route option's hooks as a new array (`undefined`, one function or an array), the site's own untouched. */
+function hooksOf<Hook>(hooks: Hook | Hook[] | undefined): Hook[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? [...hooks] : [hooks];
+}
+
+/**
+ * The paywall, as a fastify-plugin plugin named `x402-casper-paywall` (Fastify 5): not
+ * encapsulated, so it sees the routes of the instance it is registered on.
+ */
+export const x402Paywall: FastifyPluginAsync<PaywallOptions> = fp(paywallPlugin, {
+  name: 'x402-casper-paywall',
+  fastify: '5.x',
+});
