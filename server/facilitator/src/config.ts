@@ -1,8 +1,10 @@
 // Facilitator configuration: a JSON file overlaid with X402_FACILITATOR_* environment
-// variables, validated into a typed config. Every mistake stops start-up with an
+// variables, checked against FacilitatorConfigSchema (config-schema.ts: names, types, defaults,
+// ranges) and then read into a typed config. Every mistake stops start-up with an
 // X402InputError naming the field (and the variable, when one set it).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import {
   type ArgLayout,
   type Asset,
@@ -16,11 +18,17 @@ import {
   U64_MAX,
   X402InputError,
 } from '@x402-casper/shared';
+import {
+  ENV_PREFIX,
+  envSegment,
+  FacilitatorConfigSchema,
+  isArraySchema,
+  isObjectSchema,
+  type LOG_LEVELS,
+} from './config-schema.js';
 import { isPostgresUrl } from './sql.js';
 
-export const ENV_PREFIX = 'X402_FACILITATOR_';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { ENV_PREFIX } from './config-schema.js';
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Casper nodes refuse a PaymentLimited transaction paying less than 2.5 CSPR. */
@@ -77,52 +85,6 @@ export interface FacilitatorConfig {
 
 // ---- environment overlay -------------------------------------------------------------
 
-type Kind = 'string' | 'integer' | 'list' | { object: Spec } | { array: Spec };
-type Spec = Record<string, Kind>;
-
-const ASSET_SPEC: Spec = {
-  packageHash: 'string',
-  domainName: 'string',
-  name: 'string',
-  version: 'string',
-  decimals: 'integer',
-  symbol: 'string',
-  argLayout: 'string',
-};
-
-const NETWORK_SPEC: Spec = {
-  network: 'string',
-  chainName: 'string',
-  rpcUrl: 'string',
-  secretKeyPath: 'string',
-  secretKeyPem: 'string',
-  paymentMotes: 'string',
-  secp256k1PaymentMotes: 'string',
-  blockIntervalMs: 'integer',
-  assets: { array: ASSET_SPEC },
-};
-
-const ROOT_SPEC: Spec = {
-  host: 'string',
-  port: 'integer',
-  apiKeys: 'list',
-  database: 'string',
-  bodyLimit: 'integer',
-  rateLimit: { object: { max: 'integer', windowMs: 'integer' } },
-  settleTimeoutMs: 'integer',
-  pollIntervalMs: 'integer',
-  leaseMs: 'integer',
-  rpcTimeoutMs: 'integer',
-  settlementMarginSeconds: 'integer',
-  logLevel: 'string',
-  networks: { array: NETWORK_SPEC },
-};
-
-/** `rpcUrl` → `RPC_URL`. */
-function envSegment(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
-}
-
 type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
@@ -132,17 +94,17 @@ function isObject(value: unknown): value is Json {
 /** The environment variable name of every setting, for documentation and error messages. */
 export function envNames(): string[] {
   const names: string[] = [];
-  const walk = (spec: Spec, prefix: string) => {
-    for (const [key, kind] of Object.entries(spec)) {
+  const walk = (schema: TObject, prefix: string) => {
+    for (const [key, property] of Object.entries(schema.properties)) {
       const name = prefix + envSegment(key);
-      if (typeof kind === 'object' && 'object' in kind) walk(kind.object, `${name}_`);
-      else if (typeof kind === 'object') {
+      if (isObjectSchema(property)) walk(property, `${name}_`);
+      else if (isArraySchema(property) && isObjectSchema(property.items)) {
         names.push(name);
-        walk(kind.array, `${name}_<i>_`);
+        walk(property.items, `${name}_<i>_`);
       } else names.push(name);
     }
   };
-  walk(ROOT_SPEC, ENV_PREFIX);
+  walk(FacilitatorConfigSchema, ENV_PREFIX);
   return names;
 }
 
@@ -163,24 +125,24 @@ function parseJsonVar(name: string, text: string, shape: 'array'): unknown[] {
  */
 function overlayEnv(
   target: Json,
-  spec: Spec,
+  schema: TObject,
   env: NodeJS.ProcessEnv,
   prefix: string,
   path: string,
   sources: Map<string, string>,
 ): Json {
   const out: Json = { ...target };
-  for (const [key, kind] of Object.entries(spec)) {
+  for (const [key, property] of Object.entries(schema.properties)) {
     const name = prefix + envSegment(key);
     const fieldPath = path ? `${path}.${key}` : key;
     const value = env[name];
-    if (typeof kind === 'object' && 'object' in kind) {
+    if (isObjectSchema(property)) {
       const current = isObject(out[key]) ? (out[key] as Json) : {};
-      const next = overlayEnv(current, kind.object, env, `${name}_`, fieldPath, sources);
+      const next = overlayEnv(current, property, env, `${name}_`, fieldPath, sources);
       if (Object.keys(next).length > 0 || out[key] !== undefined) out[key] = next;
       continue;
     }
-    if (typeof kind === 'object') {
+    if (isArraySchema(property) && isObjectSchema(property.items)) {
       let items: unknown[] = Array.isArray(out[key]) ? [...(out[key] as unknown[])] : [];
       if (value !== undefined) {
         items = parseJsonVar(name, value, 'array');
@@ -201,7 +163,7 @@ function overlayEnv(
         }
         items[i] = overlayEnv(
           item,
-          kind.array,
+          property.items,
           env,
           `${name}_${i}_`,
           `${fieldPath}[${i}]`,
@@ -213,8 +175,9 @@ function overlayEnv(
     }
     if (value === undefined) continue;
     sources.set(fieldPath, name);
-    if (kind === 'integer') out[key] = /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-    else if (kind === 'list') {
+    if (property.type === 'integer') {
+      out[key] = /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    } else if (isArraySchema(property)) {
       out[key] = value.trim().startsWith('[')
         ? parseJsonVar(name, value, 'array')
         : value
@@ -228,215 +191,196 @@ function overlayEnv(
 
 // ---- validation ----------------------------------------------------------------------
 
-class Reader {
-  constructor(
-    private readonly sources: Map<string, string>,
-    private readonly baseDir: string,
-  ) {}
+type Fail = (path: string, reason: string) => never;
 
-  fail(path: string, reason: string): never {
-    const source = this.sources.get(path);
-    throw new X402InputError(path, source ? `${reason} (set by ${source})` : reason);
-  }
+const isOptional = (parent: TObject, key: string) => !(parent.required ?? []).includes(key);
 
-  string(obj: Json, key: string, path: string, fallback?: string): string {
-    const value = obj[key];
-    if (value === undefined && fallback !== undefined) return fallback;
-    if (typeof value !== 'string' || value.trim() === '')
-      this.fail(path, 'must be a non-empty string');
-    return value.trim();
-  }
-
-  optionalString(obj: Json, key: string, path: string): string | undefined {
-    return obj[key] === undefined ? undefined : this.string(obj, key, path);
-  }
-
-  integer(obj: Json, key: string, path: string, fallback: number, min: number, max: number) {
-    const value = obj[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      this.fail(path, 'must be a whole number');
+/**
+ * Checks `value` against a schema of config-schema.ts and returns it with the schema's
+ * defaults filled in. The messages are the ones the README promises: the first problem, at
+ * its path (`networks[0].assets[1].decimals`).
+ */
+function checked(schema: TSchema, value: unknown, path: string, fail: Fail): unknown {
+  if (isObjectSchema(schema)) {
+    if (!isObject(value)) fail(path || 'config', 'must be an object');
+    const out: Json = {};
+    for (const key of Object.keys(value)) {
+      if (!(key in schema.properties))
+        fail(path ? `${path}.${key}` : key, 'is not a known setting');
     }
-    if (value < min || value > max) this.fail(path, `must be between ${min} and ${max}`);
+    for (const [key, property] of Object.entries(schema.properties)) {
+      const field = path ? `${path}.${key}` : key;
+      const given = value[key];
+      if (given === undefined && property.default !== undefined) {
+        out[key] = checked(property, structuredClone(property.default), field, fail);
+      } else if (given === undefined && isOptional(schema, key)) {
+      } else {
+        out[key] = checked(property, given, field, fail);
+      }
+    }
+    return out;
+  }
+  if (isArraySchema(schema)) {
+    if (!Array.isArray(value)) fail(path, schema.x402Empty ?? 'must be a list');
+    if (value.length < (schema.minItems ?? 0)) fail(path, schema.x402Empty ?? 'is too short');
+    if (value.length > (schema.maxItems ?? Number.POSITIVE_INFINITY)) {
+      fail(path, `allows at most ${schema.maxItems} entries`);
+    }
+    return value.map((item, i) => checked(schema.items, item, `${path}[${i}]`, fail));
+  }
+  if (schema.x402Motes) return value; // read as a bigint with its own messages (readMotes)
+  if (schema.anyOf) {
+    const allowed = (schema.anyOf as TSchema[]).map((option) => option.const as string);
+    if (!allowed.includes(value as string)) fail(path, `must be one of ${allowed.join(', ')}`);
     return value;
   }
-
-  path(obj: Json, key: string, path: string, fallback?: string): string {
-    return resolve(this.baseDir, this.string(obj, key, path, fallback));
-  }
-}
-
-/** Refuses settings the spec does not know, so a misspelt name is not silently ignored. */
-function checkKnown(reader: Reader, obj: Json, spec: Spec, path: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!(key in spec)) reader.fail(path ? `${path}.${key}` : key, 'is not a known setting');
-  }
-}
-
-function readAsset(reader: Reader, raw: unknown, path: string): AssetConfig {
-  if (!isObject(raw)) reader.fail(path, 'must be an object');
-  checkKnown(reader, raw, ASSET_SPEC, path);
-  let packageHash: string;
-  try {
-    packageHash = parsePackageHash(
-      reader.string(raw, 'packageHash', `${path}.packageHash`),
-      `${path}.packageHash`,
-    );
-  } catch (error) {
-    reader.fail(`${path}.packageHash`, (error as X402InputError).reason);
-  }
-  let argLayout: ArgLayout | undefined;
-  const layoutText = reader.optionalString(raw, 'argLayout', `${path}.argLayout`);
-  if (layoutText !== undefined) {
-    try {
-      argLayout = parseArgLayout(layoutText, `${path}.argLayout`);
-    } catch (error) {
-      reader.fail(`${path}.argLayout`, (error as X402InputError).reason);
+  if (schema.type === 'integer') {
+    if (typeof value !== 'number' || !Number.isInteger(value)) fail(path, 'must be a whole number');
+    if (value < schema.minimum || value > schema.maximum) {
+      fail(path, `must be between ${schema.minimum} and ${schema.maximum}`);
     }
+    return value;
   }
+  if (typeof value !== 'string' || value.trim() === '') fail(path, 'must be a non-empty string');
+  const trimmed = value.trim();
+  if (schema.maxLength !== undefined && trimmed.length > schema.maxLength) {
+    fail(path, `must be at most ${schema.maxLength} characters`);
+  }
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
+    fail(path, schema.x402Pattern ?? `must match ${schema.pattern}`);
+  }
+  return trimmed;
+}
+
+/** A checked asset (AssetSchema) read into an AssetConfig. */
+function readAsset(fail: Fail, raw: Json, path: string): AssetConfig {
+  const read = <T>(field: string, parse: (field: string) => T): T => {
+    try {
+      return parse(`${path}.${field}`);
+    } catch (error) {
+      if (!(error instanceof X402InputError)) throw error;
+      return fail(`${path}.${field}`, error.reason);
+    }
+  };
   // `name` is the older spelling of `domainName`.
   if (raw.domainName !== undefined && raw.name !== undefined) {
-    reader.fail(`${path}.name`, 'is the older name of domainName: set only domainName');
+    fail(`${path}.name`, 'is the older name of domainName: set only domainName');
   }
-  const domainName =
-    raw.name !== undefined
-      ? reader.string(raw, 'name', `${path}.name`)
-      : reader.string(raw, 'domainName', `${path}.domainName`);
-  if (domainName.length > 256) reader.fail(`${path}.domainName`, 'must be at most 256 characters');
+  const domainName = (raw.domainName ?? raw.name) as string | undefined;
+  if (domainName === undefined) fail(`${path}.domainName`, 'must be a non-empty string');
   return {
-    packageHash,
+    packageHash: read('packageHash', (field) => parsePackageHash(raw.packageHash as string, field)),
     domainName,
-    version: reader.string(raw, 'version', `${path}.version`, '1'),
-    decimals: reader.integer(raw, 'decimals', `${path}.decimals`, Number.NaN, 0, 36),
-    symbol: reader.optionalString(raw, 'symbol', `${path}.symbol`),
-    argLayout,
+    version: raw.version as string,
+    decimals: raw.decimals as number,
+    symbol: raw.symbol as string | undefined,
+    argLayout:
+      raw.argLayout === undefined
+        ? undefined
+        : read('argLayout', (field) => parseArgLayout(raw.argLayout as string, field)),
   };
 }
 
-function readSecretKey(reader: Reader, raw: Json, path: string): SecretKey {
+function readSecretKey(fail: Fail, raw: Json, path: string, baseDir: string): SecretKey {
   const hasPath = raw.secretKeyPath !== undefined;
-  const hasPem = raw.secretKeyPem !== undefined;
-  if (hasPath === hasPem) {
-    reader.fail(`${path}.secretKeyPath`, 'set exactly one of secretKeyPath or secretKeyPem');
+  if (hasPath === (raw.secretKeyPem !== undefined)) {
+    fail(`${path}.secretKeyPath`, 'set exactly one of secretKeyPath or secretKeyPem');
   }
   let pem: string;
-  let field: string;
+  const field = `${path}.${hasPath ? 'secretKeyPath' : 'secretKeyPem'}`;
   if (hasPath) {
-    field = `${path}.secretKeyPath`;
-    const file = reader.path(raw, 'secretKeyPath', field);
+    const file = resolve(baseDir, raw.secretKeyPath as string);
     try {
       pem = readFileSync(file, 'utf8');
     } catch (error) {
-      reader.fail(field, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+      fail(field, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
     }
   } else {
-    field = `${path}.secretKeyPem`;
-    pem = reader.string(raw, 'secretKeyPem', field).replace(/\\n/g, '\n');
+    pem = (raw.secretKeyPem as string).replace(/\\n/g, '\n');
   }
   try {
     return secretKeyFromPem(pem);
   } catch (error) {
     const reason = error instanceof X402InputError ? error.reason : 'is not a usable PEM key';
-    reader.fail(field, `does not hold a Casper secret key: ${reason}`);
+    fail(field, `does not hold a Casper secret key: ${reason}`);
   }
 }
 
 /** A gas payment in motes (a decimal string, or a number), at least what a node accepts. */
-function readMotes(reader: Reader, raw: Json, key: string, path: string, fallback: string): bigint {
-  const field = `${path}.${key}`;
-  const value = raw[key];
-  const text = typeof value === 'number' ? String(value) : (value ?? fallback);
+function readMotes(fail: Fail, value: unknown, field: string): bigint {
+  const text = typeof value === 'number' ? String(value) : value;
   let motes: bigint;
   try {
     motes = parseUint(text as string, field, 64);
   } catch {
-    reader.fail(field, 'must be a whole number of motes as a decimal string');
+    fail(field, 'must be a whole number of motes as a decimal string');
   }
   if (motes < MIN_PAYMENT_MOTES || motes > U64_MAX) {
-    reader.fail(field, 'must be at least 2500000000 (2.5 CSPR)');
+    fail(field, 'must be at least 2500000000 (2.5 CSPR)');
   }
   return motes;
 }
 
-function readNetwork(reader: Reader, raw: unknown, path: string): NetworkConfig {
-  if (!isObject(raw)) reader.fail(path, 'must be an object');
-  checkKnown(reader, raw, NETWORK_SPEC, path);
-  const network = reader.string(raw, 'network', `${path}.network`);
+/** A checked network (NetworkSchema) read into a NetworkConfig. */
+function readNetwork(fail: Fail, raw: Json, path: string, baseDir: string): NetworkConfig {
+  const network = raw.network as string;
   let chainName: string;
   try {
     chainName = chainNameOfNetwork(network);
   } catch {
-    reader.fail(`${path}.network`, 'must be a CAIP-2 Casper network id like casper:casper-test');
+    fail(`${path}.network`, 'must be a CAIP-2 Casper network id like casper:casper-test');
   }
-  const explicitChain = reader.optionalString(raw, 'chainName', `${path}.chainName`);
-  if (explicitChain !== undefined) {
+  if (raw.chainName !== undefined) {
     try {
-      networkOfChainName(explicitChain);
+      networkOfChainName(raw.chainName as string);
     } catch {
-      reader.fail(`${path}.chainName`, 'must be 1–32 letters, digits, - or _');
+      fail(`${path}.chainName`, 'must be 1–32 letters, digits, - or _');
     }
-    chainName = explicitChain;
+    chainName = raw.chainName as string;
   }
-  const rpcUrl = reader.string(raw, 'rpcUrl', `${path}.rpcUrl`);
+  const rpcUrl = raw.rpcUrl as string;
   let url: URL;
   try {
     url = new URL(rpcUrl);
   } catch {
-    reader.fail(`${path}.rpcUrl`, 'must be an http(s) URL such as http://127.0.0.1:11101/rpc');
+    fail(`${path}.rpcUrl`, 'must be an http(s) URL such as http://127.0.0.1:11101/rpc');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    reader.fail(`${path}.rpcUrl`, 'must be an http(s) URL');
+    fail(`${path}.rpcUrl`, 'must be an http(s) URL');
   }
-  const paymentMotes = readMotes(reader, raw, 'paymentMotes', path, '10000000000');
-  const secp256k1PaymentMotes = readMotes(
-    reader,
-    raw,
-    'secp256k1PaymentMotes',
-    path,
-    '30000000000',
-  );
-  const rawAssets = raw.assets;
-  if (!Array.isArray(rawAssets) || rawAssets.length === 0) {
-    reader.fail(`${path}.assets`, 'must list at least one asset');
-  }
-  const assets = (rawAssets as unknown[]).map((asset, i) =>
-    readAsset(reader, asset, `${path}.assets[${i}]`),
+  const assets = (raw.assets as Json[]).map((asset, i) =>
+    readAsset(fail, asset, `${path}.assets[${i}]`),
   );
   const seen = new Set<string>();
   assets.forEach((asset, i) => {
-    if (seen.has(asset.packageHash)) {
-      reader.fail(`${path}.assets[${i}].packageHash`, 'is listed twice');
-    }
+    if (seen.has(asset.packageHash)) fail(`${path}.assets[${i}].packageHash`, 'is listed twice');
     seen.add(asset.packageHash);
   });
   return {
     network,
     chainName,
     rpcUrl,
-    secretKey: readSecretKey(reader, raw, path),
-    paymentMotes,
-    secp256k1PaymentMotes,
-    blockIntervalMs: reader.integer(
-      raw,
-      'blockIntervalMs',
-      `${path}.blockIntervalMs`,
-      8000,
-      0,
-      600_000,
+    secretKey: readSecretKey(fail, raw, path, baseDir),
+    paymentMotes: readMotes(fail, raw.paymentMotes, `${path}.paymentMotes`),
+    secp256k1PaymentMotes: readMotes(
+      fail,
+      raw.secp256k1PaymentMotes,
+      `${path}.secp256k1PaymentMotes`,
     ),
+    blockIntervalMs: raw.blockIntervalMs as number,
     assets,
   };
 }
 
 /** A SQLite file (resolved against the config's folder) or a `postgres://` URL, kept as is. */
-function readDatabase(reader: Reader, raw: Json): string {
-  const database = reader.string(raw, 'database', 'database', './data/facilitator.sqlite');
-  if (!isPostgresUrl(database)) return reader.path(raw, 'database', 'database', database);
+function readDatabase(fail: Fail, database: string, baseDir: string): string {
+  if (!isPostgresUrl(database)) return resolve(baseDir, database);
   let url: URL | undefined;
   try {
     url = new URL(database);
   } catch {}
   if (!url?.hostname || url.pathname.length <= 1) {
-    reader.fail('database', 'must be a file path or a URL like postgres://user@host:5432/db');
+    fail('database', 'must be a file path or a URL like postgres://user@host:5432/db');
   }
   return database;
 }
@@ -446,77 +390,46 @@ export function parseConfig(
   raw: unknown,
   options: { baseDir?: string; sources?: Map<string, string> } = {},
 ): FacilitatorConfig {
-  const reader: Reader = new Reader(options.sources ?? new Map(), options.baseDir ?? process.cwd());
+  const sources = options.sources ?? new Map<string, string>();
+  const baseDir = options.baseDir ?? process.cwd();
+  const fail: Fail = (path, reason) => {
+    const source = sources.get(path);
+    throw new X402InputError(path, source ? `${reason} (set by ${source})` : reason);
+  };
   if (!isObject(raw)) throw new X402InputError('config', 'must be a JSON object');
   if (raw.chainCache !== undefined) {
-    reader.fail(
+    fail(
       'chainCache',
       'is no longer a setting: chain reads are kept for one block (see networks[].blockIntervalMs)',
     );
   }
-  checkKnown(reader, raw, ROOT_SPEC, '');
-  const apiKeysRaw = raw.apiKeys ?? [];
-  if (!Array.isArray(apiKeysRaw)) reader.fail('apiKeys', 'must be a list of strings');
-  const apiKeys = (apiKeysRaw as unknown[]).map((key, i) => {
-    if (typeof key !== 'string' || key.length < 16 || /\s/.test(key)) {
-      reader.fail(`apiKeys[${i}]`, 'must be at least 16 characters without spaces');
-    }
-    return key;
-  });
-  const rateLimit: unknown = raw.rateLimit ?? {};
-  if (!isObject(rateLimit)) reader.fail('rateLimit', 'must be an object {max, windowMs}');
-  checkKnown(reader, rateLimit, { max: 'integer', windowMs: 'integer' }, 'rateLimit');
-  const logLevel = reader.string(raw, 'logLevel', 'logLevel', 'info');
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    reader.fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  const rawNetworks = raw.networks;
-  if (!Array.isArray(rawNetworks) || rawNetworks.length === 0) {
-    reader.fail('networks', 'must list at least one network');
-  }
-  const networks = (rawNetworks as unknown[]).map((network, i) =>
-    readNetwork(reader, network, `networks[${i}]`),
+  const settings = checked(FacilitatorConfigSchema, raw, '', fail) as Json;
+  const networks = (settings.networks as Json[]).map((network, i) =>
+    readNetwork(fail, network, `networks[${i}]`, baseDir),
   );
   const seen = new Set<string>();
   networks.forEach((network, i) => {
-    if (seen.has(network.network)) reader.fail(`networks[${i}].network`, 'is configured twice');
+    if (seen.has(network.network)) fail(`networks[${i}].network`, 'is configured twice');
     seen.add(network.network);
   });
   const config: FacilitatorConfig = {
-    host: reader.string(raw, 'host', 'host', '127.0.0.1'),
-    port: reader.integer(raw, 'port', 'port', 4022, 0, 65_535),
-    apiKeys,
-    database: readDatabase(reader, raw),
-    bodyLimit: reader.integer(raw, 'bodyLimit', 'bodyLimit', 65_536, 1024, 10_485_760),
-    rateLimit: {
-      max: reader.integer(rateLimit, 'max', 'rateLimit.max', 600, 1, 1_000_000),
-      windowMs: reader.integer(
-        rateLimit,
-        'windowMs',
-        'rateLimit.windowMs',
-        60_000,
-        1000,
-        86_400_000,
-      ),
-    },
-    settleTimeoutMs: reader.integer(raw, 'settleTimeoutMs', 'settleTimeoutMs', 30_000, 0, 600_000),
-    pollIntervalMs: reader.integer(raw, 'pollIntervalMs', 'pollIntervalMs', 1000, 10, 60_000),
-    leaseMs: reader.integer(raw, 'leaseMs', 'leaseMs', 30_000, 1000, 600_000),
-    rpcTimeoutMs: reader.integer(raw, 'rpcTimeoutMs', 'rpcTimeoutMs', 10_000, 100, 120_000),
-    settlementMarginSeconds: reader.integer(
-      raw,
-      'settlementMarginSeconds',
-      'settlementMarginSeconds',
-      30,
-      0,
-      3600,
-    ),
-    logLevel: logLevel as LogLevel,
+    host: settings.host as string,
+    port: settings.port as number,
+    apiKeys: settings.apiKeys as string[],
+    database: readDatabase(fail, settings.database as string, baseDir),
+    bodyLimit: settings.bodyLimit as number,
+    rateLimit: settings.rateLimit as FacilitatorConfig['rateLimit'],
+    settleTimeoutMs: settings.settleTimeoutMs as number,
+    pollIntervalMs: settings.pollIntervalMs as number,
+    leaseMs: settings.leaseMs as number,
+    rpcTimeoutMs: settings.rpcTimeoutMs as number,
+    settlementMarginSeconds: settings.settlementMarginSeconds as number,
+    logLevel: settings.logLevel as LogLevel,
     networks,
   };
   // A driver renews its lease every third of it, after a poll that may take rpcTimeoutMs.
   if (config.rpcTimeoutMs * 3 > config.leaseMs * 2) {
-    reader.fail('rpcTimeoutMs', `must be at most two thirds of leaseMs (${config.leaseMs})`);
+    fail('rpcTimeoutMs', `must be at most two thirds of leaseMs (${config.leaseMs})`);
   }
   return config;
 }
@@ -553,6 +466,6 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Fa
     baseDir = dirname(resolve(file));
   }
   const sources = new Map<string, string>();
-  const merged = overlayEnv(raw, ROOT_SPEC, env, ENV_PREFIX, '', sources);
+  const merged = overlayEnv(raw, FacilitatorConfigSchema, env, ENV_PREFIX, '', sources);
   return parseConfig(merged, { baseDir, sources });
 }
