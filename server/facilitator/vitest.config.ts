@@ -8,6 +8,7 @@ const UNIT = [
   'test/blocks.test.ts',
   'test/config-table.test.ts',
   'test/config.test.ts',
+  'test/core.test.ts',
   'test/http.test.ts',
   'test/openapi.test.ts',
   'test/signature.test.ts',

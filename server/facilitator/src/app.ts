@@ -15,9 +15,10 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { FacilitatorConfig } from './config.js';
-import { Engine } from './engine.js';
+import { Engine, partsOf } from './engine.js';
 import { HealthCheck } from './health.js';
 import type { Ledger } from './ledger.js';
+import type { ChainOf } from './network.js';
 import { ApiKeys } from './plugins/auth.js';
 import { metrics } from './plugins/metrics.js';
 import { MemoryCounter, requestBudgets, SqlCounter } from './plugins/rate-limit.js';
@@ -39,6 +40,10 @@ export interface FacilitatorOptions {
   logger?: FastifyBaseLogger;
   /** The clock, ms since the epoch (Date.now by default). */
   now?: () => number;
+  /** The ledger (by default one on `config.database`). */
+  ledger?: Ledger;
+  /** Each network's chain (by default its node at `rpcUrl`). */
+  chainOf?: ChainOf;
 }
 
 /**
@@ -117,7 +122,7 @@ export async function createFacilitator(
   app.setValidatorCompiler(schemaValidator);
   // Answers are written as they are: the response schemas document them, they filter nothing.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  const engine = new Engine(config, app.log, { now: options.now });
+  const engine = new Engine(config, partsOf(config, app.log, options));
   const { contexts, ledger, settler } = engine;
   const health = new HealthCheck(contexts, engine.now);
 
@@ -155,8 +160,8 @@ export async function createFacilitator(
     windowMs,
     now: engine.now,
     counter:
-      engine.db.dialect === 'postgres'
-        ? new SqlCounter(engine.db, windowMs)
+      ledger.kind === 'postgres'
+        ? new SqlCounter(ledger.db, windowMs)
         : new MemoryCounter(windowMs),
   });
 

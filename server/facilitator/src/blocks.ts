@@ -4,7 +4,7 @@
 // longer than one interval nor ten poll intervals), then reads the newest block every poll
 // interval (one `info_get_status` for all waiters) until the height moves, and wakes the
 // waiters. It runs only while someone waits.
-import type { BlockView, ChainClient } from './chain.js';
+import type { BlockView, Chain } from './chain.js';
 
 interface Waiter {
   after: number;
@@ -19,7 +19,7 @@ export class BlockWatcher {
   private running = false;
 
   constructor(
-    private readonly chain: Pick<ChainClient, 'view' | 'newestSeen' | 'blockIntervalMs'>,
+    private readonly chain: Pick<Chain, 'view' | 'newestSeen' | 'blockIntervalMs'>,
     private readonly pollIntervalMs: number,
     private readonly now: () => number = Date.now,
   ) {}

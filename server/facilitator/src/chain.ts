@@ -31,7 +31,32 @@ const MIN_BLOCK_READ_MS = 1000;
 /** `live`: against the newest block read now (settlement). `recent`: the block read last, while no newer one is due (/verify). */
 export type Read = 'live' | 'recent';
 
-export class ChainClient {
+/**
+ * What the facilitator's core asks of a network: reads against a block, submission and
+ * transaction status. ChainClient is the real one; tests give the core a fake.
+ */
+export interface Chain {
+  readonly blockIntervalMs: number;
+  newestSeen(): BlockView | undefined;
+  view(read?: Read): Promise<BlockView>;
+  accountBalance(publicKeyHex: string, block: BlockView): Promise<bigint>;
+  tokenBalance(contractHash: string, address: string, block: BlockView): Promise<bigint>;
+  nonceUsed(
+    contractHash: string,
+    store: Exclude<NonceStore, { kind: 'unreadable' }>,
+    address: string,
+    nonce: string,
+    block: BlockView,
+  ): Promise<boolean>;
+  tokenProfile(
+    asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
+    block: BlockView,
+  ): Promise<TokenProfile>;
+  submit(transactionJson: string): Promise<void>;
+  execution(transactionHash: string): Promise<ExecutionStatus>;
+}
+
+export class ChainClient implements Chain {
   private readonly chain: CasperChain;
   private readonly cache: ReadCache;
   private block: { reading: Promise<BlockView>; until: number } | undefined;

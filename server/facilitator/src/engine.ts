@@ -9,9 +9,9 @@ import {
 } from '@x402-casper/shared';
 import type { FacilitatorConfig } from './config.js';
 import { Ledger } from './ledger.js';
-import { type NetworkContext, networkContexts } from './network.js';
+import { type ChainOf, type NetworkContext, networkContexts, nodeChains } from './network.js';
 import { type Log, type SettleOutcome, Settler } from './settle.js';
-import { openDb, type SqlDb } from './sql.js';
+import { openDb } from './sql.js';
 import { verify } from './verify.js';
 
 export function supportedResponse(contexts: Map<string, NetworkContext>): SupportedResponse {
@@ -38,9 +38,34 @@ export function supportedResponse(contexts: Map<string, NetworkContext>): Suppor
   };
 }
 
+/** What the core runs on, given to it rather than made by it, so tests can give fakes. */
+export interface EngineParts {
+  ledger: Ledger;
+  /** Each configured network's chain. */
+  chainOf: ChainOf;
+  /** The clock, ms since the epoch. */
+  now: () => number;
+  log: Log;
+}
+
+/**
+ * The parts of a facilitator: the ledger in the configured database, each network's node and
+ * the wall clock, unless `given` has its own.
+ */
+export function partsOf(
+  config: FacilitatorConfig,
+  log: Log,
+  given: Partial<Omit<EngineParts, 'log'>> = {},
+): EngineParts {
+  return {
+    ledger: given.ledger ?? new Ledger(openDb(config.database)),
+    chainOf: given.chainOf ?? nodeChains(config),
+    now: given.now ?? Date.now,
+    log,
+  };
+}
+
 export class Engine {
-  /** The database of the ledger (and, on PostgreSQL, of the shared rate limits). */
-  readonly db: SqlDb;
   readonly ledger: Ledger;
   readonly contexts: Map<string, NetworkContext>;
   readonly settler: Settler;
@@ -50,13 +75,12 @@ export class Engine {
 
   constructor(
     private readonly config: FacilitatorConfig,
-    log: Log,
-    options: { now?: () => number } = {},
+    parts: EngineParts,
   ) {
-    this.now = options.now ?? Date.now;
-    this.db = openDb(config.database);
-    this.ledger = new Ledger(this.db);
-    this.contexts = networkContexts(config);
+    const { ledger, chainOf, now, log } = parts;
+    this.now = now;
+    this.ledger = ledger;
+    this.contexts = networkContexts(config, chainOf);
     this.settler = new Settler(this.contexts, this.ledger, {
       settleTimeoutMs: config.settleTimeoutMs,
       pollIntervalMs: config.pollIntervalMs,

@@ -1,4 +1,5 @@
 export { createFacilitator, type Facilitator, startFacilitator } from './app.js';
+export type { Chain } from './chain.js';
 export { facilitatorCommand } from './command.js';
 export {
   type AssetConfig,
@@ -9,5 +10,6 @@ export {
   type NetworkConfig,
   parseConfig,
 } from './config.js';
-export { Engine, supportedResponse } from './engine.js';
+export { Engine, type EngineParts, partsOf, supportedResponse } from './engine.js';
+export type { ChainOf } from './network.js';
 export { ExactCasperFacilitatorScheme } from './scheme.js';

@@ -3,6 +3,7 @@
 // rules over two databases: SQLite embedded in one process (the default), or PostgreSQL shared
 // by several replicas. Every state change is a guarded SQL statement (`… WHERE state …`), so
 // replicas racing on one row cannot both make the same transition.
+import { type InvalidReason, isInvalidReason } from '@x402-casper/shared';
 import type { SqlDb, SqlRunner } from './sql.js';
 
 export type SettlementState = 'reserved' | 'submitted' | 'confirmed' | 'failed';
@@ -52,7 +53,7 @@ export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
    * calls repeating the idempotency key of the one that was answered.
    */
   deliveredAt: number | null;
-  errorReason: string | null;
+  errorReason: InvalidReason | null;
   errorMessage: string | null;
   /** A failure the chain never saw (the node refused or never got the transaction). */
   retryable: boolean;
@@ -86,7 +87,7 @@ export interface PendingAt {
 }
 
 export interface Failure {
-  reason: string;
+  reason: InvalidReason;
   message: string;
   retryable: boolean;
   blockHeight?: number | null;
@@ -99,6 +100,14 @@ const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 const textOrNull = (value: unknown): string | null =>
   value === null || value === undefined ? null : String(value);
+
+/** A stored reason; one this version does not know (an older build's) reads as unexpected. */
+const reasonOrNull = (value: unknown): InvalidReason | null =>
+  value === null || value === undefined
+    ? null
+    : isInvalidReason(value)
+      ? value
+      : 'unexpected_settle_error';
 
 /** A row of either database (PostgreSQL answers BIGINT as strings). */
 function fromRow(row: Row): Settlement {
@@ -117,7 +126,7 @@ function fromRow(row: Row): Settlement {
     expiresAt: num(row.expires_at),
     validBefore: numOrNull(row.valid_before),
     deliveredAt: numOrNull(row.delivered_at),
-    errorReason: textOrNull(row.error_reason),
+    errorReason: reasonOrNull(row.error_reason),
     errorMessage: textOrNull(row.error_message),
     retryable: num(row.retryable) === 1,
     blockHeight: numOrNull(row.block_height),
@@ -133,7 +142,8 @@ const OPEN = `state IN ('reserved', 'submitted')`;
 const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
 
 export class Ledger {
-  constructor(private readonly db: SqlDb) {}
+  /** `db` also holds the shared rate limits on PostgreSQL. */
+  constructor(readonly db: SqlDb) {}
 
   /** Settles once the schema is migrated; rejects with the reason it cannot be. */
   get ready(): Promise<void> {

@@ -1,13 +1,13 @@
-// One configured Casper network at run time: its config, chain client and fee payer key.
+// One configured Casper network at run time: its config, its chain and the fee payer key.
 import { addressOfPublicKey } from '@x402-casper/shared';
 import { BlockWatcher } from './blocks.js';
-import { ChainClient } from './chain.js';
+import { type Chain, ChainClient } from './chain.js';
 import type { AssetConfig, FacilitatorConfig, NetworkConfig } from './config.js';
 import { type SigningKey, signingKeyOf } from './transaction.js';
 
 export interface NetworkContext {
   config: NetworkConfig;
-  chain: ChainClient;
+  chain: Chain;
   /** Wakes settlements waiting for their transaction when a block comes. */
   blocks: BlockWatcher;
   signingKey: SigningKey;
@@ -15,10 +15,22 @@ export interface NetworkContext {
   feePayer: { publicKey: string; address: string };
 }
 
-export function networkContexts(config: FacilitatorConfig): Map<string, NetworkContext> {
+/** How the core reaches a network: `nodeChains(config)` for real nodes, a fake in tests. */
+export type ChainOf = (network: NetworkConfig) => Chain;
+
+/** Each network's node, at its `rpcUrl`, through a ChainClient. */
+export const nodeChains =
+  (config: FacilitatorConfig): ChainOf =>
+  (network) =>
+    new ChainClient(network.rpcUrl, config.rpcTimeoutMs, network.blockIntervalMs);
+
+export function networkContexts(
+  config: FacilitatorConfig,
+  chainOf: ChainOf,
+): Map<string, NetworkContext> {
   return new Map(
     config.networks.map((network) => {
-      const chain = new ChainClient(network.rpcUrl, config.rpcTimeoutMs, network.blockIntervalMs);
+      const chain = chainOf(network);
       return [
         network.network,
         {

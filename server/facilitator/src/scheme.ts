@@ -10,7 +10,7 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import type { FacilitatorConfig } from './config.js';
-import { Engine } from './engine.js';
+import { Engine, partsOf } from './engine.js';
 import type { Log } from './settle.js';
 
 /** A CAIP-2 id, typed as @x402/core types it. */
@@ -42,7 +42,7 @@ export class ExactCasperFacilitatorScheme {
    * Settlement events go to `log` (by default nowhere).
    */
   constructor(config: FacilitatorConfig, log: Log = silent) {
-    this.engine = new Engine(config, log);
+    this.engine = new Engine(config, partsOf(config, log));
     this.networks = config.networks.map((n) => n.network as Network);
     this.started = this.engine.start();
     this.started.catch((error: unknown) => log.error({ err: error }, 'cannot open the ledger'));

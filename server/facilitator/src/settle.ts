@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CasperRpcError,
   exactPayloadOf,
+  type InvalidReason,
+  isInvalidReason,
   normalizeAddress,
   type RevertFamily,
   revertReason,
@@ -56,10 +58,15 @@ export type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
 export interface SettleOutcome {
   response: SettleResponse;
   /** `confirmed`, `pending`, or the error reason: for metrics. */
-  result: string;
+  result: 'confirmed' | 'pending' | InvalidReason;
 }
 
-function failure(network: string, reason: string, message: string, payer?: string): SettleOutcome {
+function failure(
+  network: string,
+  reason: InvalidReason,
+  message: string,
+  payer?: string,
+): SettleOutcome {
   return {
     response: {
       success: false,
@@ -75,7 +82,7 @@ function failure(network: string, reason: string, message: string, payer?: strin
 
 /** A confirmed settlement whose delivery another settle call already claimed. */
 function alreadySettled(row: Settlement): SettleOutcome {
-  const reason = 'invalid_exact_casper_nonce_used';
+  const reason: InvalidReason = 'invalid_exact_casper_nonce_used';
   return {
     response: {
       success: false,
@@ -319,10 +326,11 @@ export class Settler {
     network: string,
     response: { invalidReason?: string; invalidMessage?: string; payer?: string },
   ): SettleOutcome {
-    const reason =
-      response.invalidReason === 'unexpected_verify_error'
+    const reason: InvalidReason =
+      response.invalidReason === 'unexpected_verify_error' ||
+      !isInvalidReason(response.invalidReason)
         ? 'unexpected_settle_error'
-        : (response.invalidReason ?? 'unexpected_settle_error');
+        : response.invalidReason;
     return failure(network, reason, response.invalidMessage ?? reason, response.payer);
   }
 

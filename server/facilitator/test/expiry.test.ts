@@ -17,7 +17,7 @@ import {
 } from '@x402-casper/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { Engine } from '../src/engine.js';
+import { Engine, partsOf } from '../src/engine.js';
 import type { Settlement } from '../src/ledger.js';
 import { EXPIRY_GRACE_MS } from '../src/settle.js';
 import { settleDirectly } from './helpers.js';
@@ -72,7 +72,7 @@ function engineOn(file: string, offsetMs = 0): Engine {
       },
     }),
   );
-  const engine = new Engine(config, silent, { now: () => Date.now() + offsetMs });
+  const engine = new Engine(config, partsOf(config, silent, { now: () => Date.now() + offsetMs }));
   engines.push(engine);
   return engine;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, type SettlementDraft } from '../src/ledger.js';
+import { type Failure, Ledger, type SettlementDraft } from '../src/ledger.js';
 import { POSTGRES_MIGRATIONS, PostgresDb, SQLITE_MIGRATIONS, SqliteDb } from '../src/sql.js';
 import {
   type PostgresCluster,
@@ -133,7 +133,11 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const reserved = await ledger.reserve(draft(), plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
     await ledger.markConfirmed(reserved.settlement, 5);
-    const failure = { reason: 'invalid_transaction_state', message: 'late', retryable: true };
+    const failure: Failure = {
+      reason: 'invalid_transaction_state',
+      message: 'late',
+      retryable: true,
+    };
     expect(await ledger.markFailed(reserved.settlement, failure)).toMatchObject({
       state: 'confirmed',
     });
@@ -156,11 +160,19 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const reserved = await ledger.reserve(first, plenty);
     if (reserved.status !== 'reserved') throw new Error('not reserved');
     const stale = reserved.settlement;
-    await ledger.markFailed(stale, { reason: 'out_of_gas', message: 'x', retryable: true });
+    await ledger.markFailed(stale, {
+      reason: 'invalid_transaction_state',
+      message: 'x',
+      retryable: true,
+    });
     // Reserved again with a new transaction (another replica, say).
     const again = await ledger.reserve({ ...first, transactionHash: 'fe'.repeat(32) }, plenty);
     if (again.status !== 'reserved') throw new Error('not reserved again');
-    const failure = { reason: 'invalid_transaction_state', message: 'late', retryable: true };
+    const failure: Failure = {
+      reason: 'invalid_transaction_state',
+      message: 'late',
+      retryable: true,
+    };
     // The driver of the first transaction comes late: nothing it says changes the row.
     expect(await ledger.markFailed(stale, failure)).toMatchObject({ state: 'reserved' });
     expect(await ledger.markConfirmed(stale, 3)).toMatchObject({ state: 'reserved' });
@@ -368,7 +380,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     // A transition its guard refuses answers the row as it is.
     expect(
       await second.markFailed(reserved.settlement, {
-        reason: 'x',
+        reason: 'unexpected_settle_error',
         message: 'late',
         retryable: true,
       }),
