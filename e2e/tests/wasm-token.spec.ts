@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { cep18x402GenesisToken, CEP18X402_WASM as WASM } from '@x402-casper/testing';
 import { expect, test } from './fixtures.js';
 import { latestPayment, openTab } from './support/popup.js';
 
@@ -9,9 +9,6 @@ import { latestPayment, openTab } from './support/popup.js';
 // name and decimals only (no argument layout: the facilitator reads the entry point from the
 // chain); the payer's tokens come from devnet_fund, which runs the contract's own transfer
 // from the installer. The binary is a fixture outside the repository.
-const WASM = fileURLToPath(
-  new URL('../../../shared/contracts/cep18x402-casper-x402.wasm', import.meta.url),
-);
 const SUPPLY = 10n ** 12n;
 /** What the wallet's account is funded with (atomic units: 10,000,000 X402 of 2 decimals). */
 const FUNDED = 1_000_000_000n;
@@ -24,21 +21,11 @@ test.use({
   devnetOptions: {
     genesis: {
       tokens: [
-        {
-          wasm: WASM,
+        cep18x402GenesisToken({
           installer: 'installer',
-          args: [
-            { name: 'odra_cfg_package_hash_key_name', type: 'String', value: 'cep18x402' },
-            { name: 'odra_cfg_allow_key_override', type: 'Bool', value: true },
-            { name: 'odra_cfg_is_upgradable', type: 'Bool', value: true },
-            { name: 'odra_cfg_is_upgrade', type: 'Bool', value: false },
-            { name: 'symbol', type: 'String', value: 'X402' },
-            { name: 'name', type: 'String', value: 'Cep18x402' },
-            { name: 'decimals', type: 'U8', value: 2 },
-            { name: 'initial_supply', type: 'U256', value: SUPPLY.toString() },
-            { name: 'chain_name', type: 'String', value: 'casper:casper-net-1' },
-          ],
-        },
+          initialSupply: SUPPLY.toString(),
+          chainName: 'casper:casper-net-1',
+        }),
       ],
       wasmToken: { name: 'Cep18x402', symbol: 'X402', decimals: 2 },
     },

@@ -8,6 +8,7 @@ import { addressOfPublicKey } from '@x402-casper/shared';
 import {
   buildCall,
   CEP18X402_WASM,
+  cep18x402GenesisToken,
   executeFull,
   loadCep18x402,
   sdk,
@@ -30,19 +31,13 @@ function genesis(chainName: string) {
     tokens: [
       { name: 'JS Token', symbol: 'JST', decimals: 6, balances: { merchant: '5' } },
       {
+        // The Wasm path relative to the genesis file, which the devnet resolves against it.
+        ...cep18x402GenesisToken({
+          installer: 'facilitator',
+          initialSupply: '700000',
+          chainName: `casper:${chainName}`,
+        }),
         wasm: relative(dir, CEP18X402_WASM),
-        installer: 'facilitator',
-        args: [
-          { name: 'odra_cfg_package_hash_key_name', type: 'String', value: 'cep18x402' },
-          { name: 'odra_cfg_allow_key_override', type: 'Bool', value: true },
-          { name: 'odra_cfg_is_upgradable', type: 'Bool', value: true },
-          { name: 'odra_cfg_is_upgrade', type: 'Bool', value: false },
-          { name: 'symbol', type: 'String', value: 'X402' },
-          { name: 'name', type: 'String', value: 'Cep18x402' },
-          { name: 'decimals', type: 'U8', value: 2 },
-          { name: 'initial_supply', type: 'U256', value: '700000' },
-          { name: 'chain_name', type: 'String', value: `casper:${chainName}` },
-        ],
       },
     ],
   };

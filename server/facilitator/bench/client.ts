@@ -2,6 +2,7 @@
 // weather API, whose paywall uses a facilitator process against the devnet. Measured: the time
 // from the 402 arriving to the paid retry leaving (decode, choose, sign, encode), and the whole
 // paid request (402 round trip, verify, settle with its block, response).
+
 import {
   type FetchLike,
   fetchWithPayment,
@@ -10,9 +11,9 @@ import {
   paymentReceiptOf,
   secretKeySigner,
 } from '@x402-casper/shared';
+import { rpcResult } from '@x402-casper/testing';
 import { startPaidSite } from '../test/support/paid-site.js';
 import { type Latency, latencyOf } from './measure.js';
-import { rpcCall } from './payments.js';
 import type { DevnetProcess } from './processes.js';
 
 export interface ClientRun {
@@ -42,7 +43,7 @@ export async function clientBench(
   try {
     for (const algorithm of ['ed25519', 'secp256k1'] as KeyAlgorithm[]) {
       const key = generateSecretKey(algorithm);
-      await rpcCall(devnet.rpcUrl, 'devnet_fund', {
+      await rpcResult(devnet.rpcUrl, 'devnet_fund', {
         account: key.publicKey.hex,
         token: { package_hash: devnet.token.packageHash, amount: '1000000000' },
       });

@@ -1,6 +1,7 @@
 // Many valid, distinct payments made fast: the CEP-3009 digest from `shared`, the signature from
 // Node's crypto (low-S normalised for secp256k1, as Casper requires), so making thousands of
 // them costs the benchmark little. Plus a raw JSON-RPC call for the devnet's test controls.
+
 import { createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
@@ -14,6 +15,7 @@ import {
   parseExactRequirements,
   type SecretKey,
 } from '@x402-casper/shared';
+import { requirementsFor } from '@x402-casper/testing';
 
 const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const CURVE_ORDER = secp256k1.Point.CURVE().n;
@@ -103,29 +105,5 @@ export function requirementsOf(
   payTo: string,
   amount: string,
 ): PaymentRequirements {
-  return {
-    scheme: 'exact',
-    network,
-    amount,
-    asset: token.packageHash,
-    payTo,
-    maxTimeoutSeconds: 3600,
-    extra: { name: token.name, version: '1', decimals: token.decimals },
-  };
-}
-
-/** One JSON-RPC call; throws with the node's error. */
-export async function rpcCall(
-  url: string,
-  method: string,
-  params: unknown = {},
-): Promise<Record<string, unknown>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const reply = (await response.json()) as { result?: Record<string, unknown>; error?: unknown };
-  if (!reply.result) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-  return reply.result;
+  return requirementsFor(network, { ...token, domainName: token.name }, payTo, amount, 3600);
 }

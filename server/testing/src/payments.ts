@@ -7,12 +7,13 @@ import {
   secretKeySigner,
 } from '@x402-casper/shared';
 
-/** Requirements for paying `amount` of a devnet token to `payTo`. */
+/** Requirements for paying `amount` of a devnet token to `payTo` (valid 300 s unless told). */
 export function requirementsFor(
   network: string,
-  token: { domainName: string; symbol: string; decimals: number; packageHash: string },
+  token: { domainName: string; symbol?: string; decimals: number; packageHash: string },
   payTo: string,
   amount: string,
+  maxTimeoutSeconds = 300,
 ): PaymentRequirements {
   return {
     scheme: 'exact',
@@ -20,12 +21,12 @@ export function requirementsFor(
     amount,
     asset: token.packageHash,
     payTo,
-    maxTimeoutSeconds: 300,
+    maxTimeoutSeconds,
     extra: {
       name: token.domainName,
       version: '1',
       decimals: token.decimals,
-      symbol: token.symbol,
+      ...(token.symbol === undefined ? {} : { symbol: token.symbol }),
     },
   };
 }

@@ -1,7 +1,7 @@
 // The settlement audit: what the chain executed (every block, every transaction), what the
 // facilitator's ledger says, and what /settle reported, compared authorization by
 // authorization. The chain is the truth.
-import { rpcCall } from '../../bench/payments.js';
+import { rpcResult } from '@x402-casper/testing';
 import type { LedgerRow } from './stack.js';
 
 export interface ChainSettlement {
@@ -18,13 +18,13 @@ interface NamedArg {
 
 /** Every transfer_with_authorization the chain executed, in block order. */
 export async function chainSettlements(rpcUrl: string): Promise<ChainSettlement[]> {
-  const latest = (await rpcCall(rpcUrl, 'chain_get_block')) as {
+  const latest = (await rpcResult(rpcUrl, 'chain_get_block')) as {
     block_with_signatures: { block: { Version2: { header: { height: number } } } };
   };
   const height = latest.block_with_signatures.block.Version2.header.height;
   const found: ChainSettlement[] = [];
   for (let h = 0; h <= height; h++) {
-    const block = (await rpcCall(rpcUrl, 'chain_get_block', {
+    const block = (await rpcResult(rpcUrl, 'chain_get_block', {
       block_identifier: { Height: h },
     })) as {
       block_with_signatures: {
@@ -33,7 +33,7 @@ export async function chainSettlements(rpcUrl: string): Promise<ChainSettlement[
     };
     const lanes = block.block_with_signatures.block.Version2.body.transactions;
     for (const { Version1: hash } of Object.values(lanes).flat()) {
-      const info = (await rpcCall(rpcUrl, 'info_get_transaction', {
+      const info = (await rpcResult(rpcUrl, 'info_get_transaction', {
         transaction_hash: { Version1: hash },
       })) as {
         transaction: {

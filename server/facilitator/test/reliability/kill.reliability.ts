@@ -5,13 +5,9 @@
 // a transaction still on its way to the node when the facilitator dies.
 
 import type { Devnet } from '@x402-casper/devnet';
+import { rpcResult } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PaymentRequest,
-  requirementsOf,
-  rpcCall,
-  signedPayments,
-} from '../../bench/payments.js';
+import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench/payments.js';
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { RpcProxy } from '../../bench/rpc-proxy.js';
 import { audit, chainSettlements, settleOutcome, successKey } from './audit.js';
@@ -164,8 +160,8 @@ describe('a transaction still on its way to the node when the facilitator dies',
     expect(proxy.release()).toBe(1);
     const executed = await waitFor(
       async () => {
-        await rpcCall(devnet.rpcUrl, 'devnet_mine');
-        const info = await rpcCall(devnet.rpcUrl, 'info_get_transaction', {
+        await rpcResult(devnet.rpcUrl, 'devnet_mine');
+        const info = await rpcResult(devnet.rpcUrl, 'info_get_transaction', {
           transaction_hash: { Version1: held!.transaction_hash },
         }).catch(() => undefined);
         return info?.execution_info ?? null;
@@ -181,7 +177,7 @@ describe('a transaction still on its way to the node when the facilitator dies',
       answer = a.json;
     });
     for (let i = 0; i < 50 && answer === undefined; i++) {
-      await rpcCall(devnet.rpcUrl, 'devnet_mine');
+      await rpcResult(devnet.rpcUrl, 'devnet_mine');
       await sleep(100);
     }
     await retry;

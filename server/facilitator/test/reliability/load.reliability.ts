@@ -10,14 +10,10 @@ import {
   type PaymentEvent,
   secretKeySigner,
 } from '@x402-casper/shared';
+import { rpcResult } from '@x402-casper/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PaymentRequest,
-  requirementsOf,
-  rpcCall,
-  signedPayments,
-} from '../../bench/payments.js';
+import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench/payments.js';
 import { type FacilitatorProcess, rssOf } from '../../bench/processes.js';
 import { startPaidSite } from '../support/paid-site.js';
 import { type Authorization, audit, chainSettlements, successKey } from './audit.js';
@@ -74,8 +70,8 @@ afterAll(async () => {
 });
 
 async function merchantBalance(): Promise<bigint> {
-  const root = (await rpcCall(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
-  const reply = await rpcCall(devnet.rpcUrl, 'state_get_dictionary_item', {
+  const root = (await rpcResult(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
+  const reply = await rpcResult(devnet.rpcUrl, 'state_get_dictionary_item', {
     state_root_hash: root,
     dictionary_identifier: {
       ContractNamedKey: {

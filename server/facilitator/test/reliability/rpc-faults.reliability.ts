@@ -6,13 +6,9 @@
 
 import type { Devnet } from '@x402-casper/devnet';
 import { generateSecretKey } from '@x402-casper/shared';
+import { rpcResult } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PaymentRequest,
-  requirementsOf,
-  rpcCall,
-  signedPayments,
-} from '../../bench/payments.js';
+import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench/payments.js';
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { type Fault, RpcProxy } from '../../bench/rpc-proxy.js';
 import { type Authorization, audit, chainSettlements, settleOutcome, successKey } from './audit.js';
@@ -77,7 +73,7 @@ const VERIFY_READS = [
  * facilitator keeps reads of one state root, so after this its next /verify makes every read.
  */
 async function newState(): Promise<void> {
-  await rpcCall(devnet.rpcUrl, 'devnet_fund', {
+  await rpcResult(devnet.rpcUrl, 'devnet_fund', {
     account: generateSecretKey().publicKey.hex,
     motes: '1',
   });

@@ -1,5 +1,6 @@
 // The pieces a reliability file runs: an in-process devnet, the facilitator as a real process
 // (so a crash is a crash, and SIGKILL is possible), funded payers, raw HTTP, the ledger file.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +11,8 @@ import {
   type KeyAlgorithm,
   type SecretKey,
 } from '@x402-casper/shared';
+import { rpcResult } from '@x402-casper/testing';
 import Database from 'better-sqlite3';
-import { rpcCall } from '../../bench/payments.js';
 import {
   type FacilitatorProcess,
   startFacilitatorProcess,
@@ -86,7 +87,7 @@ export async function fundedPayers(
     generateSecretKey((i % 2 === 0 ? 'ed25519' : 'secp256k1') as KeyAlgorithm),
   );
   for (const key of keys) {
-    await rpcCall(devnet.rpcUrl, 'devnet_fund', {
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
       account: key.publicKey.hex,
       token: { package_hash: devnet.tokens[0]!.packageHash, amount: tokens },
     });

@@ -18,14 +18,9 @@ import {
   type SecretKey,
   utf8ToBytes,
 } from '@x402-casper/shared';
-import { cep18x402GenesisToken, loadCep18x402 } from '@x402-casper/testing';
+import { cep18x402GenesisToken, loadCep18x402, rpcResult } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PaymentRequest,
-  requirementsOf,
-  rpcCall,
-  signedPayments,
-} from '../../bench/payments.js';
+import { type PaymentRequest, requirementsOf, signedPayments } from '../../bench/payments.js';
 import type { FacilitatorProcess } from '../../bench/processes.js';
 import { RpcProxy } from '../../bench/rpc-proxy.js';
 import { type Authorization, audit, type ChainSettlement, chainSettlements } from './audit.js';
@@ -58,7 +53,7 @@ const dictionaryKey = (seedURef: string, itemKey: string) =>
   `dictionary-${bytesToHex(blake2b256(concatBytes(hexToBytes(seedURef.slice(5, 69)), utf8ToBytes(itemKey))))}`;
 
 async function balancesSeed(rpcUrl: string, contractHash: string): Promise<string> {
-  const contract = (await rpcCall(rpcUrl, 'query_global_state', {
+  const contract = (await rpcResult(rpcUrl, 'query_global_state', {
     key: `hash-${contractHash}`,
     path: [],
   })) as { stored_value: { Contract: { named_keys: Array<{ name: string; key: string }> } } };
@@ -76,7 +71,7 @@ async function balanceOf(rpcUrl: string, contractHash: string, address: string):
       id: 1,
       method: 'state_get_dictionary_item',
       params: {
-        state_root_hash: (await rpcCall(rpcUrl, 'chain_get_state_root_hash')).state_root_hash,
+        state_root_hash: (await rpcResult(rpcUrl, 'chain_get_state_root_hash')).state_root_hash,
         dictionary_identifier: {
           ContractNamedKey: {
             key: `hash-${contractHash}`,
@@ -98,7 +93,7 @@ async function balanceOf(rpcUrl: string, contractHash: string, address: string):
 
 /** The keys a transaction's execution wrote (its effects), and its error. */
 async function writesOf(rpcUrl: string, hash: string): Promise<string[]> {
-  const info = (await rpcCall(rpcUrl, 'info_get_transaction', {
+  const info = (await rpcResult(rpcUrl, 'info_get_transaction', {
     transaction_hash: { Version1: hash },
   })) as {
     execution_info: {
@@ -169,7 +164,7 @@ describe.skipIf(!wasm)('SIGKILL while settling in the real Cep18X402 binary', ()
     // Four payers, ed25519 and secp256k1, funded from the installer's supply by devnet_fund.
     for (let i = 0; i < 4; i++) {
       const payer = generateSecretKey(i % 2 === 0 ? 'ed25519' : 'secp256k1');
-      const funded = await rpcCall(devnet.rpcUrl, 'devnet_fund', {
+      const funded = await rpcResult(devnet.rpcUrl, 'devnet_fund', {
         account: payer.publicKey.hex,
         token: { package_hash: contract.packageHash, amount: FUNDED.toString() },
       });
