@@ -42,8 +42,7 @@
 //   Payment-Required,Payment-Response; preflight 204 with methods GET,POST,OPTIONS, headers
 //   Accept,Authorization,Content-Type,Origin,Payment-Signature, max-age 86400.
 // - GET /health → {"status":"ok","version":"2.0.0"}; other paths → Gin's 404 text.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   detectVersion,
   type GoPayload,
@@ -55,6 +54,7 @@ import {
   goStruct,
   marshalPayload,
   marshalRequirements,
+  serveGin,
 } from './go-wire.js';
 
 /** What the example's money parser returns for every price. */
@@ -427,25 +427,11 @@ export async function startGoExampleServer(
     return ginJson(res, 200, content);
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) ginJson(res, 500, { error: (error as Error).message });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serveGin(handle, options.host, options.port);
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     initError,
     facilitatorCalls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -48,8 +48,7 @@
 //   without it, or with a wrong one, 401 in CSPR.cloud's error shape.
 // The Go code submits a TransactionV1 (types.MakeTransactionV1), not a legacy Deploy, so this
 // does too, built with casper-js-sdk.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -73,6 +72,7 @@ import {
   RpcError,
   readBody,
   rpcCall,
+  serveGin,
 } from './go-wire.js';
 
 /** The reason strings of the Go Casper mechanism (errors.go) and of the upstream library. */
@@ -725,19 +725,9 @@ export async function startGoFacilitator(options: GoFacilitatorOptions): Promise
     }
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) ginJson(res, 500, { error: (error as Error).message });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serveGin(handle, options.host, options.port);
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     feePayer,
     requests,
     submitted,
@@ -747,10 +737,6 @@ export async function startGoFacilitator(options: GoFacilitatorOptions): Promise
     failNextVerify(reason, message = '') {
       forcedVerifies.push({ reason, message });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

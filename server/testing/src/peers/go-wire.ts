@@ -5,7 +5,8 @@
 // with gin's c.JSON) and the upstream Go types it builds on (x402-foundation/x402
 // go/types/v2.go, go/types.go): struct fields marshal in declaration order, `omitempty`
 // drops empty strings and nil maps, and encoding/json escapes <, > and & in strings.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** A JSON value whose keys are already in the order Go would write them. */
 export type GoJson = unknown;
@@ -251,4 +252,34 @@ export async function rpcCall<T = Record<string, unknown>>(
   };
   if (reply.error) throw new RpcError(reply.error.code, reply.error.message, reply.error.data);
   return reply.result as T;
+}
+
+/**
+ * Serves `handle` as a Gin engine would: an error it throws is a 500 with its message (or a
+ * dropped connection once the answer has begun). On 127.0.0.1 and a free port by default.
+ */
+export async function serveGin(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) ginJson(res, 500, { error: (error as Error).message });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
