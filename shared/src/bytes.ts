@@ -115,9 +115,34 @@ export function bytesToUtf8(bytes: Uint8Array, field = 'text'): string {
   }
 }
 
+// Casper's bytesrepr primitives, the one copy for transactions, the devnet and its Wasm host.
+
 /** u32 little-endian, as Casper's bytesrepr writes lengths. */
 export function u32LE(value: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value, true);
   return out;
 }
+
+/** u64 little-endian. */
+export function u64LE(value: bigint, field = 'u64'): Uint8Array {
+  if (value < 0n || value >= 1n << 64n) throw new X402InputError(field, 'does not fit in a u64');
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, value, true);
+  return out;
+}
+
+/** U128/U256/U512: one length byte, then the little-endian bytes without trailing zeros. */
+export function bigUintLE(value: bigint, field = 'value'): Uint8Array {
+  if (value < 0n) throw new X402InputError(field, 'must not be negative');
+  const bytes: number[] = [];
+  for (let rest = value; rest > 0n; rest >>= 8n) bytes.push(Number(rest & 0xffn));
+  return Uint8Array.of(bytes.length, ...bytes);
+}
+
+/** Bytes behind their u32 length (a `List<U8>`, or a String's UTF-8). */
+export const lengthPrefixed = (bytes: Uint8Array): Uint8Array =>
+  concatBytes(u32LE(bytes.length), bytes);
+
+/** A bytesrepr String: its UTF-8 behind its u32 length. */
+export const stringBytes = (text: string): Uint8Array => lengthPrefixed(utf8ToBytes(text));

@@ -3,7 +3,16 @@
 // runtime args, standard scheduling. Browser-safe (noble only); byte-for-byte the layout of
 // casper-node's `TransactionV1Payload` (calltable serialization with its `fields` map), as
 // casper-js-sdk 5.0.12 writes it, so the hash the node recomputes is ours.
-import { bytesToHex, concatBytes, hexToBytes, u32LE, utf8ToBytes } from '../bytes.js';
+import {
+  bigUintLE,
+  bytesToHex,
+  concatBytes,
+  hexToBytes,
+  lengthPrefixed,
+  stringBytes,
+  u32LE,
+  u64LE,
+} from '../bytes.js';
 import { X402InputError } from '../errors.js';
 import { U256_MAX } from '../uint.js';
 import { addressToKeyBytes } from './address.js';
@@ -22,17 +31,6 @@ function u16LE(value: number): Uint8Array {
   new DataView(out.buffer).setUint16(0, value, true);
   return out;
 }
-function u64LE(value: bigint, field: string): Uint8Array {
-  if (value < 0n || value >= 1n << 64n) throw new X402InputError(field, 'does not fit in a u64');
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, value, true);
-  return out;
-}
-const stringBytes = (text: string) => {
-  const bytes = utf8ToBytes(text);
-  return concatBytes(u32LE(bytes.length), bytes);
-};
-const withLength = (bytes: Uint8Array) => concatBytes(u32LE(bytes.length), bytes);
 
 /** CLValue constructors for the argument types a CEP-3009 call needs. */
 export const clArg = {
@@ -50,7 +48,7 @@ export const clArg = {
     return {
       typeBytes: Uint8Array.of(14, 3),
       typeJson: { List: 'U8' },
-      valueBytes: concatBytes(u32LE(bytes.length), bytes),
+      valueBytes: lengthPrefixed(bytes),
     };
   },
   string(text: string): CLArg {
@@ -62,13 +60,7 @@ export const clArg = {
   /** `U256`: a length byte, then the value's little-endian bytes without trailing zeros. */
   u256(value: bigint): CLArg {
     if (value < 0n || value > U256_MAX) throw new X402InputError('u256', 'does not fit in a U256');
-    const bytes: number[] = [];
-    for (let rest = value; rest > 0n; rest >>= 8n) bytes.push(Number(rest & 0xffn));
-    return {
-      typeBytes: u8(7),
-      typeJson: 'U256',
-      valueBytes: Uint8Array.of(bytes.length, ...bytes),
-    };
+    return { typeBytes: u8(7), typeJson: 'U256', valueBytes: bigUintLE(value, 'u256') };
   },
 };
 
@@ -159,7 +151,7 @@ export function buildContractCall(input: ContractCallInput): UnsignedTransaction
     u8(0),
     u32LE(input.args.length),
     ...input.args.map(([name, arg]) =>
-      concatBytes(stringBytes(name), withLength(arg.valueBytes), arg.typeBytes),
+      concatBytes(stringBytes(name), lengthPrefixed(arg.valueBytes), arg.typeBytes),
     ),
   );
   // fields[1]: TransactionTarget::Stored { id: ByPackageHash { addr, version: None }, runtime }.
@@ -174,7 +166,7 @@ export function buildContractCall(input: ContractCallInput): UnsignedTransaction
   const fields = concatBytes(
     u32LE(4),
     ...[args, target, entryPoint, scheduling].map((value, index) =>
-      concatBytes(u16LE(index), withLength(value)),
+      concatBytes(u16LE(index), lengthPrefixed(value)),
     ),
   );
 

@@ -1,23 +1,18 @@
 // Runtime args written in JSON (genesis files): `{name, type, value}` encoded to CLValues
 // with the bytesrepr rules of casper-network/casper-node types/src/bytesrepr.rs.
 import {
+  bigUintLE,
   concatBytes,
   hexToBytes,
   normalizeAddress,
   parsePublicKey,
   parseUint,
+  stringBytes,
+  u32LE,
+  u64LE,
   X402InputError,
 } from '@x402-casper/shared';
-import {
-  bigUintBytes,
-  type CLType,
-  clValue,
-  keyBytes,
-  type StoredCLValue,
-  stringBytes,
-  u32Bytes,
-  u64Bytes,
-} from './bytesrepr.js';
+import { type CLType, clValue, keyBytes, type StoredCLValue } from './bytesrepr.js';
 
 /** The CL types a JSON arg may name. */
 export const JSON_ARG_TYPES = [
@@ -61,19 +56,19 @@ export function encodeJsonArg(arg: JsonArg, field: string): StoredCLValue {
       bytes = new Uint8Array([Number(uint(8))]);
       break;
     case 'U32':
-      bytes = u32Bytes(Number(uint(32)));
+      bytes = u32LE(Number(uint(32)));
       break;
     case 'U64':
-      bytes = u64Bytes(uint(64));
+      bytes = u64LE(uint(64));
       break;
     case 'U128':
-      bytes = bigUintBytes(uint(128));
+      bytes = bigUintLE(uint(128));
       break;
     case 'U256':
-      bytes = bigUintBytes(uint(256));
+      bytes = bigUintLE(uint(256));
       break;
     case 'U512':
-      bytes = bigUintBytes(uint(512));
+      bytes = bigUintLE(uint(512));
       break;
     case 'String':
       if (typeof arg.value !== 'string')
@@ -91,7 +86,7 @@ export function encodeJsonArg(arg: JsonArg, field: string): StoredCLValue {
     case 'Bytes': {
       const raw = hexToBytes(String(arg.value), `${field}.value`);
       type = { List: 'U8' };
-      bytes = concatBytes(u32Bytes(raw.length), raw);
+      bytes = concatBytes(u32LE(raw.length), raw);
       break;
     }
     default:

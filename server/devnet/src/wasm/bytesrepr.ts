@@ -4,7 +4,7 @@
 // cl_value/jsonrepr.rs (branch feat-2.0): integers LE, U128/U256/U512 as a length byte and
 // minimal LE bytes, String/List as u32 count + items, Option as 0/1 tag, CLValue as
 // u32 length + bytes + CLType, Key as tag + payload, URef as 32 bytes + access rights byte.
-import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@x402-casper/shared';
+import { bytesToHex, concatBytes, hexToBytes, stringBytes, u32LE } from '@x402-casper/shared';
 
 /** A bytesrepr decoding failure; the host turns it into the node's deserialization error. */
 export class BytesreprError extends Error {}
@@ -171,29 +171,6 @@ export interface StoredCLValue {
   bytes: string;
 }
 
-export function u32Bytes(value: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value >>> 0, true);
-  return out;
-}
-
-export function u64Bytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, value, true);
-  return out;
-}
-
-export function bigUintBytes(value: bigint): Uint8Array {
-  const bytes: number[] = [];
-  for (let rest = value; rest > 0n; rest >>= 8n) bytes.push(Number(rest & 0xffn));
-  return new Uint8Array([bytes.length, ...bytes]);
-}
-
-export function stringBytes(value: string): Uint8Array {
-  const utf8 = utf8ToBytes(value);
-  return concatBytes(u32Bytes(utf8.length), utf8);
-}
-
 export function clTypeBytes(type: CLType): Uint8Array {
   if (typeof type === 'string') {
     const simple = (SIMPLE_TYPES as readonly string[]).indexOf(type);
@@ -209,7 +186,7 @@ export function clTypeBytes(type: CLType): Uint8Array {
     case 'List':
       return concatBytes(new Uint8Array([TAG_LIST]), clTypeBytes(inner as CLType));
     case 'ByteArray':
-      return concatBytes(new Uint8Array([TAG_BYTE_ARRAY]), u32Bytes(inner as number));
+      return concatBytes(new Uint8Array([TAG_BYTE_ARRAY]), u32LE(inner as number));
     case 'Result': {
       const { ok, err } = inner as { ok: CLType; err: CLType };
       return concatBytes(new Uint8Array([TAG_RESULT]), clTypeBytes(ok), clTypeBytes(err));
@@ -261,7 +238,7 @@ export function urefBytes(formatted: string): Uint8Array {
 /** Serialized CLValue: u32 length ‖ bytes ‖ CLType bytes. */
 export function clValueBytes(value: StoredCLValue): Uint8Array {
   const bytes = hexToBytes(value.bytes);
-  return concatBytes(u32Bytes(bytes.length), bytes, hexToBytes(value.type));
+  return concatBytes(u32LE(bytes.length), bytes, hexToBytes(value.type));
 }
 
 export function clValue(type: CLType, bytes: Uint8Array): StoredCLValue {
@@ -388,7 +365,7 @@ export function readRuntimeArgs(bytes: Uint8Array): Map<string, StoredCLValue> {
 }
 
 export function runtimeArgsBytes(args: Map<string, StoredCLValue>): Uint8Array {
-  const parts: Uint8Array[] = [u32Bytes(args.size)];
+  const parts: Uint8Array[] = [u32LE(args.size)];
   for (const [name, value] of args) parts.push(stringBytes(name), clValueBytes(value));
   return concatBytes(...parts);
 }

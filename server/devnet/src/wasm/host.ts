@@ -11,17 +11,20 @@
 // storage costs but is counted per metered segment (see instrument.ts).
 import { createHash } from 'node:crypto';
 import {
+  bigUintLE,
   blake2b256,
   bytesToHex,
   concatBytes,
   hexToBytes,
+  stringBytes,
+  u32LE,
+  u64LE,
   utf8ToBytes,
   verifySignature,
 } from '@x402-casper/shared';
 import { type ApiErrorName, apiError, apiErrorMessage } from './api-error.js';
 import {
   BytesreprError,
-  bigUintBytes,
   type CLType,
   clValue,
   clValueBytes,
@@ -34,11 +37,8 @@ import {
   readRuntimeArgs,
   type StoredCLValue,
   signature,
-  stringBytes,
   typeOf,
   UNIT,
-  u32Bytes,
-  u64Bytes,
   urefBytes,
 } from './bytesrepr.js';
 import { GAS_PER_BYTE, hostCost } from './costs.js';
@@ -422,7 +422,7 @@ export class Execution {
   toHostBuffer(frame: Frame, value: StoredCLValue, sizePtr: number): number {
     if (frame.hostBuffer) return apiError('HostBufferFull');
     frame.hostBuffer = value;
-    this.set(frame, sizePtr, u32Bytes(value.bytes.length / 2));
+    this.set(frame, sizePtr, u32LE(value.bytes.length / 2));
     return 0;
   }
 
@@ -496,7 +496,7 @@ export class Execution {
         return;
       }
     }
-    this.write(`balance-${addr}`, { CLValue: clValue('U512', bigUintBytes(amount)) });
+    this.write(`balance-${addr}`, { CLValue: clValue('U512', bigUintLE(amount)) });
   }
 }
 
@@ -601,7 +601,7 @@ function callerInfoBytes(caller: Caller): Uint8Array {
         ];
   return concatBytes(
     new Uint8Array([caller.kind === 'account' ? 0 : 4]),
-    u32Bytes(fields.length),
+    u32LE(fields.length),
     ...fields.map(([tag, value]) => concatBytes(new Uint8Array([tag]), clValueBytes(value))),
   );
 }
@@ -619,8 +619,7 @@ const compareBytes = (a: Uint8Array, b: Uint8Array) => {
  * BTreeSet<URef>>), lock status; BTreeMaps and sets in their key order.
  */
 export function packageBytes(pkg: PackageEntry): Uint8Array {
-  const versionKey = (major: number, version: number) =>
-    concatBytes(u32Bytes(major), u32Bytes(version));
+  const versionKey = (major: number, version: number) => concatBytes(u32LE(major), u32LE(version));
   const byVersion = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
   const versions = [...pkg.versions].sort((a, b) =>
     byVersion([a.major, a.version], [b.major, b.version]),
@@ -631,13 +630,13 @@ export function packageBytes(pkg: PackageEntry): Uint8Array {
     .sort((a, b) => compareBytes(a[0].subarray(4), b[0].subarray(4)));
   return concatBytes(
     urefBytes(pkg.accessKey),
-    u32Bytes(versions.length),
+    u32LE(versions.length),
     ...versions.map((v) => concatBytes(versionKey(v.major, v.version), hexToBytes(v.contract))),
-    u32Bytes(disabled.length),
+    u32LE(disabled.length),
     ...disabled.map(([major, version]) => versionKey(major, version)),
-    u32Bytes(groups.length),
+    u32LE(groups.length),
     ...groups.map(([label, urefs]) =>
-      concatBytes(label, u32Bytes(urefs.length), ...[...urefs].sort(compareBytes)),
+      concatBytes(label, u32LE(urefs.length), ...[...urefs].sort(compareBytes)),
     ),
     new Uint8Array([pkg.locked ? 1 : 0]),
   );
@@ -676,7 +675,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     const name = new TextDecoder().decode(this.bytes(frame, namePtr!, nameSize!));
     const arg = frame.args.get(name);
     if (!arg) return err('MissingArgument');
-    this.set(frame, sizePtr!, u32Bytes(arg.bytes.length / 2));
+    this.set(frame, sizePtr!, u32LE(arg.bytes.length / 2));
     return ok;
   },
 
@@ -697,7 +696,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     const bytes = hexToBytes(value.bytes);
     if (bytes.length > destSize!) return err('BufferTooSmall');
     this.set(frame, destPtr!, bytes);
-    this.set(frame, writtenPtr!, u32Bytes(bytes.length));
+    this.set(frame, writtenPtr!, u32LE(bytes.length));
     return ok;
   },
 
@@ -708,7 +707,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     const bytes = keyBytes(key);
     if (outSize! < bytes.length) return err('BufferTooSmall');
     this.set(frame, outPtr!, bytes);
-    this.set(frame, writtenPtr!, u32Bytes(bytes.length));
+    this.set(frame, writtenPtr!, u32LE(bytes.length));
     return ok;
   },
 
@@ -732,10 +731,10 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
   casper_load_named_keys(frame, [countPtr, sizePtr]) {
     if (frame.hostBuffer) return err('HostBufferFull');
     const keys = Object.entries(this.namedKeysOf(frame.context));
-    this.set(frame, countPtr!, u32Bytes(keys.length));
+    this.set(frame, countPtr!, u32LE(keys.length));
     if (keys.length === 0) return ok;
     const bytes = concatBytes(
-      u32Bytes(keys.length),
+      u32LE(keys.length),
       ...keys.map(([name, key]) => concatBytes(stringBytes(name), keyBytes(key))),
     );
     return this.toHostBuffer(
@@ -820,8 +819,8 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
       callers = [previous];
     } else if (action === 2) callers = [...stack];
     else return err('InvalidCallerInfoRequest');
-    this.set(frame, lenPtr!, u32Bytes(callers.length));
-    const bytes = concatBytes(u32Bytes(callers.length), ...callers.map(callerInfoBytes));
+    this.set(frame, lenPtr!, u32LE(callers.length));
+    const bytes = concatBytes(u32LE(callers.length), ...callers.map(callerInfoBytes));
     return this.toHostBuffer(frame, clValue({ List: 'Any' }, bytes), sizePtr!);
   },
 
@@ -835,7 +834,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
   },
 
   casper_get_blocktime(frame, [destPtr]) {
-    this.set(frame, destPtr!, u64Bytes(this.blockTime()));
+    this.set(frame, destPtr!, u64LE(this.blockTime()));
     return ret(undefined);
   },
 
@@ -918,7 +917,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     const purse = urefFrom(this, frame, ptr!, size!);
     const balance = this.purseBalance(purse);
     if (balance === undefined) return err('InvalidPurse');
-    return this.toHostBuffer(frame, clValue('U512', bigUintBytes(balance)), sizePtr!);
+    return this.toHostBuffer(frame, clValue('U512', bigUintLE(balance)), sizePtr!);
   },
 
   casper_transfer_from_purse_to_purse(
@@ -953,7 +952,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     const target = this.overlay.account(accountHash)!;
     target.motes = (BigInt(target.motes) + amount).toString();
     this.overlay.putAccount(target);
-    this.set(frame, resultPtr!, u32Bytes(0));
+    this.set(frame, resultPtr!, u32LE(0));
     return ok;
   },
 
@@ -987,7 +986,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     const fresh = Array.from({ length: newCount! }, () => this.newUnitURef());
     pkg.groups[label] = [...new Set([...existing, ...fresh])];
     if (frame.hostBuffer) return err('HostBufferFull');
-    const list = concatBytes(u32Bytes(fresh.length), ...fresh.map(urefBytes));
+    const list = concatBytes(u32LE(fresh.length), ...fresh.map(urefBytes));
     const status = this.toHostBuffer(frame, clValue({ List: 'URef' }, list), sizePtr!);
     this.writeEntry(`hash-${hash}`, { ContractPackage: pkg });
     return status;
@@ -1077,7 +1076,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
     pkg.versions.push({ major: PROTOCOL_MAJOR, version, contract: contractHash });
     this.writeEntry(`hash-${packageHash}`, { ContractPackage: pkg });
     this.set(frame, outPtr!, hexToBytes(contractHash));
-    this.set(frame, versionPtr!, u32Bytes(version));
+    this.set(frame, versionPtr!, u32LE(version));
     return ok;
   },
 
@@ -1125,7 +1124,7 @@ export const HOST_FUNCTIONS: Record<string, HostFunction> = {
 function returnToCaller(exec: Execution, frame: Frame, result: StoredCLValue, sizePtr: number) {
   const size = result.bytes.length / 2;
   if (size !== 0) frame.hostBuffer = result;
-  exec.set(frame, sizePtr, u32Bytes(size));
+  exec.set(frame, sizePtr, u32LE(size));
   return ok;
 }
 
