@@ -85,6 +85,9 @@ const X402_HEADERS = [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER].join(', 
 /** The request headers a paying client sends cross-origin, allowed by the preflight. */
 const ALLOWED_HEADERS = 'content-type, authorization, payment-signature, x-payment';
 
+/** Marks the config of a route the paywall has hooked (see paidRouteGuard). */
+const HOOKED = Symbol('x402-casper-paywall hooked');
+
 interface Verified {
   payload: PaymentPayload;
   requirements: PaymentRequirements;
@@ -291,7 +294,26 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   };
 
   /** On every response of a paid route (its 402s too): a page elsewhere may read the x402 headers. */
-  const corsHeaders: onRequestAsyncHookHandler = async (_request, reply) => {
+  /**
+   * The one hook every route of the instance runs, a check of its config: a paid route gets
+   * its CORS headers here, before any hook of the site's scopes (so a site's own refusal of a
+   * cross-origin request can be read by the page), and a paid route the paywall never hooked
+   * (declared before the plugin was registered, or without awaiting its registration) is
+   * refused with a 500 rather than served for free.
+   */
+  const paidRouteGuard: onRequestAsyncHookHandler = async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (!config.x402) return;
+    if (!(config as unknown as Record<symbol, unknown>)[HOOKED]) {
+      request.log.error(
+        { url: request.routeOptions.url },
+        'paywall: a priced route was declared before x402Paywall was registered; refusing it',
+      );
+      return reply.code(500).send({
+        error:
+          'this route is priced (config.x402) but the x402 paywall was not registered before it: await app.register(x402Paywall, …) before declaring paid routes',
+      });
+    }
     if (corsOrigin === false) return;
     reply.header('access-control-allow-origin', corsOrigin);
     reply.header('access-control-expose-headers', X402_HEADERS);
@@ -436,7 +458,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   /** The preflight route of each paid path, by its full URL, with the methods paid there. */
   const preflights = new Map<string, Set<string>>();
 
-  const preflightRoute = (instance: FastifyInstance, route: PaidRouteOptions) => {
+  const preflightRoute = (route: PaidRouteOptions) => {
     const methods = [route.method].flat().map((method) => method.toUpperCase());
     // A paid route that takes OPTIONS itself answers it, as the site wrote it.
     if (methods.includes('OPTIONS')) return;
@@ -448,7 +470,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     // The site's own OPTIONS route, registered before, stays the site's. One registered after
     // the paid route collides with the preflight route (Fastify refuses it as a duplicate), so
     // a site answering OPTIONS itself on a paid path registers that route first.
-    if (instance.hasRoute({ url: route.url, method: 'OPTIONS' })) return;
+    if (app.hasRoute({ url: pathOnApp(route.url), method: 'OPTIONS' })) return;
     const paidMethods = new Set(methods);
     preflights.set(route.url, paidMethods);
     const preflight = async (_request: FastifyRequest, reply: FastifyReply) =>
@@ -459,41 +481,44 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
         .header('access-control-allow-headers', ALLOWED_HEADERS)
         .header('access-control-max-age', '600')
         .send();
-    // Registered on the paid route's own instance, so its prefix applies. A route at `/` under a
-    // prefix has the routePath '' and, by default, answers at `/prefix` and `/prefix/`: the
-    // preflight is registered the same way.
-    if (route.routePath === '') {
-      instance.route({
-        method: 'OPTIONS',
-        url: '/',
-        prefixTrailingSlash: route.prefixTrailingSlash,
-        handler: preflight,
-      });
-    } else {
-      instance.options(route.routePath, preflight);
-    }
+    // Registered on the paywall's own instance, not in the paid route's scope: a browser's
+    // preflight carries no credentials, so the site's scope hooks (a login check) must not
+    // answer it. A route at `/` under a prefix answers at `/prefix` and `/prefix/` by default.
+    const urls =
+      route.routePath === '' && route.prefixTrailingSlash !== 'no-slash'
+        ? route.prefixTrailingSlash === 'slash'
+          ? [`${route.url}/`]
+          : [route.url, `${route.url}/`]
+        : [route.url];
+    for (const url of urls) app.options(pathOnApp(url), preflight);
   };
+
+  /** A full URL as a route of the paywall's instance (which adds its own prefix). */
+  const pathOnApp = (url: string) => url.slice(app.prefix.length) || '/';
+
+  app.addHook('onRequest', paidRouteGuard);
 
   // The paywall's hooks go on the paid routes only: an unpaid route runs none of them. The hook
   // sees the routes of the instance it is registered on and of every scope registered in it
   // afterwards.
-  app.addHook('onRoute', function attachPaywall(route) {
+  app.addHook('onRoute', (route) => {
     const paid = route.config?.x402;
     if (!paid) return;
     // A bad price fails at start-up, naming the route.
     const field = `${[route.method].flat().join(',')} ${route.url} config.x402.price`;
     parseAmount(paid.price, asset.decimals, field);
+    route.config = { ...route.config, [HOOKED]: true } as typeof route.config;
     // After the site's own route hooks: a site hook that answers (a login check, say) answers
     // before any payment is asked or verified.
-    if (corsOrigin !== false) route.onRequest = [...hooksOf(route.onRequest), corsHeaders];
     route.preHandler = [...hooksOf(route.preHandler), verifyPayment];
-    // Settlement first among the route's onSend hooks: the site's own onSend hooks (and
-    // Fastify's, which empties HEAD bodies) then see the response as it leaves, settled or
+    // Settlement first among the route's onSend hooks: the site's own route-level onSend hooks
+    // (and Fastify's, which empties HEAD bodies) then see the response as it leaves, settled or
     // turned into a 402, and a hook that transforms the body (compression, say) transforms the
     // body actually sent rather than having its output replaced by the paywall's 402. (So a
-    // site onSend hook that fails does so after settlement: only handler errors go unsettled.)
+    // site onSend hook that fails does so after settlement: only handler errors go unsettled.
+    // onSend hooks a site adds to a scope with addHook run before the route's, so before it.)
     route.onSend = [settlePayment, ...hooksOf(route.onSend)];
-    if (corsOrigin !== false) preflightRoute(this, route);
+    if (corsOrigin !== false) preflightRoute(route);
   });
 }
 

@@ -40,16 +40,18 @@ let facilitator: Awaited<ReturnType<typeof startStubFacilitator>>;
 const apps: FastifyInstance[] = [];
 
 /** A Fastify instance with the paywall registered at its root. */
+const optionsOf = (overrides: Partial<PaywallOptions> = {}): PaywallOptions => ({
+  facilitator: { url: facilitator.url, apiKey: 'test-key', timeoutMs: 2000 },
+  network: 'casper:casper-test',
+  payTo,
+  asset,
+  ...overrides,
+});
+
 async function withPaywall(overrides: Partial<PaywallOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify();
   apps.push(app);
-  await app.register(x402Paywall, {
-    facilitator: { url: facilitator.url, apiKey: 'test-key', timeoutMs: 2000 },
-    network: 'casper:casper-test',
-    payTo,
-    asset,
-    ...overrides,
-  });
+  await app.register(x402Paywall, optionsOf(overrides));
   return app;
 }
 
@@ -108,22 +110,58 @@ describe('the paywall as a plugin', () => {
     expect(meta).toMatchObject({ name: 'x402-casper-paywall', fastify: '5.x' });
   });
 
-  it('puts no hook on an unpaid route, and its own hooks on each paid one', async () => {
+  it('puts only its config check on an unpaid route, and its payment hooks on each paid one', async () => {
     const free = await withPaywall();
     free.get('/free', async () => ({ free: true }));
     await free.ready();
     const freeRoutes = free.printRoutes({ includeHooks: true, commonPrefix: false });
     expect(freeRoutes).toContain('/free (GET)');
-    expect(freeRoutes).not.toMatch(/\((onRequest|preHandler)\)/);
-    expect(freeRoutes).not.toMatch(/corsHeaders|verifyPayment|settlePayment/);
+    expect(freeRoutes).toContain('(onRequest) ["paidRouteGuard()"]');
+    // Fastify's own HEAD route has its onSend hook; nothing of the paywall's but the check.
+    expect(freeRoutes).not.toMatch(/\(preHandler\)/);
+    expect(freeRoutes).not.toMatch(/verifyPayment|settlePayment/);
 
     const charged = await withPaywall();
     charged.get('/paid', paid, async () => ({ paid: true }));
     await charged.ready();
     const paidRoutes = charged.printRoutes({ includeHooks: true, commonPrefix: false });
-    expect(paidRoutes).toContain('(onRequest) ["corsHeaders()"]');
     expect(paidRoutes).toContain('(preHandler) ["verifyPayment()"]');
     expect(paidRoutes).toContain('(onSend) ["settlePayment()"]');
+  });
+
+  it('refuses a priced route declared before the paywall, or without awaiting it, instead of serving it free', async () => {
+    const early = Fastify();
+    early.get('/early', paid, async () => ({ free: 'never' }));
+    await early.register(x402Paywall, optionsOf());
+    const before = await early.inject({ url: '/early' });
+    expect(before.statusCode).toBe(500);
+    expect(before.json().error).toContain('await app.register(x402Paywall');
+
+    const hasty = Fastify();
+    void hasty.register(x402Paywall, optionsOf());
+    hasty.get('/hasty', paid, async () => ({ free: 'never' }));
+    const unawaited = await hasty.inject({ url: '/hasty' });
+    expect(unawaited.statusCode).toBe(500);
+    expect(unawaited.body).not.toContain('never');
+    await Promise.all([early.close(), hasty.close()]);
+  });
+
+  it("answers a paid path's preflight and sends CORS headers even where the site's scope asks for a login", async () => {
+    const app = await withPaywall();
+    await app.register(async (members) => {
+      members.addHook('onRequest', async (request, reply) => {
+        if (request.headers.authorization !== 'Bearer member') {
+          return reply.code(401).send({ error: 'log in' });
+        }
+      });
+      members.get('/members/report', paid, async () => ({ report: true }));
+    });
+    const preflight = await app.inject({ method: 'OPTIONS', url: '/members/report' });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-methods']).toContain('GET');
+    const refused = await app.inject({ url: '/members/report' });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe('*');
   });
 
   it('charges for a route of a child scope registered after it', async () => {
