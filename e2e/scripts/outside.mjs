@@ -1,5 +1,5 @@
 // Runs the README's examples in a project outside the workspace, as a user of the packages
-// would: packs @x402-casper/shared, @x402-casper/server and @x402-casper/e2e with `pnpm pack`,
+// would: packs @x402-casper/shared, devnet, facilitator, fastify and e2e with `pnpm pack`,
 // installs the tarballs (and @playwright/test, fastify, express, @x402/*) with npm in a temporary
 // folder, writes every ```ts block of README.md whose first line is `// <path>` there, and runs
 // `playwright test`. The browser is whatever the fixtures pick (no CHROMIUM_PATH is set here).

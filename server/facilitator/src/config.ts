@@ -210,7 +210,8 @@ function checked(schema: TSchema, value: unknown, path: string, fail: Fail): unk
     }
     for (const [key, property] of Object.entries(schema.properties)) {
       const field = path ? `${path}.${key}` : key;
-      const given = value[key];
+      // `null` stands for "not set", as it did before settings had a schema.
+      const given = value[key] ?? undefined;
       if (given === undefined && property.default !== undefined) {
         out[key] = checked(property, structuredClone(property.default), field, fail);
       } else if (given === undefined && isOptional(schema, key)) {
@@ -231,8 +232,9 @@ function checked(schema: TSchema, value: unknown, path: string, fail: Fail): unk
   if (schema.x402Motes) return value; // read as a bigint with its own messages (readMotes)
   if (schema.anyOf) {
     const allowed = (schema.anyOf as TSchema[]).map((option) => option.const as string);
-    if (!allowed.includes(value as string)) fail(path, `must be one of ${allowed.join(', ')}`);
-    return value;
+    const choice = typeof value === 'string' ? value.trim() : value;
+    if (!allowed.includes(choice as string)) fail(path, `must be one of ${allowed.join(', ')}`);
+    return choice;
   }
   if (schema.type === 'integer') {
     if (typeof value !== 'number' || !Number.isInteger(value)) fail(path, 'must be a whole number');

@@ -114,6 +114,20 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads null as not set, and trims a chosen value as it trims every string', () => {
+    const config = loadConfig(
+      writeConfig(baseConfig({ port: null, rateLimit: null, apiKeys: null, logLevel: ' debug ' })),
+      { X402_FACILITATOR_HOST: ' 0.0.0.0 ' },
+    );
+    expect(config).toMatchObject({
+      port: 4022,
+      rateLimit: { max: 600, windowMs: 60_000 },
+      apiKeys: [],
+      logLevel: 'debug',
+      host: '0.0.0.0',
+    });
+  });
+
   it('runs from the environment alone, relative paths against the working directory', () => {
     const config = loadConfig(undefined, {
       X402_FACILITATOR_NETWORKS: JSON.stringify(baseConfig().networks).replace(

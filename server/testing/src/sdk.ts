@@ -1,4 +1,5 @@
-// casper-js-sdk for the devnet tests, loaded through require (its shipped .ts types do not
+// casper-js-sdk for the tests and the Go facilitator emulator (which builds its transaction with an
+// SDK, as the Go code does), loaded through require (its shipped .ts types do not
 // compile here) and typed with the members the tests use.
 import { createRequire } from 'node:module';
 

@@ -50,12 +50,6 @@ export const INVALID_REASONS = {
 
 export type InvalidReason = keyof typeof INVALID_REASONS;
 
-/** The reasons only a settlement gives (the others are verification's, which settle repeats). */
-export type SettleReason = Extract<
-  InvalidReason,
-  'settlement_pending' | 'unexpected_settle_error' | 'invalid_transaction_state'
->;
-
 /** Whether `code` is one of our reasons (text from a database or a peer is checked with it). */
 export function isInvalidReason(code: unknown): code is InvalidReason {
   return typeof code === 'string' && Object.hasOwn(INVALID_REASONS, code);

@@ -48,7 +48,7 @@ export interface FacilitatorOptions {
   name?: string;
 }
 
-/** Writes the config and starts `x402-casper facilitator`; its logs go to `<dir>/<name>.log`. */
+/** Writes the config and starts `x402-casper-facilitator`; its logs go to `<dir>/<name>.log`. */
 export function facilitatorProcess(options: FacilitatorOptions): {
   configFile: string;
   logFile: string;

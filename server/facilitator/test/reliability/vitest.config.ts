@@ -1,5 +1,5 @@
 // `pnpm test:reliability`: fuzzing, faults, SIGKILL and sustained load against real processes.
-// Not part of the default `vitest run`; files end in .reliability.ts so the server project's
+// Not part of the default `vitest run`; files end in .reliability.ts so the facilitator project's
 // test/**/*.test.ts never picks them up. X402_RELIABILITY=short shrinks every loop (for CI).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';

@@ -156,7 +156,7 @@ describe.skipIf(!wasm)('SIGKILL while settling in the real Cep18X402 binary', ()
       settings: { pollIntervalMs: 50, settleTimeoutMs: 3000 },
     });
     // The binary checks signatures in its Wasm: ≈ 6.8 CSPR for an ed25519 payer, ≈ 22 CSPR for
-    // a secp256k1 one (test/devnet/wasm-token.test.ts), so the default 10 CSPR runs out of gas
+    // a secp256k1 one (server/facilitator/test/wasm-token.test.ts), so the default 10 CSPR runs out of gas
     // for half of these payers. Pay 30 CSPR a settlement.
     const config = JSON.parse(readFileSync(stack.configFile, 'utf8'));
     config.networks[0].paymentMotes = SETTLEMENT_MOTES;

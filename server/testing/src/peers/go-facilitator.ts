@@ -59,7 +59,7 @@ import {
   type SecretKey,
   transferWithAuthorizationDigest,
 } from '@x402-casper/shared';
-import { sdk } from './casper-sdk.js';
+import { sdk } from '../sdk.js';
 import {
   detectVersion,
   type GoPayload,
