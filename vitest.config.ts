@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['shared', 'server/*/vitest.config.ts', 'extension'],
+    // Most files wait on a devnet's blocks, child processes or timers rather than the CPU: three
+    // files at a time on two cores take about half the time of one per core, all passing.
+    maxWorkers: 3,
+    minWorkers: 1,
     // `vitest run --coverage` (part of `pnpm test`): V8 coverage of the shipped sources; the run
     // fails below these floors, so a change that leaves code untested shows in CI.
     coverage: {
