@@ -11,6 +11,7 @@ import {
   signDigest,
 } from '@x402-casper/shared';
 import {
+  deployToken,
   executionOf,
   paymentFor,
   postJson,
@@ -61,15 +62,11 @@ const asset = (t: Token): RawAsset => ({
   symbol: t.symbol,
 });
 
-async function deployToken(params: Record<string, unknown>): Promise<Token> {
-  const deployed = await rpcResult(devnet.rpcUrl, 'devnet_deployToken', params);
-  const made: Token = {
-    domainName: deployed.domain_name as string,
-    symbol: params.symbol as string,
-    decimals: params.decimals as number,
-    packageHash: deployed.package_hash as string,
-    contractHash: deployed.contract_hash as string,
-  };
+/** A token deployed on the devnet, alice funded with a million units of it. */
+async function fundedToken(
+  params: { name: string; symbol: string; decimals: number } & Record<string, unknown>,
+): Promise<Token> {
+  const made = await deployToken(devnet, params);
   await rpcResult(devnet.rpcUrl, 'devnet_fund', {
     account: alice.publicKey,
     token: { package_hash: made.packageHash, amount: '1000000' },
@@ -118,19 +115,19 @@ async function settleUntilFinal(f: { url: string }, body: unknown) {
 beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
   token = devnet.tokens[0]!;
-  valueU64 = await deployToken({
+  valueU64 = await fundedToken({
     name: 'Value Token',
     symbol: 'VAL',
     decimals: 2,
     arg_layout: 'value-u64',
   });
-  amountU256 = await deployToken({
+  amountU256 = await fundedToken({
     name: 'Wide Window Token',
     symbol: 'WIDE',
     decimals: 2,
     arg_layout: 'amount-u256',
   });
-  odraLike = await deployToken({
+  odraLike = await fundedToken({
     name: 'Odra Token',
     symbol: 'X402',
     decimals: 2,

@@ -27,7 +27,10 @@ export interface Chain {
   rpcUrl: string;
 }
 
-/** A token as devnet_deployToken reports it (the shape of the devnet's `DevnetToken`). */
+/**
+ * A token as devnet_deployToken reports it: the shape of @x402-casper/devnet's `DevnetToken`,
+ * written out because the devnet's own tests use this package (a dependency back would be a cycle).
+ */
 export interface DeployedToken {
   name: string;
   symbol: string;
