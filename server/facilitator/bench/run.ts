@@ -14,6 +14,7 @@ import { cryptoLimit } from './crypto.js';
 import { ledgerBench } from './ledgers.js';
 import type { Latency } from './measure.js';
 import {
+  cpuMsOf,
   startDevnetProcess,
   startFacilitatorProcess,
   writeFacilitatorConfig,
@@ -28,6 +29,7 @@ const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '1,16,64,256').split(',').map(Num
 const SETTLE_LONE = Number(env('BENCH_SETTLE_LONE', '8'));
 const LEDGER_PAYMENTS = Number(env('BENCH_LEDGER_PAYMENTS', '96'));
 const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
+const IDLE_SECONDS = 10;
 
 const number = formatNumber;
 const latency = (l: Latency) => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}`;
@@ -138,6 +140,14 @@ try {
       'client',
     ),
   );
+  // What the facilitator spends doing nothing: a quiet facilitator pays it on every payment.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleFrom = await cpuMsOf(facilitator.pid);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const idleCpuMsPerSecond = ((await cpuMsOf(facilitator.pid)) - idleFrom) / IDLE_SECONDS;
+  section('facilitator at rest', [
+    [`CPU per second with nothing to do (${IDLE_SECONDS} s)`, ms(idleCpuMsPerSecond)],
+  ]);
   let client: Awaited<ReturnType<typeof clientBench>>;
   try {
     client = await clientBench(
@@ -173,6 +183,7 @@ try {
     verify: { rows: verifyRows, rpcCallsPerVerify: verify.rpcCallsPerVerify },
     settle,
     ledgers,
+    idleCpuMsPerSecond,
     client,
   });
   process.stdout.write(
