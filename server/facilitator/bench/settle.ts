@@ -120,7 +120,13 @@ export async function settleBench(
       },
       'settle',
     ),
-    { logFile },
+    {
+      logFile,
+      // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of this facilitator, written when it stops.
+      nodeOptions: process.env.BENCH_CPU_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
+        : [],
+    },
   );
   const runs: SettleRun[] = [];
   try {
