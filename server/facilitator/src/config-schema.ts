@@ -204,27 +204,31 @@ export function envSegment(name: string): string {
 export const isObjectSchema = (schema: TSchema): schema is TObject => schema.type === 'object';
 export const isArraySchema = (schema: TSchema): schema is TArray => schema.type === 'array';
 
-interface Row {
+/**
+ * One setting as the file and the environment name it: `field` its path (`networks[].rpcUrl`),
+ * `env` its variable. `whole` marks an array of objects, which is also set as one JSON variable
+ * before its entries' own settings follow.
+ */
+export interface Setting {
   field: string;
   env: string;
-  fallback: string;
-  meaning: string;
+  schema: TSchema;
+  whole?: true;
 }
 
-function rowsOf(schema: TObject, field: string, env: string): Row[] {
-  return Object.entries(schema.properties).flatMap(([key, property]): Row[] => {
+/** Every setting of `schema`, in its order: the one walk the table and the variable list share. */
+export function settingsOf(schema: TObject, field = '', env = ENV_PREFIX): Setting[] {
+  return Object.entries(schema.properties).flatMap(([key, property]): Setting[] => {
     const path = field ? `${field}.${key}` : key;
     const name = `${env}${envSegment(key)}`;
-    if (isObjectSchema(property)) return rowsOf(property, path, `${name}_`);
+    if (isObjectSchema(property)) return settingsOf(property, path, `${name}_`);
     if (isArraySchema(property) && isObjectSchema(property.items)) {
-      return rowsOf(property.items, `${path}[]`, `${name}_<i>_`);
+      return [
+        { field: path, env: name, schema: property, whole: true },
+        ...settingsOf(property.items, `${path}[]`, `${name}_<i>_`),
+      ];
     }
-    const fallback =
-      property.x402Default ??
-      (property.default === undefined ? 'required' : `\`${JSON.stringify(property.default)}\``);
-    return [
-      { field: `\`${path}\``, env: `\`${name}\``, fallback, meaning: property.description ?? '' },
-    ];
+    return [{ field: path, env: name, schema: property }];
   });
 }
 
@@ -232,11 +236,14 @@ function rowsOf(schema: TObject, field: string, env: string): Row[] {
 export function configTable(): string[][] {
   return [
     ['setting', 'environment variable', 'default', 'meaning'],
-    ...rowsOf(FacilitatorConfigSchema, '', ENV_PREFIX).map((row) => [
-      row.field,
-      row.env,
-      row.fallback,
-      row.meaning,
-    ]),
+    ...settingsOf(FacilitatorConfigSchema)
+      .filter((setting) => !setting.whole)
+      .map(({ field, env, schema }) => [
+        `\`${field}\``,
+        `\`${env}\``,
+        schema.x402Default ??
+          (schema.default === undefined ? 'required' : `\`${JSON.stringify(schema.default)}\``),
+        schema.description ?? '',
+      ]),
   ];
 }

@@ -25,6 +25,7 @@ import {
   isArraySchema,
   isObjectSchema,
   type LOG_LEVELS,
+  settingsOf,
 } from './config-schema.js';
 import { isPostgresUrl } from './sql.js';
 
@@ -93,19 +94,7 @@ function isObject(value: unknown): value is Json {
 
 /** The environment variable name of every setting, for documentation and error messages. */
 export function envNames(): string[] {
-  const names: string[] = [];
-  const walk = (schema: TObject, prefix: string) => {
-    for (const [key, property] of Object.entries(schema.properties)) {
-      const name = prefix + envSegment(key);
-      if (isObjectSchema(property)) walk(property, `${name}_`);
-      else if (isArraySchema(property) && isObjectSchema(property.items)) {
-        names.push(name);
-        walk(property.items, `${name}_<i>_`);
-      } else names.push(name);
-    }
-  };
-  walk(FacilitatorConfigSchema, ENV_PREFIX);
-  return names;
+  return settingsOf(FacilitatorConfigSchema).map((setting) => setting.env);
 }
 
 function parseJsonVar(name: string, text: string, shape: 'array'): unknown[] {
