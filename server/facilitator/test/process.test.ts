@@ -208,8 +208,13 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     expect(await merchantBalance()).toBe(before + 600n);
 
     // Logs are JSON lines and carry no secret: not the API key, the fee payer's key, or
-    // the payer's signature.
-    const logs = first.stderr() + second.stderr();
+    // the payer's signature. A request's line is written once its answer has left, so the
+    // last one may still be on its way: wait for the three settle lines.
+    const settleLines = (text: string) => text.split('"url":"/settle"').length - 1;
+    const logs = await until(
+      () => first.stderr() + second.stderr(),
+      (text) => settleLines(text) >= 3,
+    );
     const lines = logs.trim().split('\n');
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
