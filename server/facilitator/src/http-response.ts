@@ -1,0 +1,207 @@
+// An HTTP/1.1 response read from a socket's bytes (RFC 9112 §4–§7), for the facilitator's
+// transport: status line, header fields, and a body framed by Transfer-Encoding: chunked, by
+// Content-Length, or by the end of the connection. Interim 1xx responses are skipped. Sizes
+// are bounded; anything malformed throws.
+
+/** A response head larger than this is refused. */
+const MAX_HEAD_BYTES = 64 * 1024;
+/** A body larger than this is refused (a Casper block with many transactions is a few MB). */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** A chunk-size line (with extensions) or a trailer line longer than this is refused. */
+const MAX_LINE_BYTES = 4096;
+
+const CRLF = Buffer.from('\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+export interface ParsedResponse {
+  status: number;
+  text: string;
+  /** Whether the server lets the connection carry another exchange. */
+  keepAlive: boolean;
+}
+
+export type FeedResult =
+  | { done: false }
+  | {
+      done: true;
+      response: ParsedResponse /** Bytes past the response's end. */;
+      leftover: number;
+    };
+
+export interface ResponseParser {
+  feed(chunk: Buffer): FeedResult;
+  /** The connection ended: the response, if it was framed by that end; otherwise undefined. */
+  end(): ParsedResponse | undefined;
+}
+
+type Framing = { kind: 'length'; remaining: number } | { kind: 'chunked' } | { kind: 'close' };
+
+interface Head {
+  status: number;
+  keepAlive: boolean;
+  framing: Framing;
+}
+
+function parseHead(text: string): Head {
+  const lines = text.split('\r\n');
+  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
+  if (!statusLine) throw new Error('the answer is not an HTTP/1.x response');
+  const minor = statusLine[1];
+  const status = Number(statusLine[2]);
+  const fields = new Map<string, string[]>();
+  for (const line of lines.slice(1)) {
+    const field = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
+    if (!field) throw new Error('the response has a malformed header field');
+    const name = field[1]!.toLowerCase();
+    fields.set(name, [...(fields.get(name) ?? []), field[2]!]);
+  }
+  const tokens = (name: string) =>
+    (fields.get(name) ?? []).flatMap((value) =>
+      value
+        .split(',')
+        .map((token) => token.trim().toLowerCase())
+        .filter(Boolean),
+    );
+  const connection = tokens('connection');
+  let keepAlive = minor === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+  let framing: Framing;
+  const codings = tokens('transfer-encoding');
+  const lengths = new Set(tokens('content-length'));
+  if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+    framing = { kind: 'length', remaining: 0 };
+  } else if (codings.length > 0) {
+    // Transfer-Encoding overrides Content-Length; a response with both is not reused (§6.3).
+    if (lengths.size > 0) keepAlive = false;
+    if (codings.at(-1) === 'chunked') framing = { kind: 'chunked' };
+    else {
+      framing = { kind: 'close' };
+      keepAlive = false;
+    }
+  } else if (lengths.size > 0) {
+    const [length] = lengths;
+    if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
+      throw new Error('the response has an invalid Content-Length');
+    }
+    framing = { kind: 'length', remaining: Number(length) };
+  } else {
+    framing = { kind: 'close' };
+    keepAlive = false;
+  }
+  if (framing.kind === 'length' && framing.remaining > MAX_BODY_BYTES) {
+    throw new Error(`the response body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  return { status, keepAlive, framing };
+}
+
+export function parseHttpResponse(): ResponseParser {
+  let pending: Buffer = Buffer.alloc(0);
+  let head: Head | undefined;
+  const body: Buffer[] = [];
+  let bodyBytes = 0;
+  /** Within a chunked body: reading a size line, a chunk's data, its CRLF, or the trailers. */
+  let chunk:
+    | { state: 'size' }
+    | { state: 'data'; remaining: number }
+    | { state: 'crlf' }
+    | {
+        state: 'trailers';
+      } = { state: 'size' };
+
+  const take = (bytes: Buffer) => {
+    bodyBytes += bytes.length;
+    if (bodyBytes > MAX_BODY_BYTES) {
+      throw new Error(`the response body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    if (bytes.length > 0) body.push(bytes);
+  };
+  const response = (): ParsedResponse => ({
+    status: head!.status,
+    text: Buffer.concat(body).toString('utf8'),
+    keepAlive: head!.keepAlive,
+  });
+  /** A line ending in CRLF from `pending`, or undefined while it has not all come. */
+  const line = (): string | undefined => {
+    const at = pending.indexOf(CRLF);
+    if (at < 0) {
+      if (pending.length > MAX_LINE_BYTES) throw new Error('the response has an overlong line');
+      return undefined;
+    }
+    if (at > MAX_LINE_BYTES) throw new Error('the response has an overlong line');
+    const text = pending.subarray(0, at).toString('latin1');
+    pending = pending.subarray(at + 2);
+    return text;
+  };
+
+  /** Reads what `pending` holds of the chunked body; true once it has ended. */
+  const chunked = (): boolean => {
+    for (;;) {
+      if (chunk.state === 'size') {
+        const text = line();
+        if (text === undefined) return false;
+        const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(text);
+        if (!size) throw new Error('the response has a malformed chunk size');
+        const remaining = Number.parseInt(size[1]!, 16);
+        chunk = remaining === 0 ? { state: 'trailers' } : { state: 'data', remaining };
+      } else if (chunk.state === 'data') {
+        if (pending.length === 0) return false;
+        const part = pending.subarray(0, chunk.remaining);
+        pending = pending.subarray(part.length);
+        take(part);
+        chunk =
+          part.length === chunk.remaining
+            ? { state: 'crlf' }
+            : { state: 'data', remaining: chunk.remaining - part.length };
+      } else if (chunk.state === 'crlf') {
+        if (pending.length < 2) return false;
+        if (pending[0] !== 0x0d || pending[1] !== 0x0a) {
+          throw new Error('the response has a chunk without its CRLF');
+        }
+        pending = pending.subarray(2);
+        chunk = { state: 'size' };
+      } else {
+        const text = line();
+        if (text === undefined) return false;
+        if (text === '') return true;
+      }
+    }
+  };
+
+  return {
+    feed(bytes) {
+      pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
+      while (!head) {
+        const at = pending.indexOf(HEAD_END);
+        if (at < 0) {
+          if (pending.length > MAX_HEAD_BYTES) throw new Error('the response head is too large');
+          return { done: false };
+        }
+        if (at > MAX_HEAD_BYTES) throw new Error('the response head is too large');
+        const parsed = parseHead(pending.subarray(0, at).toString('latin1'));
+        pending = pending.subarray(at + 4);
+        if (parsed.status === 101) throw new Error('the server switched protocols');
+        // An interim response (100 Continue, 103 Early Hints): the real one follows.
+        if (parsed.status >= 100 && parsed.status < 200) continue;
+        head = parsed;
+      }
+      const framing = head.framing;
+      if (framing.kind === 'close') {
+        take(pending);
+        pending = Buffer.alloc(0);
+        return { done: false };
+      }
+      if (framing.kind === 'length') {
+        const part = pending.subarray(0, framing.remaining);
+        pending = pending.subarray(part.length);
+        take(part);
+        framing.remaining -= part.length;
+        if (framing.remaining > 0) return { done: false };
+        return { done: true, response: response(), leftover: pending.length };
+      }
+      if (!chunked()) return { done: false };
+      return { done: true, response: response(), leftover: pending.length };
+    },
+    end() {
+      return head?.framing.kind === 'close' ? response() : undefined;
+    },
+  };
+}
