@@ -389,13 +389,16 @@ export class Ledger {
     payer: string,
     at: PendingAt = {},
   ): Promise<bigint> {
-    const later =
-      at.afterHeight === undefined ? '' : ` OR (state = 'confirmed' AND block_height > ?)`;
-    const rows = await (at.runner ?? this.db).all(
-      `SELECT value FROM settlements WHERE network = ? AND asset = ? AND payer = ?
-         AND (${OPEN}${later})`,
-      [network, asset, payer, ...(at.afterHeight === undefined ? [] : [at.afterHeight])],
-    );
+    // Two index searches (the open rows of the payer; the rows executed after the block), so
+    // the cost follows what is pending, not the ledger's history.
+    let sql = `SELECT value FROM settlements WHERE ${OPEN} AND network = ? AND asset = ? AND payer = ?`;
+    const params: unknown[] = [network, asset, payer];
+    if (at.afterHeight !== undefined) {
+      sql += ` UNION ALL SELECT value FROM settlements WHERE network = ? AND block_height > ?
+                 AND state = 'confirmed' AND asset = ? AND payer = ?`;
+      params.push(network, at.afterHeight, asset, payer);
+    }
+    const rows = await (at.runner ?? this.db).all(sql, params);
     return rows.reduce((sum, row) => sum + BigInt(String(row.value)), 0n);
   }
 
@@ -405,18 +408,15 @@ export class Ledger {
    * confirmed or reverted (a revert pays gas too).
    */
   async pendingCount(network?: string, at: PendingAt = {}): Promise<number> {
-    const conditions = [
-      `(${OPEN}${at.afterHeight === undefined ? '' : ` OR (state IN ('confirmed', 'failed') AND block_height > ?)`})`,
-    ];
-    const params: unknown[] = at.afterHeight === undefined ? [] : [at.afterHeight];
-    if (network !== undefined) {
-      conditions.unshift('network = ?');
-      params.unshift(network);
+    const scope = network === undefined ? '' : ' AND network = ?';
+    let sql = `SELECT (SELECT COUNT(*) FROM settlements WHERE ${OPEN}${scope})`;
+    const params: unknown[] = network === undefined ? [] : [network];
+    if (at.afterHeight !== undefined) {
+      sql += ` + (SELECT COUNT(*) FROM settlements WHERE ${network === undefined ? '' : 'network = ? AND '}block_height > ?
+                   AND state IN ('confirmed', 'failed'))`;
+      params.push(...(network === undefined ? [] : [network]), at.afterHeight);
     }
-    const [row] = await (at.runner ?? this.db).all(
-      `SELECT COUNT(*) AS n FROM settlements WHERE ${conditions.join(' AND ')}`,
-      params,
-    );
+    const [row] = await (at.runner ?? this.db).all(`${sql} AS n`, params);
     return Number(row?.n ?? 0);
   }
 

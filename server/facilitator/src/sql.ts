@@ -24,6 +24,16 @@ export interface SqlDb extends SqlRunner {
   close(): Promise<void>;
 }
 
+/**
+ * The pending-balance reads search the open rows of one payer and the rows executed after one
+ * block, so their cost follows what is pending, not the ledger's history (both schemas).
+ */
+const PENDING_INDEXES = [
+  `CREATE INDEX settlements_pending ON settlements (state, network, asset, payer) WHERE state IN ('reserved', 'submitted')`,
+  `DROP INDEX settlements_open`,
+  `CREATE INDEX settlements_height ON settlements (network, block_height)`,
+];
+
 /** The SQLite schema, one step per version; a file records the version it reached. */
 export const SQLITE_MIGRATIONS: string[] = [
   `CREATE TABLE settlements (
@@ -54,6 +64,7 @@ export const SQLITE_MIGRATIONS: string[] = [
   `ALTER TABLE settlements ADD COLUMN delivery_key TEXT`,
   `ALTER TABLE settlements ADD COLUMN lease_owner TEXT`,
   `ALTER TABLE settlements ADD COLUMN lease_until INTEGER`,
+  ...PENDING_INDEXES,
 ];
 
 /** The PostgreSQL schema, one step per version (BIGINT where SQLite's INTEGER is 64-bit). */
@@ -92,6 +103,7 @@ export const POSTGRES_MIGRATIONS: string[] = [
      reset_at BIGINT NOT NULL,
      count INTEGER NOT NULL
    )`,
+  ...PENDING_INDEXES,
 ];
 
 function newerSchema(current: number, known: number): Error {
