@@ -1,12 +1,14 @@
+import {
+  bytesToHex as nobleBytesToHex,
+  hexToBytes as nobleHexToBytes,
+} from '@noble/hashes/utils.js';
 import { X402InputError } from './errors.js';
 
 const HEX = /^[0-9a-fA-F]*$/;
 
 /** Lower-case hex of bytes. */
 export function bytesToHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
+  return nobleBytesToHex(bytes);
 }
 
 /**
@@ -21,9 +23,7 @@ export function hexToBytes(hex: string, field = 'hex', length?: number): Uint8Ar
   if (length !== undefined && hex.length !== length * 2) {
     throw new X402InputError(field, `must be ${length} bytes (${length * 2} hex digits)`);
   }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return nobleHexToBytes(hex);
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
@@ -119,16 +119,18 @@ export function bytesToUtf8(bytes: Uint8Array, field = 'text'): string {
 
 /** u32 little-endian, as Casper's bytesrepr writes lengths. */
 export function u32LE(value: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value, true);
-  return out;
+  // Byte by byte: a DataView would give each small array a buffer of its own outside the heap.
+  return Uint8Array.of(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
 }
 
 /** u64 little-endian. */
 export function u64LE(value: bigint, field = 'u64'): Uint8Array {
   if (value < 0n || value >= 1n << 64n) throw new X402InputError(field, 'does not fit in a u64');
+  const low = Number(value & 0xffffffffn);
+  const high = Number(value >> 32n);
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, value, true);
+  out.set(u32LE(low));
+  out.set(u32LE(high), 4);
   return out;
 }
 
