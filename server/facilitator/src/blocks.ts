@@ -1,9 +1,13 @@
 // One loop per network that watches for new blocks, so that every settlement waiting for its
 // transaction looks at the chain once per block instead of once per poll. The loop sleeps until
-// the next block is due (the newest block's timestamp plus the network's block interval, never
-// longer than one interval nor ten poll intervals), then reads the newest block every poll
-// interval (one `info_get_status` for all waiters) until the height moves, and wakes the
-// waiters. It runs only while someone waits.
+// the next block should be on the node (the newest block's timestamp plus the network's block
+// interval plus the delay it learnt, never longer than one interval nor ten poll intervals),
+// then reads the newest block every poll interval (one `info_get_status` for all waiters) until
+// the height moves, and wakes the waiters. It runs only while someone waits.
+//
+// The delay: a node shows a block some time after the block's timestamp (on Casper, once it is
+// final). The least delay seen among the last few blocks is added to the due time, so a look
+// rarely comes before the block.
 import type { BlockView, Chain } from './chain.js';
 
 interface Waiter {
@@ -14,9 +18,16 @@ interface Waiter {
 /** The longest sleep before a look, in poll intervals (blocks can come early, clocks differ). */
 const MAX_SLEEP_POLLS = 10;
 
+/** How many recent blocks the delay is learnt from. */
+const DELAY_SAMPLES = 8;
+
 export class BlockWatcher {
   private readonly waiters = new Set<Waiter>();
   private running = false;
+  /** Callers of `blockDue` sleeping on their own. */
+  private alone = 0;
+  /** How long after its timestamp each of the last blocks was first seen here, ms. */
+  private readonly delays: number[] = [];
 
   constructor(
     private readonly chain: Pick<Chain, 'view' | 'newestSeen' | 'blockIntervalMs'>,
@@ -45,11 +56,51 @@ export class BlockWatcher {
     });
   }
 
+  /**
+   * Resolves when the next block should be on the node, reading nothing, if nobody else waits
+   * for a block: the caller's own read is then the look (a lone settlement reads its
+   * transaction, rather than the newest block and then its transaction). Otherwise the same
+   * as `nextBlock`.
+   */
+  async blockDue(signal: AbortSignal, maxWaitMs: number): Promise<void> {
+    const newest = this.chain.newestSeen();
+    if (this.waiters.size > 0 || this.alone > 0 || !newest) {
+      return this.nextBlock(signal, maxWaitMs);
+    }
+    const sleep = Math.min(maxWaitMs, this.sleepMs(newest));
+    this.alone += 1;
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, sleep);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
+    } finally {
+      this.alone -= 1;
+    }
+  }
+
+  /** The least delay between a block's timestamp and its first sighting, over the last blocks. */
+  private delayMs(): number {
+    return this.delays.length === 0 ? 0 : Math.min(...this.delays);
+  }
+
+  /** Learns from a look that found the block after the newest one seen before it (first seen now). */
+  private learn(before: BlockView | undefined, block: BlockView): void {
+    if (!before || block.height !== before.height + 1) return;
+    this.delays.push(Math.max(0, this.now() - block.timestampMs));
+    if (this.delays.length > DELAY_SAMPLES) this.delays.shift();
+  }
+
   /** How long to sleep before the next look, given the newest block seen. */
   private sleepMs(newest: BlockView | undefined): number {
     const interval = this.chain.blockIntervalMs;
     if (!newest || interval <= 0) return this.pollIntervalMs;
-    const due = newest.timestampMs + interval - this.now();
+    const due = newest.timestampMs + interval + this.delayMs() - this.now();
     const longest = Math.min(interval, MAX_SLEEP_POLLS * this.pollIntervalMs);
     return Math.max(this.pollIntervalMs, Math.min(longest, due));
   }
@@ -64,7 +115,10 @@ export class BlockWatcher {
           await new Promise((resolve) => setTimeout(resolve, sleep));
           let height: number;
           try {
-            height = (await this.chain.view('live')).height;
+            const before = this.chain.newestSeen();
+            const block = await this.chain.view('live');
+            this.learn(before, block);
+            height = block.height;
           } catch {
             continue; // an unreachable node only delays the next look
           }

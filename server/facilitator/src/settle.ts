@@ -502,17 +502,19 @@ export class Settler {
     // comes (and at least every third of a lease, to renew it).
     // Waits end when the lease is due for renewal, so it is renewed every third of it (plus
     // one poll); the config keeps rpcTimeoutMs well under the lease for that.
-    const nextBlock = () => {
+    const untilRenewal = () => {
       const renewalDue = (this.leasedAt.get(row.id) ?? 0) + this.options.leaseMs / 3;
-      const wait = Math.max(this.options.pollIntervalMs, renewalDue - this.now());
-      return context.blocks.nextBlock(this.stop.signal, wait);
+      return Math.max(this.options.pollIntervalMs, renewalDue - this.now());
     };
+    const nextBlock = () => context.blocks.nextBlock(this.stop.signal, untilRenewal());
     if (row.state === 'reserved') {
       row = await this.submit(context, row, mode);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
-      // Just sent: it cannot have run before the next block.
-      if (row.state === 'submitted') await nextBlock();
+      // Just sent: it cannot have run before the next block. Alone, its own status read is
+      // the first look.
+      if (row.state === 'submitted')
+        await context.blocks.blockDue(this.stop.signal, untilRenewal());
     }
     while (row.state === 'submitted') {
       if (this.stop.signal.aborted || !(await this.renew(row))) return row;

@@ -9,6 +9,8 @@ const START = 1_800_000_000_000;
 class FakeChain {
   reads: number[] = [];
   newest: BlockView | undefined;
+  /** The timestamp of the newest block the node has. */
+  private stamp = START;
   constructor(
     readonly blockIntervalMs: number,
     private height: number,
@@ -18,16 +20,17 @@ class FakeChain {
   private block(timestampMs: number): BlockView {
     return { height: this.height, timestampMs, stateRootHash: 'ab'.repeat(32) };
   }
-  /** The node makes a block stamped now. */
-  makeBlock() {
+  /** The node shows a new block, stamped `timestampMs` (now by default). */
+  makeBlock(timestampMs = Date.now()) {
     this.height += 1;
+    this.stamp = timestampMs;
   }
   newestSeen() {
     return this.newest;
   }
   async view(): Promise<BlockView> {
     this.reads.push(Date.now() - START);
-    const block = this.block(Date.now());
+    const block = this.block(this.stamp);
     if (!this.newest || block.height > this.newest.height) this.newest = block;
     return this.newest;
   }
@@ -97,6 +100,54 @@ describe('BlockWatcher', () => {
     void watcher.nextBlock(new AbortController().signal, 60_000);
     await vi.advanceTimersByTimeAsync(300);
     expect(chain.reads).toEqual([100, 200, 300]);
+  });
+
+  it('learns how long after its timestamp a block shows on the node, and looks then', async () => {
+    const chain = new FakeChain(1000, 5);
+    const watcher = new BlockWatcher(chain, 100);
+    const signal = new AbortController().signal;
+    // The node shows each block 250 ms after its timestamp, as a node shows a block once final.
+    for (const second of [1, 2, 3]) {
+      setTimeout(() => chain.makeBlock(START + second * 1000), second * 1000 + 250);
+    }
+    const first = watcher.nextBlock(signal, 60_000);
+    await vi.advanceTimersByTimeAsync(1300);
+    await first;
+    expect(chain.reads).toEqual([1000, 1100, 1200, 1300]); // seen 300 ms after its timestamp
+    const second = watcher.nextBlock(signal, 60_000);
+    await vi.advanceTimersByTimeAsync(1000);
+    await second;
+    expect(chain.reads.slice(4)).toEqual([2300]); // one look: due plus the delay learnt
+    const third = watcher.nextBlock(signal, 60_000);
+    await vi.advanceTimersByTimeAsync(1000);
+    await third;
+    expect(chain.reads.slice(5)).toEqual([3300]);
+  });
+
+  it('lets a caller alone make the first look itself, once the block is due', async () => {
+    const chain = new FakeChain(1000, 5);
+    const watcher = new BlockWatcher(chain, 100);
+    const signal = new AbortController().signal;
+    let due = false;
+    void watcher.blockDue(signal, 60_000).then(() => {
+      due = true;
+    });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(due).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(due).toBe(true);
+    expect(chain.reads).toEqual([]);
+    // With someone else waiting, it waits for a block like everyone, on the same look.
+    const waiting = watcher.nextBlock(signal, 60_000);
+    let woken = false;
+    void watcher.blockDue(signal, 60_000).then(() => {
+      woken = true;
+    });
+    chain.makeBlock();
+    await vi.advanceTimersByTimeAsync(100);
+    await waiting;
+    expect(woken).toBe(true);
+    expect(chain.reads).toEqual([1100]);
   });
 
   it('gives up waiting after maxWaitMs, or when the signal aborts', async () => {
