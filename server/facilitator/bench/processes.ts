@@ -3,7 +3,7 @@
 // measuring process nothing.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SecretKey, secretKeyToPem } from '@x402-casper/shared';
 import { repoRoot } from '@x402-casper/testing';
@@ -202,10 +202,43 @@ export async function rssOf(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc, 100 Hz). */
+/**
+ * CPU time a process's threads have run so far, in milliseconds, to the nanosecond: the sum of
+ * their scheduler run times (Linux /proc/<pid>/task/<tid>/schedstat). Node's threads (the main
+ * one, V8's helpers, libuv's pool) live as long as the process, so none is lost.
+ */
 export async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at field 3.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const tasks = await readdir(`/proc/${pid}/task`);
+  const runNs = await Promise.all(
+    tasks.map(async (task) => {
+      try {
+        return Number(
+          (await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8')).split(' ')[0],
+        );
+      } catch {
+        return 0; // the thread ended between the listing and the read
+      }
+    }),
+  );
+  return runNs.reduce((sum, ns) => sum + ns, 0) / 1e6;
+}
+
+/** A process using less CPU than this per second is at rest (idle, it uses about 0.2 ms). */
+const AT_REST_MS_PER_SECOND = 1;
+/** The longest wait for a process to come to rest. */
+const MAX_REST_WAIT_MS = 60_000;
+
+/**
+ * Waits until a process is at rest: after a burst, V8 keeps collecting and compiling for tens of
+ * seconds, which is not what a lone payment costs a quiet facilitator.
+ */
+export async function atRest(pid: number): Promise<void> {
+  const started = Date.now();
+  let before = await cpuMsOf(pid);
+  while (Date.now() - started < MAX_REST_WAIT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await cpuMsOf(pid);
+    if (now - before < AT_REST_MS_PER_SECOND) return;
+    before = now;
+  }
 }

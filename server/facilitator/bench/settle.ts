@@ -12,6 +12,7 @@ import { addressOfPublicKey, type SecretKey } from '@x402-casper/shared';
 import { type Latency, latencyOf } from './measure.js';
 import { type PaymentRequest, requirementsOf, signedPayments } from './payments.js';
 import {
+  atRest,
   cpuMsOf,
   type DevnetProcess,
   startFacilitatorProcess,
@@ -88,8 +89,9 @@ async function send(
 }
 
 /**
- * Settles a batch of each of `sizes` at once, then `lone` payments one after another (each
- * alone in its block: what a facilitator with little traffic spends per payment).
+ * Settles a batch of each of `sizes` at once, then, once the facilitator is at rest, `lone`
+ * payments one after another (each alone in its block: what a facilitator with little traffic
+ * spends per payment).
  */
 export async function settleBench(
   devnet: DevnetProcess,
@@ -142,6 +144,7 @@ export async function settleBench(
       ...(lone > 0 ? [{ size: lone, sending: 'sequential' as const }] : []),
     ];
     for (const { size, sending } of plan) {
+      if (sending === 'sequential') await atRest(facilitator.pid);
       const keys: SecretKey[] = payers.map((payer) => payer.secretKey);
       const batch = keys.flatMap((key, i) =>
         signedPayments(requirements, key, Math.ceil((size - i) / keys.length)),
