@@ -1,8 +1,8 @@
 // The facilitator's parts, one at a time, in this process on one core: building and signing a
-// settlement transaction and reading it back from its JSON, the ledger's writes per settlement (as shipped: WAL with
-// synchronous=FULL; and with synchronous=NORMAL), a ledger read with its statement prepared
-// per call (as shipped) and prepared once, and the client-side CPU cost of one chain read with
-// casper-js-sdk's RpcClient (as shipped), a plain fetch and node:http with keep-alive.
+// settlement transaction and reading it back from its JSON, the ledger's writes per settlement
+// (WAL with synchronous=FULL, as shipped), a ledger read with its statement prepared once, and
+// the client-side CPU cost of one chain read through the facilitator's ChainClient (shared's
+// CasperRpc over its kept-alive socket transport), a plain fetch and node:http with keep-alive.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -147,7 +147,7 @@ export async function componentBench(devnet: DevnetProcess): Promise<ComponentFi
     });
   const rpcReadCpuMs = {
     // Each read through the ChainClient asks the node (a new block view each time).
-    'ChainClient (shared CasperRpc over fetch)': await cpuMsPerCall(async () => {
+    'ChainClient (shared CasperRpc over kept-alive sockets)': await cpuMsPerCall(async () => {
       await chain.accountBalance(publicKey, await chain.view('live'));
     }, 200),
     'plain fetch + JSON.parse': await cpuMsPerCall(plain, 200),
