@@ -408,13 +408,14 @@ export class Ledger {
    * confirmed or reverted (a revert pays gas too).
    */
   async pendingCount(network?: string, at: PendingAt = {}): Promise<number> {
-    const scope = network === undefined ? '' : ' AND network = ?';
-    let sql = `SELECT (SELECT COUNT(*) FROM settlements WHERE ${OPEN}${scope})`;
-    const params: unknown[] = network === undefined ? [] : [network];
+    const scope = network === undefined ? [] : [network];
+    const inNetwork = network === undefined ? '' : 'network = ? AND ';
+    let sql = `SELECT (SELECT COUNT(*) FROM settlements WHERE ${inNetwork}${OPEN})`;
+    const params: unknown[] = [...scope];
     if (at.afterHeight !== undefined) {
-      sql += ` + (SELECT COUNT(*) FROM settlements WHERE ${network === undefined ? '' : 'network = ? AND '}block_height > ?
+      sql += ` + (SELECT COUNT(*) FROM settlements WHERE ${inNetwork}block_height > ?
                    AND state IN ('confirmed', 'failed'))`;
-      params.push(...(network === undefined ? [] : [network]), at.afterHeight);
+      params.push(...scope, at.afterHeight);
     }
     const [row] = await (at.runner ?? this.db).all(`${sql} AS n`, params);
     return Number(row?.n ?? 0);

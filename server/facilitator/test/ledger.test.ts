@@ -268,14 +268,23 @@ describe.each(backends)('Ledger on $name', (backend) => {
       retryable: false,
       blockHeight: 10,
     });
+    // Another payer's settlement in the same block counts for the gas, not for this payer.
+    const other = await ledger.reserve(
+      draft({ payer: `00${'55'.repeat(32)}`, value: '7' }),
+      plenty,
+    );
+    if (other.status !== 'reserved') throw new Error('not reserved');
+    await ledger.markConfirmed(other.settlement, 10);
     const value = (afterHeight?: number) =>
       ledger.pendingValue('casper:casper-net-1', 'aa'.repeat(32), payer, { afterHeight });
     // A balance read at block 9 still holds the 30 confirmed in block 10; a revert moved nothing.
     expect(await value(9)).toBe(30n);
     expect(await value(10)).toBe(0n);
     expect(await value()).toBe(0n);
-    // Both paid gas in block 10, which a fee payer balance read at block 9 does not show.
-    expect(await ledger.pendingCount('casper:casper-net-1', { afterHeight: 9 })).toBe(2);
+    // All three paid gas in block 10, which a fee payer balance read at block 9 does not show.
+    expect(await ledger.pendingCount('casper:casper-net-1', { afterHeight: 9 })).toBe(3);
+    expect(await ledger.pendingCount(undefined, { afterHeight: 9 })).toBe(3);
+    expect(await ledger.pendingCount('casper:other', { afterHeight: 9 })).toBe(0);
     expect(await ledger.pendingCount('casper:casper-net-1', { afterHeight: 10 })).toBe(0);
     // A reservation judged against block 9 counts the 30 too.
     const limits = { ...plenty, tokenBalance: 60n, blockHeight: 9 };
