@@ -53,6 +53,11 @@ class Connection {
     });
   }
 
+  /** Open both ways: the server has not ended it (its FIN may come before the close event). */
+  get usable(): boolean {
+    return !this.closed && this.socket.readyState === 'open';
+  }
+
   send(request: string, signal: AbortSignal) {
     return new Promise<{ status: number; text: string; keepAlive: boolean }>((resolve, reject) => {
       const abort = () => {
@@ -146,8 +151,10 @@ class OriginPool {
 
   private acquire(signal: AbortSignal): Promise<Connection> {
     signal.throwIfAborted();
-    const idle = this.idle.pop();
-    if (idle) return Promise.resolve(idle);
+    for (let idle = this.idle.pop(); idle; idle = this.idle.pop()) {
+      if (idle.usable) return Promise.resolve(idle);
+      idle.socket.destroy(); // its close event frees the slot
+    }
     if (this.open < this.maxSockets) return Promise.resolve(this.connect());
     return new Promise((resolve, reject) => {
       const turn = () => {
