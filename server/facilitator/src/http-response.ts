@@ -9,6 +9,8 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** A chunk-size line (with extensions) or a trailer line longer than this is refused. */
 const MAX_LINE_BYTES = 4096;
+/** A chunked body in more chunks than this is refused (a node writes a body in a few). */
+const MAX_CHUNKS = 100_000;
 
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -18,6 +20,8 @@ export interface ParsedResponse {
   text: string;
   /** Whether the server lets the connection carry another exchange. */
   keepAlive: boolean;
+  /** How long the server keeps an idle connection, when it says (`Keep-Alive: timeout=N`). */
+  idleMs?: number;
 }
 
 export type FeedResult =
@@ -39,6 +43,7 @@ type Framing = { kind: 'length'; remaining: number } | { kind: 'chunked' } | { k
 interface Head {
   status: number;
   keepAlive: boolean;
+  idleMs?: number;
   framing: Framing;
 }
 
@@ -53,7 +58,9 @@ function parseHead(text: string): Head {
     const field = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
     if (!field) throw new Error('the response has a malformed header field');
     const name = field[1]!.toLowerCase();
-    fields.set(name, [...(fields.get(name) ?? []), field[2]!]);
+    const values = fields.get(name);
+    if (values) values.push(field[2]!);
+    else fields.set(name, [field[2]!]);
   }
   const tokens = (name: string) =>
     (fields.get(name) ?? []).flatMap((value) =>
@@ -70,16 +77,17 @@ function parseHead(text: string): Head {
   if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
     framing = { kind: 'length', remaining: 0 };
   } else if (codings.length > 0) {
-    // Transfer-Encoding overrides Content-Length; a response with both is not reused (§6.3).
-    if (lengths.size > 0) keepAlive = false;
+    // Transfer-Encoding overrides Content-Length; a response with both, or an HTTP/1.0 one
+    // with Transfer-Encoding, is not reused (§6.1, §6.3).
+    if (lengths.size > 0 || minor === '0') keepAlive = false;
     if (codings.at(-1) === 'chunked') framing = { kind: 'chunked' };
     else {
       framing = { kind: 'close' };
       keepAlive = false;
     }
-  } else if (lengths.size > 0) {
+  } else if (fields.has('content-length')) {
     const [length] = lengths;
-    if (lengths.size > 1 || !/^\d{1,15}$/.test(length!)) {
+    if (lengths.size !== 1 || !/^\d{1,15}$/.test(length!)) {
       throw new Error('the response has an invalid Content-Length');
     }
     framing = { kind: 'length', remaining: Number(length) };
@@ -90,14 +98,56 @@ function parseHead(text: string): Head {
   if (framing.kind === 'length' && framing.remaining > MAX_BODY_BYTES) {
     throw new Error(`the response body is larger than ${MAX_BODY_BYTES} bytes`);
   }
-  return { status, keepAlive, framing };
+  const timeout = /(?:^|,)\s*timeout=(\d{1,6})\b/i.exec((fields.get('keep-alive') ?? []).join(','));
+  return {
+    status,
+    keepAlive,
+    ...(timeout ? { idleMs: Number(timeout[1]) * 1000 } : {}),
+    framing,
+  };
+}
+
+/** Bytes appended in place, in a buffer that doubles as it fills: linear copying overall. */
+class Growing {
+  private buffer = Buffer.alloc(0);
+  length = 0;
+
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
+
+  append(bytes: Buffer): void {
+    const needed = this.length + bytes.length;
+    if (needed > this.limit) {
+      throw new Error(`the response body is larger than ${this.limit} bytes`);
+    }
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(
+        Math.min(this.limit, Math.max(needed, this.buffer.length * 2, 4096)),
+      );
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    bytes.copy(this.buffer, this.length);
+    this.length = needed;
+  }
+
+  view(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
 }
 
 export function parseHttpResponse(): ResponseParser {
-  let pending: Buffer = Buffer.alloc(0);
+  /** What came before the end of the head, read by read. */
+  let headBytes = new Growing();
+  /** Where the search for the end of the head resumes (what came before holds none). */
+  let searchedHead = 0;
   let head: Head | undefined;
-  const body: Buffer[] = [];
-  let bodyBytes = 0;
+  /** Bytes of the body's framing not read yet (a partial chunk-size line, say). */
+  let pending: Buffer = Buffer.alloc(0);
+  // The body is copied into one buffer as it comes: slices of the socket's reads would each
+  // cost a heap object and keep the whole read alive (a body in one-byte chunks would take
+  // hundreds of MB of heap).
+  const body = new Growing(MAX_BODY_BYTES);
+  let chunks = 0;
   /** Within a chunked body: reading a size line, a chunk's data, its CRLF, or the trailers. */
   let chunk:
     | { state: 'size' }
@@ -107,17 +157,12 @@ export function parseHttpResponse(): ResponseParser {
         state: 'trailers';
       } = { state: 'size' };
 
-  const take = (bytes: Buffer) => {
-    bodyBytes += bytes.length;
-    if (bodyBytes > MAX_BODY_BYTES) {
-      throw new Error(`the response body is larger than ${MAX_BODY_BYTES} bytes`);
-    }
-    if (bytes.length > 0) body.push(bytes);
-  };
+  const take = (bytes: Buffer) => body.append(bytes);
   const response = (): ParsedResponse => ({
     status: head!.status,
-    text: Buffer.concat(body).toString('utf8'),
+    text: body.view().toString('utf8'),
     keepAlive: head!.keepAlive,
+    ...(head!.idleMs === undefined ? {} : { idleMs: head!.idleMs }),
   });
   /** A line ending in CRLF from `pending`, or undefined while it has not all come. */
   const line = (): string | undefined => {
@@ -141,6 +186,8 @@ export function parseHttpResponse(): ResponseParser {
         const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(text);
         if (!size) throw new Error('the response has a malformed chunk size');
         const remaining = Number.parseInt(size[1]!, 16);
+        if (++chunks > MAX_CHUNKS)
+          throw new Error(`the response has more than ${MAX_CHUNKS} chunks`);
         chunk = remaining === 0 ? { state: 'trailers' } : { state: 'data', remaining };
       } else if (chunk.state === 'data') {
         if (pending.length === 0) return false;
@@ -168,20 +215,33 @@ export function parseHttpResponse(): ResponseParser {
 
   return {
     feed(bytes) {
-      pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
-      while (!head) {
-        const at = pending.indexOf(HEAD_END);
-        if (at < 0) {
-          if (pending.length > MAX_HEAD_BYTES) throw new Error('the response head is too large');
-          return { done: false };
+      if (head) {
+        pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
+      } else {
+        headBytes.append(bytes);
+        for (;;) {
+          const read = headBytes.view();
+          const at = read.indexOf(HEAD_END, searchedHead);
+          if (at < 0) {
+            if (read.length > MAX_HEAD_BYTES) throw new Error('the response head is too large');
+            searchedHead = Math.max(0, read.length - 3);
+            return { done: false };
+          }
+          if (at > MAX_HEAD_BYTES) throw new Error('the response head is too large');
+          const parsed = parseHead(read.subarray(0, at).toString('latin1'));
+          const rest = read.subarray(at + 4);
+          searchedHead = 0;
+          if (parsed.status === 101) throw new Error('the server switched protocols');
+          if (parsed.status >= 100 && parsed.status < 200) {
+            // An interim response (100 Continue, 103 Early Hints): the real one follows.
+            headBytes = new Growing();
+            headBytes.append(rest);
+            continue;
+          }
+          head = parsed;
+          pending = Buffer.from(rest);
+          break;
         }
-        if (at > MAX_HEAD_BYTES) throw new Error('the response head is too large');
-        const parsed = parseHead(pending.subarray(0, at).toString('latin1'));
-        pending = pending.subarray(at + 4);
-        if (parsed.status === 101) throw new Error('the server switched protocols');
-        // An interim response (100 Continue, 103 Early Hints): the real one follows.
-        if (parsed.status >= 100 && parsed.status < 200) continue;
-        head = parsed;
       }
       const framing = head.framing;
       if (framing.kind === 'close') {

@@ -179,26 +179,79 @@ describe('the facilitator HTTP transport', () => {
     expect(seen.connections).toBe(3);
   });
 
-  it('rejects, and does not reuse the connection, when the answer is not HTTP or breaks off', async () => {
-    const broken = [
-      'SSH-2.0-OpenSSH\r\n\r\n',
-      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
-      'HTTP/1.1 200 OK\r\nbad header line\r\n\r\n',
-      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
-      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX',
-      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n',
-      `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`,
-      'HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n',
+  it('rejects, with what was wrong, when the answer is not HTTP or breaks off', async () => {
+    const broken: Array<[string, RegExp]> = [
+      ['SSH-2.0-OpenSSH\r\n\r\n', /not an HTTP\/1.x response/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', /Content-Length/],
+      ['HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\nhello', /Content-Length/],
+      ['HTTP/1.1 200 OK\r\nbad header line\r\n\r\n', /malformed header field/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /malformed chunk size/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX', /without its CRLF/],
+      ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', /switched protocols/],
+      [`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`, /head is too large/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n', /larger than/],
     ];
-    for (const answer of broken) {
+    for (const [answer, reason] of broken) {
       const { url } = await rawServer((socket) => socket.write(answer));
-      await expect(httpTransport()(url, '{}', signal()), answer.slice(0, 40)).rejects.toThrow();
+      await expect(httpTransport()(url, '{}', signal()), answer.slice(0, 40)).rejects.toThrow(
+        reason,
+      );
     }
     const { url } = await rawServer((socket) => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf');
       socket.destroy();
     });
     await expect(httpTransport()(url, '{}', signal())).rejects.toThrow(/closed before/);
+  });
+
+  it('never reuses a connection that sent more than its response, or sent bytes unasked', async () => {
+    const extra = await rawServer((socket, index) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n${index}${index}${index}EXTRA`);
+    });
+    const post = httpTransport();
+    expect(await post(extra.url, '{}', signal())).toEqual({ status: 200, text: '000' });
+    // The next call gets its own answer on a new connection, not the bytes left on the old one.
+    expect(await post(extra.url, '{}', signal())).toEqual({ status: 200, text: '000' });
+    expect(extra.connections()).toBe(2);
+
+    const unasked = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}');
+      setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nforged'), 20);
+    });
+    const next = httpTransport();
+    await next(unasked.url, '{}', signal());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await next(unasked.url, '{}', signal())).toEqual({ status: 200, text: '{}' });
+    expect(unasked.connections()).toBe(2);
+  });
+
+  it('keeps an idle connection only as long as the server said it would', async () => {
+    const { url, connections } = await rawServer((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\n{}');
+    });
+    const post = httpTransport();
+    await post(url, '{}', signal());
+    await post(url, '{}', signal());
+    expect(connections()).toBe(2);
+  });
+
+  it('serves the queue again after a call waiting for a socket gave up', async () => {
+    let answer: (() => void) | undefined;
+    const { url } = await rawServer((socket) => {
+      answer = () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}');
+    });
+    const post = httpTransport({ maxSockets: 1 });
+    const first = post(url, '{"n":1}', signal());
+    const waiting = post(url, '{"n":2}', AbortSignal.timeout(50));
+    await expect(waiting).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect.poll(() => answer).toBeDefined();
+    answer!();
+    expect(await first).toEqual({ status: 200, text: '{}' });
+    answer = undefined;
+    const third = post(url, '{"n":3}', signal());
+    await expect.poll(() => answer).toBeDefined();
+    answer!();
+    expect(await third).toEqual({ status: 200, text: '{}' });
   });
 
   it('rejects with the connect error when nothing listens', async () => {
@@ -266,10 +319,34 @@ describe('the facilitator HTTP transport', () => {
       text: '{"over":"tls"}',
     });
     await expect(httpTransport()(url, '{}', signal())).rejects.toThrow(/certificate/);
+    // Trusted, but not issued for the host asked for.
+    await expect(trusted(`https://127.0.0.1:${port}/rpc`, '{}', signal())).rejects.toThrow(
+      /altnames|IP/,
+    );
   });
 });
 
 describe('the HTTP response parser', () => {
+  it('reads a body of many tiny chunks, and refuses one of too many', () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const parsed = parseHttpResponse().feed(
+      Buffer.from(`${head}${'1\r\na\r\n'.repeat(5000)}0\r\n\r\n`),
+    );
+    expect(parsed).toMatchObject({ done: true, response: { text: 'a'.repeat(5000) } });
+    const parser = parseHttpResponse();
+    parser.feed(Buffer.from(head));
+    expect(() => parser.feed(Buffer.from('1\r\na\r\n'.repeat(100_001)))).toThrow(
+      /more than 100000 chunks/,
+    );
+  });
+
+  it('says how long the server keeps an idle connection', () => {
+    const result = parseHttpResponse().feed(
+      Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n'),
+    );
+    expect(result).toMatchObject({ done: true, response: { keepAlive: true, idleMs: 5000 } });
+  });
+
   it('reads a response fed one byte at a time, and says how much came after it', () => {
     const parser = parseHttpResponse();
     const bytes = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcEXTRA');
@@ -297,6 +374,12 @@ describe('the HTTP response parser', () => {
     expect(
       keepAlive('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n'),
     ).toBe(true);
+    // Transfer-Encoding in HTTP/1.0 is not to be trusted with another exchange either.
+    expect(
+      keepAlive(
+        'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ),
+    ).toBe(false);
     // Both framings: the chunked one is read, and the connection is not trusted further.
     expect(
       keepAlive(
