@@ -157,7 +157,6 @@ export function parseHttpResponse(): ResponseParser {
         state: 'trailers';
       } = { state: 'size' };
 
-  const take = (bytes: Buffer) => body.append(bytes);
   const response = (): ParsedResponse => ({
     status: head!.status,
     text: body.view().toString('utf8'),
@@ -193,7 +192,7 @@ export function parseHttpResponse(): ResponseParser {
         if (pending.length === 0) return false;
         const part = pending.subarray(0, chunk.remaining);
         pending = pending.subarray(part.length);
-        take(part);
+        body.append(part);
         chunk =
           part.length === chunk.remaining
             ? { state: 'crlf' }
@@ -245,14 +244,14 @@ export function parseHttpResponse(): ResponseParser {
       }
       const framing = head.framing;
       if (framing.kind === 'close') {
-        take(pending);
+        body.append(pending);
         pending = Buffer.alloc(0);
         return { done: false };
       }
       if (framing.kind === 'length') {
         const part = pending.subarray(0, framing.remaining);
         pending = pending.subarray(part.length);
-        take(part);
+        body.append(part);
         framing.remaining -= part.length;
         if (framing.remaining > 0) return { done: false };
         return { done: true, response: response(), leftover: pending.length };
