@@ -314,6 +314,21 @@ describe('CasperChain', () => {
     const away = new CasperChain(new CasperRpc('http://127.0.0.1:1/rpc', { timeoutMs: 2000 }));
     await expect(away.newestBlock()).rejects.toBeInstanceOf(CasperRpcUnavailableError);
   });
+
+  it('says the node did not answer in time, naming the method and the limit', async () => {
+    const silent = createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const rpc = new CasperRpc(`http://127.0.0.1:${port}/rpc`, { timeoutMs: 100 });
+      const error = await rpc.call('info_get_status').catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(CasperRpcUnavailableError);
+      expect((error as Error).message).toBe('info_get_status: no answer within 100 ms');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 });
 
 describe('parseContract', () => {

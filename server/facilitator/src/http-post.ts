@@ -11,7 +11,7 @@
 // connection lost under it reached the node is for the caller to find out (as with node:http).
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { JsonPost } from '@x402-casper/shared';
+import { type JsonPost, PostTimeoutError } from '@x402-casper/shared';
 import { type ParsedResponse, parseHttpResponse, type ResponseParser } from './http-response.js';
 
 /**
@@ -69,29 +69,22 @@ class Connection {
     return !this.closed && this.socket.readyState === 'open';
   }
 
-  send(request: string, signal: AbortSignal) {
-    return new Promise<ParsedResponse>((resolve, reject) => {
-      const abort = () => {
-        this.exchange = undefined;
-        this.socket.destroy();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', abort, { once: true });
-      this.exchange = {
-        parser: parseHttpResponse(),
-        resolve: (response) => {
-          signal.removeEventListener('abort', abort);
-          resolve(response);
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', abort);
-          reject(error);
-        },
-      };
-      this.socket.ref();
-      this.socket.setTimeout(0);
-      this.socket.write(request);
-    });
+  /** Sends `request` and hands its response, or why there is none, to `done`, once. */
+  send(request: string, done: (error: Error | undefined, response?: ParsedResponse) => void) {
+    this.exchange = {
+      parser: parseHttpResponse(),
+      resolve: (response) => done(undefined, response),
+      reject: done,
+    };
+    this.socket.ref();
+    this.socket.setTimeout(0);
+    this.socket.write(request);
+  }
+
+  /** Gives up on the exchange under way (its caller stopped waiting): nothing more is said. */
+  abandon(): void {
+    this.exchange = undefined;
+    this.socket.destroy();
   }
 
   private data(chunk: Buffer): void {
@@ -135,6 +128,7 @@ class Connection {
 
 class OriginPool {
   private readonly idle: Connection[] = [];
+  /** Calls waiting for a socket, in order. */
   private readonly waiting: Array<() => void> = [];
   private open = 0;
 
@@ -144,44 +138,49 @@ class OriginPool {
     private readonly tls: HttpTransportOptions['tls'],
   ) {}
 
-  async post(
-    target: Target,
-    body: string,
-    signal: AbortSignal,
-  ): Promise<{ status: number; text: string }> {
+  post(target: Target, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
     const request = `${target.head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const connection = await this.acquire(signal);
-    let keepMs = 0;
-    try {
-      const response = await connection.send(request, signal);
-      if (response.keepAlive) {
-        keepMs = Math.min(MAX_IDLE_MS, (response.idleMs ?? Number.POSITIVE_INFINITY) - 1000);
-      }
-      return { status: response.status, text: response.text };
-    } finally {
-      this.release(connection, keepMs);
-    }
+    return new Promise((resolve, reject) => {
+      let connection: Connection | undefined;
+      const timer = setTimeout(() => {
+        if (connection) connection.abandon();
+        else this.stopWaiting(start);
+        reject(new PostTimeoutError(timeoutMs));
+      }, timeoutMs);
+      const start = () => {
+        connection = this.take();
+        if (!connection) {
+          this.waiting.push(start);
+          return;
+        }
+        const used = connection;
+        used.send(request, (error, response) => {
+          clearTimeout(timer);
+          let keepMs = 0;
+          if (response?.keepAlive) {
+            keepMs = Math.min(MAX_IDLE_MS, (response.idleMs ?? Number.POSITIVE_INFINITY) - 1000);
+          }
+          this.release(used, keepMs);
+          if (response) resolve({ status: response.status, text: response.text });
+          else reject(error);
+        });
+      };
+      start();
+    });
   }
 
-  private acquire(signal: AbortSignal): Promise<Connection> {
-    signal.throwIfAborted();
+  private stopWaiting(call: () => void): void {
+    const at = this.waiting.indexOf(call);
+    if (at >= 0) this.waiting.splice(at, 1);
+  }
+
+  /** An idle socket that is still open, a new one below the limit, or none. */
+  private take(): Connection | undefined {
     for (let idle = this.idle.pop(); idle; idle = this.idle.pop()) {
-      if (idle.usable) return Promise.resolve(idle);
+      if (idle.usable) return idle;
       idle.socket.destroy(); // its close event frees the slot
     }
-    if (this.open < this.maxSockets) return Promise.resolve(this.connect());
-    return new Promise((resolve, reject) => {
-      const turn = () => {
-        signal.removeEventListener('abort', abort);
-        resolve(this.acquire(signal));
-      };
-      const abort = () => {
-        this.waiting.splice(this.waiting.indexOf(turn), 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', abort, { once: true });
-      this.waiting.push(turn);
-    });
+    return this.open < this.maxSockets ? this.connect() : undefined;
   }
 
   private connect(): Connection {
@@ -228,7 +227,7 @@ export function httpTransport(options: HttpTransportOptions = {}): JsonPost {
   const pools = new Map<string, OriginPool>();
   const targets = new Map<string, Target>();
   const maxSockets = options.maxSockets ?? 64;
-  return (url, body, signal) => {
+  return (url, body, timeoutMs) => {
     let target = targets.get(url);
     if (!target) {
       target = targetOf(url);
@@ -239,7 +238,7 @@ export function httpTransport(options: HttpTransportOptions = {}): JsonPost {
       pool = new OriginPool(target, maxSockets, options.tls);
       pools.set(target.origin, pool);
     }
-    return pool.post(target, body, signal);
+    return pool.post(target, body, timeoutMs);
   };
 }
 

@@ -34,21 +34,32 @@ export class CasperRpcUnavailableError extends Error {
   override readonly name = 'CasperRpcUnavailableError';
 }
 
-/** Sends one JSON body by POST and answers the HTTP status and body text. */
+/**
+ * Sends one JSON body by POST and answers the HTTP status and body text, within `timeoutMs`;
+ * past it, rejects with an error named `TimeoutError` (as `AbortSignal.timeout` does).
+ */
 export type JsonPost = (
   url: string,
   body: string,
-  signal: AbortSignal,
+  timeoutMs: number,
 ) => Promise<{ status: number; text: string }>;
+
+/** What a transport rejects with when the answer did not come in time. */
+export class PostTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
 
 /** A transport over `fetchImpl` (a test's or a service worker's own `fetch`). */
 export function fetchPostWith(fetchImpl: typeof fetch): JsonPost {
-  return async (url, body, signal) => {
+  return async (url, body, timeoutMs) => {
     const response = await fetchImpl(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
-      signal,
+      signal: AbortSignal.timeout(timeoutMs),
     });
     return { status: response.status, text: await response.text() };
   };
@@ -86,7 +97,7 @@ export class CasperRpc {
       ({ status, text } = await this.post(
         this.url,
         JSON.stringify({ jsonrpc: '2.0', id, method, params }),
-        AbortSignal.timeout(this.timeoutMs),
+        this.timeoutMs,
       ));
     } catch (error) {
       const why =
