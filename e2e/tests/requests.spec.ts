@@ -37,6 +37,9 @@ test("a third party's 402 names the host that asked, warns about the page and th
   await expect(window.getByTestId('third-party-warning')).toContainText(
     `you are on ${host(site.url)}`,
   );
+  // The wallet has access to localhost: the browser saw that host answer 402, so it is not
+  // only the page's word.
+  await expect(window.getByTestId('asker-unconfirmed')).toHaveCount(0);
   await expect(window.getByTestId('claim-warning')).toContainText('bank.example');
   await expect(window.getByLabel(/Allow this site to charge me/)).toHaveCount(0);
   await window.setViewportSize({ width: 420, height: 900 });

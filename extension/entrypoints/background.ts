@@ -29,6 +29,27 @@ export default defineBackground(() => {
 
   browser.windows.onRemoved.addListener((windowId) => wallet.payments.windowClosed(windowId));
 
+  // 402 answers to pages' fetch and XMLHttpRequest, as the browser sees them (observe only;
+  // only hosts the wallet has access to): what confirms a page's word on which host asked.
+  browser.webRequest.onHeadersReceived.addListener(
+    (details) => {
+      const paymentRequired = details.responseHeaders?.find(
+        (h) => h.name.toLowerCase() === 'payment-required',
+      )?.value;
+      if (details.statusCode === 402 && paymentRequired && details.tabId >= 0) {
+        wallet.seen.saw({
+          tabId: details.tabId,
+          frameId: details.frameId,
+          url: details.url,
+          paymentRequired,
+        });
+      }
+      return undefined;
+    },
+    { urls: ['http://*/*', 'https://*/*'], types: ['xmlhttprequest'] },
+    ['responseHeaders'],
+  );
+
   browser.runtime.onConnect.addListener((port) => {
     servePayPort(port as unknown as PortLike, wallet.payments, wallet.ready);
   });

@@ -16,6 +16,11 @@ export interface ApprovalView {
   origin: string;
   /** The page that made the request, when it is not the host that asked (a third party). */
   page?: string;
+  /**
+   * Which host asked is only what the page reported: the browser did not see that host answer
+   * this request with 402 (the wallet has no access to it, or the page made it up).
+   */
+  askerUnconfirmed?: boolean;
   /** The origin of the `resource.url` the site claims, when it is not the host that asked. */
   claimedOrigin?: string;
   /** The tab's top page, when the request comes from a frame of another origin. */

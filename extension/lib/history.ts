@@ -10,6 +10,11 @@ export interface PaymentRecord {
   origin: string;
   /** The page that made the request, when it was another site. */
   page?: string;
+  /**
+   * The origin of the page that made the request, as the browser reported it (the port's
+   * sender): an authorization is only ever sent again to the page origin it was signed for.
+   */
+  requester: string;
   url: string;
   description?: string;
   network: string;

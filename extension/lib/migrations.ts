@@ -6,7 +6,7 @@ import { WalletError } from './errors.js';
 import { readArea, removeArea, writeArea } from './store.js';
 
 /** The version of storage.local this build reads and writes. */
-export const STORAGE_VERSION = 1;
+export const STORAGE_VERSION = 2;
 export const VERSION_KEY = 'storageVersion';
 
 /** MIGRATIONS[n] brings storage from version n to n + 1. */
@@ -25,6 +25,19 @@ const MIGRATIONS: ReadonlyArray<() => Promise<void>> = [
     if (!Array.isArray(await readArea<unknown>('local', 'history', []))) {
       await removeArea('local', 'history');
     }
+  },
+  // 1 → 2, payment records name the page origin that asked (`requester`, the browser's word),
+  // so an authorization is only sent again to that page. Version 1 kept it as `page` when it
+  // differed from the host that asked and left it out when it was the same, so it is exact.
+  async () => {
+    const history = await readArea<unknown[]>('local', 'history', []);
+    const named = history.map((record) => {
+      const { origin, page, requester } = (record ?? {}) as Record<string, unknown>;
+      if (typeof requester === 'string') return record;
+      const asked = typeof page === 'string' ? page : origin;
+      return typeof asked === 'string' ? { ...(record as object), requester: asked } : record;
+    });
+    if (history.length > 0) await writeArea('local', 'history', named);
   },
 ];
 

@@ -22,6 +22,7 @@ import { orderOptions, type PaymentOption, payableOptions } from './options.js';
 import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
 import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason } from './protocol.js';
+import type { SeenAnswers } from './seen-answers.js';
 import type { SettingsStore } from './settings.js';
 import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
 import { AuthorizationSigner, recordBase, type Signed } from './signing.js';
@@ -63,6 +64,8 @@ export class Payments {
       windows: ApprovalWindows;
       pages: PaidPageLoader;
       settlements: Settlements;
+      /** The 402 answers the browser saw: what confirms a page's word on who asked. */
+      seen: SeenAnswers;
       now?: () => number;
       /** Runs `step` later (setTimeout in the extension). */
       later?: (step: () => void, ms: number) => void;
@@ -226,9 +229,11 @@ export class Payments {
   }
 
   /**
-   * An earlier authorization for the same purchase (the same site, resource, network, token,
-   * payee, amount and account) that the chain says is not collected and still valid: it is
-   * sent again unchanged, with no new signature, no window and no budget charge.
+   * An earlier authorization for the same purchase (the same requesting page origin, as the
+   * browser reported it, the same host that asked, resource, network, token, payee, amount and
+   * account) that the chain says is not collected and still valid: it is sent again
+   * unchanged, with no new signature, no window and no budget charge. Which host asked is the
+   * page's word, so it alone never decides: another site's page never gets it.
    */
   private async sendAgain(
     requester: Requester,
@@ -245,6 +250,7 @@ export class Payments {
     for (const option of options) {
       const earlier = records.find(
         (r) =>
+          r.requester === requester.origin &&
           r.origin === asker &&
           r.url === url &&
           r.network === option.network.id &&
@@ -339,10 +345,20 @@ export class Payments {
     }
     const account = await this.payingAccount().catch(() => undefined);
     const claimed = originOf(resource.url);
+    // Another host than the page's own: the page says so; the browser may have seen it.
+    const unconfirmed =
+      asker !== requester.origin &&
+      !(await this.deps.seen.confirms({
+        tabId: requester.tabId,
+        frameId: requester.frameId,
+        url: request.url,
+        paymentRequired: request.paymentRequired,
+      }));
     const view: ApprovalView = {
       id: randomId(),
       origin: asker,
       ...(asker !== requester.origin ? { page: requester.origin } : {}),
+      ...(unconfirmed ? { askerUnconfirmed: true } : {}),
       ...(claimed && claimed !== asker ? { claimedOrigin: claimed } : {}),
       ...(requester.tabUrl && originOf(requester.tabUrl) !== requester.origin
         ? { tabUrl: requester.tabUrl }

@@ -35,6 +35,7 @@ export function recordBase(
     time: now,
     origin: asker,
     ...(asker !== requester.origin ? { page: requester.origin } : {}),
+    requester: requester.origin,
     url: resource.url || request.url,
     ...(description ? { description } : {}),
     network: option.network.id,

@@ -7,6 +7,7 @@ import { Keyring } from './keyring.js';
 import { migrateStorage } from './migrations.js';
 import type { PaidPageLoader } from './paid-load.js';
 import { Payments } from './payments.js';
+import { SeenAnswers } from './seen-answers.js';
 import { SettingsStore } from './settings.js';
 import { Settlements } from './settlement.js';
 
@@ -44,6 +45,7 @@ export function createWallet(options: {
       return reader;
     },
   });
+  const seen = new SeenAnswers((origin) => options.pages.canLoad(origin), now);
   const payments = new Payments({
     keyring,
     settings,
@@ -52,6 +54,7 @@ export function createWallet(options: {
     windows: options.windows,
     pages: options.pages,
     settlements,
+    seen,
     now,
     ...(options.later ? { later: options.later } : {}),
   });
@@ -64,5 +67,5 @@ export function createWallet(options: {
     settlements,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  return { ready, settings, keyring, budgets, history, payments, settlements, api };
+  return { ready, settings, keyring, budgets, history, payments, settlements, seen, api };
 }

@@ -9,9 +9,11 @@ const [ed, secp] = vectors.keys;
 let wallet: ReturnType<typeof createWallet>;
 const call = (method: string, params: object = {}) => wallet.api.handle({ method, params });
 
-beforeEach(() => {
+beforeEach(async () => {
   fakeBrowser.reset();
   wallet = createWallet({ windows: new FakeWindows(), pages: new FakePages() });
+  // As the background does: calls are served once storage is at this build's version.
+  await wallet.ready;
 });
 
 describe('wallet calls from the popup', () => {

@@ -19,7 +19,9 @@ beforeEach(() => fakeBrowser.reset());
 
 describe('storage versions', () => {
   it('brings unversioned storage to this version: budgets without an account go, the rest stays', async () => {
-    const history = [{ id: 'h1' }];
+    const history = [
+      { id: 'h1', origin: 'https://shop.example', requester: 'https://shop.example' },
+    ];
     await browser.storage.local.set({
       budgets: [budget(), budget(`01${'cc'.repeat(32)}`)],
       history,
@@ -36,6 +38,29 @@ describe('storage versions', () => {
     // A second start changes nothing.
     expect(await migrateStorage()).toBe(STORAGE_VERSION);
     expect(await browser.storage.local.get(null)).toEqual(stored);
+  });
+
+  it('names the requesting page origin on version 1 payment records: `page` when another site, else the host that asked', async () => {
+    await browser.storage.local.set({
+      [VERSION_KEY]: 1,
+      history: [
+        { id: 'own', origin: 'https://news.example' },
+        { id: 'third', origin: 'https://api.example', page: 'https://news.example' },
+        { id: 'odd' },
+      ],
+    });
+    expect(await migrateStorage()).toBe(1);
+    expect((await browser.storage.local.get('history')).history).toEqual([
+      { id: 'own', origin: 'https://news.example', requester: 'https://news.example' },
+      {
+        id: 'third',
+        origin: 'https://api.example',
+        page: 'https://news.example',
+        requester: 'https://news.example',
+      },
+      // Nothing says who asked: it is never sent again to anyone.
+      { id: 'odd' },
+    ]);
   });
 
   it('drops lists that are not lists, and stamps a fresh install', async () => {

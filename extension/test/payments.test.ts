@@ -487,6 +487,8 @@ describe('paying a 402', () => {
       origin: 'https://api.example',
       page: SITE,
       claimedOrigin: SITE,
+      // The wallet has no access to api.example: who asked is only the page's word.
+      askerUnconfirmed: true,
     });
     expect(await decide(id, { approve: true, option: 0, dailyAllowance: '1' })).toMatchObject({
       ok: false,
@@ -499,6 +501,18 @@ describe('paying a 402', () => {
       page: SITE,
     });
     expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+  });
+
+  it('takes a third party for the host that asked once the browser saw it answer 402', async () => {
+    pages.granted.add('https://api.example');
+    const url = 'https://api.example/v1/quote';
+    wallet.seen.saw({ tabId: 1, frameId: 0, url, paymentRequired: header() });
+    const page = fakePort(tabSender(1, SITE));
+    servePayPort(page.port, wallet.payments);
+    page.send({ type: 'pay', kind: 'fetch', url, method: 'GET', paymentRequired: header() });
+    const view = wallet.payments.approval(await approvalId());
+    expect(view).toMatchObject({ origin: 'https://api.example', page: SITE });
+    expect(view?.askerUnconfirmed).toBeUndefined();
   });
 
   it('records a request whose window was open when the worker stopped as interrupted, at the next start', async () => {
@@ -639,6 +653,42 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
     );
     ask();
     await approvalId(2);
+  });
+
+  it("never sends one site's authorization to another site's page that claims the same URL", async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    const signed = (await answer(first, 'signed')) as { paymentSignature: string };
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+    expect((await wallet.history.list())[0]).toMatchObject({ requester: SITE, origin: SITE });
+
+    // A page on evil.example reports that news.example answered it with the same 402.
+    const evil = fakePort(tabSender(2, 'https://evil.example'));
+    servePayPort(evil.port, wallet.payments);
+    evil.send({
+      type: 'pay',
+      kind: 'fetch',
+      url: `${SITE}/api/weather?city=Oslo`,
+      method: 'GET',
+      paymentRequired: header(),
+    });
+    const id = await approvalId(2);
+    expect(wallet.payments.approval(id)).toMatchObject({
+      origin: SITE,
+      page: 'https://evil.example',
+      askerUnconfirmed: true,
+    });
+    await decide(id, { approve: false });
+    expect(await answer(evil, 'declined')).toMatchObject({ reason: 'rejected' });
+    expect(evil.received).not.toContainEqual(
+      expect.objectContaining({ paymentSignature: signed.paymentSignature }),
+    );
+    // The site's own page, in another tab, still gets the same authorization back.
+    expect(await answer(ask(3), 'signed')).toMatchObject({
+      paymentSignature: signed.paymentSignature,
+    });
+    expect(windows.opened).toHaveLength(2);
   });
 
   it('does not send again an authorization the chain judges expired, nor one for another account or price', async () => {

@@ -95,7 +95,13 @@ export function Approval({ id }: { id: string }) {
           {hostOf(view.origin)}
         </h1>
         <span className="muted small">{view.origin}</span>
-        {view.page ? (
+        {view.page && view.askerUnconfirmed ? (
+          <span className="warning small" data-testid="asker-unconfirmed">
+            Only the page says so: {hostOf(view.page)} reports that {hostOf(view.origin)} asked to
+            be paid, and the browser could not confirm it. Treat this as a request from{' '}
+            {hostOf(view.page)}.
+          </span>
+        ) : view.page ? (
           <span className="warning small" data-testid="third-party-warning">
             Not the page you are on: you are on {hostOf(view.page)}, and {hostOf(view.origin)}{' '}
             answered its request asking to be paid.

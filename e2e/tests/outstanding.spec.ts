@@ -1,0 +1,100 @@
+import type { Page } from '@playwright/test';
+import type { Wallet } from '@x402-casper/e2e';
+import { expect, test } from './fixtures.js';
+import { type GreedySite, startGreedySite } from './support/greedy-site.js';
+
+// An authorization a site kept and can still collect: who gets it sent again, and what the
+// next window says about it. The built extension in Chromium against the devnet and the
+// facilitator, and a site (support/greedy-site.ts) that keeps the first authorization it gets.
+const PRICE = 10_000n;
+
+let greedy: GreedySite;
+
+test.beforeEach(async ({ devnet, facilitator }) => {
+  greedy = await startGreedySite({
+    network: devnet.network,
+    token: devnet.token,
+    payTo: (await devnet.newAccount()).address,
+    amount: PRICE.toString(),
+    settle: (payload, requirements) => facilitator.settle(payload, requirements),
+  });
+});
+
+test.afterEach(async () => {
+  await greedy?.stop();
+});
+
+/** The shop's page at `url`: Buy, approved in the window; the site keeps it and answers 402. */
+async function buyAndGetKept(wallet: Wallet, url: string) {
+  const shop = await wallet.context.newPage();
+  await shop.goto(url);
+  const window = wallet.nextApproval();
+  await shop.locator('#buy').click();
+  await wallet.approve({ window: await window });
+  await expect(shop.locator('#status')).toHaveText('HTTP 402');
+  expect(greedy.nonces).toHaveLength(1);
+  return shop;
+}
+
+/**
+ * From `page`, posts a payment request to the wallet's bridge as any page's script can,
+ * claiming `url` answered it with `paymentRequired`; resolves with the wallet's answer.
+ */
+function askAsPage(page: Page, url: string, paymentRequired: string) {
+  return page.evaluate(
+    ({ url, paymentRequired }) =>
+      new Promise<{ type: string; paymentSignature?: string }>((resolve) => {
+        const id = 'forged-request-1';
+        addEventListener('message', (event) => {
+          const data = event.data;
+          if (data?.channel === 'x402-casper/v1' && data.to === 'page' && data.id === id) {
+            if (data.type !== 'ack') resolve(data);
+          }
+        });
+        postMessage(
+          {
+            channel: 'x402-casper/v1',
+            to: 'wallet',
+            id,
+            type: 'pay',
+            kind: 'fetch',
+            url,
+            method: 'GET',
+            paymentRequired,
+          },
+          location.origin,
+        );
+      }),
+    { url, paymentRequired },
+  );
+}
+
+test("another site's page that claims the site's URL gets a window saying so, never the site's outstanding authorization", async ({
+  wallet,
+}) => {
+  const shop = await buyAndGetKept(wallet, greedy.url);
+  const item = `${greedy.url}/item`;
+  const paymentRequired = (await fetch(item)).headers.get('payment-required')!;
+
+  // localhost is another origin than 127.0.0.1 (the same server, here playing evil.example).
+  const evil = await wallet.context.newPage();
+  await evil.goto(greedy.url.replace('127.0.0.1', 'localhost'));
+  const asked = wallet.nextApproval();
+  const answer = askAsPage(evil, item, paymentRequired);
+  const window = await asked;
+  await expect(window.getByTestId('origin')).toHaveText(new URL(greedy.url).host);
+  // The browser saw no such 402 in that tab: the window says who really asks.
+  await expect(window.getByTestId('asker-unconfirmed')).toContainText(
+    `Only the page says so: ${new URL(evil.url()).host} reports that ${new URL(greedy.url).host} asked`,
+  );
+  await window.setViewportSize({ width: 420, height: 900 });
+  await window.screenshot({
+    path: test.info().outputPath('forged-asker-window.png'),
+    fullPage: true,
+  });
+  await wallet.reject({ window });
+  expect(await answer).toEqual(expect.objectContaining({ type: 'declined' }));
+  // The site kept one authorization and was sent it once: nothing reached the other page.
+  expect(greedy.nonces).toHaveLength(1);
+  for (const page of [shop, evil]) await page.close();
+});
