@@ -1,6 +1,7 @@
 // The chain: blocks on a clock, a pool of accepted transactions executed in the next block,
 // the world state after every block, test controls, snapshots and saving to a file.
 import {
+  type ArgLayout,
   accountHashOf,
   blake2b256,
   bytesToHex,
@@ -20,7 +21,9 @@ import {
   newToken,
   stateRootOf,
   type TokenState,
+  upgradedToken,
   upgradeTokenState,
+  versionsOf,
   type WorldState,
 } from './state.js';
 import { type Effect, executeEntryPoint, Revert } from './token.js';
@@ -355,6 +358,10 @@ export class Chain {
     }
     const token = state.tokens[record.packageHash];
     if (!token) return { ...base, errorMessage: 'ApiError::InvalidPurse', effects: [purseEffect] };
+    if (record.contractHash !== undefined && record.contractHash !== token.contractHash) {
+      const errorMessage = `Contract is disabled: contract-${record.contractHash}`;
+      return { ...base, errorMessage, effects: [purseEffect] };
+    }
     const working = structuredClone(token);
     try {
       const effects = executeEntryPoint(working, record.entryPoint, record.args, {
@@ -496,6 +503,19 @@ export class Chain {
       state.tokens[token.packageHash] = token;
     });
     return token;
+  }
+
+  /**
+   * Upgrades a JS token in a new block: a new contract version taking `argLayout`, the
+   * current one disabled, its state kept. Answers the token and its new version number.
+   */
+  upgradeToken(packageHash: string, argLayout: ArgLayout): { token: TokenState; version: number } {
+    let token: TokenState | undefined;
+    this.mine(1, (state) => {
+      token = upgradedToken(state.tokens[packageHash]!, argLayout);
+      state.tokens[packageHash] = token;
+    });
+    return { token: token!, version: versionsOf(token!).length };
   }
 
   increaseTime(seconds: number): number {

@@ -17,9 +17,11 @@ import type { StoredCLValue } from './wasm/bytesrepr.js';
 /**
  * Where a token keeps used nonces: `used_nonces` is the CEP-3009 dictionary of that name, which
  * anyone can read; `odra-state` is Odra's own `state` dictionary at item keys the outside
- * cannot derive (the Cep18X402 proof of concept), so the token has no `used_nonces` named key.
+ * cannot derive (the Cep18X402 proof of concept), so the token has no `used_nonces` named key;
+ * `hidden` is a dictionary under none of the token's named keys, so nothing outside can read
+ * its nonces at all (the CEP's entry points and revert codes otherwise).
  */
-export const NONCE_STORAGES = ['used_nonces', 'odra-state'] as const;
+export const NONCE_STORAGES = ['used_nonces', 'odra-state', 'hidden'] as const;
 export type NonceStorage = (typeof NONCE_STORAGES)[number];
 
 /** The layout a token gets when none is given: Odra's CEP-3009 module (`amount`, u64 windows). */

@@ -107,8 +107,8 @@ function valueAt(
     case 'hash': {
       const pkg = state.tokens[addr];
       if (pkg) return packageValue(pkg);
-      const contract = tokenByContractHash(state, addr);
-      return contract && contractValue(contract);
+      const found = tokenByContractHash(state, addr);
+      return found && contractValue(found.token, found.contract.argLayout);
     }
     case 'uref': {
       for (const token of Object.values(state.tokens)) {

@@ -6,7 +6,8 @@
 // devnet_fund {account, motes?, token?: {package_hash, amount}} (applied in a new block, which
 // also executes pooled transactions; a JS token mints, a Wasm token runs the contract's own
 // `transfer` from the account holding its package's named key), devnet_deployToken {name, symbol, decimals, arg_layout?,
-// domain_name?, nonce_storage?},
+// domain_name?, nonce_storage?}, devnet_upgradeToken {package_hash, arg_layout} (a new
+// contract version of a JS token, the old one disabled),
 // devnet_increaseTime {seconds}, devnet_mine {blocks?}, devnet_snapshot → {id},
 // devnet_revert {id}. Transactions are checked against the wall clock like a node; blocks
 // carry the chain clock (wall clock + devnet_increaseTime), which the token's windows use.
@@ -56,7 +57,10 @@ export interface DevnetToken {
   argLayout: ArgLayout;
   /** The EIP-712 domain name the token signs with; its CEP-18 `name` unless set apart. */
   domainName: string;
-  /** `used_nonces` (a readable dictionary) or `odra-state` (no `used_nonces` named key). */
+  /**
+   * `used_nonces` (a readable dictionary), `odra-state` (no `used_nonces` named key) or
+   * `hidden` (its nonces under no named key at all).
+   */
   nonceStorage: NonceStorage;
 }
 

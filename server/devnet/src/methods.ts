@@ -1,6 +1,7 @@
 // The JSON-RPC methods: those of a Casper node, then the devnet_* test controls.
 import {
   accountHashOf,
+  parseArgLayout,
   parsePublicKey,
   parseUint,
   U256_MAX,
@@ -24,7 +25,7 @@ import {
   timeDiff,
   timestamp,
 } from './results.js';
-import type { WorldState } from './state.js';
+import { tokenByContractHash, type WorldState } from './state.js';
 import { contractJson, packageJson } from './wasm/json.js';
 import { wasmValue } from './wasm/store.js';
 
@@ -302,10 +303,11 @@ const nodeMethods: Record<string, Method> = {
           merkle_proof: proof(`hash-${contractHash}`),
         };
       }
-      const token = Object.values(state.tokens).find((t) => t.contractHash === contractHash);
-      if (!token) throw entityNotFound();
+      const found = tokenByContractHash(state, contractHash);
+      if (!found) throw entityNotFound();
+      const contract = contractValue(found.token, found.contract.argLayout).Contract;
       return {
-        entity: { Contract: { contract: contractValue(token).Contract, wasm: null } },
+        entity: { Contract: { contract, wasm: null } },
         merkle_proof: proof(`hash-${contractHash}`),
       };
     }
@@ -406,6 +408,26 @@ const controlMethods: Record<string, Method> = {
       arg_layout: token.argLayout,
       domain_name: token.domainName,
       nonce_storage: token.nonceStorage,
+    };
+  },
+
+  devnet_upgradeToken: (chain, params) => {
+    const packageHash = hashParam(params.package_hash, 'package_hash');
+    if (!chain.state.tokens[packageHash]) {
+      throw invalidParams(
+        'package_hash',
+        chain.isWasmPackage(packageHash)
+          ? 'is a Wasm package: upgrade it with an install-or-upgrade session'
+          : 'no token with this package hash',
+      );
+    }
+    const argLayout = inputError(() => parseArgLayout(params.arg_layout, 'arg_layout'));
+    const { token, version } = chain.upgradeToken(packageHash, argLayout);
+    return {
+      package_hash: token.packageHash,
+      contract_hash: token.contractHash,
+      contract_version: version,
+      arg_layout: token.argLayout,
     };
   },
 

@@ -1,8 +1,8 @@
 // Node-shaped JSON for blocks, stored values and execution results.
-import { blake2b256, bytesToHex, utf8ToBytes } from '@x402-casper/shared';
+import { type ArgLayout, blake2b256, bytesToHex, utf8ToBytes } from '@x402-casper/shared';
 import type { Block, TransactionRecord } from './chain.js';
 import { type CLValueJson, cl, formatURef } from './clvalue.js';
-import type { AccountState, TokenState } from './state.js';
+import { type AccountState, type TokenState, versionsOf } from './state.js';
 import { entryPointsOf } from './token.js';
 import { namedKeysJson } from './wasm/json.js';
 
@@ -131,17 +131,16 @@ export function accountValue(account: AccountState) {
 }
 
 export function packageValue(token: TokenState) {
+  const versions = versionsOf(token);
   return {
     ContractPackage: {
       access_key: formatURef(token.accessKey),
-      versions: [
-        {
-          protocol_version_major: 2,
-          contract_version: 1,
-          contract_hash: `contract-${token.contractHash}`,
-        },
-      ],
-      disabled_versions: [],
+      versions: versions.map(({ version, contractHash }) => ({
+        protocol_version_major: 2,
+        contract_version: version,
+        contract_hash: `contract-${contractHash}`,
+      })),
+      disabled_versions: versions.filter((v) => v.disabled).map((v) => [2, v.version]),
       groups: [],
       lock_status: 'Unlocked',
     },
@@ -152,13 +151,14 @@ export function namedKeysOf(token: TokenState) {
   return Object.entries(token.urefs).map(([name, addr]) => ({ name, key: formatURef(addr) }));
 }
 
-export function contractValue(token: TokenState) {
+/** The Contract value of one of the token's contract versions (by default the current one). */
+export function contractValue(token: TokenState, argLayout: ArgLayout = token.argLayout) {
   return {
     Contract: {
       contract_package_hash: `contract-package-${token.packageHash}`,
       contract_wasm_hash: `contract-wasm-${token.wasmHash}`,
       named_keys: namedKeysOf(token),
-      entry_points: entryPointsOf(token.argLayout, token.nonceStorage).map((spec) => ({
+      entry_points: entryPointsOf(argLayout, token.nonceStorage).map((spec) => ({
         name: spec.name,
         entry_point: {
           name: spec.name,

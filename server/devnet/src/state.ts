@@ -30,28 +30,45 @@ export interface AccountState {
 
 /** The named keys every token contract holds, each a URef address. */
 export const TOKEN_NAMED_KEYS = ['name', 'symbol', 'decimals', 'total_supply', 'balances'] as const;
-/** The named key of the dictionary that holds used nonces, by nonce storage. */
+/**
+ * The named key of the dictionary that holds used nonces, by nonce storage; a `hidden` token
+ * keeps its dictionary under no named key.
+ */
 export const NONCE_NAMED_KEY = {
   used_nonces: 'used_nonces',
   'odra-state': ODRA_STATE_DICTIONARY,
+  hidden: undefined,
 } as const;
 export type TokenNamedKey =
   | (typeof TOKEN_NAMED_KEYS)[number]
-  | (typeof NONCE_NAMED_KEY)[NonceStorage];
+  | NonNullable<(typeof NONCE_NAMED_KEY)[NonceStorage]>;
 /** A token's named keys: the common ones, plus `used_nonces` or `state` by nonce storage. */
 export type TokenURefs = Record<(typeof TOKEN_NAMED_KEYS)[number], string> &
   Partial<Record<TokenNamedKey, string>>;
+
+/** One contract version of a token's package: its hash and its transfer_with_authorization layout. */
+export interface ContractVersion {
+  contractHash: string;
+  argLayout: ArgLayout;
+}
 
 export interface TokenState {
   name: string;
   symbol: string;
   decimals: number;
+  /** The current contract's layout. */
   argLayout: ArgLayout;
   /** The EIP-712 domain name transfer_with_authorization checks signatures under. */
   domainName: string;
   nonceStorage: NonceStorage;
   packageHash: string;
+  /** The package's current contract: its newest version, the only enabled one. */
   contractHash: string;
+  /**
+   * The versions upgrades disabled, oldest first (version 1, 2, …; the current contract is the
+   * next one). Absent until the token is first upgraded.
+   */
+  disabledVersions?: ContractVersion[];
   wasmHash: string;
   /** URef address of the package's access key. */
   accessKey: string;
@@ -88,7 +105,8 @@ export function newAccount(accountHash: string, motes: bigint): AccountState {
 export function newToken(chainName: string, index: number, spec: TokenSpec): TokenState {
   const seed = `x402-casper devnet ${chainName} token ${index} ${spec.symbol}`;
   const contractHash = hashOf(`${seed} contract`);
-  const names = [...TOKEN_NAMED_KEYS, NONCE_NAMED_KEY[spec.nonceStorage]];
+  const nonceKey = NONCE_NAMED_KEY[spec.nonceStorage];
+  const names = nonceKey === undefined ? TOKEN_NAMED_KEYS : [...TOKEN_NAMED_KEYS, nonceKey];
   const urefs = Object.fromEntries(
     names.map((name) => [name, hashOf(`${seed} uref ${name}`)]),
   ) as TokenURefs;
@@ -138,28 +156,71 @@ export function mint(token: TokenState, address: string, amount: bigint): void {
   token.totalSupply = (BigInt(token.totalSupply) + amount).toString();
 }
 
-export function tokenByContractHash(state: WorldState, contractHash: string) {
-  return Object.values(state.tokens).find((token) => token.contractHash === contractHash);
+/** A token's contract versions, oldest first, numbered from 1; only the last is enabled. */
+export function versionsOf(
+  token: TokenState,
+): Array<ContractVersion & { version: number; disabled: boolean }> {
+  const disabled = token.disabledVersions ?? [];
+  return [...disabled, { contractHash: token.contractHash, argLayout: token.argLayout }].map(
+    (contract, index) => ({ ...contract, version: index + 1, disabled: index < disabled.length }),
+  );
 }
 
-/** The URef address of the dictionary a token keeps used nonces in. */
-export function nonceDictionary(token: TokenState): string {
-  return token.urefs[NONCE_NAMED_KEY[token.nonceStorage]] as string;
+/** The token whose package holds the contract `contractHash`, current or disabled, and that version. */
+export function tokenByContractHash(
+  state: WorldState,
+  contractHash: string,
+): { token: TokenState; contract: ReturnType<typeof versionsOf>[number] } | undefined {
+  for (const token of Object.values(state.tokens)) {
+    const contract = versionsOf(token).find((v) => v.contractHash === contractHash);
+    if (contract) return { token, contract };
+  }
+  return undefined;
 }
 
 /**
- * The item key a token stores a used nonce under: the CEP's `used_nonces` item key, or, in
- * Odra's `state` dictionary, the key Cep18X402 really writes (shared's odraNonceItemKey).
+ * `token` upgraded as a node upgrades a package: a new contract version whose
+ * transfer_with_authorization takes `argLayout`, the current one disabled; named keys and
+ * state (balances, used nonces) carry over.
+ */
+export function upgradedToken(token: TokenState, argLayout: ArgLayout): TokenState {
+  const disabledVersions = [
+    ...(token.disabledVersions ?? []),
+    { contractHash: token.contractHash, argLayout: token.argLayout },
+  ];
+  return {
+    ...token,
+    argLayout,
+    contractHash: hashOf(`${token.packageHash} contract version ${disabledVersions.length + 1}`),
+    disabledVersions,
+  };
+}
+
+/**
+ * The URef address of the dictionary a token keeps used nonces in; a `hidden` token's follows
+ * from its package hash and is under none of its named keys.
+ */
+export function nonceDictionary(token: TokenState): string {
+  const name = NONCE_NAMED_KEY[token.nonceStorage];
+  return name === undefined
+    ? hashOf(`${token.packageHash} hidden used nonces`)
+    : (token.urefs[name] as string);
+}
+
+/**
+ * The item key a token stores a used nonce under: the CEP's `used_nonces` item key (also in
+ * a `hidden` token's dictionary), or, in Odra's `state` dictionary, the key Cep18X402 really
+ * writes (shared's odraNonceItemKey).
  */
 export function nonceStorageKey(token: TokenState, from: string, nonceHex: string): string {
-  return token.nonceStorage === 'used_nonces'
-    ? usedNonceItemKey(from, nonceHex)
-    : odraNonceItemKey(CEP18X402_USED_NONCES_FIELD, from, nonceHex);
+  return token.nonceStorage === 'odra-state'
+    ? odraNonceItemKey(CEP18X402_USED_NONCES_FIELD, from, nonceHex)
+    : usedNonceItemKey(from, nonceHex);
 }
 
 /** The value a used nonce's item holds: a bool, or Odra's bool serialized into a List<U8>. */
 export function usedNonceValue(token: TokenState): CLValueJson {
-  return token.nonceStorage === 'used_nonces' ? cl.bool(true) : cl.byteList(new Uint8Array([1]));
+  return token.nonceStorage === 'odra-state' ? cl.byteList(new Uint8Array([1])) : cl.bool(true);
 }
 
 /**

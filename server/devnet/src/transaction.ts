@@ -10,7 +10,7 @@ import {
 } from '@x402-casper/shared';
 import { invalidParams, invalidTransaction, INVALID_TRANSACTION as REASON } from './errors.js';
 import { type SdkCLValue, type SdkTransactionV1, sdk } from './sdk.js';
-import { type TokenState, tokenByContractHash, type WorldState } from './state.js';
+import { type TokenState, tokenByContractHash, versionsOf, type WorldState } from './state.js';
 import type { ArgValue } from './token.js';
 import { entryPointsOf } from './token.js';
 import { contractOfTarget, type WasmCall, type WasmTarget } from './wasm/execute.js';
@@ -46,6 +46,11 @@ export interface AcceptedTransaction {
   initiatorAddr: Record<string, string>;
   paymentMotes: string;
   packageHash: string;
+  /**
+   * A JS token called by contract hash: that contract, which runs only while it is the
+   * package's current version (an upgrade disables it).
+   */
+  contractHash?: string;
   entryPoint: string;
   args: Record<string, ArgValue>;
   sizeEstimate: number;
@@ -117,7 +122,9 @@ function checkApprovals(v1: Record<string, unknown>, hash: string, initiatorAcco
   }
 }
 
-type Resolved = { kind: 'token'; token: TokenState } | { kind: 'wasm'; target: WasmTarget };
+type Resolved =
+  | { kind: 'token'; token: TokenState; contractHash?: string }
+  | { kind: 'wasm'; target: WasmTarget };
 
 /** A named key of the initiator's account that holds a `hash-…` key. */
 function namedHash(state: WorldState, accountHash: string, name: string): string {
@@ -146,7 +153,10 @@ function resolveTarget(
     const version = (id.byPackageHash ?? id.byPackageName)!.version ?? null;
     const token = state.tokens[packageHash];
     if (token) {
-      if (version !== null && version !== 1) throw invalidTransaction(REASON.noSuchContract);
+      // Only the current (newest) version is enabled; an older one cannot be called.
+      if (version !== null && version !== versionsOf(token).length) {
+        throw invalidTransaction(REASON.noSuchContract);
+      }
       return { kind: 'token', token };
     }
     if (!wasmValue(state, `hash-${packageHash}`)) throw invalidTransaction(REASON.noSuchPackage);
@@ -155,8 +165,8 @@ function resolveTarget(
     const contractHash = id.byHash
       ? id.byHash.toHex()
       : namedHash(state, initiatorAccountHash, id.byName!);
-    const token = tokenByContractHash(state, contractHash);
-    if (token) return { kind: 'token', token };
+    const found = tokenByContractHash(state, contractHash);
+    if (found) return { kind: 'token', token: found.token, contractHash };
     wasm = { kind: 'contract', contractHash, entryPoint };
   } else {
     throw invalidTransaction(REASON.unsupportedTarget);
@@ -276,6 +286,9 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
         : resolved.target.kind === 'package'
           ? resolved.target.packageHash
           : '',
+    ...(resolved.kind === 'token' && resolved.contractHash !== undefined
+      ? { contractHash: resolved.contractHash }
+      : {}),
     entryPoint,
     args,
     sizeEstimate: JSON.stringify(v1).length,

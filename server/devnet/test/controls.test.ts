@@ -182,7 +182,7 @@ describe('devnet_deployToken', () => {
       [
         { ...base, nonce_storage: 'odra' },
         'nonce_storage',
-        'must be one of used_nonces, odra-state',
+        'must be one of used_nonces, odra-state, hidden',
       ],
       [{ ...base, nonce_storage: null }, 'nonce_storage', 'must be one of'],
     ] as const) {
@@ -336,6 +336,7 @@ describe('genesis', () => {
         domainName: 'Cep18x402',
         nonceStorage: 'odra-state',
       },
+      { name: 'Hidden Coin', symbol: 'HID', decimals: 0, nonceStorage: 'hidden' },
     ],
   };
 
@@ -366,6 +367,7 @@ describe('genesis', () => {
         ['LEG', 9, 'amount-u256', 'Legacy Coin', 'used_nonces'],
         ['PLN', 0, 'amount-u64', 'Plain Coin', 'used_nonces'],
         ['POC', 2, 'value-u64', 'Cep18x402', 'odra-state'],
+        ['HID', 0, 'amount-u64', 'Hidden Coin', 'hidden'],
       ]);
       expect(await tokenBalance(custom, custom.tokens[0]!, `00${alice.accountHash}`)).toBe(500n);
       expect(await tokenBalance(custom, custom.tokens[1]!, `00${facilitator.accountHash}`)).toBe(

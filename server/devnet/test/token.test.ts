@@ -497,3 +497,199 @@ describe('plain CEP-18 transfer', () => {
     expect(await execute(devnet, tx)).toBe('ApiError::MissingArgument [2]');
   });
 });
+
+describe('nonces under no named key (nonce_storage hidden)', () => {
+  it('keeps used nonces where no one outside can read them, and refuses a replay with 37000', async () => {
+    const token = await deployToken(devnet, {
+      name: 'Hidden Nonces',
+      symbol: 'HID',
+      decimals: 2,
+      nonce_storage: 'hidden',
+    });
+    expect(token.nonceStorage).toBe('hidden');
+    const contract = (
+      await rpcResult(devnet.rpcUrl, 'query_global_state', { key: `hash-${token.contractHash}` })
+    ).stored_value as {
+      Contract: { named_keys: Array<{ name: string }>; entry_points: Array<{ name: string }> };
+    };
+    expect(contract.Contract.named_keys.map((namedKey) => namedKey.name).sort()).toEqual([
+      'balances',
+      'decimals',
+      'name',
+      'symbol',
+      'total_supply',
+    ]);
+    expect(contract.Contract.entry_points.map((point) => point.name)).toContain(
+      'cancel_authorization',
+    );
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: token.packageHash, amount: '100' },
+    });
+    const from = addressOfPublicKey(payer.publicKey);
+    const run = (terms: Authorization) =>
+      buildCall({
+        signer: facilitator.secretKey,
+        packageHash: token.packageHash,
+        entryPoint: 'transfer_with_authorization',
+        args: authorizationArgs(
+          terms,
+          payer.publicKey.hex,
+          signAuthorization(payer, token, devnet.network, terms),
+        ),
+        chainName: devnet.chainName,
+      });
+    const auth = authorization(payer, merchantAddress, '10');
+    expect(await execute(devnet, run(auth))).toBeNull();
+    expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
+
+    const root = (await rpcResult(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
+    for (const dictionary_name of ['used_nonces', 'state']) {
+      const lookup = await rpc(devnet.rpcUrl, 'state_get_dictionary_item', {
+        state_root_hash: root,
+        dictionary_identifier: {
+          ContractNamedKey: {
+            key: `hash-${token.contractHash}`,
+            dictionary_name,
+            dictionary_item_key: usedNonceItemKey(from, auth.nonce),
+          },
+        },
+      });
+      expect(lookup.error, dictionary_name).toMatchObject({
+        code: -32010,
+        data: "the provided dictionary name doesn't exist",
+      });
+    }
+
+    // The contract still knows the nonce: a second authorization with it reverts.
+    expect(await execute(devnet, run({ ...auth, value: '11' }))).toBe('User error: 37000');
+    expect(await tokenBalance(devnet, token, from)).toBe(90n);
+  });
+});
+
+describe('a package upgrade (devnet_upgradeToken)', () => {
+  interface StoredPackage {
+    ContractPackage: {
+      versions: Array<{ contract_version: number; contract_hash: string }>;
+      disabled_versions: unknown[];
+    };
+  }
+  interface StoredContract {
+    Contract: { entry_points: Array<{ name: string; entry_point: { args: { name: string }[] } }> };
+  }
+  const stored = async <T>(key: string) =>
+    (await rpcResult(devnet.rpcUrl, 'query_global_state', { key })).stored_value as T;
+  const argNames = async (contractHash: string) =>
+    (await stored<StoredContract>(`hash-${contractHash}`)).Contract.entry_points
+      .find((point) => point.name === 'transfer_with_authorization')!
+      .entry_point.args.map((arg) => arg.name);
+
+  it('adds a contract version with the new layout, disables the old one and keeps the state', async () => {
+    const token = await deployToken(devnet, { name: 'Upgradable', symbol: 'UPG', decimals: 0 });
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: payer.publicKey.hex,
+      token: { package_hash: token.packageHash, amount: '100' },
+    });
+    const call = (
+      layout: ArgLayout,
+      value: string,
+      by: { version?: number; hash?: string } = {},
+    ) => {
+      const auth = authorization(payer, merchantAddress, value);
+      return buildCall({
+        signer: facilitator.secretKey,
+        packageHash: token.packageHash,
+        entryPoint: 'transfer_with_authorization',
+        args: authorizationArgs(
+          auth,
+          payer.publicKey.hex,
+          signAuthorization(payer, token, devnet.network, auth),
+          layout,
+        ),
+        chainName: devnet.chainName,
+        ...(by.version === undefined ? {} : { version: by.version }),
+        ...(by.hash === undefined ? {} : { byContractHash: by.hash }),
+      });
+    };
+    expect(await execute(devnet, call('amount-u64', '10'))).toBeNull();
+
+    const upgraded = await rpcResult(devnet.rpcUrl, 'devnet_upgradeToken', {
+      package_hash: token.packageHash,
+      arg_layout: 'value-u64',
+    });
+    expect(upgraded).toEqual({
+      api_version: '2.0.0',
+      package_hash: token.packageHash,
+      contract_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      contract_version: 2,
+      arg_layout: 'value-u64',
+    });
+    const current = upgraded.contract_hash as string;
+    expect(current).not.toBe(token.contractHash);
+    expect((await stored<StoredPackage>(`hash-${token.packageHash}`)).ContractPackage).toEqual(
+      expect.objectContaining({
+        versions: [
+          expect.objectContaining({
+            contract_version: 1,
+            contract_hash: `contract-${token.contractHash}`,
+          }),
+          expect.objectContaining({ contract_version: 2, contract_hash: `contract-${current}` }),
+        ],
+        disabled_versions: [[2, 1]],
+      }),
+    );
+    expect(await argNames(token.contractHash)).toContain('amount');
+    expect(await argNames(current)).toContain('value');
+    // Balances carry over: the new contract reads the same dictionary.
+    expect(await tokenBalance(devnet, { contractHash: current }, merchantAddress)).toBe(10n);
+
+    // The package now runs the new contract: the old layout is missing its argument.
+    expect(await execute(devnet, call('amount-u64', '5'))).toBe('ApiError::MissingArgument [2]');
+    expect(await execute(devnet, call('value-u64', '5'))).toBeNull();
+    expect(await execute(devnet, call('value-u64', '1', { version: 2 }))).toBeNull();
+    expect(await execute(devnet, call('amount-u64', '1', { hash: token.contractHash }))).toBe(
+      `Contract is disabled: contract-${token.contractHash}`,
+    );
+    expect(await tokenBalance(devnet, { contractHash: current }, merchantAddress)).toBe(16n);
+    const byOldVersion = await rpc(
+      devnet.rpcUrl,
+      'account_put_transaction',
+      putParams(call('amount-u64', '1', { version: 1 })),
+    );
+    expect(byOldVersion.error).toMatchObject({
+      code: -32016,
+      data: 'the transaction was invalid: no such contract at hash',
+    });
+
+    // A second upgrade makes version 3 and disables version 2 as well.
+    const again = await rpcResult(devnet.rpcUrl, 'devnet_upgradeToken', {
+      package_hash: token.packageHash,
+      arg_layout: 'amount-u256',
+    });
+    expect(again.contract_version).toBe(3);
+    expect(
+      (await stored<StoredPackage>(`hash-${token.packageHash}`)).ContractPackage.disabled_versions,
+    ).toEqual([
+      [2, 1],
+      [2, 2],
+    ]);
+  });
+
+  it('refuses an unknown package or layout, naming the field, and makes no block', async () => {
+    const token = devnet.tokens[0]!;
+    const before = (await rpcResult(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash;
+    for (const [params, field, reason] of [
+      [{ package_hash: 'ab'.repeat(32), arg_layout: 'value-u64' }, 'package_hash', 'no token'],
+      [{ package_hash: 'xyz', arg_layout: 'value-u64' }, 'package_hash', '64 hex digits'],
+      [{ package_hash: token.packageHash, arg_layout: 'value-u256' }, 'arg_layout', 'one of'],
+      [{ package_hash: token.packageHash }, 'arg_layout', 'one of'],
+    ] as const) {
+      const answer = await rpc(devnet.rpcUrl, 'devnet_upgradeToken', params);
+      expect(answer.error, JSON.stringify(params)).toMatchObject({ code: -32602 });
+      expect(answer.error?.data).toMatch(new RegExp(`^${field}: .*${reason}`));
+    }
+    expect((await rpcResult(devnet.rpcUrl, 'chain_get_state_root_hash')).state_root_hash).toBe(
+      before,
+    );
+  });
+});

@@ -39,7 +39,7 @@ export interface DeployedToken {
   contractHash: string;
   argLayout: ArgLayout;
   domainName: string;
-  nonceStorage: 'used_nonces' | 'odra-state';
+  nonceStorage: 'used_nonces' | 'odra-state' | 'hidden';
 }
 
 type Vectors = { keys: Array<{ algorithm: 'ed25519' | 'secp256k1'; secretKeyHex: string }> };
@@ -155,6 +155,8 @@ export interface CallSpec {
   timestamp?: Date;
   /** Call by contract hash instead of package hash. */
   byContractHash?: string;
+  /** Call this version of the package (default: its newest enabled one). */
+  version?: number;
 }
 
 /** A signed stored-contract call built with casper-js-sdk's ContractCallBuilder. */
@@ -163,7 +165,7 @@ export function buildCall(spec: CallSpec): Transaction {
   let builder = new sdk.ContractCallBuilder().from(key.publicKey);
   builder = spec.byContractHash
     ? builder.byHash(spec.byContractHash)
-    : builder.byPackageHash(spec.packageHash);
+    : builder.byPackageHash(spec.packageHash, spec.version);
   builder = builder
     .entryPoint(spec.entryPoint)
     .runtimeArgs(sdk.Args.fromMap(spec.args))
