@@ -109,3 +109,73 @@ test('a budget rewritten in storage is refused and the window asks; a rewritten 
   await popup.screenshot({ path: test.info().outputPath('budget-refused.png') });
   await page.close();
 });
+
+/** The budgets as stored in storage.local, read or written from an extension page. */
+type StorageLocal = {
+  get(key: string): Promise<Record<string, unknown>>;
+  set(items: object): Promise<void>;
+};
+const storageOf = (page: Page) => ({
+  budgets: () =>
+    page.evaluate(
+      async () =>
+        (
+          await (
+            globalThis as unknown as { chrome: { storage: { local: StorageLocal } } }
+          ).chrome.storage.local.get('budgets')
+        ).budgets,
+    ),
+  writeBudgets: (budgets: unknown) =>
+    page.evaluate(
+      (budgets) =>
+        (
+          globalThis as unknown as { chrome: { storage: { local: StorageLocal } } }
+        ).chrome.storage.local.set({ budgets }),
+      budgets,
+    ),
+});
+
+test('a budget written back from an earlier state of itself is refused: what was spent stays spent', async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
+  const storage = storageOf(popup);
+  const page = await wallet.context.newPage();
+  await page.goto(`${site.otherOriginUrl}/fetcher`);
+  const first = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  const window = await first;
+  await window.getByLabel(/Allow this site to charge me/).check();
+  await window.getByLabel('Up to (CX402 per day)').fill('0.02');
+  await wallet.approve({ window });
+  await expect(page.locator('#status')).toHaveText('HTTP 200');
+  // The authentic record with 0.01 of 0.02 spent, as someone with access to storage keeps it.
+  const earlier = await storage.budgets();
+
+  // The budget pays the second 0.01; the day is then spent.
+  await page.reload();
+  await wallet.expectNoApproval(async () => {
+    await page.locator('#fetch-button').click();
+    await expect(page.locator('#status')).toHaveText('HTTP 200');
+  });
+  expect((await wallet.budgets())[0]?.spent).toBe('20000');
+
+  // Written back: its MAC is right, but it is older than what the wallet wrote since.
+  await storage.writeBudgets(earlier);
+  await page.reload();
+  const asked = wallet.nextApproval();
+  await page.locator('#fetch-button').click();
+  const again = await asked;
+  await expect(again.getByTestId('amount')).toHaveText('0.01 CX402');
+  await wallet.reject({ window: again });
+  await expect(page.locator('#status')).toHaveText('HTTP 402');
+
+  await popup.bringToFront();
+  await openTab(popup, 'Budgets');
+  await expect(popup.getByTestId('rolled-back-budgets')).toContainText(
+    '1 stored budget was written back from an earlier state (undoing what was spent) and is ignored',
+  );
+  await popup.screenshot({ path: test.info().outputPath('budget-rolled-back.png') });
+  await page.close();
+});

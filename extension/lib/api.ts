@@ -8,7 +8,7 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import type { ApprovalView, Decision } from './approval-queue.js';
-import type { Budget, BudgetKey, Budgets } from './budgets.js';
+import type { Budget, BudgetKey, Budgets, RefusedBudgets } from './budgets.js';
 import {
   type CancelOutcome,
   type CancelQuote,
@@ -83,7 +83,7 @@ export interface WalletMethods {
   budgets: [Record<string, never>, BudgetView[]];
   setBudget: [{ key: BudgetKey; maxPerPayment: string; maxPerDay: string }, Budget];
   removeBudget: [{ key: BudgetKey }, undefined];
-  refusedBudgets: [Record<string, never>, number];
+  refusedBudgets: [Record<string, never>, RefusedBudgets];
   approval: [{ id: string }, ApprovalView | null];
   /** What cancelling costs (CSPR payment, the account's CSPR balance): shown before confirming. */
   cancelQuote: [{ id: string }, CancelQuote];

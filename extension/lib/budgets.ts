@@ -29,32 +29,57 @@ export interface Budget extends BudgetKey, BudgetLimits {
   periodStart: number;
 }
 
-/** A budget as stored: with an HMAC-SHA256 over every field, under the vault's seal key. */
+/**
+ * A budget as stored: with a sequence number, one more on every write, and an HMAC-SHA256
+ * over every field and the sequence, under the vault's seal key.
+ */
 interface StoredBudget extends Budget {
+  sequence?: number;
   mac?: string;
 }
 
 /** The seal key (null while locked): the budgets' authentication key. */
 export type SealKey = () => Promise<Uint8Array | null>;
 
-function macInput(b: Budget): Uint8Array {
+/** How many stored budgets are not obeyed, and why. */
+export interface RefusedBudgets {
+  /** Changed outside the wallet, or saved before budgets were authenticated. */
+  rewritten: number;
+  /** Authentic, but older than the newest the wallet wrote: written back to undo spending. */
+  rolledBack: number;
+}
+
+/**
+ * The newest sequence each budget was written with, in storage.session (trusted contexts
+ * only, memory until the browser closes), so an older authentic record written back is told
+ * from the current one. Never forgotten while the browser runs, so a removed budget cannot
+ * come back either.
+ */
+const SEQUENCES = 'budgetSequences';
+
+function macInput(b: Budget, sequence: number | undefined): Uint8Array {
+  const fields = [
+    b.origin,
+    b.account,
+    b.network,
+    b.asset,
+    b.payTo,
+    b.maxPerPayment,
+    b.maxPerDay,
+    b.spent,
+    b.periodStart,
+  ];
+  // Budgets written before they carried a sequence count as sequence 0.
   return utf8ToBytes(
-    JSON.stringify([
-      'x402-casper budget v1',
-      b.origin,
-      b.account,
-      b.network,
-      b.asset,
-      b.payTo,
-      b.maxPerPayment,
-      b.maxPerDay,
-      b.spent,
-      b.periodStart,
-    ]),
+    JSON.stringify(
+      sequence === undefined
+        ? ['x402-casper budget v1', ...fields]
+        : ['x402-casper budget v2', ...fields, sequence],
+    ),
   );
 }
 
-async function macOf(key: Uint8Array, budget: Budget): Promise<string> {
+async function macOf(key: Uint8Array, budget: Budget, sequence: number | undefined) {
   const hmac = await crypto.subtle.importKey(
     'raw',
     key as BufferSource,
@@ -62,9 +87,8 @@ async function macOf(key: Uint8Array, budget: Budget): Promise<string> {
     false,
     ['sign'],
   );
-  return bytesToHex(
-    new Uint8Array(await crypto.subtle.sign('HMAC', hmac, macInput(budget) as BufferSource)),
-  );
+  const input = macInput(budget, sequence) as BufferSource;
+  return bytesToHex(new Uint8Array(await crypto.subtle.sign('HMAC', hmac, input)));
 }
 
 function plain(b: StoredBudget): Budget {
@@ -79,6 +103,11 @@ function plain(b: StoredBudget): Budget {
     spent: b.spent,
     periodStart: b.periodStart,
   };
+}
+
+/** One name per budget key, for the sequences. */
+function idOf(key: BudgetKey): string {
+  return JSON.stringify([key.origin, key.account, key.network, key.asset, key.payTo]);
 }
 
 export type ChargeResult =
@@ -131,35 +160,74 @@ export class Budgets {
     private readonly sealKey?: SealKey,
   ) {}
 
+  /** What this worker knows of the sequences, with what storage.session knows. */
+  private readonly sequences = new Map<string, number>();
+
   /** Budgets saved before they named their account can never spend, so they are left out. */
   private async all(): Promise<Budget[]> {
     return (await this.read()).valid;
   }
 
-  private async read(): Promise<{ valid: Budget[]; refused: number }> {
+  /** The newest sequence of every budget written while the browser runs. */
+  private async knownSequences(): Promise<Map<string, number>> {
+    const stored = await readArea<Record<string, number>>('session', SEQUENCES, {});
+    for (const [id, sequence] of Object.entries(stored)) {
+      if (Number.isSafeInteger(sequence) && sequence > (this.sequences.get(id) ?? 0)) {
+        this.sequences.set(id, sequence);
+      }
+    }
+    return this.sequences;
+  }
+
+  private async learnSequences(updates: Map<string, number>): Promise<void> {
+    if (updates.size === 0) return;
+    const known = await this.knownSequences();
+    for (const [id, sequence] of updates) {
+      if (sequence > (known.get(id) ?? 0)) known.set(id, sequence);
+    }
+    await writeArea('session', SEQUENCES, Object.fromEntries(known));
+  }
+
+  private async read(): Promise<{ valid: Budget[]; refused: RefusedBudgets }> {
     const stored = await readArea<StoredBudget[]>('local', 'budgets', []);
     const list = (Array.isArray(stored) ? stored : []).filter(
       (b) => typeof b?.account === 'string',
     );
-    if (!this.sealKey) return { valid: list.map(plain), refused: 0 };
+    const refused: RefusedBudgets = { rewritten: 0, rolledBack: 0 };
+    if (!this.sealKey) return { valid: list.map(plain), refused };
     const key = await this.sealKey();
-    if (!key) return { valid: [], refused: 0 };
+    if (!key) return { valid: [], refused };
+    const known = await this.knownSequences();
+    const newer = new Map<string, number>();
     const valid: Budget[] = [];
     for (const budget of list) {
       const clean = plain(budget);
-      if (typeof budget.mac === 'string' && budget.mac === (await macOf(key, clean))) {
+      const sequence = Number.isSafeInteger(budget.sequence) ? budget.sequence : undefined;
+      if (typeof budget.mac !== 'string' || budget.mac !== (await macOf(key, clean, sequence))) {
+        refused.rewritten += 1;
+      } else if ((sequence ?? 0) < (known.get(idOf(clean)) ?? 0)) {
+        refused.rolledBack += 1;
+      } else {
         valid.push(clean);
+        // Newer than this worker knew (the browser restarted since it was written).
+        if ((sequence ?? 0) > (known.get(idOf(clean)) ?? 0)) newer.set(idOf(clean), sequence!);
       }
     }
-    return { valid, refused: list.length - valid.length };
+    await this.learnSequences(newer);
+    return { valid, refused };
   }
 
-  /** How many stored budgets fail their check (changed outside the wallet): all ignored. */
-  async refused(): Promise<number> {
+  /** How many stored budgets are refused (rewritten, or written back from before): ignored. */
+  async refused(): Promise<RefusedBudgets> {
     return (await this.read()).refused;
   }
 
-  /** Writes the budgets, each with its MAC; refused while locked (nothing to sign with). */
+  /**
+   * Writes the budgets, each with the next sequence and its MAC; refused while locked
+   * (nothing to sign with). The session learns the sequences after the write: a worker that
+   * stops in between leaves records newer than the session knows, which are obeyed (and
+   * learnt), never current records taken for old ones.
+   */
   private async save(list: Budget[]): Promise<void> {
     if (!this.sealKey) {
       await writeArea('local', 'budgets', list);
@@ -167,12 +235,17 @@ export class Budgets {
     }
     const key = await this.sealKey();
     if (!key) throw new WalletError('locked', 'Unlock the wallet to change budgets.');
+    const known = await this.knownSequences();
+    const next = new Map<string, number>();
     const sealed: StoredBudget[] = [];
     for (const budget of list) {
       const clean = plain(budget);
-      sealed.push({ ...clean, mac: await macOf(key, clean) });
+      const sequence = (known.get(idOf(clean)) ?? 0) + 1;
+      next.set(idOf(clean), sequence);
+      sealed.push({ ...clean, sequence, mac: await macOf(key, clean, sequence) });
     }
     await writeArea('local', 'budgets', sealed);
+    await this.learnSequences(next);
   }
 
   async list(): Promise<Budget[]> {
@@ -234,6 +307,12 @@ export class Budgets {
   remove(key: BudgetKey): Promise<void> {
     return this.serial.run(async () => {
       await this.save((await this.all()).filter((b) => !sameKey(b, key)));
+      // Its last record, written back, is older than what the session now knows.
+      if (this.sealKey) {
+        const id = idOf(key);
+        const known = await this.knownSequences();
+        await this.learnSequences(new Map([[id, (known.get(id) ?? 0) + 1]]));
+      }
     });
   }
 

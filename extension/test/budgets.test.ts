@@ -130,3 +130,82 @@ describe('budgets', () => {
     expect((await b.find(key))?.spent).toBe('9');
   });
 });
+
+describe('budgets written back from an earlier state', () => {
+  const seal = new Uint8Array(32).fill(7);
+  const sealed = () =>
+    new Budgets(
+      () => now,
+      async () => seal,
+    );
+  const stored = async () =>
+    ((await browser.storage.local.get('budgets')).budgets ?? []) as Record<string, unknown>[];
+
+  it('refuses an older authentic record written back (spending undone), also after the worker restarts', async () => {
+    const b = sealed();
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '20' });
+    const fresh = await stored();
+    expect(await b.charge(key, 10n)).toMatchObject({ ok: true });
+    expect(await b.charge(key, 10n)).toMatchObject({ ok: true });
+    expect(await b.charge(key, 1n)).toEqual({ ok: false, reason: 'over_daily_cap' });
+
+    // The record from before the payments goes back into storage.local: its MAC is right.
+    await browser.storage.local.set({ budgets: fresh });
+    expect(await b.charge(key, 10n)).toEqual({ ok: false, reason: 'no_budget' });
+    expect(await b.refused()).toEqual({ rewritten: 0, rolledBack: 1 });
+    // A new worker knows it from storage.session.
+    expect(await sealed().list()).toEqual([]);
+    expect(await sealed().refused()).toEqual({ rewritten: 0, rolledBack: 1 });
+    // Raising its sequence by hand breaks its MAC.
+    await browser.storage.local.set({ budgets: fresh.map((r) => ({ ...r, sequence: 99 })) });
+    expect(await b.refused()).toEqual({ rewritten: 1, rolledBack: 0 });
+  });
+
+  it('does not let a removed budget come back', async () => {
+    const b = sealed();
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '20' });
+    const before = await stored();
+    await b.remove(key);
+    await browser.storage.local.set({ budgets: before });
+    expect(await b.list()).toEqual([]);
+    expect(await b.refused()).toEqual({ rewritten: 0, rolledBack: 1 });
+    // Set again, it is a budget of its own, newer than the removed one.
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '20' });
+    expect(await b.find(key)).toMatchObject({ spent: '0' });
+  });
+
+  it('keeps budgets written before they had a sequence, and learns the newest after a browser restart', async () => {
+    const legacy = { ...key, maxPerPayment: '10', maxPerDay: '20', spent: '0', periodStart: now };
+    const hmac = await crypto.subtle.importKey(
+      'raw',
+      seal,
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
+    const v1 = JSON.stringify([
+      'x402-casper budget v1',
+      ...[key.origin, key.account, key.network, key.asset, key.payTo],
+      ...['10', '20', '0', now],
+    ]);
+    const mac = Buffer.from(
+      await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(v1)),
+    ).toString('hex');
+    await browser.storage.local.set({ budgets: [{ ...legacy, mac }] });
+    expect(await sealed().find(key)).toMatchObject({ spent: '0', maxPerDay: '20' });
+    await browser.storage.local.clear();
+
+    const b = sealed();
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '20' });
+    await b.charge(key, 10n);
+    const charged = await stored();
+    expect(charged[0]).toMatchObject({ sequence: 2, spent: '10' });
+    // The browser restarts: storage.session is empty, the stored record is obeyed and learnt.
+    await browser.storage.session.clear();
+    const next = sealed();
+    expect(await next.find(key)).toMatchObject({ spent: '10' });
+    await next.charge(key, 5n);
+    await browser.storage.local.set({ budgets: charged });
+    expect(await next.refused()).toEqual({ rewritten: 0, rolledBack: 1 });
+  });
+});

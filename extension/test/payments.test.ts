@@ -450,7 +450,7 @@ describe('paying a 402', () => {
     ask();
     await approvalId();
     expect(await wallet.budgets.list()).toEqual([]);
-    expect(await wallet.budgets.refused()).toBe(1);
+    expect(await wallet.budgets.refused()).toEqual({ rewritten: 1, rolledBack: 0 });
     // A record without a MAC (a forged one, or one from before) is refused too.
     const { mac: _, ...bare } = stored[0]!;
     await browser.storage.local.set({ budgets: [bare] });

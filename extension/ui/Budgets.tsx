@@ -121,13 +121,27 @@ export function Budgets() {
     queryFn: () => call('refusedBudgets', {}),
   });
   const list = budgets.data ?? [];
-  const warning = refused.data ? (
-    <p className="warning small" role="alert" data-testid="refused-budgets">
-      {refused.data} stored {refused.data === 1 ? 'budget was' : 'budgets were'} changed outside the
-      wallet (or saved by an older version) and {refused.data === 1 ? 'is' : 'are'} ignored: nothing
-      is paid from {refused.data === 1 ? 'it' : 'them'}.
-    </p>
-  ) : null;
+  const rewritten = refused.data?.rewritten ?? 0;
+  const rolledBack = refused.data?.rolledBack ?? 0;
+  const warning =
+    rewritten || rolledBack ? (
+      <div className="stack tight">
+        {rewritten ? (
+          <p className="warning small" role="alert" data-testid="refused-budgets">
+            {rewritten} stored {rewritten === 1 ? 'budget was' : 'budgets were'} changed outside the
+            wallet (or saved by an older version) and {rewritten === 1 ? 'is' : 'are'} ignored:
+            nothing is paid from {rewritten === 1 ? 'it' : 'them'}.
+          </p>
+        ) : null}
+        {rolledBack ? (
+          <p className="warning small" role="alert" data-testid="rolled-back-budgets">
+            {rolledBack} stored {rolledBack === 1 ? 'budget was' : 'budgets were'} written back from
+            an earlier state (undoing what was spent) and {rolledBack === 1 ? 'is' : 'are'} ignored:
+            nothing is paid from {rolledBack === 1 ? 'it' : 'them'}.
+          </p>
+        ) : null}
+      </div>
+    ) : null;
   if (list.length === 0) {
     return (
       <>
