@@ -36,7 +36,7 @@ export interface TransactionV1Payload {
 export interface ContractCallBuilder {
   from(key: PublicKey): ContractCallBuilder;
   fromAccountHash(accountHash: unknown): ContractCallBuilder;
-  byPackageHash(hash: string): ContractCallBuilder;
+  byPackageHash(hash: string, version?: number): ContractCallBuilder;
   byHash(hash: string): ContractCallBuilder;
   byName(name: string): ContractCallBuilder;
   byPackageName(name: string, version?: number): ContractCallBuilder;
