@@ -98,3 +98,41 @@ test("another site's page that claims the site's URL gets a window saying so, ne
   expect(greedy.nonces).toHaveLength(1);
   for (const page of [shop, evil]) await page.close();
 });
+
+test('asked again for another query string, the window says up front that the site still holds an authorization it can collect, and links to cancelling it', async ({
+  wallet,
+}) => {
+  const shop = await buyAndGetKept(wallet, greedy.url);
+  const asked = wallet.nextApproval();
+  await shop.goto(`${greedy.url}/?colour=blue`);
+  await shop.locator('#buy').click();
+  const window = await asked;
+  const held = window.getByTestId('outstanding');
+  await expect(held).toContainText(
+    `You already gave ${new URL(greedy.url).host} an authorization of 0.01 CX402 to this payee, valid until`,
+  );
+  await expect(held).toContainText(/valid until \d{1,2}:\d{2}/);
+  await expect(held).toContainText('the site can still collect it until then');
+  await expect(held).toContainText(`For ${greedy.url}/item`);
+  await window.setViewportSize({ width: 420, height: 900 });
+  await window.screenshot({
+    path: test.info().outputPath('outstanding-authorization-window.png'),
+    fullPage: true,
+  });
+
+  // "Cancel it in Activity" opens the wallet on that payment, where it can be cancelled.
+  const opened = wallet.context.waitForEvent('page');
+  await held.getByRole('link', { name: 'Cancel it in Activity' }).click();
+  const activity = await opened;
+  const pointed = activity.locator('li[data-pointed]');
+  await expect(pointed).toContainText('0.01 CX402');
+  await expect(pointed.getByTestId('chain-state')).toContainText('Not settled yet — valid until');
+  await expect(pointed.getByRole('button', { name: 'Cancel authorization…' })).toBeVisible();
+  await activity.screenshot({ path: test.info().outputPath('outstanding-in-activity.png') });
+  await activity.close();
+
+  await wallet.reject({ window });
+  await expect(shop.locator('#status')).toHaveText('HTTP 402');
+  expect(greedy.nonces).toHaveLength(1);
+  await shop.close();
+});

@@ -6,6 +6,7 @@ import { bytesToHex } from '@x402-casper/shared';
 import type { Budget } from './budgets.js';
 import type { History, PaymentRecord } from './history.js';
 import type { PaymentOption } from './options.js';
+import type { OutstandingAuthorization } from './outstanding.js';
 import type { RequestKind } from './protocol.js';
 import { readArea, Serial, writeArea } from './store.js';
 
@@ -36,6 +37,11 @@ export interface ApprovalView {
   options: PaymentOption[];
   /** Per option: the budget that already exists for it with the paying account, if any. */
   budgets: (Budget | null)[];
+  /**
+   * Authorizations the paying account already gave this host for these payees that the chain
+   * says it can still collect (newest first).
+   */
+  outstanding: OutstandingAuthorization[];
   createdAt: number;
 }
 

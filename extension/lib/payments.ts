@@ -20,11 +20,12 @@ import type { History } from './history.js';
 import type { Keyring } from './keyring.js';
 import { orderOptions, type PaymentOption, payableOptions } from './options.js';
 import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
+import { outstandingAuthorizations } from './outstanding.js';
 import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason } from './protocol.js';
 import type { SeenAnswers } from './seen-answers.js';
 import type { SettingsStore } from './settings.js';
-import { isFinal, RESEND_MARGIN_MS, type Settlements } from './settlement.js';
+import { isFinal, type Settlements, stillCollectable } from './settlement.js';
 import { AuthorizationSigner, recordBase, type Signed } from './signing.js';
 import {
   askerOf,
@@ -266,12 +267,7 @@ export class Payments {
       );
       if (!earlier?.paymentSignature) continue;
       const checked = await this.deps.settlements.check(earlier.id).catch(() => undefined);
-      const chain = checked?.chain;
-      if (!chain || chain.state === 'confirmed' || chain.state === 'expired') continue;
-      // A token that hides its nonces: the site's "paid" is taken as collected.
-      if (chain.state === 'unknown' && checked.siteSaid === 'paid') continue;
-      const chainNow = chain.chainTime ?? this.now();
-      if ((chain.validUntil ?? 0) - RESEND_MARGIN_MS <= chainNow) continue;
+      if (!stillCollectable(checked, this.now())) continue;
       await this.deps.history.update(
         earlier.id,
         (old) => ({
@@ -377,6 +373,20 @@ export class Payments {
       },
       options,
       budgets: await this.budgetPolicy.existing(asker, account, options),
+      outstanding: account
+        ? (
+            await outstandingAuthorizations(
+              {
+                history: this.deps.history,
+                settlements: this.deps.settlements,
+                now: () => this.now(),
+              },
+              asker,
+              addressOfPublicKey(account),
+              options,
+            )
+          ).map((held) => ({ ...held, url: siteText(held.url, 2048) }))
+        : [],
       createdAt: this.now(),
     };
     const decision = await this.approvals.ask(

@@ -17,6 +17,18 @@ export function isFinal(check: ChainCheck | undefined): boolean {
   return check?.state === 'confirmed' || check?.state === 'expired' || check?.state === 'cancelled';
 }
 
+/**
+ * Whether the site can still collect a record's authorization, by what the chain said when
+ * last asked: not collected nor cancelled, and valid for more than RESEND_MARGIN_MS by block
+ * time. A token that hides its nonces is taken at the site's word when it said it was paid.
+ */
+export function stillCollectable(record: PaymentRecord | undefined, now: number): boolean {
+  const chain = record?.chain;
+  if (!chain || isFinal(chain)) return false;
+  if (chain.state === 'unknown' && record.siteSaid === 'paid') return false;
+  return (chain.validUntil ?? 0) - RESEND_MARGIN_MS > (chain.chainTime ?? now);
+}
+
 export class Settlements {
   private readonly busy = new Map<string, Promise<PaymentRecord | undefined>>();
 

@@ -691,6 +691,48 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
     expect(windows.opened).toHaveLength(2);
   });
 
+  it('says up front when the site already holds an authorization it can still collect, for another query or price', async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    await answer(first, 'signed');
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+    const kept = (await wallet.history.list())[0]!;
+
+    // Another city: another purchase, but the first authorization is still the site's.
+    const bern = encodePaymentRequired(
+      paymentRequired([{}], { url: `${SITE}/api/weather?city=Bern`, description: 'Bern' }),
+    );
+    ask(1, SITE, bern);
+    const view = wallet.payments.approval(await approvalId(2))!;
+    expect(view.outstanding).toEqual([
+      {
+        id: kept.id,
+        url: `${SITE}/api/weather?city=Oslo`,
+        amount: '10000',
+        decimals: 6,
+        symbol: 'CX402',
+        validUntil: Number(kept.authorization!.validBefore) * 1000,
+      },
+    ]);
+    await decide(view.id, { approve: false });
+    // One unit more is said too; another payee, or another site, is not.
+    ask(1, SITE, header([{ amount: '10001' }]));
+    const dearer = await approvalId(3);
+    expect(wallet.payments.approval(dearer)!.outstanding).toHaveLength(1);
+    await decide(dearer, { approve: false });
+    const toOther = ask(1, SITE, header([{ payTo: `00${'cd'.repeat(32)}` }]));
+    const otherPayee = await approvalId(4);
+    expect(wallet.payments.approval(otherPayee)!.outstanding).toEqual([]);
+    // (Approved: three rejections in a row would make the site wait.)
+    await decide(otherPayee, { approve: true, option: 0 });
+    await answer(toOther, 'signed');
+    // Once the chain shows it collected, there is nothing to warn about.
+    chain.used.add(usedNonceItemKey(kept.authorization!.from, kept.authorization!.nonce));
+    ask(2, SITE, bern);
+    expect(wallet.payments.approval(await approvalId(5))!.outstanding).toEqual([]);
+  });
+
   it('does not send again an authorization the chain judges expired, nor one for another account or price', async () => {
     const first = ask();
     await decide(await approvalId(), { approve: true, option: 0 });

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { type ChainCheck, explorerUrl, historyCsv, type PaymentRecord } from '../lib/history.js';
 import { call } from './api.js';
 import { ErrorText, Hash } from './components.js';
@@ -124,6 +124,13 @@ export function Activity() {
     onSuccess: () => client.invalidateQueries({ queryKey: ['history'] }),
   });
   const records = history.data ?? [];
+  // The payment the approval window pointed to (?payment=<id>), shown first in view.
+  const [pointed] = useState(() => new URLSearchParams(location.search).get('payment'));
+  const pointedItem = useRef<HTMLLIElement | null>(null);
+  const shown = records.length > 0;
+  useEffect(() => {
+    if (shown) pointedItem.current?.scrollIntoView({ block: 'center' });
+  }, [shown]);
   if (records.length === 0) {
     return <p className="muted center">No payments yet. They appear here as sites ask.</p>;
   }
@@ -131,7 +138,13 @@ export function Activity() {
     <section className="stack">
       <ul className="list" data-testid="history">
         {records.map((record) => (
-          <li className="item payment" key={record.id} data-status={record.status}>
+          <li
+            className={record.id === pointed ? 'item payment pointed' : 'item payment'}
+            key={record.id}
+            data-status={record.status}
+            data-pointed={record.id === pointed ? true : undefined}
+            ref={record.id === pointed ? pointedItem : undefined}
+          >
             <div className="grow">
               <div className="between">
                 <strong title={record.origin}>{hostOf(record.origin)}</strong>

@@ -6,7 +6,7 @@ import type { PaymentOption } from '../lib/options.js';
 import { originPattern } from '../lib/paid-load.js';
 import { call } from './api.js';
 import { ErrorText, Field, Hash, Row } from './components.js';
-import { duration, hostOf, tokenAmount } from './format.js';
+import { clock, duration, hostOf, tokenAmount } from './format.js';
 import { useArmed, useStorageRefresh, useWalletState } from './hooks.js';
 import { UnlockForm } from './Unlock.js';
 
@@ -144,6 +144,37 @@ export function Approval({ id }: { id: string }) {
           </button>
         )}
       </section>
+
+      {view.outstanding.map((held) => (
+        <section
+          key={held.id}
+          className="warning small stack tight"
+          role="alert"
+          data-testid="outstanding"
+        >
+          <span>
+            You already gave {hostOf(view.origin)} an authorization of{' '}
+            <strong>
+              {tokenAmount(held.amount, held.decimals)} {held.symbol}
+            </strong>{' '}
+            to this payee, valid until <strong>{clock(held.validUntil)}</strong>. The chain says it
+            has not collected it: the site can still collect it until then, whatever you answer
+            here.
+          </span>
+          <span className="url" title={held.url}>
+            For {held.url}
+          </span>
+          <a
+            href={browser.runtime.getURL(
+              `/popup.html?tab=activity&payment=${encodeURIComponent(held.id)}`,
+            )}
+            target="_blank"
+            rel="noreferrer"
+          >
+            Cancel it in Activity
+          </a>
+        </section>
+      ))}
 
       {balance.data?.value !== undefined && BigInt(balance.data.value) < BigInt(option.amount) ? (
         <p className="warning" role="alert" data-testid="balance-short">

@@ -19,7 +19,11 @@ const TABS: [Tab, string][] = [
 
 export function Wallet({ state }: { state: WalletState }) {
   const client = useQueryClient();
-  const [tab, setTab] = useState<Tab>('assets');
+  // Opened on a tab of its own (the approval window's "Cancel it in Activity"): ?tab=activity.
+  const [tab, setTab] = useState<Tab>(() => {
+    const asked = new URLSearchParams(location.search).get('tab');
+    return TABS.some(([value]) => value === asked) ? (asked as Tab) : 'assets';
+  });
   const refresh = () => client.invalidateQueries();
   const lock = useMutation({ mutationFn: () => call('lock', {}), onSuccess: refresh });
   const network = useMutation({

@@ -22,11 +22,12 @@ export interface GreedySite {
   stop(): Promise<void>;
 }
 
+/** The shop: Buy fetches /item with the page's own query string (another query, another item). */
 const PAGE = `<!doctype html><title>Greedy shop</title>
 <button id="buy">Buy</button><p id="status"></p>
 <script>
 document.getElementById('buy').onclick = async () => {
-  const response = await fetch('/item');
+  const response = await fetch('/item' + location.search);
   document.getElementById('status').textContent = 'HTTP ' + response.status;
 };
 </script>`;
