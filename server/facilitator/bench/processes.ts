@@ -2,17 +2,33 @@
 // benchmarks and the reliability suite. Logs go straight to a file, so reading them costs the
 // measuring process nothing.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SecretKey, secretKeyToPem } from '@x402-casper/shared';
 import { repoRoot } from '@x402-casper/testing';
 
-/** The packages' own commands, run from source. */
+/**
+ * The packages' own commands: from source through tsx (the reliability suite), or as built and
+ * shipped with `X402_COMMANDS=built` (the benchmarks; `pnpm bench` builds first), so figures
+ * are those of the code that runs in production, not of a transpiler's loader and source maps.
+ */
 const COMMANDS = {
-  devnet: 'server/devnet/src/bin.ts',
-  facilitator: 'server/facilitator/src/bin.ts',
+  devnet: { source: 'server/devnet/src/bin.ts', built: 'server/devnet/dist/bin.js' },
+  facilitator: { source: 'server/facilitator/src/bin.ts', built: 'server/facilitator/dist/bin.js' },
 };
+const BUILT = process.env.X402_COMMANDS === 'built';
+
+/** Node's arguments for `command`, with `preload` modules imported first. */
+function commandLine(command: keyof typeof COMMANDS, preload: string[]): string[] {
+  const imports = preload.flatMap((module) => ['--import', module]);
+  if (!BUILT) {
+    return ['--conditions=source', '--import', 'tsx', ...imports, COMMANDS[command].source];
+  }
+  const built = join(repoRoot, COMMANDS[command].built);
+  if (!existsSync(built)) throw new Error(`${built} is missing: run pnpm build first`);
+  return [...imports, built];
+}
 
 export interface Running {
   child: ChildProcess;
@@ -39,25 +55,16 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** Starts `x402-casper-<command> <args>` from source and waits for its JSON ready line. */
+/** Starts `x402-casper-<command> <args>` and waits for its JSON ready line. */
 export function startCommand(
   command: keyof typeof COMMANDS,
   args: string[],
   options: StartOptions = {},
 ): Promise<Running> {
   const stderr = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
-  const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
   const child = spawn(
     process.execPath,
-    [
-      ...(options.nodeOptions ?? []),
-      '--conditions=source',
-      '--import',
-      'tsx',
-      ...preload,
-      COMMANDS[command],
-      ...args,
-    ],
+    [...(options.nodeOptions ?? []), ...commandLine(command, options.preload ?? []), ...args],
     {
       cwd: repoRoot,
       env: { ...process.env, ...options.env },

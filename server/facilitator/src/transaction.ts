@@ -23,9 +23,20 @@ export interface CasperTransaction {
   /** Throws unless the hash and approvals match the payload. */
   validate(): boolean;
 }
-const { Transaction } = createRequire(import.meta.url)('casper-js-sdk') as {
-  Transaction: { fromJSON(json: unknown): CasperTransaction };
-};
+type SdkTransaction = { fromJSON(json: unknown): CasperTransaction };
+let sdkTransaction: SdkTransaction | undefined;
+
+/**
+ * casper-js-sdk's Transaction, loaded the first time a stored transaction is read back (a
+ * resumed settlement): loaded up front, it took about 10 MB of heap that every major garbage
+ * collection of a running facilitator walked, for a path most processes never take.
+ */
+function sdk(): SdkTransaction {
+  sdkTransaction ??= (
+    createRequire(import.meta.url)('casper-js-sdk') as { Transaction: SdkTransaction }
+  ).Transaction;
+  return sdkTransaction;
+}
 export type SigningKey = DigestSigner;
 
 /** Longest TTL a node accepts is 2 h; settlement needs far less. */
@@ -101,7 +112,7 @@ export function buildSettlementTransaction(options: {
 
 /** A stored transaction back as an SDK object, its hash and approvals checked. */
 export function transactionFromJson(json: string): CasperTransaction {
-  const transaction = Transaction.fromJSON(JSON.parse(json));
+  const transaction = sdk().fromJSON(JSON.parse(json));
   if (transaction.approvals.length === 0) throw new Error('stored transaction has no approval');
   transaction.validate();
   return transaction;
