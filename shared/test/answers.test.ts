@@ -138,6 +138,24 @@ describe('a /settle answer', () => {
     ).toEqual({ success: true, transaction: TX, network: 'casper:casper' });
   });
 
+  it('fills a network from what the caller knows: a success or a failure without one', () => {
+    const known = { network: 'casper:casper-test' };
+    expect(parseSettleResponse({ success: true, transaction: TX }, known)).toEqual({
+      success: true,
+      transaction: TX,
+      network: 'casper:casper-test',
+    });
+    expect(parseSettleResponse({ success: false, network: null }, known)).toEqual({
+      success: false,
+      transaction: '',
+      network: 'casper:casper-test',
+    });
+    expect(
+      inputError(() => parseSettleResponse({ success: true, network: 'casper:casper' }, known))
+        .field,
+    ).toBe('body.transaction');
+  });
+
   it('still refuses what is not a settle answer', () => {
     expect(inputError(() => parseSettleResponse({ transaction: TX })).field).toBe('body.success');
     expect(inputError(() => parseSettleResponse({ success: 'false' })).field).toBe('body.success');

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  bytesToBase64,
   decodePaymentSignature,
   encodePaymentRequired,
-  encodePaymentResponse,
   fetchWithPayment,
   type PaymentEvent,
   PaymentRefusedError,
@@ -13,6 +13,8 @@ import {
   paymentReceiptOf,
   secretKeyFromHex,
   secretKeySigner,
+  settlementFailureOf,
+  utf8ToBytes,
   verifyPayment,
 } from '../src/index.js';
 import { vectors } from './vectors.js';
@@ -22,6 +24,7 @@ const [payer, , payee] = vectors.keys as [
   unknown,
   (typeof vectors.keys)[0],
 ];
+const b64json = (value: unknown) => bytesToBase64(utf8ToBytes(JSON.stringify(value)));
 const signer = secretKeySigner(secretKeyFromHex(payer.algorithm, payer.secretKeyHex));
 const casper: PaymentRequirements = { ...vectors.paymentRequirements, payTo: payee.address };
 const evm = {
@@ -36,6 +39,8 @@ const evm = {
 /** What the test server offers, and how it answers a paid retry. */
 let offer: PaymentRequirements[] = [casper];
 let settle: 'ok' | 'refuse' = 'ok';
+/** Whether a success receipt names its network (some servers leave it out). */
+let receiptNetwork = true;
 const seen: { payment?: string; body: string; method: string }[] = [];
 let server: Server;
 let base: string;
@@ -67,25 +72,25 @@ beforeAll(async () => {
         const receipt = {
           success: true,
           transaction: 'ab'.repeat(32),
-          network: casper.network,
+          ...(receiptNetwork ? { network: casper.network } : {}),
           payer: verdict.payer!,
         };
         res.writeHead(200, {
           'content-type': 'application/json',
-          'payment-response': encodePaymentResponse(receipt),
+          'payment-response': b64json(receipt),
         });
         res.end(JSON.stringify({ paid: true }));
         return;
       }
+      // As the Go example server sends it: no errorMessage; here also no transaction.
       const receipt = {
         success: false,
         errorReason: 'insufficient_funds',
-        transaction: '',
         network: casper.network,
       };
       res.writeHead(402, {
         'payment-required': encodePaymentRequired(required),
-        'payment-response': encodePaymentResponse(receipt),
+        'payment-response': b64json(receipt),
       });
       res.end();
       return;
@@ -105,6 +110,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   offer = [casper];
   settle = 'ok';
+  receiptNetwork = true;
   seen.length = 0;
 });
 
@@ -150,6 +156,50 @@ describe('fetchWithPayment', () => {
       errorReason: 'insufficient_funds',
     });
     expect(seen.filter((s) => s.payment)).toHaveLength(1);
+  });
+
+  it('says in words why the settlement of a paid retry failed, from a receipt without transaction', async () => {
+    settle = 'refuse';
+    const events: PaymentEvent[] = [];
+    const pay = fetchWithPayment(
+      fetch,
+      signer,
+      { maxAmount: '1' },
+      { onPayment: (e) => events.push(e) },
+    );
+    const response = await pay(`${base}/weather`);
+    expect(response.status).toBe(402);
+    expect(events[0]!.receipt).toEqual({
+      success: false,
+      errorReason: 'insufficient_funds',
+      transaction: '',
+      network: casper.network,
+    });
+    expect(settlementFailureOf(events[0]!.receipt)).toBe(
+      "insufficient_funds: The payer's token balance is below the amount.",
+    );
+  });
+
+  it('takes a success receipt without its network as on the network paid', async () => {
+    receiptNetwork = false;
+    const events: PaymentEvent[] = [];
+    const pay = fetchWithPayment(
+      fetch,
+      signer,
+      { maxAmount: '1' },
+      { onPayment: (e) => events.push(e) },
+    );
+    const response = await pay(`${base}/weather`);
+    expect(response.status).toBe(200);
+    expect(events[0]!.receipt).toMatchObject({
+      success: true,
+      transaction: 'ab'.repeat(32),
+      network: casper.network,
+    });
+    expect(settlementFailureOf(events[0]!.receipt)).toBeUndefined();
+    // Read alone, without the network paid on, such a receipt is not one.
+    expect(paymentReceiptOf(response)).toBeUndefined();
+    expect(paymentReceiptOf(response, { network: casper.network })?.network).toBe(casper.network);
   });
 
   it('passes a 402 with no Casper option through untouched', async () => {

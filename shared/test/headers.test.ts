@@ -139,6 +139,61 @@ describe('header codec', () => {
   });
 });
 
+describe('a PAYMENT-RESPONSE as servers send it', () => {
+  const TX = 'cd'.repeat(32);
+  const NETWORK = 'casper:casper-test';
+
+  it('reads a failed settlement without transaction or network, with its reason and message', () => {
+    const header = b64json({
+      success: false,
+      errorReason: 'invalid_exact_casper_put_deploy_failed',
+      errorMessage: 'node down',
+    });
+    expect(decodePaymentResponse(header)).toEqual({
+      success: false,
+      errorReason: 'invalid_exact_casper_put_deploy_failed',
+      errorMessage: 'node down',
+      transaction: '',
+      network: '',
+    });
+    expect(decodePaymentResponse(header, { network: NETWORK })).toMatchObject({
+      transaction: '',
+      network: NETWORK,
+    });
+    expect(
+      decodePaymentResponse(b64json({ success: false, errorMessage: null, transaction: null })),
+    ).toEqual({ success: false, transaction: '', network: '' });
+  });
+
+  it('fills a success without its network from the network paid on, and keeps one it names', () => {
+    expect(
+      decodePaymentResponse(b64json({ success: true, transaction: TX }), { network: NETWORK }),
+    ).toEqual({ success: true, transaction: TX, network: NETWORK });
+    expect(
+      decodePaymentResponse(b64json({ success: true, transaction: TX, network: 'casper:casper' }), {
+        network: NETWORK,
+      }).network,
+    ).toBe('casper:casper');
+  });
+
+  it('refuses a success without its transaction, or without a network no one knows', () => {
+    expect(
+      inputError(() => decodePaymentResponse(b64json({ success: true, transaction: TX }))),
+    ).toMatchObject({ field: 'PAYMENT-RESPONSE.network' });
+    for (const transaction of [undefined, '', null]) {
+      const error = inputError(() =>
+        decodePaymentResponse(b64json({ success: true, transaction, network: NETWORK }), {
+          network: NETWORK,
+        }),
+      );
+      expect(error.field).toBe('PAYMENT-RESPONSE.transaction');
+    }
+    expect(
+      inputError(() => decodePaymentResponse(b64json({ success: 'yes', transaction: TX }))).field,
+    ).toBe('PAYMENT-RESPONSE.success');
+  });
+});
+
 describe('facilitator bodies', () => {
   const body = {
     x402Version: 2,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   describeReason,
+  describeRefusal,
   FOREIGN_REASONS,
   INVALID_REASONS,
   NO_REASON,
@@ -65,5 +66,27 @@ describe('describeReason', () => {
     for (const sentence of Object.values(FOREIGN_REASONS)) {
       expect(sentence).toMatch(/^[A-Z][^\n]*\.$/);
     }
+  });
+});
+
+describe('describeRefusal', () => {
+  it('says a code, what it means and the message', () => {
+    expect(describeRefusal('invalid_exact_casper_put_deploy_failed', 'PutTransaction failed')).toBe(
+      `invalid_exact_casper_put_deploy_failed: ${FOREIGN_REASONS.invalid_exact_casper_put_deploy_failed} (PutTransaction failed)`,
+    );
+    expect(describeRefusal('insufficient_funds', undefined)).toBe(
+      `insufficient_funds: ${INVALID_REASONS.insufficient_funds}`,
+    );
+    expect(describeRefusal('no_such_reason', '')).toBe(`no_such_reason: ${UNKNOWN_REASON}`);
+  });
+
+  it('quotes free text where a code should be, and keeps a message on one line', () => {
+    expect(describeRefusal('settle request failed: Post "http://x": EOF', undefined)).toBe(
+      `${UNKNOWN_REASON} (settle request failed: Post "http://x": EOF)`,
+    );
+    expect(describeRefusal(undefined, 'line one\nline two')).toBe(
+      `${NO_REASON} (line one line two)`,
+    );
+    expect(describeRefusal('invalid_payload', 'x'.repeat(1000)).length).toBeLessThan(400);
   });
 });

@@ -212,7 +212,10 @@ export class FacilitatorClient {
     call: CallOptions & { idempotencyKey?: string } = {},
   ): Promise<SettleResponse> {
     const body = { x402Version: X402_VERSION, paymentPayload, paymentRequirements };
-    return this.call('POST', '/settle', body, this.settleTimeoutMs, parseSettleResponse, call);
+    // A receipt that does not name its network is for the requirements' network.
+    const parse = (answer: unknown) =>
+      parseSettleResponse(answer, { network: paymentRequirements.network });
+    return this.call('POST', '/settle', body, this.settleTimeoutMs, parse, call);
   }
 
   private async call<T>(

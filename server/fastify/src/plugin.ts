@@ -4,12 +4,13 @@ import {
   type AssetInput,
   decodePaymentSignature,
   defaultAssetOf,
-  describeReason,
+  describeRefusal,
   encodePaymentRequired,
   encodePaymentResponse,
   exactPayloadOf,
   isCasperNetwork,
   normalizeAddress,
+  oneLine,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
   type PaymentPayload,
@@ -143,31 +144,6 @@ function checkOptions(options: PaywallOptions): { payTo: string; asset: Asset } 
     ? parseAsset(options.asset, 'paywall.asset')
     : defaultPaywallAsset(options.network);
   return { payTo, asset };
-}
-
-/** What looks like a reason code; anything else a facilitator puts there is free text. */
-const REASON_CODE = /^[A-Za-z0-9_.:-]{1,96}$/;
-
-/** A facilitator's free text, safe to quote in one line. */
-const quoted = (text: string) =>
-  text
-    .replace(/\p{Cc}+/gu, ' ')
-    .trim()
-    .slice(0, 300);
-
-/**
- * What the 402 says of a facilitator's refusal: `<code>: <sentence> (<its message>)`, with
- * the sentence from describeReason, so a payer and the site read why even for a code of
- * another facilitator. A missing or odd code gives the generic sentence.
- */
-function refusalText(code: string | undefined, message: string | undefined): string {
-  const isCode = typeof code === 'string' && REASON_CODE.test(code);
-  const notes = [isCode || !code ? undefined : code, message]
-    .filter((part): part is string => typeof part === 'string' && quoted(part).length > 0)
-    .map(quoted);
-  const sentence = describeReason(code);
-  const detail = notes.length > 0 ? ` (${notes.join(': ')})` : '';
-  return isCode ? `${code}: ${sentence}${detail}` : `${sentence}${detail}`;
 }
 
 /**
@@ -382,7 +358,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
         request,
         reply,
         route,
-        refusalText(verdict.invalidReason, verdict.invalidMessage),
+        describeRefusal(verdict.invalidReason, verdict.invalidMessage),
       );
     } catch (error) {
       claims.release(claim);
@@ -392,7 +368,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
           reply,
           route,
           error.reason !== undefined
-            ? refusalText(error.reason, error.detail)
+            ? describeRefusal(error.reason, error.detail)
             : `invalid payment: ${error.message}`,
         );
       }
@@ -422,8 +398,8 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
         // Refused as malformed at settlement: nothing was charged, the payment is not accepted.
         const text = `settlement failed: ${
           error.reason !== undefined
-            ? refusalText(error.reason, error.detail)
-            : `the facilitator refused it: ${quoted(error.message)}`
+            ? describeRefusal(error.reason, error.detail)
+            : `the facilitator refused it: ${oneLine(error.message)}`
         }`;
         const required = paymentRequired(request, route, text);
         reply
@@ -436,8 +412,6 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
       reply.code(failure.status).type('application/json; charset=utf-8');
       return JSON.stringify({ error: failure.message });
     }
-    // A failed settlement may come without its network (the Go reference leaves it out).
-    if (!receipt.network) receipt = { ...receipt, network: payment.requirements.network };
     reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
     if (receipt.success) return body;
     // Not paid (yet): a retry with the same payment may collect the settlement, which the
@@ -446,7 +420,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     const reason =
       receipt.errorReason === PENDING
         ? 'settlement pending: the payment was submitted but is not final yet; retry with the same payment to receive the content'
-        : `settlement failed: ${refusalText(receipt.errorReason, receipt.errorMessage)}`;
+        : `settlement failed: ${describeRefusal(receipt.errorReason, receipt.errorMessage)}`;
     const required = paymentRequired(request, route, reason);
     reply
       .code(402)

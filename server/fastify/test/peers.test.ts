@@ -2,6 +2,7 @@
 // @x402/casper) and its options for them: access tokens, extra headers, the default token.
 import {
   decodePaymentRequired,
+  decodePaymentResponse,
   fetchWithPayment,
   type PaymentRequired,
   paymentReceiptOf,
@@ -229,6 +230,17 @@ describe('answers of other facilitators', () => {
     expect(await errorOf(response)).toMatch(
       /^settlement failed: invalid_exact_casper_sign_deploy_failed: The facilitator could not sign/,
     );
+  });
+
+  it('takes a success that names its transaction but not its network as on the paid network', async () => {
+    facilitator.state.settleAnswer = { success: true, transaction: 'cd'.repeat(32) };
+    const response = await pay()(url);
+    expect(response.status).toBe(200);
+    expect(decodePaymentResponse(response.headers.get('payment-response'))).toEqual({
+      success: true,
+      transaction: 'cd'.repeat(32),
+      network: 'casper:casper-test',
+    });
   });
 
   it('still answers 502 for a "success" that names no transaction, and serves nothing', async () => {

@@ -1,5 +1,6 @@
 import { createPaymentPayload } from '../exact/create.js';
 import type { PaymentSigner } from '../exact/signer.js';
+import type { SettleContext } from '../x402/bodies.js';
 import {
   decodePaymentRequired,
   decodePaymentResponse,
@@ -8,6 +9,7 @@ import {
   PAYMENT_RESPONSE_HEADER,
   PAYMENT_SIGNATURE_HEADER,
 } from '../x402/headers.js';
+import { describeRefusal } from '../x402/reasons.js';
 import type { PaymentPayload, PaymentRequired, SettleResponse } from '../x402/schemas.js';
 import { chooseOption, type PaymentPolicy } from './policy.js';
 
@@ -37,15 +39,30 @@ export interface FetchWithPaymentOptions {
   onPayment?: (event: PaymentEvent) => void;
 }
 
-/** The decoded PAYMENT-RESPONSE of a response, or undefined when it has none (or a bad one). */
-export function paymentReceiptOf(response: Response): SettleResponse | undefined {
+/**
+ * The decoded PAYMENT-RESPONSE of a response, or undefined when it has none (or a bad one).
+ * `known.network` (the network paid on) fills a receipt that does not name its own.
+ */
+export function paymentReceiptOf(
+  response: Response,
+  known: SettleContext = {},
+): SettleResponse | undefined {
   const header = response.headers.get(PAYMENT_RESPONSE_HEADER);
   if (!header) return undefined;
   try {
-    return decodePaymentResponse(header);
+    return decodePaymentResponse(header, known);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why a settlement failed, in words (`<code>: <sentence> (<message>)`, see describeRefusal),
+ * or undefined for a receipt that is missing or a success.
+ */
+export function settlementFailureOf(receipt: SettleResponse | undefined): string | undefined {
+  if (!receipt || receipt.success) return undefined;
+  return describeRefusal(receipt.errorReason, receipt.errorMessage);
 }
 
 /**
@@ -93,7 +110,7 @@ export function fetchWithPayment(
     options.onPayment?.({
       paymentRequired,
       payload,
-      receipt: paymentReceiptOf(response),
+      receipt: paymentReceiptOf(response, { network: chosen.network }),
       response,
     });
     return response;

@@ -64,29 +64,37 @@ export function parseVerifyResponse(body: unknown): VerifyResponse {
   return withoutNulls(answer, ['invalidReason', 'invalidMessage', 'payer']) as VerifyResponse;
 }
 
+/** What the reader of a settle answer knows of the payment it settles. */
+export interface SettleContext {
+  /** The network of the requirements paid: taken for a success that does not name one. */
+  network?: string;
+}
+
 /**
- * A /settle answer. A failure may come without `transaction` or `network` (both become
- * `""`); a success must name its transaction and network.
+ * A /settle answer (or a PAYMENT-RESPONSE, `root` naming it in errors). A failure may come
+ * without `transaction` or `network` (both become `""`, or `known.network`); a success must
+ * name its transaction, and its network unless `known` gives it.
  */
-export function parseSettleResponse(body: unknown): SettleResponse {
-  const answer = checkSchema(LooseSettleResponseSchema, body, 'body');
+export function parseSettleResponse(
+  body: unknown,
+  known: SettleContext = {},
+  root = 'body',
+): SettleResponse {
+  const answer = checkSchema(LooseSettleResponseSchema, body, root);
+  const network = answer.network || known.network || '';
   if (answer.success) {
     if (typeof answer.transaction !== 'string' || answer.transaction.length === 0) {
       throw new X402InputError(
-        'body.transaction',
+        `${root}.transaction`,
         'a successful settlement must name its transaction',
       );
     }
-    if (typeof answer.network !== 'string' || answer.network.length === 0) {
-      throw new X402InputError('body.network', 'a successful settlement must name its network');
+    if (network.length === 0) {
+      throw new X402InputError(`${root}.network`, 'a successful settlement must name its network');
     }
   }
   const receipt = withoutNulls(answer, ['errorReason', 'errorMessage', 'payer']);
-  return {
-    ...receipt,
-    transaction: answer.transaction ?? '',
-    network: answer.network ?? '',
-  } as SettleResponse;
+  return { ...receipt, transaction: answer.transaction ?? '', network } as SettleResponse;
 }
 
 /** A /supported answer; missing or `null` `extensions` and `signers` become `[]` and `{}`. */

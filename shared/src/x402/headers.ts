@@ -1,13 +1,13 @@
 import type { TSchema } from '@sinclair/typebox';
 import { base64ToBytes, bytesToBase64, bytesToUtf8, utf8ToBytes } from '../bytes.js';
 import { X402InputError } from '../errors.js';
+import { parseSettleResponse, type SettleContext } from './bodies.js';
 import {
   type PaymentPayload,
   PaymentPayloadSchema,
   type PaymentRequired,
   PaymentRequiredSchema,
   type SettleResponse,
-  SettleResponseSchema,
 } from './schemas.js';
 import { checkSchema } from './validate.js';
 
@@ -24,7 +24,8 @@ function encodeHeader(value: unknown): string {
   return bytesToBase64(utf8ToBytes(JSON.stringify(value)));
 }
 
-function decodeHeader<S extends TSchema>(header: unknown, name: string, schema: S) {
+/** The JSON value a header carries as base64, checked for size and a `__proto__` key. */
+function decodeHeaderJson(header: unknown, name: string): unknown {
   if (typeof header !== 'string') throw new X402InputError(name, 'header is missing');
   const text = header.trim();
   if (text.length === 0) throw new X402InputError(name, 'header is empty');
@@ -45,7 +46,11 @@ function decodeHeader<S extends TSchema>(header: unknown, name: string, schema: 
     throw new X402InputError(name, 'header is not base64 of JSON');
   }
   if (forbidden) throw new X402InputError(name, 'header JSON must not contain a "__proto__" key');
-  return checkSchema(schema, value, name);
+  return value;
+}
+
+function decodeHeader<S extends TSchema>(header: unknown, name: string, schema: S) {
+  return checkSchema(schema, decodeHeaderJson(header, name), name);
 }
 
 export const encodePaymentRequired = (value: PaymentRequired): string => encodeHeader(value);
@@ -57,5 +62,13 @@ export const decodePaymentSignature = (header: unknown): PaymentPayload =>
   decodeHeader(header, PAYMENT_SIGNATURE_HEADER, PaymentPayloadSchema);
 
 export const encodePaymentResponse = (value: SettleResponse): string => encodeHeader(value);
-export const decodePaymentResponse = (header: unknown): SettleResponse =>
-  decodeHeader(header, PAYMENT_RESPONSE_HEADER, SettleResponseSchema);
+/**
+ * A PAYMENT-RESPONSE as servers send it: a failed settlement may leave out `transaction` and
+ * `network`, a success its network when `known` gives it (see parseSettleResponse).
+ */
+export const decodePaymentResponse = (header: unknown, known: SettleContext = {}): SettleResponse =>
+  parseSettleResponse(
+    decodeHeaderJson(header, PAYMENT_RESPONSE_HEADER),
+    known,
+    PAYMENT_RESPONSE_HEADER,
+  );

@@ -141,3 +141,28 @@ export function describeReason(code: string | undefined | null): string {
   }
   return UNKNOWN_REASON;
 }
+
+/** What looks like a reason code; anything else a facilitator puts there is free text. */
+const REASON_CODE = /^[A-Za-z0-9_.:-]{1,96}$/;
+
+/** A facilitator's free text, safe to quote in one line: control characters become spaces, 300 characters at most. */
+export const oneLine = (text: string): string =>
+  text
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, 300);
+
+/**
+ * A facilitator's refusal in words: `<code>: <sentence> (<its message>)`, the sentence from
+ * describeReason, so a payer and a site read why even for another facilitator's code. A
+ * missing or odd code gives the generic sentence (an odd one is quoted with the message).
+ */
+export function describeRefusal(code: string | undefined, message: string | undefined): string {
+  const isCode = typeof code === 'string' && REASON_CODE.test(code);
+  const notes = [isCode || !code ? undefined : code, message]
+    .filter((part): part is string => typeof part === 'string' && oneLine(part).length > 0)
+    .map(oneLine);
+  const sentence = describeReason(code);
+  const detail = notes.length > 0 ? ` (${notes.join(': ')})` : '';
+  return isCode ? `${code}: ${sentence}${detail}` : `${sentence}${detail}`;
+}

@@ -7,8 +7,10 @@ import {
   type PaymentEvent,
   PaymentRefusedError,
   parseExactRequirements,
+  type SettleResponse,
   secretKeyFromPem,
   secretKeySigner,
+  settlementFailureOf,
 } from '@x402-casper/shared';
 import { parseOptions, UsageError } from '../args.js';
 
@@ -27,8 +29,13 @@ function headersOf(lines: string[]): Headers {
   return headers;
 }
 
-/** Why the server did not deliver, from its 402 body or PAYMENT-REQUIRED header. */
-async function refusalOf(response: Response): Promise<string> {
+/**
+ * Why the server did not deliver: a failed settlement's reason from PAYMENT-RESPONSE, in words
+ * with its code; else the error of its body or PAYMENT-REQUIRED header.
+ */
+async function refusalOf(response: Response, receipt: SettleResponse | undefined): Promise<string> {
+  const failure = settlementFailureOf(receipt);
+  if (failure !== undefined) return `the payment was not settled: ${failure}`;
   const text = await response.text();
   try {
     const error = (JSON.parse(text) as { error?: unknown }).error;
@@ -95,7 +102,7 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError(`request to ${url} failed: ${(error as Error).message}`);
   }
   if (!response.ok) {
-    const why = await refusalOf(response);
+    const why = await refusalOf(response, paid?.receipt);
     const paying = paid ? ' after paying' : '';
     process.stderr.write(
       `x402-casper pay: ${url} answered HTTP ${response.status}${paying}: ${why}\n`,

@@ -5,11 +5,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Facilitator } from '@x402-casper/facilitator';
 import {
+  describeReason,
   fetchWithPayment,
   paymentReceiptOf,
   type SecretKey,
   secretKeySigner,
   secretKeyToPem,
+  settlementFailureOf,
 } from '@x402-casper/shared';
 import {
   executionOf,
@@ -222,19 +224,43 @@ describe('a Go settle failure, as the Go example server passes it on', () => {
       network: stack.devnet.network,
     });
     expect(await stack.balance(payer.address)).toBe(1_000_000n);
+    // The headless client says what the reason means.
+    expect(settlementFailureOf(paymentReceiptOf(response))).toBe(
+      `${GO_REASONS.putDeployFailed}: ${describeReason(GO_REASONS.putDeployFailed)}`,
+    );
   });
+
+  it('the pay CLI says the reason and what it means, not the empty body', async () => {
+    goFacilitator.failNextSettle(GO_REASONS.waitDeployFailed, 'deploy timed out');
+    const payer = await stack.payer();
+    const run = await runCli([
+      'pay',
+      `${viaGo.url}/weather`,
+      '--key',
+      keyFile(payer.secretKey),
+      '--max-amount',
+      '100',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `x402-casper pay: ${viaGo.url}/weather answered HTTP 402 after paying: the payment was not settled: ` +
+        `${GO_REASONS.waitDeployFailed}: The settlement transaction failed on chain, or its result did not come in time.\n`,
+    );
+    expect(await stack.balance(payer.address)).toBe(1_000_000n);
+  }, 30_000);
 });
+
+const keyFile = (secretKey: SecretKey) => {
+  const file = join(stack.dir, `payer-${Math.random().toString(36).slice(2)}.pem`);
+  writeFileSync(file, secretKeyToPem(secretKey));
+  return file;
+};
 
 describe.each([
   ['our facilitator', () => viaOurs],
   ['the Go facilitator emulator', () => viaGo],
 ])('the pay CLI (a real process) → Go example server → %s → devnet', (name, site) => {
-  const keyFile = (secretKey: SecretKey) => {
-    const file = join(stack.dir, `payer-${Math.random().toString(36).slice(2)}.pem`);
-    writeFileSync(file, secretKeyToPem(secretKey));
-    return file;
-  };
-
   it('pays: the weather on stdout, the receipt (100 X402) on stderr, tokens moved', async () => {
     const payer = await stack.payer();
     const merchantBefore = await stack.balance(stack.merchant);
