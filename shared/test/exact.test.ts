@@ -215,6 +215,20 @@ describe('verifyPayment reasons', () => {
     expect(result.invalidMessage).toBeTruthy();
   });
 
+  it('names the signing-domain names a domain mismatch is between', async () => {
+    const p = await pay();
+    const result = verifyPayment(
+      { ...p, accepted: { ...p.accepted, extra: { ...p.accepted.extra, name: 'Cep18x402' } } },
+      requirements,
+      { now: NOW },
+    );
+    expect(result).toMatchObject({
+      invalidReason: 'invalid_exact_casper_domain_mismatch',
+      invalidMessage:
+        'payload signs under signing-domain name "Cep18x402" version "1", requirements ask for signing-domain name "Casper x402 Token" version "1"',
+    });
+  });
+
   it('names the payer of an invalid payment when the payload says who it is', async () => {
     const p = await pay();
     const result = verifyPayment(

@@ -103,7 +103,7 @@ export function checkOffChain(
   if (extra.name !== asset.domainName || extra.version !== asset.version) {
     return invalid(
       'invalid_exact_casper_domain_mismatch',
-      `this facilitator expected the token's signing domain name "${asset.domainName}" version "${asset.version}", not domain name "${String(extra.name)}" version "${String(extra.version)}"`,
+      `this facilitator expects signing-domain name "${asset.domainName}" version "${asset.version}" for this token, not signing-domain name "${String(extra.name)}" version "${String(extra.version)}"`,
       payer,
     );
   }

@@ -228,6 +228,8 @@ describe('facilitator HTTP without a chain', () => {
     expect(domain.body).toMatchObject({
       isValid: false,
       invalidReason: 'invalid_exact_casper_domain_mismatch',
+      invalidMessage:
+        'this facilitator expects signing-domain name "Casper x402 Token" version "1" for this token, not signing-domain name "Other Token" version "1"',
     });
   });
 

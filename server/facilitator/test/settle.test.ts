@@ -379,7 +379,7 @@ describe('settlement on the devnet', () => {
         'invalid_exact_casper_unknown_asset',
       ],
       [
-        'a token name other than the configured one',
+        'a signing-domain name other than the configured one',
         () => paymentFor(alice.secretKey, { ...base(), extra: { ...base().extra, name: 'Fake' } }),
         'invalid_exact_casper_domain_mismatch',
       ],

@@ -23,7 +23,7 @@ export const INVALID_REASONS = {
   invalid_exact_casper_asset_mismatch:
     'The payload was made for a different asset (token package).',
   invalid_exact_casper_domain_mismatch:
-    'The payload was made for a different token name or signing-domain version.',
+    'The payload was made for a different signing-domain name or version (the EIP-712 domain the token signs with).',
   invalid_exact_casper_payto_mismatch: 'The authorization pays someone other than the payee.',
   invalid_exact_casper_amount_mismatch: 'The authorized value is not exactly the amount asked.',
   invalid_exact_casper_invalid_address: 'An authorization address is not 00/01 + 64 hex digits.',

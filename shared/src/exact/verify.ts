@@ -107,7 +107,7 @@ function checkAccepted(
   if (extra.name !== exact.name || extra.version !== exact.version) {
     fail(
       'invalid_exact_casper_domain_mismatch',
-      `payload signs for token "${String(extra.name)}" version "${String(extra.version)}", requirements ask for "${exact.name}" version "${exact.version}"`,
+      `payload signs under signing-domain name "${String(extra.name)}" version "${String(extra.version)}", requirements ask for signing-domain name "${exact.name}" version "${exact.version}"`,
     );
   }
 }
