@@ -149,6 +149,52 @@ test("another site's window.open does not spend a site's budget; the site's own 
   for (const page of [own, other]) await page.close();
 });
 
+test("a fetch made as it loads by a page another site opened gets the window, not the site's budget; after the site's own link the budget pays", async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const popup = await wallet.popup();
+  const budgeted = site.otherOriginUrl;
+  const own = await wallet.context.newPage();
+  await own.goto(`${budgeted}/fetcher`);
+  const first = wallet.nextApproval();
+  await own.locator('#fetch-button').click();
+  const window = await first;
+  await window.getByLabel(/Allow this site to charge me/).check();
+  await window.getByLabel('Up to (CX402 per day)').fill('0.05');
+  await wallet.approve({ window });
+  await expect(own.locator('#status')).toHaveText('HTTP 200');
+
+  // Another site opens a page of the budgeted site that fetches a paid item as it loads.
+  const other = await wallet.context.newPage();
+  await other.goto(`${site.url}/opener?to=${encodeURIComponent(`${budgeted}/autofetch`)}`);
+  const asked = wallet.nextApproval();
+  const opened = wallet.context.waitForEvent('page');
+  await other.locator('#open').click();
+  const tab = await opened;
+  const again = await asked;
+  await expect(again.getByTestId('amount')).toHaveText('0.01 CX402');
+  await again.setViewportSize({ width: 420, height: 900 });
+  await again.screenshot({
+    path: test.info().outputPath('opened-by-other-site-fetch.png'),
+    fullPage: true,
+  });
+  await wallet.reject({ window: again });
+  await expect(tab.locator('#status')).toHaveText('HTTP 402');
+  expect((await wallet.budgets())[0]?.spent).toBe('10000');
+  await tab.close();
+
+  // The site's own link to the same page: its fetch is paid from the budget, no window.
+  await own.goto(`${budgeted}/opener?to=${encodeURIComponent(`${budgeted}/autofetch`)}`);
+  await wallet.expectNoApproval(async () => {
+    await own.locator('#link').click();
+    await expect(own.locator('#status')).toHaveText('HTTP 200');
+  });
+  expect((await wallet.budgets())[0]?.spent).toBe('20000');
+  await expect(await latestPayment(popup)).toContainText('budget');
+  for (const page of [own, other]) await page.close();
+});
+
 test('sub-origins in frames cannot flood: after three rejections the tab and the site are quiet', async ({
   wallet,
   paidSite: site,

@@ -7,6 +7,16 @@ import { PAGE_CHANNEL, PAY_PORT, type PageMessage, type PortReply } from './prot
 
 type ToWallet = Extract<PageMessage, { to: 'wallet' }>;
 
+/** Whether a page of another origin opened this window (its location cannot even be read). */
+function openedByOther(win: Window): boolean {
+  if (!win.opener) return false;
+  try {
+    return (win.opener as Window).location.origin !== win.location.origin;
+  } catch {
+    return true;
+  }
+}
+
 export function startBridge(win: Window): void {
   const ports = new Map<string, ReturnType<typeof browser.runtime.connect>>();
   const reply = (message: Extract<PageMessage, { to: 'page' }>) => {
@@ -73,9 +83,12 @@ export function startBridge(win: Window): void {
         url: data.url,
         method: data.method,
         paymentRequired: data.paymentRequired,
-        // Who led to this page load, as the browser says (the page's script cannot change
-        // what this world reads): budgets pay only for loads the site itself started.
-        ...(data.kind === 'navigation' ? { referrer: win.document.referrer } : {}),
+        // Who led to this document and whether the person used it, as the browser says (the
+        // page's script cannot change what this world reads): budgets pay only for what the
+        // site itself started.
+        referrer: win.document.referrer,
+        openedByOther: openedByOther(win),
+        activated: win.navigator.userActivation?.hasBeenActive === true,
       });
       return;
     }

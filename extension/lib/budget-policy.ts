@@ -31,7 +31,19 @@ export class BudgetPolicy {
     if (askerOf(requester, request) !== requester.origin) return false;
     // A page load spends a budget only when the site itself led there (a link or script of
     // its own pages): not when another site opened or navigated to it, nor a typed address.
-    if (request.kind === 'navigation' && request.referrer !== requester.origin) return false;
+    const ledBySite = request.referrer === requester.origin;
+    if (request.kind === 'navigation' && !ledBySite) return false;
+    // A fetch or XMLHttpRequest, only when the page itself started it: the person used the
+    // page, or the site's own page led to it and no other site opened its window. A page
+    // another site opened (window.open, a link, a navigation; with or without a referrer)
+    // that asks as it loads gets the window.
+    if (
+      request.kind !== 'navigation' &&
+      !request.activated &&
+      !(ledBySite && !request.openedByOther)
+    ) {
+      return false;
+    }
     // Loading a paid page needs access to the site, which only a click can grant.
     if (request.kind === 'navigation' && !(await this.pages.canLoad(requester.origin))) {
       return false;

@@ -16,10 +16,17 @@ export type PortRequest =
       method: string;
       paymentRequired: string;
       /**
-       * For a page load: the origin of the page that led here (`document.referrer`, read by
-       * the bridge, not the page), or '' when none. Budgets pay only loads the site started.
+       * The origin of the page that led to the asking document (`document.referrer`, read by
+       * the bridge, not the page), or '' when none. Budgets pay only what the site started.
        */
       referrer?: string;
+      /** Whether a page of another origin opened the asking window (`window.opener`). */
+      openedByOther?: boolean;
+      /**
+       * Whether the person has interacted with the asking document (a click, a key:
+       * `navigator.userActivation.hasBeenActive`, read by the bridge).
+       */
+      activated?: boolean;
     }
   | { type: 'result'; status: number; paymentResponse?: string; paymentRequired?: string };
 
@@ -99,6 +106,8 @@ export function parsePortRequest(value: unknown): PortRequest {
       method: input.method.toUpperCase(),
       paymentRequired,
       ...(referrer !== undefined ? { referrer } : {}),
+      ...(input.openedByOther === true ? { openedByOther: true } : {}),
+      ...(input.activated === true ? { activated: true } : {}),
     };
   }
   if (input.type === 'result') {

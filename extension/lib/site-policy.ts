@@ -20,8 +20,12 @@ export interface PayRequest {
   url: string;
   method: string;
   paymentRequired: string;
-  /** For a page load: the origin of the page that led here ('' for none). */
+  /** The origin of the page that led to the asking document ('' for none). */
   referrer?: string;
+  /** A page of another origin opened the asking window. */
+  openedByOther?: boolean;
+  /** The person has interacted with the asking document. */
+  activated?: boolean;
 }
 
 export function originOf(url: string | undefined): string | undefined {

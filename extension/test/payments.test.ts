@@ -69,7 +69,10 @@ beforeEach(async () => {
   wallet = createWallet({ windows, pages, now: () => now, fetch: chain.fetch, later: () => {} });
 });
 
-/** A content script in `tab` asks to pay; the page claims to be someone else. */
+/**
+ * A content script in `tab` asks to pay, after the person clicked in the page; the page
+ * claims to be someone else.
+ */
 function ask(tab = 1, origin = SITE, paymentRequired = header(), frameId = 0) {
   const page = fakePort(tabSender(tab, origin, frameId));
   servePayPort(page.port, wallet.payments);
@@ -79,6 +82,7 @@ function ask(tab = 1, origin = SITE, paymentRequired = header(), frameId = 0) {
     url: `${origin}/api/weather?city=Oslo`,
     method: 'GET',
     paymentRequired,
+    activated: true,
     origin: 'https://impostor.example',
   });
   return page;
@@ -346,6 +350,7 @@ describe('paying a 402', () => {
         url: `${SITE}/api/weather?city=Oslo`,
         method: 'GET',
         paymentRequired: header(),
+        activated: true,
       });
       return page;
     };
@@ -367,6 +372,48 @@ describe('paying a 402', () => {
     await answer(frameOn(`${SITE}/home`), 'signed');
     await answer(ask(), 'signed');
     expect(windows.opened).toHaveLength(2);
+    expect((await wallet.budgets.list())[0]!.spent).toBe('20000');
+  });
+
+  it('spends a budget on fetch only when the page itself started it: the person used it, or the site led there and no other site opened it', async () => {
+    chain.collectEverything = true;
+    await wallet.budgets.set(siteBudget, { maxPerPayment: '10000', maxPerDay: '100000' });
+    const asItLoads = (led: {
+      referrer?: string;
+      openedByOther?: boolean;
+      activated?: boolean;
+    }) => {
+      const page = fakePort(tabSender(1, SITE));
+      servePayPort(page.port, wallet.payments);
+      page.send({
+        type: 'pay',
+        kind: 'xhr',
+        url: `${SITE}/api/weather?city=Oslo`,
+        method: 'GET',
+        paymentRequired: header(),
+        ...led,
+      });
+      return page;
+    };
+    // Another site opened it (window.open, with or without a referrer), or a typed address:
+    // a request made as the page loads gets the window.
+    const refusals: Parameters<typeof asItLoads>[0][] = [
+      { referrer: 'https://evil.example/' },
+      { referrer: '' },
+      { referrer: `${SITE}/home`, openedByOther: true },
+    ];
+    for (const [i, led] of refusals.entries()) {
+      asItLoads(led);
+      await decide(await approvalId(i + 1), { approve: false });
+    }
+    expect((await wallet.budgets.list())[0]!.spent).toBe('0');
+    // The site's own link led there, or the person used the page: the budget pays.
+    await answer(asItLoads({ referrer: `${SITE}/home` }), 'signed');
+    await answer(
+      asItLoads({ referrer: 'https://evil.example/', openedByOther: true, activated: true }),
+      'signed',
+    );
+    expect(windows.opened).toHaveLength(3);
     expect((await wallet.budgets.list())[0]!.spent).toBe('20000');
   });
 

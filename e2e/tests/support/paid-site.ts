@@ -220,8 +220,10 @@ document.getElementById('open').onclick = () => window.open(${to});
       return response.end(`<!doctype html><title>Flood</title>${frames}`);
     }
     if (url.pathname === '/autofetch') {
+      // Fetches a paid item as it loads, with no click; shows the status.
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return response.end(`<!doctype html><script>fetch('/sub/item')</script>`);
+      return response.end(`<!doctype html><title>Autofetch</title><p id="status"></p>
+<script>fetch('/sub/item').then((r) => { document.getElementById('status').textContent = 'HTTP ' + r.status; })</script>`);
     }
     if (url.pathname === '/frame') {
       // A page that embeds the fetcher from the origin given in ?src.
