@@ -8,6 +8,7 @@ import {
   encodePaymentRequired,
   encodePaymentResponse,
   exactPayloadOf,
+  findKnownAsset,
   isCasperNetwork,
   normalizeAddress,
   oneLine,
@@ -47,7 +48,10 @@ import { paywallPage } from './page.js';
 
 /** Per-route settings: `{ config: { x402: { price: '0.01', description: '…' } } }`. */
 export interface PaidRoute {
-  /** Price in token units, e.g. "0.01". */
+  /**
+   * Price in token units, e.g. "0.01"; or in dollars, "$0.01", where the asset is a dollar
+   * stablecoin the paywall knows (csprUSD, the default on casper:casper and casper:casper-test).
+   */
   price: string;
   description?: string;
   /** MIME type of the paid content, for clients. */
@@ -136,6 +140,23 @@ function defaultPaywallAsset(network: string): Asset {
   return known;
 }
 
+/**
+ * A route's price in atomic units of `asset`: token units ("0.01"), or dollars ("$0.01") when
+ * `asset` is a dollar stablecoin known on `network` (csprUSD), converted by its decimals.
+ */
+function atomicPrice(price: string, asset: Asset, network: string, field: string): bigint {
+  if (typeof price !== 'string' || !price.startsWith('$')) {
+    return parseAmount(price, asset.decimals, field);
+  }
+  if (!findKnownAsset(network, asset.packageHash)?.usd) {
+    throw new X402InputError(
+      field,
+      `is in dollars, but the paywall's asset (${asset.symbol ?? asset.packageHash}) is not a dollar stablecoin it knows on ${network} (csprUSD on casper:casper and casper:casper-test): give the price in token units, e.g. "0.01"`,
+    );
+  }
+  return parseAmount(price.slice(1), asset.decimals, field);
+}
+
 function checkOptions(options: PaywallOptions): { payTo: string; asset: Asset } {
   if (!isCasperNetwork(options.network))
     throw new X402InputError('paywall.network', 'must be a Casper CAIP-2 id');
@@ -217,7 +238,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   const requirementsFor = (route: PaidRoute): PaymentRequirements => ({
     scheme: 'exact',
     network: options.network,
-    amount: parseAmount(route.price, asset.decimals, 'price').toString(),
+    amount: atomicPrice(route.price, asset, options.network, 'price').toString(),
     asset: asset.packageHash,
     payTo,
     maxTimeoutSeconds: options.maxTimeoutSeconds ?? 300,
@@ -480,7 +501,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     if (!paid) return;
     // A bad price fails at start-up, naming the route.
     const field = `${[route.method].flat().join(',')} ${route.url} config.x402.price`;
-    parseAmount(paid.price, asset.decimals, field);
+    atomicPrice(paid.price, asset, options.network, field);
     route.config = { ...route.config, [HOOKED]: true } as typeof route.config;
     // After the site's own route hooks: a site hook that answers (a login check, say) answers
     // before any payment is asked or verified.

@@ -4,6 +4,7 @@ import {
   decodePaymentRequired,
   decodePaymentResponse,
   fetchWithPayment,
+  type PaymentPayload,
   type PaymentRequired,
   paymentReceiptOf,
   secretKeyFromHex,
@@ -37,8 +38,8 @@ let facilitator: Awaited<ReturnType<typeof startStubFacilitator>>;
 const sites: FastifyInstance[] = [];
 let handled = 0;
 
-/** A site with one paid route, `GET /paid` at 0.01, and `overrides` on top of the defaults. */
-async function site(overrides: Partial<PaywallOptions> = {}): Promise<string> {
+/** A site with one paid route, `GET /paid` at `price`, and `overrides` on top of the defaults. */
+async function site(overrides: Partial<PaywallOptions> = {}, price = '0.01'): Promise<string> {
   const app = Fastify();
   await app.register(x402Paywall, {
     facilitator: { url: facilitator.url, apiKey: 'test-key', timeoutMs: 2000 },
@@ -48,7 +49,7 @@ async function site(overrides: Partial<PaywallOptions> = {}): Promise<string> {
     supportedCacheMs: 0,
     ...overrides,
   });
-  app.get('/paid', { config: { x402: { price: '0.01' } } }, async () => {
+  app.get('/paid', { config: { x402: { price } } }, async () => {
     handled++;
     return { paid: true };
   });
@@ -58,8 +59,14 @@ async function site(overrides: Partial<PaywallOptions> = {}): Promise<string> {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/paid`;
 }
 
-/** What registering a paywall with `overrides` throws, as an X402InputError. */
-async function startupError(overrides: Partial<PaywallOptions>): Promise<X402InputError> {
+/**
+ * What registering a paywall with `overrides` (and a route at `price`, when given) throws, as
+ * an X402InputError.
+ */
+async function startupError(
+  overrides: Partial<PaywallOptions>,
+  price?: string,
+): Promise<X402InputError> {
   const app = Fastify();
   app.register(x402Paywall, {
     facilitator: { url: facilitator.url },
@@ -68,6 +75,11 @@ async function startupError(overrides: Partial<PaywallOptions>): Promise<X402Inp
     asset,
     ...overrides,
   } as PaywallOptions);
+  if (price !== undefined) {
+    app.register(async (scope) => {
+      scope.get('/priced', { config: { x402: { price } } }, async () => 'content');
+    });
+  }
   try {
     await app.ready();
   } catch (error) {
@@ -439,6 +451,70 @@ describe('the token a paywall charges in', () => {
     expect(response.status).toBe(200);
     expect(paymentReceiptOf(response)).toMatchObject({ success: true });
   });
+
+  it.each([
+    ['casper:casper-test', CSPRUSD_TESTNET, undefined],
+    ['casper:casper', CSPRUSD_MAINNET, undefined],
+    [
+      'casper:casper (csprUSD named)',
+      CSPRUSD_MAINNET,
+      { packageHash: CSPRUSD_MAINNET.toUpperCase(), name: 'csprUSD', decimals: 6 },
+    ],
+  ])('prices "$0.01" in csprUSD on %s: 10000 units', async (label, packageHash, named) => {
+    const network = label.split(' ')[0]!;
+    const target = await site({ network, asset: named }, '$0.01');
+    expect(await acceptsOf(target)).toMatchObject([
+      { network, amount: '10000', asset: packageHash, extra: { name: 'csprUSD', decimals: 6 } },
+    ]);
+  });
+
+  it('is paid end to end at "$0.01" in csprUSD on testnet without naming a token', async () => {
+    const target = await site({ asset: undefined }, '$0.01');
+    let paid: PaymentPayload | undefined;
+    const paying = fetchWithPayment(
+      fetch,
+      payer,
+      { maxAmount: '0.01' },
+      { onPayment: (event) => (paid = event.payload) },
+    );
+    const response = await paying(target);
+    expect(response.status).toBe(200);
+    expect(paymentReceiptOf(response)).toMatchObject({ success: true });
+    expect(paid?.accepted).toMatchObject({ amount: '10000', asset: CSPRUSD_TESTNET });
+    expect(facilitator.calls.settle).toBe(1);
+  });
+
+  it.each([
+    [
+      'a token that is not a dollar stablecoin',
+      {},
+      '$0.01',
+      /is in dollars, but the paywall's asset \(CX402\)/,
+    ],
+    [
+      'more decimals than csprUSD has',
+      { asset: undefined },
+      '$0.0000001',
+      /more than 6 decimal places/,
+    ],
+    ['a sign after the dollar', { asset: undefined }, '$-1', /plain decimal number/],
+    [
+      "csprUSD's testnet package named on another network",
+      {
+        network: 'casper:casper-net-1',
+        asset: { packageHash: CSPRUSD_TESTNET, name: 'csprUSD', decimals: 6, symbol: 'csprUSD' },
+      },
+      '$1',
+      /is in dollars, but the paywall's asset \(csprUSD\) is not a dollar stablecoin it knows on casper:casper-net-1/,
+    ],
+  ])(
+    'refuses a dollar price for %s at start-up, naming the route field',
+    async (_, overrides, price, reason) => {
+      const error = await startupError(overrides, price);
+      expect(error.field).toBe('GET /priced config.x402.price');
+      expect(error.reason).toMatch(reason);
+    },
+  );
 
   it('must be named on other networks', async () => {
     const error = await startupError({ network: 'casper:casper-net-1', asset: undefined });
