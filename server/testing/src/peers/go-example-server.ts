@@ -1,11 +1,14 @@
 // An emulator of the example resource server of make-software/casper-x402 (a Gin app with the
-// upstream x402 Gin middleware), for interop tests. Written from reading, not copying:
+// upstream x402 Gin middleware), for interop tests. Written from reading, not copying, the
+// repository at commit 93ea250 (2026-05-25, the newest snapshot read; examples/server/main.go last
+// changed in 03e7660, which only added log lines, and still prices every route at amount
+// "10000" with extra {name: "Cep18x402", decimals: "2"}; the repository has no go/examples/):
 //   examples/server/main.go, examples/server/config.go     (routes, price, extra, auth header)
 //   x402/mechanisms/casper/exact/server/scheme.go          (ParsePrice, EnhancePaymentRequirements)
 //   docs/api-reference.md §2, docs/user-guide.md           (documented behaviour, env variables)
 // and the upstream Go x402 library it runs on (x402-foundation/x402 go/http/gin/middleware.go,
-// go/http/server.go, go/http/facilitator_client.go, go/server.go, go/types/v2.go), plus
-// gin-contrib/cors as main.go configures it.
+// go/http/server.go, go/http/facilitator_client.go, go/server.go, go/types/v2.go; go.mod pins
+// go v0.0.0-20260413175630-11206b0fe4c3), plus gin-contrib/cors v1.7.7 as main.go configures it.
 //
 // What it reproduces:
 // - Start-up: GET <facilitator>/supported, sending `Authorization: <FACILITATOR_API_KEY>`
