@@ -428,9 +428,12 @@ async function paywallSite(facilitator: FacilitatorOptions): Promise<string> {
   return url;
 }
 
-/** FacilitatorOptions with the bare Authorization header another engineer is adding. */
-const withAuthorization = (url: string, authorization: string) =>
-  ({ url, authorization, settleTimeoutMs: 30_000 }) as FacilitatorOptions;
+/** A facilitator at `url` sent `authorization` as it is (a CSPR.cloud access token, no Bearer). */
+const withAuthorization = (url: string, authorization: string): FacilitatorOptions => ({
+  url,
+  authorization,
+  settleTimeoutMs: 30_000,
+});
 
 const payingFetch = (payer: { secretKey: Parameters<typeof secretKeySigner>[0] }) =>
   fetchWithPayment(fetch, secretKeySigner(payer.secretKey), { maxAmount: '10' });
@@ -506,10 +509,10 @@ describe('our paywall → Go facilitator (bare access token) → devnet', () => 
     );
   });
 
-  it.each([
-    ['without a token', { url: '' } as FacilitatorOptions],
+  it.each<[string, FacilitatorOptions]>([
+    ['without a token', { url: '' }],
     ['with a wrong token', withAuthorization('', 'wrong-token')],
-    ['with the token sent as Bearer (apiKey)', { url: '', apiKey: TOKEN } as FacilitatorOptions],
+    ['with the token sent as Bearer (apiKey)', { url: '', apiKey: TOKEN }],
   ])(
     '%s: Go answers 401, the visitor gets 502/503 with a clear message and nothing moves',
     async (_, options) => {
