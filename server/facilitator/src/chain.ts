@@ -19,8 +19,21 @@ import { ReadCache } from './read-cache.js';
 
 export type { BlockView, ExecutionStatus } from '@x402-casper/shared';
 
+/** The fee payer's CSPR (motes) in its main purse as of the block at `height`. */
+export interface GasFunds {
+  motes: bigint;
+  height: number;
+}
+
 /** Reads against one block are kept this long at most (a block's state never changes). */
 const BLOCK_MEMORY_MS = 60_000;
+
+/**
+ * The fee payer's CSPR is read again after this. In between, the ledger counts the gas of the
+ * settlements executed after the block it was read at (Ledger.pendingCount), so the balance
+ * need not be read in every block.
+ */
+const FEE_PAYER_READ_MS = 60_000;
 
 /** Casper mainnet and testnet make a block every 8 s. */
 export const BLOCK_INTERVAL_MS = 8000;
@@ -40,6 +53,11 @@ export interface Chain {
   newestSeen(): BlockView | undefined;
   view(read?: Read): Promise<BlockView>;
   accountBalance(publicKeyHex: string, block: BlockView): Promise<bigint>;
+  /**
+   * The fee payer's funds as of a recent block (not necessarily `block`): read at `block` when
+   * `fresh`, or when the reading kept is older than a minute.
+   */
+  gasFunds(publicKeyHex: string, block: BlockView, fresh?: boolean): Promise<GasFunds>;
   tokenBalance(contractHash: string, address: string, block: BlockView): Promise<bigint>;
   nonceUsed(
     contractHash: string,
@@ -114,6 +132,16 @@ export class ChainClient implements Chain {
     return this.cache.read(`cspr|${publicKeyHex}|${block.stateRootHash}`, BLOCK_MEMORY_MS, () =>
       this.chain.accountBalance(publicKeyHex, block.stateRootHash),
     );
+  }
+
+  gasFunds(publicKeyHex: string, block: BlockView, fresh = false): Promise<GasFunds> {
+    const read = async () => ({
+      motes: await this.accountBalance(publicKeyHex, block),
+      height: block.height,
+    });
+    return fresh
+      ? this.cache.read(`gas|${publicKeyHex}|${block.stateRootHash}`, BLOCK_MEMORY_MS, read)
+      : this.cache.read(`gas|${publicKeyHex}`, FEE_PAYER_READ_MS, read);
   }
 
   /** The package's current contract hash at `block` (dictionaries live under the contract). */

@@ -76,8 +76,10 @@ export interface ReserveLimits {
   tokenBalance: bigint;
   gasBalance: bigint;
   paymentMotes: bigint;
-  /** The block the balances were read at (see pendingValue). */
+  /** The block the token balance was read at (see pendingValue)… */
   blockHeight?: number;
+  /** …and the fee payer's balance (see pendingCount), when not the same. */
+  gasBlockHeight?: number;
 }
 
 /** Pending as seen from a block (`afterHeight`), read through `runner` (a transaction). */
@@ -191,15 +193,21 @@ export class Ledger {
       if (existing && !(retry && existing.digest === draft.digest)) {
         return { status: 'exists', settlement: existing };
       }
-      const at = {
+      const after = (height: number | undefined) => ({
         runner: tx,
-        ...(limits.blockHeight === undefined ? {} : { afterHeight: limits.blockHeight }),
-      };
-      const pendingValue = await this.pendingValue(draft.network, draft.asset, draft.payer, at);
+        ...(height === undefined ? {} : { afterHeight: height }),
+      });
+      const pendingValue = await this.pendingValue(
+        draft.network,
+        draft.asset,
+        draft.payer,
+        after(limits.blockHeight),
+      );
       if (pendingValue + BigInt(draft.value) > limits.tokenBalance) {
         return { status: 'short', of: 'funds' };
       }
-      const pendingGas = BigInt((await this.pendingCount(draft.network, at)) + 1);
+      const gasAt = after(limits.gasBlockHeight ?? limits.blockHeight);
+      const pendingGas = BigInt((await this.pendingCount(draft.network, gasAt)) + 1);
       if (pendingGas * limits.paymentMotes > limits.gasBalance) {
         return { status: 'short', of: 'gas' };
       }

@@ -224,9 +224,10 @@ export class Settler {
       },
       {
         tokenBalance: onChain.value.tokenBalance,
-        gasBalance: onChain.value.gasBalance,
+        gasBalance: onChain.value.gas.motes,
         paymentMotes: maxPayment(payment.context.config),
         blockHeight: payment.block.height,
+        gasBlockHeight: onChain.value.gas.height,
       },
       now,
     );

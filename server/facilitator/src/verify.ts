@@ -15,7 +15,7 @@ import {
   verifyWindow,
   X402_VERSION,
 } from '@x402-casper/shared';
-import type { BlockView, Read } from './chain.js';
+import type { BlockView, GasFunds, Read } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext } from './network.js';
@@ -42,8 +42,10 @@ export interface CheckedPayment {
 
 /** What was read from the chain while checking; reservation checks the balances again. */
 export interface ChainState {
+  /** The payer's token balance at the payment's block. */
   tokenBalance: bigint;
-  gasBalance: bigint;
+  /** The fee payer's CSPR, as of its own block. */
+  gas: GasFunds;
   /** The token's entry point layout and nonce state, as read from the chain. */
   token: TokenProfile & { usable: true };
 }
@@ -164,16 +166,16 @@ export async function checkOnChain(
   }
   let nonceUsed: boolean;
   let tokenBalance: bigint;
-  let gasBalance: bigint;
+  let gas: GasFunds;
   try {
-    [nonceUsed, tokenBalance, gasBalance] = await Promise.all([
+    [nonceUsed, tokenBalance, gas] = await Promise.all([
       // A token that keeps its nonces where they cannot be read relies on the ledger here,
       // and on the contract itself, which refuses a used nonce.
       token.nonces.kind === 'unreadable'
         ? false
         : context.chain.nonceUsed(token.contractHash, token.nonces, key.payer, key.nonce, block),
       context.chain.tokenBalance(token.contractHash, key.payer, block),
-      context.chain.accountBalance(context.feePayer.publicKey, block),
+      context.chain.gasFunds(context.feePayer.publicKey, block),
     ]);
   } catch (error) {
     return cannotRead(error);
@@ -202,16 +204,28 @@ export async function checkOnChain(
       key.payer,
     );
   }
-  const gasNeeded =
-    BigInt((await ledger.pendingCount(key.network, at)) + 1) * maxPayment(context.config);
-  if (gasBalance < gasNeeded) {
+  // The fee payer's balance may be from an earlier block: the gas of what executed since then
+  // is counted against it. A reading that looks short is not trusted: read it in this block.
+  const gasNeeded = async (funds: GasFunds) =>
+    BigInt((await ledger.pendingCount(key.network, { afterHeight: funds.height })) + 1) *
+    maxPayment(context.config);
+  let needed = await gasNeeded(gas);
+  if (gas.motes < needed && gas.height !== block.height) {
+    try {
+      gas = await context.chain.gasFunds(context.feePayer.publicKey, block, true);
+    } catch (error) {
+      return cannotRead(error);
+    }
+    needed = await gasNeeded(gas);
+  }
+  if (gas.motes < needed) {
     return invalid(
       'invalid_exact_casper_facilitator_unfunded',
-      `the fee payer holds ${gasBalance} motes; settling needs ${gasNeeded}`,
+      `the fee payer holds ${gas.motes} motes; settling needs ${needed}`,
       key.payer,
     );
   }
-  return { ok: true, value: { tokenBalance, gasBalance, token } };
+  return { ok: true, value: { tokenBalance, gas, token } };
 }
 
 /**

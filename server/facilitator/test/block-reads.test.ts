@@ -89,7 +89,7 @@ afterAll(async () => {
 });
 
 describe('/verify, read against one block', () => {
-  it('makes one RPC call per payment within a block, where reading the block every time makes five', async () => {
+  it('makes one RPC call per payment within a block, where reading the block every time makes four', async () => {
     const verifyAll = async (f: { url: string }, n: number) => {
       for (let i = 0; i < n; i++) {
         const answer = await postJson(`${f.url}/verify`, await payment());
@@ -106,8 +106,9 @@ describe('/verify, read against one block', () => {
     expect(sameBlock).toEqual(
       Array(5).fill(['info_get_status', 'state_get_dictionary_item']).flat(),
     );
-    // …and, with a block that changed the state between payments, the package's contract,
-    // the payer's balance and the fee payer's CSPR again.
+    // …and, with a block that changed the state between payments, the package's contract and
+    // the payer's balance again. The fee payer's CSPR was read by the first verify: within a
+    // minute, the ledger counts the gas spent since that block instead.
     const everyTime = await callsDuring(async () => {
       for (let i = 0; i < 5; i++) {
         await rpcResult(devnet.rpcUrl, 'devnet_fund', {
@@ -117,11 +118,11 @@ describe('/verify, read against one block', () => {
         await verifyAll(everyRead, 1);
       }
     });
-    expect(everyTime).toHaveLength(25);
+    expect(everyTime).toHaveLength(20);
     expect(count(everyTime, 'info_get_status')).toBe(5);
     expect(count(everyTime, 'query_global_state')).toBe(5);
     expect(count(everyTime, 'state_get_dictionary_item')).toBe(10);
-    expect(count(everyTime, 'query_balance')).toBe(5);
+    expect(count(everyTime, 'query_balance')).toBe(0);
     // The contract's entry points were read once, by the first verify.
     expect(everyTime).not.toContain('chain_get_state_root_hash');
   });
@@ -222,5 +223,66 @@ describe('/settle, read against a block read now', () => {
     });
     const settled = await whileMining(devnet.rpcUrl, postJson(`${perBlock.url}/settle`, request));
     expect(settled.body).toMatchObject({ success: true });
+  });
+});
+
+describe("the fee payer's CSPR, read once a minute, its gas counted by the ledger in between", () => {
+  const PAYMENT_MOTES = 3_000_000_000n;
+
+  it('counts the gas of settlements executed since its reading, reads again before refusing, and sees a top-up', async () => {
+    const gasPayer = generateSecretKey();
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: gasPayer.publicKey.hex,
+      motes: String(3n * PAYMENT_MOTES + 1_000_000_000n),
+    });
+    const metered = await facilitatorOn(devnet, {
+      rpcUrl: proxy.url,
+      database: join(dir, 'metered.sqlite'),
+      feePayer: gasPayer,
+      blockIntervalMs: 0,
+      extra: { pollIntervalMs: 25, settleTimeoutMs: 5000 },
+      network: {
+        paymentMotes: String(PAYMENT_MOTES),
+        secp256k1PaymentMotes: String(PAYMENT_MOTES),
+      },
+    });
+    try {
+      const settle = async () => {
+        const request = await payment();
+        const settled = await whileMining(
+          devnet.rpcUrl,
+          postJson(`${metered.url}/settle`, request),
+        );
+        expect(settled.body).toMatchObject({ success: true });
+      };
+      // The first settlement reads the fee payer's balance (10 CSPR)…
+      expect(count(await callsDuring(settle), 'query_balance')).toBe(1);
+      // …the next two are judged by it, less the 3 CSPR of each settlement executed since.
+      expect(count(await callsDuring(settle), 'query_balance')).toBe(0);
+      expect(count(await callsDuring(settle), 'query_balance')).toBe(0);
+      // A fourth would need 12 CSPR by that reading: before refusing, the balance is read in
+      // the newest block, where the chain shows what the three really cost.
+      const fourth = await payment();
+      const refused = await callsDuring(async () => {
+        expect((await postJson(`${metered.url}/verify`, fourth)).body).toEqual({
+          isValid: false,
+          invalidReason: 'invalid_exact_casper_facilitator_unfunded',
+          invalidMessage: `the fee payer holds 1000000000 motes; settling needs ${PAYMENT_MOTES}`,
+          payer: aliceAddress,
+        });
+      });
+      expect(count(refused, 'query_balance')).toBe(1);
+      // Topped up, the fee payer is good for it at once.
+      await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+        account: gasPayer.publicKey.hex,
+        motes: String(PAYMENT_MOTES),
+      });
+      expect((await postJson(`${metered.url}/verify`, fourth)).body).toEqual({
+        isValid: true,
+        payer: aliceAddress,
+      });
+    } finally {
+      await metered.close();
+    }
   });
 });

@@ -45,32 +45,29 @@ export function facilitatorOn(
     feePayer: SecretKey;
     apiKeys?: string[];
     extra?: Record<string, unknown>;
+    /** Settings of the network, on top of the defaults (e.g. paymentMotes). */
+    network?: Record<string, unknown>;
     now?: () => number;
     blockIntervalMs?: number;
   },
 ): Promise<Facilitator & { url: string }> {
   const token = devnet.tokens[0]!;
-  return startFacilitator(
-    parseConfig(
-      rawConfig({
-        database: options.database,
-        network: devnet.network,
-        rpcUrl: options.rpcUrl,
-        feePayer: options.feePayer,
-        assets: [
-          {
-            packageHash: token.packageHash,
-            domainName: token.domainName,
-            decimals: token.decimals,
-          },
-        ],
-        ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
-        ...(options.extra ? { extra: options.extra } : {}),
-        ...(options.blockIntervalMs !== undefined
-          ? { blockIntervalMs: options.blockIntervalMs }
-          : {}),
-      }),
-    ),
-    options.now ? { now: options.now } : {},
-  );
+  const raw = rawConfig({
+    database: options.database,
+    network: devnet.network,
+    rpcUrl: options.rpcUrl,
+    feePayer: options.feePayer,
+    assets: [
+      {
+        packageHash: token.packageHash,
+        domainName: token.domainName,
+        decimals: token.decimals,
+      },
+    ],
+    ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
+    ...(options.extra ? { extra: options.extra } : {}),
+    ...(options.blockIntervalMs !== undefined ? { blockIntervalMs: options.blockIntervalMs } : {}),
+  }) as { networks: Record<string, unknown>[] };
+  Object.assign(raw.networks[0]!, options.network);
+  return startFacilitator(parseConfig(raw), options.now ? { now: options.now } : {});
 }

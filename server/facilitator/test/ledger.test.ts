@@ -293,6 +293,16 @@ describe.each(backends)('Ledger on $name', (backend) => {
       of: 'funds',
     });
     expect((await ledger.reserve(draft({ payer, value: '30' }), limits)).status).toBe('reserved');
+    // The fee payer's balance may be from an older block than the token balance: the gas of
+    // the three executed in block 10, the one still open and this one (5 × 10) count against a
+    // reading at 9; against a reading at 10, only the last two.
+    const gas = { ...plenty, paymentMotes: 10n, gasBalance: 49n, blockHeight: 10 };
+    expect(
+      await ledger.reserve(draft({ payer, value: '1' }), { ...gas, gasBlockHeight: 9 }),
+    ).toEqual({ status: 'short', of: 'gas' });
+    expect(
+      (await ledger.reserve(draft({ payer, value: '1' }), { ...gas, gasBlockHeight: 10 })).status,
+    ).toBe('reserved');
   });
 
   it('lets exactly one caller claim the delivery of a confirmed settlement, across connections', async () => {

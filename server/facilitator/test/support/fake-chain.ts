@@ -10,7 +10,7 @@ import {
   type ExecutionStatus,
   type TokenProfile,
 } from '@x402-casper/shared';
-import type { BlockView, Chain } from '../../src/chain.js';
+import type { BlockView, Chain, GasFunds } from '../../src/chain.js';
 
 const CONTRACT_HASH = 'c0'.repeat(32);
 
@@ -97,6 +97,11 @@ export class FakeChain implements Chain {
 
   async accountBalance(publicKeyHex: string): Promise<bigint> {
     return this.cspr.get(publicKeyHex) ?? 0n;
+  }
+
+  /** The balance now, as of the block read last (the fake does not charge gas). */
+  async gasFunds(publicKeyHex: string, block: BlockView): Promise<GasFunds> {
+    return { motes: await this.accountBalance(publicKeyHex), height: block.height };
   }
 
   async tokenBalance(_contractHash: string, address: string): Promise<bigint> {
