@@ -216,3 +216,31 @@ test('sub-origins in frames cannot flood: after three rejections the tab and the
   expect(opened.length).toBeLessThanOrEqual(3);
   await flood.close();
 });
+
+test('after three rejections in one tab, another tab of the site is quiet too, and stays quiet after the service worker stops', async ({
+  wallet,
+  paidSite: site,
+}) => {
+  const first = await wallet.context.newPage();
+  await first.goto(`${site.url}/fetcher`);
+  for (let i = 0; i < 3; i++) {
+    const asked = wallet.nextApproval();
+    await first.locator('#fetch-button').click();
+    await wallet.reject({ window: await asked });
+    await expect(first.locator('#status')).toHaveText('HTTP 402');
+    await first.reload();
+  }
+  const second = await wallet.context.newPage();
+  const quiet = async () => {
+    await second.goto(`${site.url}/fetcher`);
+    await wallet.expectNoApproval(async () => {
+      await second.locator('#fetch-button').click();
+      await expect(second.locator('#status')).toHaveText('HTTP 402');
+    });
+  };
+  await quiet();
+  // An idle worker is stopped by the browser; the next request starts a new one.
+  await wallet.stopServiceWorker();
+  await quiet();
+  for (const page of [first, second]) await page.close();
+});

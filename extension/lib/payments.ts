@@ -23,6 +23,7 @@ import { describeOutcome, type Outcome, type RetryReport } from './outcome.js';
 import { outstandingAuthorizations } from './outstanding.js';
 import { type PaidPageLoader, requestUrl } from './paid-load.js';
 import type { DeclineReason } from './protocol.js';
+import { QuietSites } from './quiet-sites.js';
 import type { SeenAnswers } from './seen-answers.js';
 import type { SettingsStore } from './settings.js';
 import { isFinal, type Settlements, stillCollectable } from './settlement.js';
@@ -52,6 +53,7 @@ export type PayAnswer =
  */
 export class Payments {
   private readonly sites: SitePolicy;
+  private readonly quiet: QuietSites;
   private readonly approvals: ApprovalQueue;
   private readonly budgetPolicy: BudgetPolicy;
   private readonly signer: AuthorizationSigner;
@@ -74,6 +76,7 @@ export class Payments {
   ) {
     const now = () => this.now();
     this.sites = new SitePolicy(now);
+    this.quiet = new QuietSites(now);
     this.approvals = new ApprovalQueue(deps.windows);
     this.budgetPolicy = new BudgetPolicy(deps.budgets, deps.pages);
     this.signer = new AuthorizationSigner(deps.keyring, deps.history, now);
@@ -332,7 +335,7 @@ export class Payments {
     }
     const asker = askerOf(requester, request);
     // A site that keeps asking after being told no does not get to keep opening windows.
-    if (this.sites.isQuiet(requester, asker)) {
+    if (await this.quiet.isQuiet(requester, asker)) {
       return {
         type: 'declined',
         reason: 'rejected',
@@ -396,7 +399,7 @@ export class Payments {
     );
 
     if (!decision.approve) {
-      if (!cancelled.aborted) this.sites.rejected(requester, asker);
+      if (!cancelled.aborted) await this.quiet.rejected(requester, asker);
       await this.deps.history.add({
         ...recordBase(requester, request, resource, options[0]!, this.now()),
         status: 'rejected',
@@ -404,7 +407,7 @@ export class Payments {
       });
       return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
     }
-    this.sites.approved(requester, asker);
+    await this.quiet.approved(requester, asker);
     const option = options[decision.option]!;
     let signed: Signed;
     try {

@@ -1,8 +1,7 @@
 // What the wallet believes about who is asking: the browser's word on the requester (never the
-// page's), which host asked, whether that host is reached safely, and how long a site that
-// keeps being told no, or whose paid page load just failed, has to wait before it asks again.
+// page's), which host asked, whether that host is reached safely, and whether a page load may
+// ask (how long a site that keeps being told no waits is quiet-sites.ts).
 import type { DeclineReason, RequestKind } from './protocol.js';
-import { registrableDomain } from './site.js';
 
 /** Who asks, as the browser (not the page) reported it. */
 export interface Requester {
@@ -79,27 +78,16 @@ export function askerOf(requester: Requester, request: PayRequest): string {
 
 /** How long after a paid page load failed its 402 page is not asked about again. */
 const FAILED_LOAD_QUIET_MS = 10_000;
-/** After this many rejections in a row, a site gets no window for a while… */
-const REJECTIONS_BEFORE_QUIET = 3;
-/** …a minute, doubling with each further rejection, at most 15 minutes. */
-const REJECTED_QUIET_MS = 60_000;
-const MAX_REJECTED_QUIET_MS = 15 * 60_000;
 
 export interface Refusal {
   reason: DeclineReason;
   message: string;
 }
 
-/** The wallet's memory of how sites behaved, for this worker's life. */
+/** Which page loads may ask, and a refused paid load's 402 page, for this worker's life. */
 export class SitePolicy {
   /** Per tab: a paid page load the site refused, whose 402 page must not ask again at once. */
   private readonly failedLoads = new Map<number, { url: string; until: number }>();
-  /**
-   * Per tab and per registrable domain (of the host that asked and of the page): rejections
-   * in a row, and until when their requests get no window. Sub-origins of one site in
-   * frames, or many sites in one tab, share a count.
-   */
-  private readonly rejections = new Map<string, { count: number; until: number }>();
 
   constructor(private readonly now: () => number) {}
 
@@ -130,39 +118,5 @@ export class SitePolicy {
   /** The site refused the paid page load of `url` in this tab. */
   loadFailed(tabId: number, url: string): void {
     this.failedLoads.set(tabId, { url, until: this.now() + FAILED_LOAD_QUIET_MS });
-  }
-
-  /** Whether a site was told no too often to open another window now. */
-  isQuiet(requester: Requester, asker: string): boolean {
-    const now = this.now();
-    return this.quietKeys(requester, asker).some(
-      (key) => now < (this.rejections.get(key)?.until ?? 0),
-    );
-  }
-
-  /** The person said no: the tab and both sites count one more rejection in a row. */
-  rejected(requester: Requester, asker: string): void {
-    for (const key of this.quietKeys(requester, asker)) {
-      const count = (this.rejections.get(key)?.count ?? 0) + 1;
-      const beyond = count - REJECTIONS_BEFORE_QUIET;
-      const quiet =
-        beyond >= 0 ? Math.min(REJECTED_QUIET_MS * 2 ** beyond, MAX_REJECTED_QUIET_MS) : 0;
-      this.rejections.set(key, { count, until: this.now() + quiet });
-    }
-  }
-
-  /** The person said yes: the count starts again. */
-  approved(requester: Requester, asker: string): void {
-    for (const key of this.quietKeys(requester, asker)) this.rejections.delete(key);
-  }
-
-  private quietKeys(requester: Requester, asker: string): string[] {
-    return [
-      ...new Set([
-        `tab ${requester.tabId}`,
-        `site ${registrableDomain(asker)}`,
-        `site ${registrableDomain(requester.origin)}`,
-      ]),
-    ];
   }
 }

@@ -8,30 +8,6 @@ const requester = (origin: string, tabId = 1, frameId = 0): Requester => ({
 });
 
 describe('SitePolicy', () => {
-  it('quiets a site after three rejections in a row, a minute doubling each time, and forgives on approval', () => {
-    let now = 0;
-    const sites = new SitePolicy(() => now);
-    const shop = requester('https://a.shop.example');
-    const asker = 'https://a.shop.example';
-    for (let i = 0; i < 2; i++) sites.rejected(shop, asker);
-    expect(sites.isQuiet(shop, asker)).toBe(false);
-    sites.rejected(shop, asker);
-    expect(sites.isQuiet(shop, asker)).toBe(true);
-    // Another sub-origin of the same site, in another tab, waits too.
-    expect(sites.isQuiet(requester('https://b.shop.example', 2), 'https://b.shop.example')).toBe(
-      true,
-    );
-    now = 60_000;
-    expect(sites.isQuiet(shop, asker)).toBe(false);
-    sites.rejected(shop, asker);
-    now = 60_000 + 119_999;
-    expect(sites.isQuiet(shop, asker)).toBe(true);
-    sites.approved(shop, asker);
-    expect(sites.isQuiet(shop, asker)).toBe(false);
-    sites.rejected(shop, asker);
-    expect(sites.isQuiet(shop, asker)).toBe(false);
-  });
-
   it('refuses a page load asked for by a frame or for another URL, and a 402 page a paid load just produced', () => {
     let now = 0;
     const sites = new SitePolicy(() => now);
