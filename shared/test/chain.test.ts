@@ -15,6 +15,7 @@ import {
   decodeU8,
   decodeUnsigned,
   parseContract,
+  UnsupportedTokenError,
   usedNonceItemKey,
 } from '../src/index.js';
 
@@ -77,7 +78,7 @@ describe('currentContractHash', () => {
     expect(currentContractHash(stored)).toBe('bb'.repeat(32));
   });
 
-  it('takes the highest enabled version of a 2.x Package', () => {
+  it('refuses a 2.x Package (of addressable entities) as unsupported, naming its current entity', () => {
     const entry = (major: number, v: number, hash: string) => ({
       entity_version_key: { protocol_version_major: major, entity_version: v },
       addressable_entity_hash: `entity-contract-${hash.repeat(32)}`,
@@ -88,7 +89,17 @@ describe('currentContractHash', () => {
         disabled_versions: [{ protocol_version_major: 2, entity_version: 2 }],
       },
     };
-    expect(currentContractHash(stored)).toBe('aa'.repeat(32));
+    expect(() => currentContractHash(stored)).toThrow(UnsupportedTokenError);
+    expect(() => currentContractHash(stored)).toThrow(
+      `its package is a Casper 2.x Package whose current version is the AddressableEntity ${'aa'.repeat(32)}; only Contract versions of a ContractPackage are read`,
+    );
+    const allDisabled = {
+      Package: {
+        versions: [entry(2, 1, 'aa')],
+        disabled_versions: [{ protocol_version_major: 2, entity_version: 1 }],
+      },
+    };
+    expect(() => currentContractHash(allDisabled)).toThrow(/no enabled contract version/);
   });
 
   it('refuses what is not a package, has no enabled version or a malformed hash', () => {

@@ -9,6 +9,7 @@ import {
   normalizeAddress,
   parseExactRequirements,
   type TokenProfile,
+  UnsupportedTokenError,
   type VerifyRequest,
   type VerifyResponse,
   verifyPayment,
@@ -150,20 +151,22 @@ export async function checkOnChain(
       `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
       key.payer,
     );
+  const unsupported = (problem: string) =>
+    invalid(
+      'invalid_exact_casper_unsupported_token',
+      `token ${asset.packageHash} cannot be settled: ${problem}`,
+      key.payer,
+    );
   const { block } = payment;
   let token: TokenProfile;
   try {
     token = await context.chain.tokenProfile(asset, block);
   } catch (error) {
+    // The chain answered, with the token in a form that cannot be settled.
+    if (error instanceof UnsupportedTokenError) return unsupported(error.message);
     return cannotRead(error);
   }
-  if (!token.usable) {
-    return invalid(
-      'invalid_exact_casper_unsupported_token',
-      `token ${asset.packageHash} cannot be settled: ${token.problem}`,
-      key.payer,
-    );
-  }
+  if (!token.usable) return unsupported(token.problem);
   let nonceUsed: boolean;
   let tokenBalance: bigint;
   let gas: GasFunds;

@@ -50,8 +50,14 @@ export type Fault =
  */
 export class FaultyProxy {
   readonly faults = new Map<string, Fault>();
-  /** Changes the node's answer to a method (its parsed JSON-RPC response) before it is sent. */
-  readonly rewrites = new Map<string, (answer: Record<string, unknown>) => unknown>();
+  /**
+   * Changes the node's answer to a method (its parsed JSON-RPC response, with the call's
+   * params) before it is sent.
+   */
+  readonly rewrites = new Map<
+    string,
+    (answer: Record<string, unknown>, params: unknown) => unknown
+  >();
   readonly seen: string[] = [];
   /** Every call with its params. */
   readonly calls: Array<{ method: string; params: unknown }> = [];
@@ -102,7 +108,7 @@ export class FaultyProxy {
         if (fault === 'forward-then-drop') return req.socket.destroy();
         res.setHeader('content-type', 'application/json');
         const rewrite = this.rewrites.get(method);
-        res.end(rewrite ? JSON.stringify(rewrite(JSON.parse(text))) : text);
+        res.end(rewrite ? JSON.stringify(rewrite(JSON.parse(text), params)) : text);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -52,6 +52,14 @@ export type NonceStore =
 /** The CEP-3009 dictionary of used nonces. */
 export const USED_NONCES_DICTIONARY = 'used_nonces';
 
+/**
+ * A token the chain holds in a form this reader does not read, so it cannot be settled (not
+ * a node failing): the message says what was found.
+ */
+export class UnsupportedTokenError extends Error {
+  override readonly name = 'UnsupportedTokenError';
+}
+
 type Json = Record<string, unknown>;
 const object = (value: unknown): Json | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -84,13 +92,16 @@ function newestEnabled(versions: Version[], disabled: Set<string>): string | und
 
 /**
  * The newest enabled version of a package (highest protocol major, then version), from a
- * Casper 1.x `ContractPackage` or a 2.x `Package`.
+ * `ContractPackage` (Casper 1.x, and 2.x without addressable entities). A 2.x `Package` is of
+ * addressable entities, whose entry points and named keys live apart from the entity and are
+ * not read here: it is an UnsupportedTokenError naming its current entity.
  */
 export function currentContractHash(storedValue: unknown): string {
   const stored = object(storedValue);
   const legacy = object(stored?.ContractPackage);
   const entity = object(stored?.Package);
   let newest: string | undefined;
+  let isEntity = false;
   if (legacy && Array.isArray(legacy.versions)) {
     newest = newestEnabled(
       legacy.versions.map((v) => ({
@@ -101,6 +112,7 @@ export function currentContractHash(storedValue: unknown): string {
       new Set(array(legacy.disabled_versions).map((v) => `${array(v)[0]}.${array(v)[1]}`)),
     );
   } else if (entity && Array.isArray(entity.versions)) {
+    isEntity = true;
     newest = newestEnabled(
       entity.versions.map((v) => {
         const key = object(object(v)?.entity_version_key);
@@ -120,6 +132,11 @@ export function currentContractHash(storedValue: unknown): string {
     throw new CasperRpcUnavailableError('the asset is not a contract package on this network');
   }
   if (!newest) throw new CasperRpcUnavailableError('the package has no enabled contract version');
+  if (isEntity) {
+    throw new UnsupportedTokenError(
+      `its package is a Casper 2.x Package whose current version is the AddressableEntity ${newest}; only Contract versions of a ContractPackage are read`,
+    );
+  }
   return newest;
 }
 

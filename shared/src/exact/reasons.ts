@@ -42,7 +42,7 @@ export const INVALID_REASONS = {
   invalid_exact_casper_nonce_used:
     'The nonce was already used on chain or by an earlier settlement.',
   invalid_exact_casper_unsupported_token:
-    "The token's transfer_with_authorization entry point, as read from the chain, takes arguments x402 cannot supply.",
+    "The token cannot be settled: its transfer_with_authorization entry point, as read from the chain, takes arguments x402 cannot supply, or its package's current version is not a contract the facilitator reads (a Casper 2.x addressable entity).",
   invalid_exact_casper_unknown_asset:
     'The facilitator does not support this asset on this network.',
   invalid_exact_casper_facilitator_unfunded: 'The facilitator cannot pay the gas for settlement.',
