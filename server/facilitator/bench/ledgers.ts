@@ -3,6 +3,7 @@
 // one PostgreSQL taking the payments in turn (a round-robin load balancer). The PostgreSQL
 // server is a throwaway cluster (initdb/pg_ctl), as in the tests.
 
+import { randomUUID } from 'node:crypto';
 import { defaultDevAccounts } from '@x402-casper/devnet';
 import { addressOfPublicKey } from '@x402-casper/shared';
 import {
@@ -72,7 +73,8 @@ async function run(
     const settle = (i: number, body: unknown) =>
       fetch(`${processes[i % replicas]!.url}/settle`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // One Idempotency-Key per payment, as the paywall sends.
+        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
         body: JSON.stringify(body),
       }).then((r) => r.json() as Promise<{ success?: boolean }>);
     // Warm-up, not measured.

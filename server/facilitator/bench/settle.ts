@@ -5,6 +5,7 @@
 //   submit    reserved → submitted: account_put_transaction and the ledger update
 //   block     submitted → confirmed: waiting for the block and the poll that sees it
 //   answer    confirmed → response received
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDevAccounts } from '@x402-casper/devnet';
@@ -62,10 +63,11 @@ function logTimes(file: string): Map<string, Record<string, number>> {
   return byTransaction;
 }
 
+/** POSTs a settlement with its own Idempotency-Key, as the paywall sends one per paid request. */
 async function post(url: string, body: PaymentRequest) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
     body: JSON.stringify(body),
   });
   return (await response.json()) as { success?: boolean; transaction?: string };

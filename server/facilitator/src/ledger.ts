@@ -53,6 +53,8 @@ export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
    * calls repeating the idempotency key of the one that was answered.
    */
   deliveredAt: number | null;
+  /** The idempotency key of the call that was answered `success: true`, if it had one. */
+  deliveryKey: string | null;
   errorReason: InvalidReason | null;
   errorMessage: string | null;
   /** A failure the chain never saw (the node refused or never got the transaction). */
@@ -128,6 +130,7 @@ function fromRow(row: Row): Settlement {
     expiresAt: num(row.expires_at),
     validBefore: numOrNull(row.valid_before),
     deliveredAt: numOrNull(row.delivered_at),
+    deliveryKey: textOrNull(row.delivery_key),
     errorReason: reasonOrNull(row.error_reason),
     errorMessage: textOrNull(row.error_message),
     retryable: num(row.retryable) === 1,
@@ -294,18 +297,31 @@ export class Ledger {
     return row ? fromRow(row) : undefined;
   }
 
-  /** reserved | submitted → confirmed: the transaction executed without error. */
+  /**
+   * reserved | submitted → confirmed: the transaction executed without error. With
+   * `claimant`, the idempotency key of a call still waiting for it, that call's delivery is
+   * claimed in the same write (see claimDelivery): one commit fewer per settlement.
+   */
   async markConfirmed(
     row: SettlementRef,
     blockHeight: number | null,
     now = Date.now(),
+    claimant?: string,
   ): Promise<Settlement> {
     return this.moved(
       row,
       `UPDATE settlements SET state = 'confirmed', block_height = ?, error_reason = NULL,
-         error_message = NULL, retryable = 0, ${NO_LEASE}, updated_at = ?
+         error_message = NULL, retryable = 0, ${NO_LEASE}, updated_at = ?,
+         delivered_at = ?, delivery_key = ?
        WHERE id = ? AND transaction_hash = ? AND ${OPEN} RETURNING *`,
-      [blockHeight, now, row.id, row.transactionHash],
+      [
+        blockHeight,
+        now,
+        claimant === undefined ? null : now,
+        claimant ?? null,
+        row.id,
+        row.transactionHash,
+      ],
     );
   }
 

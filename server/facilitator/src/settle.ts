@@ -344,7 +344,7 @@ export class Settler {
     deliveryKey: string | undefined,
   ): Promise<SettleOutcome> {
     if (row.state === 'confirmed' || row.state === 'failed') return this.answer(row, deliveryKey);
-    const driver = this.drive(row, mode);
+    const driver = this.drive(row, mode, deliveryKey);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.settleTimeoutMs);
@@ -371,9 +371,12 @@ export class Settler {
    */
   private async answer(row: Settlement, deliveryKey?: string): Promise<SettleOutcome> {
     if (row.state === 'confirmed') {
-      if (!(await this.ledger.claimDelivery(row.id, this.now(), deliveryKey))) {
-        return alreadySettled(row);
-      }
+      const claimed =
+        (deliveryKey !== undefined &&
+          row.deliveredAt !== null &&
+          row.deliveryKey === deliveryKey) ||
+        (await this.ledger.claimDelivery(row.id, this.now(), deliveryKey));
+      if (!claimed) return alreadySettled(row);
       return {
         response: {
           success: true,
@@ -412,10 +415,10 @@ export class Settler {
    * rejects only when the node could not be reached to submit (the row stays reserved and a
    * later call retries).
    */
-  private drive(row: Settlement, mode: DriveMode): Promise<Settlement> {
+  private drive(row: Settlement, mode: DriveMode, claimant?: string): Promise<Settlement> {
     const running = this.drivers.get(row.id);
     if (running) return running;
-    const driver = this.leased(row, mode).finally(() => this.drivers.delete(row.id));
+    const driver = this.leased(row, mode, claimant).finally(() => this.drivers.delete(row.id));
     driver.catch((error: unknown) => {
       this.options.log.warn(
         { settlement: row.id, err: (error as Error).message },
@@ -427,16 +430,20 @@ export class Settler {
   }
 
   /** Takes the row's lease and runs its driver, or watches the replica that holds it. */
-  private async leased(row: Settlement, mode: DriveMode): Promise<Settlement> {
-    if (!(await this.renew(row))) return this.watch(row);
-    return this.runHolding(row, mode);
+  private async leased(row: Settlement, mode: DriveMode, claimant?: string): Promise<Settlement> {
+    if (!(await this.renew(row))) return this.watch(row, claimant);
+    return this.runHolding(row, mode, claimant);
   }
 
   /** Runs the row's driver while this replica holds its lease, and gives the lease up after. */
-  private async runHolding(row: Settlement, mode: DriveMode): Promise<Settlement> {
+  private async runHolding(
+    row: Settlement,
+    mode: DriveMode,
+    claimant: string | undefined,
+  ): Promise<Settlement> {
     let ended: Settlement | undefined;
     try {
-      ended = await this.run(row, mode);
+      ended = await this.run(row, mode, claimant);
       return ended;
     } finally {
       this.leasedAt.delete(row.id);
@@ -451,7 +458,7 @@ export class Settler {
    * Reads the row every poll interval until another replica's driver ends it, or nobody holds
    * it any more (the lease expired or was given up: this replica takes over), or this one stops.
    */
-  private async watch(initial: Settlement): Promise<Settlement> {
+  private async watch(initial: Settlement, claimant: string | undefined): Promise<Settlement> {
     let row = initial;
     while (row.state === 'reserved' || row.state === 'submitted') {
       try {
@@ -469,7 +476,7 @@ export class Settler {
         free &&
         (await this.renew(row))
       ) {
-        return this.runHolding(row, 'resume');
+        return this.runHolding(row, 'resume', claimant);
       }
     }
     return row;
@@ -489,7 +496,11 @@ export class Settler {
     return held;
   }
 
-  private async run(initial: Settlement, mode: DriveMode): Promise<Settlement> {
+  private async run(
+    initial: Settlement,
+    mode: DriveMode,
+    claimant: string | undefined,
+  ): Promise<Settlement> {
     const context = this.contexts.get(initial.network);
     if (!context) {
       this.options.log.error(
@@ -519,7 +530,7 @@ export class Settler {
     }
     while (row.state === 'submitted') {
       if (this.stop.signal.aborted || !(await this.renew(row))) return row;
-      row = await this.poll(context, row);
+      row = await this.poll(context, row, claimant);
       if (row.state === 'submitted') await nextBlock();
     }
     return row;
@@ -593,7 +604,11 @@ export class Settler {
   }
 
   /** One look at the chain; an unreachable node only delays the next look. */
-  private async poll(context: NetworkContext, row: Settlement): Promise<Settlement> {
+  private async poll(
+    context: NetworkContext,
+    row: Settlement,
+    claimant: string | undefined,
+  ): Promise<Settlement> {
     let status: Awaited<ReturnType<typeof context.chain.execution>>;
     try {
       status = await context.chain.execution(row.transactionHash);
@@ -610,7 +625,7 @@ export class Settler {
           { settlement: row.id, transaction: row.transactionHash, block: status.blockHeight },
           'settlement confirmed',
         );
-        return this.ledger.markConfirmed(row, status.blockHeight);
+        return this.ledger.markConfirmed(row, status.blockHeight, this.now(), claimant);
       }
       this.options.log.warn(
         { settlement: row.id, transaction: row.transactionHash, error: status.errorMessage },

@@ -131,11 +131,13 @@ describe('the core on a chain in memory', () => {
     // The caller that lost its answer repeats its key and gets the success again; anyone else
     // is told the nonce is used. Nothing more is sent.
     expect(await call('/settle', payment, headers)).toEqual(first);
-    expect(await call('/settle', payment)).toMatchObject({
-      success: false,
-      errorReason: 'invalid_exact_casper_nonce_used',
-      transaction: first.transaction,
-    });
+    for (const other of [{}, { 'idempotency-key': 'order-2' }]) {
+      expect(await call('/settle', payment, other)).toMatchObject({
+        success: false,
+        errorReason: 'invalid_exact_casper_nonce_used',
+        transaction: first.transaction,
+      });
+    }
     expect(chain.submitted).toHaveLength(1);
     expect(chain.tokens.get(merchant)).toBe(250n);
   });

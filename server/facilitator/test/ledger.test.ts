@@ -344,6 +344,28 @@ describe.each(backends)('Ledger on $name', (backend) => {
     expect((await ledger.byId(id)).deliveredAt).toBe(10);
   });
 
+  it('claims the delivery for a waiting caller in the confirmation itself', async () => {
+    await open();
+    const reserved = await ledger.reserve(draft(), plenty);
+    if (reserved.status !== 'reserved') throw new Error('not reserved');
+    const confirmed = await ledger.markConfirmed(reserved.settlement, 1, 20, 'key-a');
+    expect(confirmed).toMatchObject({ state: 'confirmed', deliveredAt: 20, deliveryKey: 'key-a' });
+    const second = backend.open(locator);
+    expect(await second.claimDelivery(confirmed.id, 21, 'key-a')).toBe(true);
+    expect(await second.claimDelivery(confirmed.id, 22, 'key-b')).toBe(false);
+    expect(await second.claimDelivery(confirmed.id, 23)).toBe(false);
+    expect(await second.byId(confirmed.id)).toMatchObject({
+      deliveredAt: 20,
+      deliveryKey: 'key-a',
+    });
+    // Without a claimant nothing is claimed: the first caller to ask gets the success.
+    const unclaimed = await ledger.reserve(draft(), plenty);
+    if (unclaimed.status !== 'reserved') throw new Error('not reserved');
+    const plain = await ledger.markConfirmed(unclaimed.settlement, 1, 30);
+    expect(plain).toMatchObject({ deliveredAt: null, deliveryKey: null });
+    expect(await second.claimDelivery(plain.id, 31)).toBe(true);
+  });
+
   it('never lets a caller claim a failed settlement', async () => {
     await open();
     const reserved = await ledger.reserve(draft(), plenty);
