@@ -15,6 +15,7 @@ describe('revertReason', () => {
     ['User error: 2', 'cep18x402', 'invalid_exact_casper_payload_expired'],
     ['User error: 3', 'cep18x402', 'invalid_exact_casper_not_yet_valid'],
     ['User error: 4', 'cep18x402', 'invalid_exact_casper_invalid_signature'],
+    ['User error: 5', 'cep18x402', 'invalid_exact_casper_invalid_address'],
     ['User error: 6', 'cep18x402', 'invalid_exact_casper_public_key_mismatch'],
     ['User error: 60001', 'cep18x402', 'insufficient_funds'],
     ['User error: 37000', 'cep18x402', 'invalid_transaction_state'],

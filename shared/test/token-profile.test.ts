@@ -113,6 +113,18 @@ describe('a token profile read from the chain', () => {
       nonces: { kind: 'odra-state', field: 2 },
       reverts: 'cep18x402',
     });
+    // Another Odra token (its module's fields elsewhere in `state`): its nonces are not read
+    // at the proof of concept's place, nor its codes with its table.
+    const otherOdra = contract(args('amount', 'U64'), ['balances', 'state'], 'c4');
+    expect(profileOf(otherOdra, undefined)).toMatchObject({
+      layout: 'amount-u64',
+      nonces: { kind: 'unreadable' },
+      reverts: 'cep3009',
+    });
+    expect(profileOf(otherOdra, 'amount-u256')).toMatchObject({
+      nonces: { kind: 'odra-state', field: 2 },
+      reverts: 'cep18x402',
+    });
     const neither = contract(args('amount', 'U64'), ['balances'], 'c3');
     expect(profileOf(neither, undefined)).toMatchObject({
       nonces: { kind: 'unreadable' },

@@ -23,6 +23,7 @@ export const REVERT_CODES = {
     2: 'invalid_exact_casper_payload_expired',
     3: 'invalid_exact_casper_not_yet_valid',
     4: 'invalid_exact_casper_invalid_signature',
+    5: 'invalid_exact_casper_invalid_address',
     6: 'invalid_exact_casper_public_key_mismatch',
     60001: 'insufficient_funds',
   },

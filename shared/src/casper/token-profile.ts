@@ -80,15 +80,31 @@ export function layoutOfEntryPoint(args: EntryPointArg[]): ArgLayout | { problem
 /** The profile of a contract, from what the chain says of it (`override`: a configured layout). */
 export function profileOf(contract: ContractInfo, override: ArgLayout | undefined): TokenProfile {
   const contractHash = contract.hash;
-  const nonces = nonceStoreOf(contract, CEP18X402_USED_NONCES_FIELD);
-  // Odra's own storage means the Cep18X402 proof of concept and its own error enum.
-  const reverts: RevertFamily = nonces.kind === 'odra-state' ? 'cep18x402' : 'cep3009';
-  if (override) return { usable: true, contractHash, layout: override, nonces, reverts };
   const args = contract.entryPoints.get(ENTRY_POINT);
+  const read = args ? layoutOfEntryPoint(args) : undefined;
+  const found = typeof read === 'string' ? read : undefined;
+  const { nonces, reverts } = noncesAndReverts(contract, override ?? found);
+  if (override) return { usable: true, contractHash, layout: override, nonces, reverts };
   if (!args) {
     return { usable: false, contractHash, problem: `the token has no ${ENTRY_POINT} entry point` };
   }
-  const layout = layoutOfEntryPoint(args);
-  if (typeof layout === 'object') return { usable: false, contractHash, ...layout };
-  return { usable: true, contractHash, layout, nonces, reverts };
+  if (typeof read === 'object') return { usable: false, contractHash, ...read };
+  return { usable: true, contractHash, layout: found!, nonces, reverts };
+}
+
+/**
+ * Where the token's used nonces can be read, and its revert codes. Odra keeps a module's
+ * fields in one `state` dictionary at places derived from the module's layout: only the
+ * Cep18X402 proof of concept's is known (amount with U256 windows, its nonces the second
+ * field, its own error enum). Another Odra token's nonces are left unread: the ledger and the
+ * contract itself refuse a used nonce.
+ */
+function noncesAndReverts(
+  contract: ContractInfo,
+  layout: ArgLayout | undefined,
+): { nonces: NonceStore; reverts: RevertFamily } {
+  const nonces = nonceStoreOf(contract, CEP18X402_USED_NONCES_FIELD);
+  if (nonces.kind !== 'odra-state') return { nonces, reverts: 'cep3009' };
+  if (layout === 'amount-u256') return { nonces, reverts: 'cep18x402' };
+  return { nonces: { kind: 'unreadable' }, reverts: 'cep3009' };
 }
