@@ -1,22 +1,70 @@
-/** Second-level labels under which a country code's sites register (example.co.uk). */
-const SHARED_SECOND_LEVEL = new Set([
-  'co',
-  'com',
-  'net',
-  'org',
-  'gov',
-  'edu',
-  'ac',
-  'or',
-  'ne',
-  'go',
-]);
+// Which site a host belongs to, by the Public Suffix List (public-suffixes.ts): the rules under
+// which anyone may register a name (`com`, `co.uk`, `github.io`, `*.kawasaki.jp`).
+import { PUBLIC_SUFFIXES } from './public-suffixes.js';
+
+interface Node {
+  /** A rule ends here (the labels down to this one are a public suffix). */
+  rule: boolean;
+  children: Map<string, Node>;
+}
+
+let trie: Map<string, Node> | undefined;
+
+/** Reads the list's trie once, on first use: `label(children)`, `label?(…)` when no rule. */
+function publicSuffixes(): Map<string, Node> {
+  if (trie) return trie;
+  const text = PUBLIC_SUFFIXES;
+  let at = 0;
+  const level = (): Map<string, Node> => {
+    const children = new Map<string, Node>();
+    while (at < text.length) {
+      const start = at;
+      while (at < text.length && !',()?'.includes(text[at]!)) at++;
+      const label = text.slice(start, at);
+      const node: Node = { rule: true, children: new Map() };
+      if (text[at] === '?') {
+        node.rule = false;
+        at++;
+      }
+      if (text[at] === '(') {
+        at++;
+        node.children = level();
+        at++; // ')'
+      }
+      children.set(label, node);
+      if (text[at] !== ',') break;
+      at++;
+    }
+    return children;
+  };
+  trie = level();
+  return trie;
+}
 
 /**
- * The registrable domain of an origin's host, close to the public-suffix rule without its
- * list: `a.b.news.example` → `news.example`, `shop.example.co.uk` → `example.co.uk`; an IP
- * address or a single label (localhost) is itself. Sub-origins of one site share it, so
- * they share one count of rejections.
+ * How many of `labels` (a host's, last one first) are its public suffix, by the list's
+ * algorithm: the longest matching rule, an exception rule winning; at least the last label.
+ */
+function suffixLength(reversed: string[]): number {
+  let length = 1;
+  let children = publicSuffixes();
+  for (const [i, label] of reversed.entries()) {
+    if (children.has(`!${label}`)) return i;
+    if (children.has('*')) length = Math.max(length, i + 1);
+    const node = children.get(label);
+    if (!node) break;
+    if (node.rule) length = Math.max(length, i + 1);
+    children = node.children;
+  }
+  return length;
+}
+
+/**
+ * The registrable domain of an origin's host: its public suffix and one label more
+ * (`a.b.news.example.com` → `example.com`, `shop.example.co.uk` → `example.co.uk`,
+ * `a.github.io` → `a.github.io`). A host that is itself a public suffix, an IP address or a
+ * single label (localhost) is itself. Sub-origins of one site share it, so they share one
+ * count of rejections; two sites under one public suffix do not.
  */
 export function registrableDomain(origin: string): string {
   let host: string;
@@ -27,9 +75,7 @@ export function registrableDomain(origin: string): string {
   }
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[')) return host;
   const labels = host.split('.').filter(Boolean);
-  if (labels.length <= 2) return labels.join('.');
-  const tld = labels[labels.length - 1]!;
-  const second = labels[labels.length - 2]!;
-  const take = tld.length === 2 && SHARED_SECOND_LEVEL.has(second) ? 3 : 2;
-  return labels.slice(-take).join('.');
+  if (labels.length <= 1) return labels.join('.');
+  const suffix = suffixLength([...labels].reverse());
+  return labels.slice(-Math.min(labels.length, suffix + 1)).join('.');
 }
