@@ -9,6 +9,12 @@ export interface DevnetOptions {
   /** A genesis of your own instead of the default one (its token "Casper x402 Token"). */
   genesis?: GenesisOptions;
   /**
+   * The chain name; default `casper-net-1`. `casper-test` (or `casper`) makes the network id
+   * testnet's (mainnet's): the wallet then reads this devnet as its testnet (mainnet) network,
+   * as it shows explorer links for those.
+   */
+  chainName?: string;
+  /**
    * A name of the suite's own: tests whose devnet options differ never share a devnet (Playwright
    * gives them other workers). Give one to a suite that moves the clock or stops the facilitator.
    */
@@ -119,6 +125,7 @@ export async function startTestDevnet(options: DevnetOptions = {}): Promise<Test
   const devnet = await startDevnet({
     port: 0,
     blockTimeMs: options.blockTimeMs ?? 500,
+    ...(options.chainName ? { chainName: options.chainName } : {}),
     ...(options.genesis && installer
       ? { genesis: genesisDocument(options.genesis, installer) }
       : {}),

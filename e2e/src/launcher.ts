@@ -48,6 +48,16 @@ export function scratchDir(): string {
   return tmpdir();
 }
 
+/**
+ * Which of the wallet's networks stands for the devnet: testnet or mainnet when it has their
+ * id (a devnet with their chain name), else the local network.
+ */
+function networkKindOf(network: string): 'mainnet' | 'testnet' | 'local' {
+  if (network === 'casper:casper') return 'mainnet';
+  if (network === 'casper:casper-test') return 'testnet';
+  return 'local';
+}
+
 interface Template {
   dir: string;
   extensionId: string;
@@ -55,8 +65,9 @@ interface Template {
 
 /**
  * Launches wallets for one worker. The set-up every wallet shares is done once, into a template
- * Chromium profile: the extension installed (first run), the local network pointed at the
- * worker's devnet and made active, its token added. Each wallet runs on a copy of it and gets an
+ * Chromium profile: the extension installed (first run), the local network (testnet or mainnet
+ * for a devnet with their chain name) pointed at the worker's devnet and made active, its token
+ * added. Each wallet runs on a copy of it and gets an
  * account of its own: a fresh key, funded on the devnet, imported with the password.
  */
 export class WalletLauncher {
@@ -95,7 +106,10 @@ export class WalletLauncher {
     );
     this.open.add(wallet);
     if (options.rpcUrl !== undefined) {
-      await wallet.call('updateNetwork', { kind: 'local', rpcUrl: options.rpcUrl });
+      await wallet.call('updateNetwork', {
+        kind: networkKindOf(this.devnet.network),
+        rpcUrl: options.rpcUrl,
+      });
     }
     if (options.onboard !== false) {
       await wallet.call('create', {
@@ -137,8 +151,13 @@ export class WalletLauncher {
       const extensionId = new URL(worker.url()).host;
       const page = await openExtensionPage(context, extensionId);
       const { network, rpcUrl, token } = this.devnet;
-      await callExtension(page, 'updateNetwork', { kind: 'local', rpcUrl, id: network });
-      await callExtension(page, 'updateSettings', { activeNetwork: 'local' });
+      const kind = networkKindOf(network);
+      await callExtension(page, 'updateNetwork', {
+        kind,
+        rpcUrl,
+        ...(kind === 'local' ? { id: network } : {}),
+      });
+      await callExtension(page, 'updateSettings', { activeNetwork: kind });
       await callExtension(page, 'addToken', {
         networkId: network,
         token: {

@@ -2,6 +2,7 @@ import type { Page } from '@playwright/test';
 import type { Wallet } from '@x402-casper/e2e';
 import { expect, test } from './fixtures.js';
 import { type GreedySite, startGreedySite } from './support/greedy-site.js';
+import { latestPayment } from './support/popup.js';
 
 // An authorization a site kept and can still collect: who gets it sent again, and what the
 // next window says about it. The built extension in Chromium against the devnet and the
@@ -134,5 +135,31 @@ test('asked again for another query string, the window says up front that the si
   await wallet.reject({ window });
   await expect(shop.locator('#status')).toHaveText('HTTP 402');
   expect(greedy.nonces).toHaveLength(1);
+  await shop.close();
+});
+
+test('a site that said the payment failed and settles the kept authorization later: Activity says it was settled although the site said it failed', async ({
+  wallet,
+  devnet,
+  facilitator,
+}) => {
+  const popup = await wallet.popup();
+  const before = await devnet.tokenBalance(wallet.account);
+  const shop = await buyAndGetKept(wallet, greedy.url);
+  const entry = await latestPayment(popup);
+  await expect(entry).toContainText('The site reported insufficient funds');
+  await expect(entry.getByTestId('chain-state')).toContainText('Not settled yet — valid until');
+
+  // Later, the site collects what it kept.
+  const late = await facilitator.settle(greedy.payloads[0], greedy.requirements);
+  expect(late.success).toBe(true);
+  expect(await devnet.tokenBalance(wallet.account)).toBe(before - PRICE);
+  // The wallet reads the chain again while the history is open.
+  await expect(entry.getByTestId('chain-state')).toHaveText(
+    'Confirmed on chain: settled although the site said it failed.',
+    { timeout: 30_000 },
+  );
+  await expect(entry).toHaveAttribute('data-status', 'paid');
+  await popup.screenshot({ path: test.info().outputPath('settled-although-site-said-failed.png') });
   await shop.close();
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cep18x402GenesisToken, CEP18X402_WASM as WASM } from '@x402-casper/testing';
 import { expect, test } from './fixtures.js';
+import { startGreedySite } from './support/greedy-site.js';
 import { latestPayment, openTab } from './support/popup.js';
 
 // The extension pays a demo page priced in a real contract: the Cep18X402 binary (an Odra
@@ -101,4 +102,37 @@ test('pays a fetch priced in the Wasm token: the contract moves the tokens, the 
   );
   await openTab(popup, 'Assets');
   await expect(popup.getByTestId('balance-X402')).toHaveText(/^9,?999,?999\.99\s*X402$/);
+});
+
+test('an authorization the site kept cannot be cancelled in this token: the wallet says it has no cancel_authorization, and until when the site can collect it', async ({
+  wallet,
+  devnet,
+  facilitator,
+}) => {
+  const popup = await wallet.popup();
+  const greedy = await startGreedySite({
+    network: devnet.network,
+    token: devnet.token,
+    payTo: (await devnet.newAccount()).address,
+    amount: '1',
+    settle: (payload, requirements) => facilitator.settle(payload, requirements),
+  });
+  const shop = await wallet.context.newPage();
+  await shop.goto(greedy.url);
+  const window = wallet.nextApproval();
+  await shop.locator('#buy').click();
+  await wallet.approve({ window: await window, amount: '0.01 X402' });
+  await expect(shop.locator('#status')).toHaveText('HTTP 402');
+
+  // The wallet reads the nonce in Odra's state: not collected, still valid.
+  const entry = await latestPayment(popup);
+  await expect(entry.getByTestId('chain-state')).toContainText(/Not settled yet — valid until \d/);
+  await entry.getByRole('button', { name: 'Cancel authorization…' }).click();
+  await expect(entry.getByTestId('cancel')).toContainText(
+    /This token has no cancel_authorization entry point, so the authorization cannot be cancelled\. It stays valid until \d{1,2}:\d{2}.*: the site can collect it until then, and only once\./,
+  );
+  await expect(entry.getByRole('button', { name: /Confirm: cancel/ })).toHaveCount(0);
+  await popup.screenshot({ path: test.info().outputPath('no-cancel-entry-point.png') });
+  await shop.close();
+  await greedy.stop();
 });
