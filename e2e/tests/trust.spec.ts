@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
+import type { Page, Request } from '@playwright/test';
 import type { Wallet } from '@x402-casper/e2e';
 import { expect, test } from './fixtures.js';
 import { type DemoSite, startDemoSite } from './support/demo-site.js';
 import { type GreedySite, startGreedySite } from './support/greedy-site.js';
+import { holdAfterAnswer } from './support/hold-worker.js';
 import { latestPayment, openTab } from './support/popup.js';
 
 // What a site says is not what happened: the wallet confirms outcomes on chain, and one
@@ -130,16 +131,25 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
   await playground(/fetch: HTTP 402/);
   await window.close();
 
-  // 2. Stopped right after Approve: whatever got through is settled at most once.
+  // 2. Stopped right after Approve, before the signature (held there, so it lands there
+  // every time): nothing is signed, the page gets its 402.
+  const signedRequests: string[] = [];
+  const watchSigned = (request: Request) => {
+    if (request.headers()['payment-signature'] !== undefined) signedRequests.push(request.url());
+  };
+  site.on('request', watchSigned);
   asked = wallet.nextApproval();
   await site.locator('#fetch-button').click();
   window = await asked;
   await expect(window.getByRole('button', { name: 'Approve' })).toBeEnabled();
-  await Promise.all([
-    window.getByRole('button', { name: 'Approve' }).click(),
-    wallet.stopServiceWorker(),
-  ]);
-  await playground(/fetch: HTTP (200|402)/);
+  const held = await holdAfterAnswer(wallet);
+  await window.getByRole('button', { name: 'Approve' }).click();
+  await expect.poll(held, { message: 'the worker got the answer and was held' }).toBe(true);
+  await wallet.stopServiceWorker();
+  await playground(/fetch: HTTP 402/);
+  site.off('request', watchSigned);
+  expect(signedRequests).toEqual([]);
+  await window.close();
 
   // 3. Stopped after the page got the signature, before the site's answer came back.
   const paidRequest = site.waitForRequest((r) => r.headers()['payment-signature'] !== undefined);
@@ -161,10 +171,10 @@ test('a service worker stopped mid-payment leaves nothing pending: interrupted r
     // A signed entry still open has the chain's word on it (read again at start-up).
     if (status === 'pending') await expect(entry.getByTestId('chain-state')).toBeVisible();
   }
-  // The first for sure; the second too when the stop came before the Approve reached it.
+  // Both: before the answer, and after the Approve and before the signature.
   await expect(
-    popup.getByText('Interrupted: the wallet stopped before you answered').first(),
-  ).toBeVisible();
+    popup.getByText('Interrupted: the wallet stopped before it signed anything for this request.'),
+  ).toHaveCount(2);
   await expect(entries.filter({ hasText: 'Confirmed on chain.' }).first()).toBeVisible();
   const spent = before - (await devnet.tokenBalance(wallet.account));
   // Every token that moved is a purchase the history shows confirmed on chain, once (the popup

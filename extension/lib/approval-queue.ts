@@ -146,8 +146,9 @@ export class ApprovalQueue {
   }
 
   /**
-   * At start-up: requests whose window was open when the worker stopped are recorded as
-   * interrupted (nothing was signed for them; their page got its 402 when the port closed).
+   * At start-up: requests whose window was open when the worker stopped (before the person
+   * answered, or after an approval and before the signature) are recorded as interrupted:
+   * nothing was signed for them, and their page got its 402 when the port closed.
    */
   async recoverInterrupted(history: History): Promise<void> {
     const open = await this.openSerial.run(async () => {
@@ -159,7 +160,7 @@ export class ApprovalQueue {
       await history.add({
         ...record,
         status: 'rejected',
-        message: 'Interrupted: the wallet stopped before you answered. Nothing was signed.',
+        message: 'Interrupted: the wallet stopped before it signed anything for this request.',
       });
     }
   }
