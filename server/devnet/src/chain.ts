@@ -27,7 +27,7 @@ import {
   type WorldState,
 } from './state.js';
 import { type Effect, executeEntryPoint, Revert } from './token.js';
-import { type AcceptedTransaction, acceptTransaction, laneOf } from './transaction.js';
+import { type AcceptedTransaction, acceptTransaction, laneMaxGas, laneOf } from './transaction.js';
 import { runtimeArgsBytes } from './wasm/bytesrepr.js';
 import { executeWasm } from './wasm/execute.js';
 import { fundFromHolder, supplyHolder, wasmPackage } from './wasm/fund.js';
@@ -101,6 +101,8 @@ export interface GenesisContract {
 const GENESIS_INSTALL_GAS = 1_000_000_000_000n;
 
 const STATE_FILE_FORMAT = 'x402-casper-devnet-state/1';
+/** Wall-clock time a block spends executing transactions before it leaves the rest pooled. */
+const BLOCK_EXECUTION_BUDGET_MS = 2_000;
 /** States kept for historical queries, like a node that prunes; older roots are forgotten. */
 const MAX_STATES = 1000;
 const LANES = ['0', '1', '2', '3', '4', '5'];
@@ -293,9 +295,7 @@ export class Chain {
       const state = cloneState(this.state);
       const timestampMs = Math.max(this.nowMs(), this.latestBlock.timestampMs + 1);
       if (i === 0) change?.(state, timestampMs);
-      const pending = this.data.pending;
-      this.data.pending = [];
-      const executions = pending.map((txHash) => this.execute(state, txHash, timestampMs));
+      const { pending, executions } = this.executePending(state, timestampMs);
       const byLane: Record<string, string[]> = {};
       for (const txHash of pending) {
         const pooled = this.data.transactions[txHash]!;
@@ -323,6 +323,23 @@ export class Chain {
     return mined;
   }
 
+  /**
+   * Executes pooled transactions in order, at least one, until the block's wall-clock budget
+   * is spent; the rest stay pooled for the next block (as a node leaves what does not fit).
+   */
+  private executePending(state: WorldState, timestampMs: number) {
+    const started = performance.now();
+    const pending: string[] = [];
+    const executions: Array<ReturnType<Chain['execute']>> = [];
+    for (const txHash of this.data.pending) {
+      if (pending.length > 0 && performance.now() - started > BLOCK_EXECUTION_BUDGET_MS) break;
+      executions.push(this.execute(state, txHash, timestampMs));
+      pending.push(txHash);
+    }
+    this.data.pending = this.data.pending.slice(pending.length);
+    return { pending, executions };
+  }
+
   private execute(state: WorldState, txHash: string, blockTimeMs: number) {
     const record = this.data.transactions[txHash]!;
     const account = state.accounts[record.initiatorAccountHash];
@@ -341,14 +358,17 @@ export class Chain {
       return { ...base, errorMessage: 'Insufficient payment', effects: [purseEffect] };
     }
     if (record.wasm) {
+      const target = record.wasm.target;
+      const lane = laneOf(cost, target.kind === 'session' && target.installUpgrade);
       const result = executeWasm(state, record.wasm, {
         initiator: record.initiatorAccountHash,
         txHash,
         blockTimeMs,
-        gasLimit: cost,
+        gasLimit: cost < laneMaxGas(lane) ? cost : laneMaxGas(lane),
         blob: (hash) => this.blob(hash),
         storeBlob: (bytes) => this.storeBlob(bytes),
       });
+      if (result.timedOut) this.log(`transaction ${txHash} stopped at the Wasm time limit`);
       return {
         ...base,
         consumed: result.consumed.toString(),

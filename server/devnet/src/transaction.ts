@@ -31,10 +31,28 @@ export const LIMITS = {
   installMaxModuleBytes: 1_048_576,
 } as const;
 
-/** Wasm lanes as the devnet files them in block bodies: install/upgrade (2), small (5) and medium (4). */
+/**
+ * The most gas a transaction of each Wasm lane may use: install/upgrade (2) and the large (3)
+ * and medium (4) lanes as resources/production/chainspec.toml (casper-node feat-2.0) sets
+ * them; the small lane (5) takes payments up to 5 CSPR.
+ */
+const LANE_MAX_GAS: Record<string, bigint> = {
+  '2': 1_000_000_000_000n,
+  '3': 500_000_000_000n,
+  '4': 50_000_000_000n,
+  '5': LIMITS.smallLanePaymentMotes,
+};
+
+/** Wasm lanes as the devnet files them in block bodies: install/upgrade (2), else the smallest lane whose gas limit the payment fits, the large one (3) beyond. */
 export function laneOf(paymentMotes: bigint, installUpgrade = false): string {
   if (installUpgrade) return '2';
-  return paymentMotes <= LIMITS.smallLanePaymentMotes ? '5' : '4';
+  if (paymentMotes <= LIMITS.smallLanePaymentMotes) return '5';
+  return paymentMotes <= LANE_MAX_GAS['4']! ? '4' : '3';
+}
+
+/** A lane's gas limit: a Wasm execution in it stops there whatever its payment. */
+export function laneMaxGas(lane: string): bigint {
+  return LANE_MAX_GAS[lane]!;
 }
 
 export interface AcceptedTransaction {

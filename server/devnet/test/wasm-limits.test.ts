@@ -1,67 +1,18 @@
-// Bounded execution on the devnet's Wasm host: an endless loop runs out of gas, memory is
-// capped at the chainspec's 64 pages, a missing host function fails its execution by name,
-// and the devnet keeps producing blocks and answering RPC after each.
+// Bounded execution on the devnet's Wasm host, over RPC: a hostile transaction fails on its
+// own, quickly, with a node's error, and the devnet goes on producing blocks and answering RPC.
+// (What preprocessing refuses and how gas is metered: wasm-preprocess.test.ts.)
 
-import { executeFull, rpcResult, sdk, sdkKey } from '@x402-casper/testing';
+import { hexToBytes, signDigest } from '@x402-casper/shared';
+import { executeFull, putParams, rpcResult, sdk, sdkKey } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../src/index.js';
+import { hostCall, op, wasmModule } from './wasm-kit.js';
 
 const [facilitator] = defaultDevAccounts();
+const CSPR = 1_000_000_000;
 
-const leb = (n: number) => {
-  const out: number[] = [];
-  let rest = n;
-  do {
-    let b = rest & 0x7f;
-    rest >>>= 7;
-    if (rest) b |= 0x80;
-    out.push(b);
-  } while (rest);
-  return out;
-};
-const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-const name = (text: string) => [...leb(text.length), ...new TextEncoder().encode(text)];
-
-/**
- * A module exporting `call` (no params, no results) with `code` as its body, one memory of
- * `pages` pages exported as `memory`, and optional `env` function imports of type () -> ().
- */
-function module(code: number[], options: { pages?: number; imports?: string[] } = {}) {
-  const imports = options.imports ?? [];
-  const body = [0x00, ...code, 0x0b];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [0x01, 0x60, 0x00, 0x00]),
-    ...(imports.length
-      ? section(2, [
-          ...leb(imports.length),
-          ...imports.flatMap((item) => [...name('env'), ...name(item), 0x00, 0x00]),
-        ])
-      : []),
-    ...section(3, [0x01, 0x00]),
-    ...section(5, [0x01, 0x00, ...leb(options.pages ?? 1)]),
-    ...section(7, [
-      0x02,
-      ...name('call'),
-      0x00,
-      ...leb(imports.length),
-      ...name('memory'),
-      0x02,
-      0x00,
-    ]),
-    ...section(10, [0x01, ...leb(body.length), ...body]),
-  ]);
-}
-
-function session(wasm: Uint8Array, paymentMotes = 3_000_000_000) {
-  const key = sdkKey(facilitator.secretKey);
+function session(devnet: Devnet, wasm: Uint8Array, paymentMotes: number) {
+  const key = sdkKey(facilitator!.secretKey);
   const tx = new sdk.SessionBuilder()
     .from(key.publicKey)
     .wasm(wasm)
@@ -72,6 +23,23 @@ function session(wasm: Uint8Array, paymentMotes = 3_000_000_000) {
     .build();
   tx.sign(key);
   return tx;
+}
+
+const endlessLoop = wasmModule({ call: [...op.loop, ...op.br(0), ...op.end] });
+
+/** Verifies a valid ed25519 signature of the empty message, forever. */
+function verifyLoop() {
+  const spec = { imports: ['casper_verify_signature'] };
+  const signature = hexToBytes(signDigest(facilitator!.secretKey, new Uint8Array()));
+  const verify = hostCall(spec, 'casper_verify_signature', [0, 0, 64, 65, 256, 33]);
+  return wasmModule({
+    ...spec,
+    call: [...op.loop, ...verify, ...op.drop, ...op.br(0), ...op.end],
+    data: [
+      [64, signature],
+      [256, hexToBytes(facilitator!.publicKey)],
+    ],
+  });
 }
 
 let devnet: Devnet;
@@ -90,63 +58,103 @@ async function stillAlive() {
 }
 
 describe('bounded Wasm execution', () => {
-  it('an empty session succeeds and reports the gas it used', async () => {
-    const result = await executeFull(devnet, session(module([])));
-    expect(result.error_message).toBeNull();
-    expect(BigInt(result.consumed)).toBeGreaterThan(0n);
-    expect(BigInt(result.consumed)).toBeLessThan(1_000_000n);
-  });
-
-  it('an endless loop fails that transaction with Out of gas error, consuming the limit', async () => {
+  it('an endless loop runs out of gas at its payment, or at its lane’s gas limit when it pays more', async () => {
+    const small = await executeFull(devnet, session(devnet, endlessLoop, 3 * CSPR));
+    expect(small.error_message).toBe('Out of gas error');
+    expect(small.consumed).toBe(String(3 * CSPR));
+    expect(small.cost).toBe(String(3 * CSPR));
     const started = Date.now();
-    const result = await executeFull(devnet, session(module([0x03, 0x40, 0x0c, 0x00, 0x0b])));
+    // 1,000 CSPR puts it in the large lane (3), whose gas limit is 500 CSPR
+    const large = await executeFull(devnet, session(devnet, endlessLoop, 1_000 * CSPR));
+    expect(large.error_message).toBe('Out of gas error');
+    expect(large.consumed).toBe(String(500 * CSPR));
+    expect(large.cost).toBe(String(1_000 * CSPR));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await stillAlive();
+  });
+
+  it('a bulk-memory bomb (memory.fill of 4 MiB in a loop) is refused before it runs', async () => {
+    const fill = [...op.i32(0), ...op.i32(0), ...op.i32(4 * 1024 * 1024), 0xfc, 0x0b, 0x00];
+    const bomb = wasmModule({
+      memory: { min: 64 },
+      call: [...op.loop, ...fill, ...op.br(0), ...op.end],
+    });
+    const started = Date.now();
+    const result = await executeFull(devnet, session(devnet, bomb, 50 * CSPR));
+    expect(result.error_message).toBe(
+      'Wasm preprocessing error: Deserialization error: Bulk memory operations are not supported',
+    );
+    expect(result.consumed).toBe('0');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await stillAlive();
+  });
+
+  it('a loop of casper_verify_signature stops at the wall-clock limit (2 s) as out of gas', async () => {
+    const started = Date.now();
+    // 50 CSPR of verifications at 1.3M gas each would take the host half a minute
+    const result = await executeFull(devnet, session(devnet, verifyLoop(), 50 * CSPR));
+    const elapsed = Date.now() - started;
     expect(result.error_message).toBe('Out of gas error');
-    expect(result.consumed).toBe('3000000000');
-    expect(result.cost).toBe('3000000000');
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.consumed).toBe(String(50 * CSPR));
+    expect(elapsed).toBeGreaterThanOrEqual(2_000);
+    expect(elapsed).toBeLessThan(6_000);
     await stillAlive();
   });
+});
 
-  it('endless recursion fails that transaction, not the devnet', async () => {
-    // call: (call 0) forever
-    const result = await executeFull(devnet, session(module([0x10, 0x00])));
-    expect(result.error_message).toMatch(/^(Out of gas error|Interpreter error: trap: .+)$/);
-    await stillAlive();
-  });
-
-  it('memory cannot grow past 64 pages: memory.grow fails and the contract traps', async () => {
-    // if (memory.grow(64) == -1) unreachable
-    const code = [0x41, 0x40, 0x40, 0x00, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x00, 0x0b];
-    const result = await executeFull(devnet, session(module(code)));
-    expect(result.error_message).toBe('Interpreter error: trap: unreachable');
-    // growing to the cap works
-    const within = [0x41, 0x3f, 0x40, 0x00, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x00, 0x0b];
-    expect((await executeFull(devnet, session(module(within)))).error_message).toBeNull();
-    await stillAlive();
-  });
-
-  it('a module asking for more than 64 pages fails with a preprocessing error', async () => {
-    const result = await executeFull(devnet, session(module([], { pages: 65 })));
-    expect(result.error_message).toBe(
-      'Wasm preprocessing error: initial memory of 65 pages exceeds the limit of 64',
-    );
-    await stillAlive();
-  });
-
-  it('a module importing a host function the devnet lacks fails naming the import', async () => {
-    const result = await executeFull(
-      devnet,
-      session(module([0x10, 0x00], { imports: ['casper_no_such_function'] })),
-    );
-    expect(result.error_message).toBe(
-      "Interpreter error: host module doesn't export function with name casper_no_such_function",
-    );
-    await stillAlive();
-  });
-
-  it('bytes that are not Wasm fail that transaction only', async () => {
-    const result = await executeFull(devnet, session(new Uint8Array([1, 2, 3, 4])));
-    expect(result.error_message).toMatch(/^Wasm preprocessing error: /);
-    await stillAlive();
+describe('hostile transactions do not stop the devnet', () => {
+  it('with blocks on a timer, two verify loops run in two blocks while info_get_status keeps answering', async () => {
+    const timed = await startDevnet({ port: 0, blockTimeMs: 100 });
+    try {
+      const hashes = [];
+      for (const payment of [50 * CSPR, 50 * CSPR + 1]) {
+        const put = await rpcResult(
+          timed.rpcUrl,
+          'account_put_transaction',
+          putParams(session(timed, verifyLoop(), payment)),
+        );
+        hashes.push(put.transaction_hash as { Version1: string });
+      }
+      let slowest = 0;
+      const executed = new Map<string, { block_height: number; error: string | null }>();
+      const started = Date.now();
+      while (executed.size < 2 && Date.now() - started < 20_000) {
+        const asked = Date.now();
+        await rpcResult(timed.rpcUrl, 'info_get_status');
+        slowest = Math.max(slowest, Date.now() - asked);
+        for (const hash of hashes) {
+          const info = await rpcResult(timed.rpcUrl, 'info_get_transaction', {
+            transaction_hash: hash,
+          });
+          const execution = info.execution_info as {
+            block_height: number;
+            execution_result: { Version2: { error_message: string | null } };
+          } | null;
+          if (execution) {
+            executed.set(hash.Version1, {
+              block_height: execution.block_height,
+              error: execution.execution_result.Version2.error_message,
+            });
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const results = [...executed.values()];
+      expect(results.map((r) => r.error)).toEqual(['Out of gas error', 'Out of gas error']);
+      // the block budget (2 s) left the second one for the next block
+      expect(results[0]!.block_height).not.toBe(results[1]!.block_height);
+      expect(slowest).toBeLessThan(3_500);
+      const height = async () =>
+        (
+          (await rpcResult(timed.rpcUrl, 'info_get_status')).last_added_block_info as {
+            height: number;
+          }
+        ).height;
+      const after = await height();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await height()).toBeGreaterThan(after);
+    } finally {
+      await timed.close();
+    }
   });
 });

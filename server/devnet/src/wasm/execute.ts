@@ -4,7 +4,8 @@
 import { hexToBytes } from '@x402-casper/shared';
 import type { WorldState } from '../state.js';
 import { readRuntimeArgs } from './bytesrepr.js';
-import { Execution, resolveVersion } from './host.js';
+import { Execution } from './host.js';
+import { resolveVersion } from './host-support.js';
 import { effectJson } from './json.js';
 import { Overlay, wasmValue } from './store.js';
 
@@ -23,6 +24,8 @@ export interface WasmCall {
 export interface WasmResult {
   errorMessage: string | null;
   consumed: bigint;
+  /** Stopped by the wall-clock limit (the error then reads `Out of gas error`). */
+  timedOut: boolean;
   effects: Array<{ key: string; kind: unknown }>;
 }
 
@@ -31,6 +34,8 @@ export interface WasmContext {
   txHash: string;
   blockTimeMs: number;
   gasLimit: bigint;
+  /** Wall-clock limit of the execution (the host's default unless given). */
+  timeLimitMs?: number;
   blob(hash: string): Uint8Array | undefined;
   storeBlob(bytes: Uint8Array): string;
 }
@@ -62,26 +67,38 @@ export function executeWasm(state: WorldState, call: WasmCall, context: WasmCont
   try {
     args = readRuntimeArgs(hexToBytes(call.args));
   } catch {
-    return { errorMessage: 'Serialization error: invalid runtime args', consumed: 0n, effects: [] };
+    return {
+      errorMessage: 'Serialization error: invalid runtime args',
+      consumed: 0n,
+      timedOut: false,
+      effects: [],
+    };
   }
   let outcome: ReturnType<Execution['run']>;
   if (call.target.kind === 'session') {
     outcome = execution.run({ kind: 'session', wasmBlob: call.target.blob }, args);
   } else {
     const resolved = contractOfTarget(state, call.target);
-    if ('error' in resolved) return { errorMessage: resolved.error, consumed: 0n, effects: [] };
+    if ('error' in resolved) {
+      return { errorMessage: resolved.error, consumed: 0n, timedOut: false, effects: [] };
+    }
     outcome = execution.run(
       { kind: 'stored', contractHash: resolved.contractHash, entryPoint: call.target.entryPoint },
       args,
     );
   }
   if (outcome.error !== null) {
-    return { errorMessage: outcome.error, consumed: outcome.consumed, effects: [] };
+    return {
+      errorMessage: outcome.error,
+      consumed: outcome.consumed,
+      timedOut: outcome.timedOut,
+      effects: [],
+    };
   }
   const effects = overlay.writtenKeys().map((key) => {
     const entry = overlay.get(key)!;
     return effectJson(key.startsWith('uref-') ? `${key}-007` : key, entry);
   });
   overlay.commit(state);
-  return { errorMessage: null, consumed: outcome.consumed, effects };
+  return { errorMessage: null, consumed: outcome.consumed, timedOut: false, effects };
 }

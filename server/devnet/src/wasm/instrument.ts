@@ -1,440 +1,381 @@
-// Preparing a contract's Wasm module the way the execution engine does before it runs one:
-// gas metering injected into every function, and linear memory capped by the chainspec.
-// Written from casper-network/casper-node execution_engine/src/runtime/wasm_prep.rs
-// (preprocess: memory capped at `max_memory`, gas injection per metered block) and the
-// chainspec's [wasm.v1.opcode_costs] (resources/production/chainspec.toml, feat-2.0); the
-// Wasm binary format is the W3C core specification's.
+// Preparing a contract's Wasm the way the execution engine does before it runs it, checked in
+// the node's order and refused with the node's words: casper-network/casper-node
+// execution_engine/src/runtime/wasm_prep.rs `preprocess` (deserialize, ensure_valid_access,
+// a memory section, at most one table of at most 4096 entries, br_table of at most 256
+// targets, at most 256 globals, at most 256 parameters, no `env.gas` import, gas injection,
+// the stack-height limiter), then what instantiation checks (runtime/utils.rs
+// `instance_and_memory`: casper-wasmi's validation, the resolver's imports and signatures,
+// "Module requested too much memory", no start function).
 //
-// Metering: the code of each function is cut into segments, each ending at a control
-// instruction (block, loop, if, else, end, br, br_if, br_table, return, unreachable). At the
-// start of each segment the cost of all its instructions is taken from a mutable i64 global,
-// exported as `__devnet_gas`; below zero, the code traps with `unreachable`. A `loop` is
-// charged on every iteration (a branch back lands after the charge), so an endless loop runs
-// out of gas. memory.grow is charged a fixed `grow_memory` cost (the node charges it per page).
+// The output runs the same gas and stack accounting as the node's output, by other means:
+// - gas: each metered block (metering.ts) subtracts its cost from a mutable i64 global and,
+//   once the global is below zero, calls the host's `env.gas` (appended to the imports, as the
+//   node appends its own) which settles the account, checks the execution's limits and hands
+//   out more gas or throws. memory.grow calls an added function charging `grow_memory` per
+//   page first, as the node's grow counter does. Contract code cannot reach the global: the
+//   original module is validated first and its global indices are checked as the node checks
+//   them, so no instruction of its own can name an index past its globals.
+// - stack: the node's limiter (casper-wasm-utils src/stack_height.rs): an i32 global raised by
+//   each defined callee's stack cost around every call and checked against
+//   [wasm.v1] max_stack_height (500); exported and table functions go through thunks.
+// - memory: the memory section becomes an `env.memory` import whose maximum is the declared
+//   one or [wasm.v1] max_memory (64 pages), as casper-wasm-utils `externalize_mem` does.
+import { PreprocessError, Writer } from './binary.js';
+import {
+  type Decoded,
+  decodeBody,
+  type MeteredBlock,
+  maxStackHeight,
+  meteredBlocks,
+} from './metering.js';
+import {
+  type FuncType,
+  functionTypeIndices,
+  type Limits,
+  type Module,
+  readModule,
+} from './module.js';
+import { OPCODE_COSTS } from './opcodes.js';
+import { HOST_SIGNATURES, hostTypes, signatureDebug } from './signatures.js';
+import { wasm } from './webassembly.js';
 
-/** A module the devnet will not run, with the node's words (`Wasm preprocessing error: …`). */
-export class PreprocessError extends Error {}
+export { PreprocessError };
 
-export const GAS_EXPORT = '__devnet_gas';
+/** A module the node would refuse when it instantiates it, with the full error message. */
+export class InstantiationError extends Error {}
 
 /** [wasm.v1] max_memory: 64 pages of 64 KiB. */
 export const MAX_MEMORY_PAGES = 64;
-
-/** [wasm.v1.opcode_costs] of the production chainspec. */
-export const OPCODE_COSTS = {
-  bit: 300,
-  add: 210,
-  mul: 240,
-  div: 320,
-  load: 2_500,
-  store: 4_700,
-  const: 110,
-  local: 390,
-  global: 390,
-  integerComparison: 250,
-  conversion: 420,
-  unreachable: 270,
-  nop: 200,
-  currentMemory: 290,
-  growMemory: 240_000,
-  sign: 300,
-  /** Other (float) operations: the engine refuses floats; charged like `add` here. */
-  regular: 210,
-  control: { structure: 440, br: 35_000, brTablePerTarget: 100, call: 68_000 },
-} as const;
-
-class Cursor {
-  constructor(
-    readonly bytes: Uint8Array,
-    public pos = 0,
-  ) {}
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new PreprocessError('unexpected end of module');
-    return this.bytes[this.pos++] as number;
-  }
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 35) throw new PreprocessError('malformed LEB128');
-    }
-  }
-  /** Skips a signed LEB128 of any width. */
-  skipLeb(): void {
-    for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
-    throw new PreprocessError('malformed LEB128');
-  }
-  skip(n: number): void {
-    if (this.pos + n > this.bytes.length) throw new PreprocessError('unexpected end of module');
-    this.pos += n;
-  }
-}
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let b = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) b |= 0x80;
-    out.push(b);
-  } while (rest > 0);
-  return out;
-}
-
-function sleb(value: bigint): number[] {
-  const out: number[] = [];
-  let rest = value;
-  for (;;) {
-    const b = Number(rest & 0x7fn);
-    rest >>= 7n;
-    const done = (rest === 0n && (b & 0x40) === 0) || (rest === -1n && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
-  }
-}
-
-function chargeBytes(global: number[], cost: number): number[] {
-  return [
-    0x23,
-    ...global,
-    0x42,
-    ...sleb(BigInt(cost)),
-    0x7d,
-    0x24,
-    ...global,
-    0x23,
-    ...global,
-    0x42,
-    0x00,
-    0x53,
-    0x04,
-    0x40,
-    0x00,
-    0x0b,
-  ];
-}
-
-/** The cost of a plain (non-control) opcode. */
-function numericCost(op: number): number {
-  const c = OPCODE_COSTS;
-  if (op >= 0x45 && op <= 0x66) return c.integerComparison;
-  if ((op >= 0x67 && op <= 0x69) || (op >= 0x71 && op <= 0x7b) || (op >= 0x83 && op <= 0x8a)) {
-    return c.bit;
-  }
-  if (op === 0x6a || op === 0x6b || op === 0x7c || op === 0x7d) return c.add;
-  if (op === 0x6c || op === 0x7e) return c.mul;
-  if ((op >= 0x6d && op <= 0x70) || (op >= 0x7f && op <= 0x82)) return c.div;
-  if (op >= 0xa7 && op <= 0xbf) return c.conversion;
-  if (op >= 0xc0 && op <= 0xc4) return c.sign;
-  return c.regular;
-}
-
-function skipBlockType(cursor: Cursor): void {
-  const b = cursor.bytes[cursor.pos] as number;
-  if (
-    b === 0x40 ||
-    b === 0x7f ||
-    b === 0x7e ||
-    b === 0x7d ||
-    b === 0x7c ||
-    b === 0x70 ||
-    b === 0x6f
-  ) {
-    cursor.pos++;
-  } else {
-    cursor.skipLeb();
-  }
-}
-
-/**
- * Reads one instruction at the cursor; returns its cost and whether it ends a metered
- * segment.
- */
-function instruction(cursor: Cursor): { cost: number; boundary: boolean } {
-  const op = cursor.byte();
-  const c = OPCODE_COSTS;
-  switch (op) {
-    case 0x00:
-      return { cost: c.unreachable, boundary: true };
-    case 0x01:
-      return { cost: c.nop, boundary: false };
-    case 0x02:
-    case 0x03:
-    case 0x04:
-      skipBlockType(cursor);
-      return { cost: c.control.structure, boundary: true };
-    case 0x05:
-    case 0x0b:
-      return { cost: c.control.structure, boundary: true };
-    case 0x0c:
-    case 0x0d:
-      cursor.u32();
-      return { cost: c.control.br, boundary: true };
-    case 0x0e: {
-      const count = cursor.u32();
-      for (let i = 0; i <= count; i++) cursor.u32();
-      return { cost: c.control.br + c.control.brTablePerTarget * count, boundary: true };
-    }
-    case 0x0f:
-      return { cost: c.control.structure, boundary: true };
-    case 0x10:
-      cursor.u32();
-      return { cost: c.control.call, boundary: false };
-    case 0x11:
-      cursor.u32();
-      cursor.u32();
-      return { cost: c.control.call, boundary: false };
-    case 0x1a:
-    case 0x1b:
-      return { cost: c.control.structure, boundary: false };
-    case 0x1c: {
-      const count = cursor.u32();
-      cursor.skip(count);
-      return { cost: c.control.structure, boundary: false };
-    }
-    case 0x20:
-    case 0x21:
-    case 0x22:
-      cursor.u32();
-      return { cost: c.local, boundary: false };
-    case 0x23:
-    case 0x24:
-      cursor.u32();
-      return { cost: c.global, boundary: false };
-    case 0x25:
-    case 0x26:
-      cursor.u32();
-      return { cost: c.regular, boundary: false };
-    case 0x3f:
-      cursor.byte();
-      return { cost: c.currentMemory, boundary: false };
-    case 0x40:
-      cursor.byte();
-      return { cost: c.growMemory, boundary: false };
-    case 0x41:
-    case 0x42:
-      cursor.skipLeb();
-      return { cost: c.const, boundary: false };
-    case 0x43:
-      cursor.skip(4);
-      return { cost: c.const, boundary: false };
-    case 0x44:
-      cursor.skip(8);
-      return { cost: c.const, boundary: false };
-    case 0xd0:
-      cursor.byte();
-      return { cost: c.regular, boundary: false };
-    case 0xd1:
-      return { cost: c.regular, boundary: false };
-    case 0xd2:
-      cursor.u32();
-      return { cost: c.regular, boundary: false };
-    case 0xfc: {
-      const sub = cursor.u32();
-      if (sub <= 7) return { cost: c.conversion, boundary: false };
-      if (sub === 8 || sub === 12 || sub === 14) {
-        cursor.u32();
-        cursor.u32();
-      } else if (sub === 10) {
-        cursor.byte();
-        cursor.byte();
-      } else if (sub === 11) cursor.byte();
-      else if (sub === 9 || sub === 13 || (sub >= 15 && sub <= 17)) cursor.u32();
-      else throw new PreprocessError(`unsupported instruction 0xfc ${sub}`);
-      return { cost: c.store, boundary: false };
-    }
-    default:
-      if (op >= 0x28 && op <= 0x35) {
-        cursor.u32();
-        cursor.u32();
-        return { cost: c.load, boundary: false };
-      }
-      if (op >= 0x36 && op <= 0x3e) {
-        cursor.u32();
-        cursor.u32();
-        return { cost: c.store, boundary: false };
-      }
-      if (op >= 0x45 && op <= 0xc4) return { cost: numericCost(op), boundary: false };
-      throw new PreprocessError(`unsupported instruction 0x${op.toString(16)}`);
-  }
-}
-
-function meterBody(body: Uint8Array, global: number[]): number[] {
-  const cursor = new Cursor(body);
-  const localGroups = cursor.u32();
-  for (let i = 0; i < localGroups; i++) {
-    cursor.u32();
-    cursor.byte();
-  }
-  const out: number[] = Array.from(body.subarray(0, cursor.pos));
-  let segmentStart = cursor.pos;
-  let cost = 0;
-  while (cursor.pos < body.length) {
-    const step = instruction(cursor);
-    cost += step.cost;
-    if (step.boundary) {
-      out.push(...chargeBytes(global, cost));
-      for (let i = segmentStart; i < cursor.pos; i++) out.push(body[i] as number);
-      segmentStart = cursor.pos;
-      cost = 0;
-    }
-  }
-  if (segmentStart !== body.length) throw new PreprocessError('function body does not end');
-  return out;
-}
-
-interface Section {
-  id: number;
-  body: Uint8Array;
-}
-
-function sections(bytes: Uint8Array): Section[] {
-  const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
-    throw new PreprocessError('not a Wasm module (bad magic or version)');
-  }
-  const cursor = new Cursor(bytes, 8);
-  const out: Section[] = [];
-  while (cursor.pos < bytes.length) {
-    const id = cursor.byte();
-    const size = cursor.u32();
-    const start = cursor.pos;
-    cursor.skip(size);
-    out.push({ id, body: bytes.subarray(start, start + size) });
-  }
-  return out;
-}
-
-/** The position a section of `id` takes among the known sections (custom sections aside). */
-const SECTION_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
-
-function insertSection(list: Section[], section: Section): void {
-  const rank = SECTION_ORDER.indexOf(section.id);
-  const index = list.findIndex((s) => s.id !== 0 && SECTION_ORDER.indexOf(s.id) > rank);
-  list.splice(index < 0 ? list.length : index, 0, section);
-}
-
-function vectorWith(body: Uint8Array | undefined, item: number[]): Uint8Array {
-  if (!body) return new Uint8Array([...uleb(1), ...item]);
-  const cursor = new Cursor(body);
-  const count = cursor.u32();
-  return new Uint8Array([...uleb(count + 1), ...body.subarray(cursor.pos), ...item]);
-}
+/** [wasm.v1] max_stack_height. */
+export const MAX_STACK_HEIGHT = 500;
+const MAX_TABLE_SIZE = 4096;
+const MAX_BR_TABLE_SIZE = 256;
+const MAX_GLOBALS = 256;
+const MAX_PARAMETERS = 256;
+/** The stack cost of the node's grow counter (`get_local 0; get_local 0; i32.const; i32.mul; …`). */
+const GROW_COUNTER_STACK_COST = 3;
 
 export interface PreparedModule {
   bytes: Uint8Array;
-  /** The memory the module imports as `env.memory`, if it does: its initial pages. */
-  importedMemoryPages?: number;
+  /** The memory to import as `env.memory`. */
+  memory: { initial: number; maximum: number };
+  /** The export holding the gas left to the running code (an i64 global). */
+  gasExport: string;
+  /** Host functions the module imports, by name. */
+  hostImports: string[];
+}
+
+const validation = (reason: string) => new PreprocessError(`Wasm validation error: ${reason}`);
+
+function ensureValidAccess(module: Module, bodies: Decoded[]): void {
+  const typeCount = module.types.length;
+  for (const type of [...module.imports.filter((i) => i.kind === 0).map((i) => i.type)]) {
+    if (type >= typeCount) throw validation(`missing type index ${type}`);
+  }
+  for (const type of module.functions) {
+    if (type >= typeCount) throw validation(`missing type index ${type}`);
+  }
+  const functionCount = module.functionImports + module.functions.length;
+  const checkFunction = (index: number) => {
+    if (index >= functionCount) throw validation(`missing function index ${index}`);
+  };
+  if (module.start !== undefined) checkFunction(module.start);
+  for (const entry of module.exports) if (entry.kind === 0) checkFunction(entry.index);
+  for (const decoded of bodies) {
+    for (let i = 0; i < decoded.op.length; i++) {
+      const op = decoded.op[i];
+      if (op === 0x10) checkFunction(decoded.imm[i]!);
+      else if ((op === 0x23 || op === 0x24) && decoded.imm[i]! >= module.globals.count) {
+        throw validation(
+          `opcode for a global access refers to non-existing global index ${decoded.imm[i]}`,
+        );
+      }
+    }
+  }
+  for (const segment of module.elements) segment.members.forEach(checkFunction);
+}
+
+function ensureLimits(module: Module, bodies: Decoded[]): void {
+  if (module.memories.length === 0) throw new PreprocessError('Memory section should exist');
+  if (module.tables.length > 1) throw validation('the number of tables must be at most one');
+  const table = module.tables[0];
+  if (table && table.min > MAX_TABLE_SIZE) {
+    throw validation(
+      `initial table size of ${table.min} exceeds allowed limit of ${MAX_TABLE_SIZE}`,
+    );
+  }
+  if (table?.max !== undefined && table.max > MAX_TABLE_SIZE) {
+    throw validation(
+      `maximum table size of ${table.max} exceeds allowed limit of ${MAX_TABLE_SIZE}`,
+    );
+  }
+  for (const decoded of bodies) {
+    for (const targets of decoded.targets.values()) {
+      if (targets.length - 1 > MAX_BR_TABLE_SIZE) {
+        throw validation(
+          `maximum br_table size of ${targets.length - 1} exceeds allowed limit of ${MAX_BR_TABLE_SIZE}`,
+        );
+      }
+    }
+  }
+  if (module.globals.count > MAX_GLOBALS) {
+    throw validation(
+      `declared number of globals (${module.globals.count}) exceeds allowed limit of ${MAX_GLOBALS}`,
+    );
+  }
+  for (const type of module.types) {
+    if (type.params.length > MAX_PARAMETERS) {
+      throw validation(
+        `use of a function type with too many parameters (limit of ${MAX_PARAMETERS} but function declares ${type.params.length})`,
+      );
+    }
+  }
+  if (module.imports.some((i) => i.module === 'env' && i.name === 'gas')) {
+    throw validation('module imports a non-existent function');
+  }
+}
+
+/** What instantiating the module on a node checks after preprocessing; the memory to give it. */
+function link(module: Module): { initial: number; maximum: number } {
+  if (!wasm.validate(module.bytes)) {
+    try {
+      new wasm.Module(module.bytes);
+    } catch (error) {
+      const message = (error as Error).message.replace(/^WebAssembly\.Module\(\): /, '');
+      throw new InstantiationError(`Interpreter error: ${message}`);
+    }
+  }
+  for (const entry of module.imports) {
+    if (entry.module !== 'env') {
+      throw new InstantiationError(`Interpreter error: Module ${entry.module} not found`);
+    }
+    if (entry.kind === 0 && !HOST_SIGNATURES[entry.name]) {
+      throw new InstantiationError(
+        `Interpreter error: host module doesn't export function with name ${entry.name}`,
+      );
+    }
+    if (entry.kind !== 0) {
+      throw new InstantiationError(`Interpreter error: Export ${entry.name} not found`);
+    }
+  }
+  const memory = module.memories[module.memories.length - 1] as Limits;
+  const maximum = memory.max ?? MAX_MEMORY_PAGES;
+  if (memory.min > maximum || maximum > MAX_MEMORY_PAGES) {
+    throw new InstantiationError('Interpreter error: Module requested too much memory');
+  }
+  for (const entry of module.imports) {
+    const declared = module.types[entry.type] as FuncType;
+    const host = hostTypes(HOST_SIGNATURES[entry.name]!);
+    const same =
+      declared.params.length === host.params.length &&
+      declared.params.every((p, i) => p === host.params[i]) &&
+      declared.results.length === host.results.length &&
+      declared.results.every((r, i) => r === host.results[i]);
+    if (!same) {
+      throw new InstantiationError(
+        `Interpreter error: Expected function with type ${signatureDebug(declared.params, declared.results)}, but actual type is ${signatureDebug(host.params, host.results)} for entry ${entry.name}`,
+      );
+    }
+  }
+  if (module.start !== undefined) throw new InstantiationError('Unsupported Wasm start');
+  return { initial: memory.min, maximum };
+}
+
+interface Plan {
+  module: Module;
+  bodies: Decoded[];
+  blocks: MeteredBlock[][];
+  /** Stack cost of every function in the original index space (imports: 0). */
+  stackCosts: number[];
+  grows: boolean;
+}
+
+function analyse(bytes: Uint8Array): Plan {
+  const module = readModule(bytes);
+  const bodies = module.bodies.map((body) => decodeBody(bytes, body));
+  ensureValidAccess(module, bodies);
+  ensureLimits(module, bodies);
+  const blocks = bodies.map(meteredBlocks);
+  const functionTypes = functionTypeIndices(module);
+  const stackCosts = functionTypes.map((_, index) => {
+    if (index < module.functionImports) return 0;
+    const defined = index - module.functionImports;
+    const charges = new Set(blocks[defined]!.map((block) => block.start));
+    const type = module.types[module.functions[defined]!] as FuncType;
+    const height = maxStackHeight(
+      bodies[defined]!,
+      { types: module.types, functionTypes, type },
+      charges,
+    );
+    return module.bodies[defined]!.locals + height;
+  });
+  const grows = bodies.some((decoded) => decoded.op.includes(0x40));
+  return { module, bodies, blocks, stackCosts, grows };
 }
 
 /**
- * Returns the module with gas metering and the memory cap, or throws PreprocessError. The
- * result is a valid module for WebAssembly.compile; the caller compiles (and caches) it.
+ * Returns the module ready to compile, or throws PreprocessError (the node's preprocessing
+ * refuses it) or InstantiationError (instantiating it would fail on a node).
  */
-export function prepareModule(wasm: Uint8Array): PreparedModule {
-  const list = sections(wasm);
-  let importedGlobals = 0;
-  let importedMemoryPages: number | undefined;
-  let definedGlobals = 0;
-  for (const section of list) {
-    if (section.id === 2) {
-      const cursor = new Cursor(section.body);
-      const count = cursor.u32();
-      for (let i = 0; i < count; i++) {
-        cursor.skip(cursor.u32());
-        cursor.skip(cursor.u32());
-        const kind = cursor.byte();
-        if (kind === 0) cursor.u32();
-        else if (kind === 1) {
-          cursor.byte();
-          const flags = cursor.byte();
-          cursor.u32();
-          if (flags & 1) cursor.u32();
-        } else if (kind === 2) {
-          const flags = cursor.byte();
-          const min = cursor.u32();
-          const max = flags & 1 ? cursor.u32() : undefined;
-          if (min > MAX_MEMORY_PAGES || (max !== undefined && max > MAX_MEMORY_PAGES)) {
-            throw new PreprocessError(`memory of ${min} pages exceeds ${MAX_MEMORY_PAGES} pages`);
-          }
-          importedMemoryPages = min;
-        } else if (kind === 3) {
-          cursor.byte();
-          cursor.byte();
-          importedGlobals++;
-        } else throw new PreprocessError(`unknown import kind ${kind}`);
+export function prepareModule(bytes: Uint8Array): PreparedModule {
+  const plan = analyse(bytes);
+  const memory = link(plan.module);
+  return { ...emit(plan, memory), memory };
+}
+
+function emit(plan: Plan, memory: { initial: number; maximum: number }) {
+  const { module } = plan;
+  const functionImports = module.functionImports;
+  const defined = module.functions.length;
+  const gasFunction = functionImports;
+  const remap = (index: number) => (index < functionImports ? index : index + 1);
+  const growFunction = functionImports + 1 + defined;
+  const gasGlobal = module.globals.count;
+  const stackGlobal = gasGlobal + 1;
+  const gasType = module.types.length;
+  const growType = gasType + 1;
+
+  // Thunks for exported and table functions with a stack cost (thunk.rs), in index order.
+  const entered = new Set<number>();
+  for (const entry of module.exports) if (entry.kind === 0) entered.add(entry.index);
+  for (const segment of module.elements) for (const member of segment.members) entered.add(member);
+  const thunked = [...entered].filter((index) => plan.stackCosts[index]! > 0).sort((a, b) => a - b);
+  const firstThunk = growFunction + (plan.grows ? 1 : 0);
+  const thunkOf = new Map(thunked.map((index, i) => [index, firstThunk + i]));
+  const entry = (index: number) => thunkOf.get(index) ?? remap(index);
+  const typeOf = functionTypeIndices(module);
+
+  const call = (w: Writer, target: number, cost: number) => {
+    if (cost > 0) {
+      w.byte(0x23).u32(stackGlobal).byte(0x41).signed(cost).byte(0x6a).byte(0x24).u32(stackGlobal);
+      w.byte(0x23).u32(stackGlobal).byte(0x41).signed(MAX_STACK_HEIGHT).byte(0x4b);
+      w.byte(0x04).byte(0x40).byte(0x00).byte(0x0b);
+    }
+    w.byte(0x10).u32(target);
+    if (cost > 0) {
+      w.byte(0x23).u32(stackGlobal).byte(0x41).signed(cost).byte(0x6b).byte(0x24).u32(stackGlobal);
+    }
+  };
+  const settle = (w: Writer) =>
+    w
+      .byte(0x23)
+      .u32(gasGlobal)
+      .byte(0x42)
+      .byte(0x00)
+      .byte(0x53)
+      .byte(0x04)
+      .byte(0x40)
+      .byte(0x10)
+      .u32(gasFunction)
+      .byte(0x0b);
+  const charge = (w: Writer, cost: number) => {
+    w.byte(0x23).u32(gasGlobal).byte(0x42).signed(cost).byte(0x7d).byte(0x24).u32(gasGlobal);
+    settle(w);
+  };
+
+  const out = new Writer().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const section = (id: number, body: Writer) => out.byte(id).sized(body);
+
+  const types = new Writer().u32(module.types.length + (plan.grows ? 2 : 1));
+  for (const type of module.types) {
+    types.byte(0x60).u32(type.params.length);
+    for (const p of type.params) types.byte(p & 0x7f);
+    types.u32(type.results.length);
+    for (const r of type.results) types.byte(r & 0x7f);
+  }
+  types.bytes([0x60, 0x00, 0x00]);
+  if (plan.grows) types.bytes([0x60, 0x01, 0x7f, 0x01, 0x7f]);
+  section(1, types);
+
+  const imports = new Writer().u32(module.imports.length + 2);
+  for (const entry of module.imports)
+    imports.name(entry.module).name(entry.name).byte(0).u32(entry.type);
+  imports.name('env').name('memory').byte(2).byte(1).u32(memory.initial).u32(memory.maximum);
+  imports.name('env').name('gas').byte(0).u32(gasType);
+  section(2, imports);
+
+  const functions = new Writer().u32(defined + (plan.grows ? 1 : 0) + thunked.length);
+  for (const type of module.functions) functions.u32(type);
+  if (plan.grows) functions.u32(growType);
+  for (const index of thunked) functions.u32(typeOf[index]!);
+  section(3, functions);
+
+  const table = module.tables[0];
+  if (table) {
+    section(
+      4,
+      new Writer()
+        .u32(1)
+        .byte(0x70)
+        .byte(1)
+        .u32(table.min)
+        .u32(table.max ?? MAX_TABLE_SIZE),
+    );
+  }
+
+  const globals = new Writer().u32(module.globals.count + 2).bytes(module.globals.entries);
+  globals.bytes([0x7e, 0x01, 0x42, 0x00, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b]);
+  section(6, globals);
+
+  const names = new Set(module.exports.map((e) => e.name));
+  let gasExport = '__devnet_gas';
+  while (names.has(gasExport)) gasExport = `_${gasExport}`;
+  const exports = new Writer().u32(module.exports.length + 1);
+  for (const e of module.exports)
+    exports
+      .name(e.name)
+      .byte(e.kind)
+      .u32(e.kind === 0 ? entry(e.index) : e.index);
+  exports.name(gasExport).byte(3).u32(gasGlobal);
+  section(7, exports);
+
+  if (module.elements.length > 0) {
+    const elements = new Writer().u32(module.elements.length);
+    for (const segment of module.elements) {
+      elements.byte(0).bytes(segment.offset).u32(segment.members.length);
+      for (const member of segment.members) elements.u32(entry(member));
+    }
+    section(9, elements);
+  }
+
+  const code = new Writer().u32(defined + (plan.grows ? 1 : 0) + thunked.length);
+  plan.bodies.forEach((decoded, i) => {
+    const body = module.bodies[i]!;
+    const w = new Writer().bytes(module.bytes.subarray(body.start, body.code));
+    const blocks = plan.blocks[i]!;
+    let next = 0;
+    for (let pc = 0; pc < decoded.op.length; pc++) {
+      if (blocks[next]?.start === pc) charge(w, blocks[next++]!.cost);
+      const op = decoded.op[pc];
+      if (op === 0x10) {
+        const callee = decoded.imm[pc]!;
+        call(w, remap(callee), plan.stackCosts[callee]!);
+      } else if (op === 0x40) {
+        call(w, growFunction, GROW_COUNTER_STACK_COST);
+      } else {
+        w.bytes(module.bytes.subarray(decoded.at[pc]!, decoded.at[pc + 1] ?? decoded.end));
       }
     }
-    if (section.id === 6) definedGlobals = new Cursor(section.body).u32();
-  }
-  const gasIndex = importedGlobals + definedGlobals;
-  const global = uleb(gasIndex);
-
-  const out: Section[] = [];
-  for (const section of list) {
-    if (section.id === 5) {
-      const cursor = new Cursor(section.body);
-      const count = cursor.u32();
-      if (count > 1) throw new PreprocessError('more than one memory');
-      const entries: number[] = [...uleb(count)];
-      for (let i = 0; i < count; i++) {
-        const flags = cursor.byte();
-        const min = cursor.u32();
-        const max = flags & 1 ? cursor.u32() : MAX_MEMORY_PAGES;
-        if (min > MAX_MEMORY_PAGES) {
-          throw new PreprocessError(
-            `initial memory of ${min} pages exceeds the limit of ${MAX_MEMORY_PAGES}`,
-          );
-        }
-        entries.push(0x01, ...uleb(min), ...uleb(Math.min(max, MAX_MEMORY_PAGES)));
-      }
-      out.push({ id: 5, body: new Uint8Array(entries) });
-    } else if (section.id === 10) {
-      const cursor = new Cursor(section.body);
-      const count = cursor.u32();
-      const bodies: number[] = [...uleb(count)];
-      for (let i = 0; i < count; i++) {
-        const size = cursor.u32();
-        const start = cursor.pos;
-        cursor.skip(size);
-        const metered = meterBody(section.body.subarray(start, start + size), global);
-        bodies.push(...uleb(metered.length));
-        for (const b of metered) bodies.push(b);
-      }
-      out.push({ id: 10, body: new Uint8Array(bodies) });
-    } else if (section.id !== 6 && section.id !== 7) {
-      out.push(section);
-    }
-  }
-  const globals = list.find((s) => s.id === 6)?.body;
-  insertSection(out, { id: 6, body: vectorWith(globals, [0x7e, 0x01, 0x42, 0x00, 0x0b]) });
-  const exports = list.find((s) => s.id === 7)?.body;
-  const name = new TextEncoder().encode(GAS_EXPORT);
-  insertSection(out, {
-    id: 7,
-    body: vectorWith(exports, [...uleb(name.length), ...name, 0x03, ...global]),
+    code.sized(w);
   });
-
-  const parts: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  let size = parts.length;
-  const encoded = out.map((s) => {
-    const header = [s.id, ...uleb(s.body.length)];
-    size += header.length + s.body.length;
-    return { header, body: s.body };
-  });
-  const bytes = new Uint8Array(size);
-  bytes.set(parts, 0);
-  let offset = parts.length;
-  for (const { header, body } of encoded) {
-    bytes.set(header, offset);
-    offset += header.length;
-    bytes.set(body, offset);
-    offset += body.length;
+  if (plan.grows) {
+    const w = new Writer().byte(0x00);
+    w.byte(0x23).u32(gasGlobal).byte(0x20).byte(0x00).byte(0x41).signed(OPCODE_COSTS.growMemory);
+    w.byte(0x6c).byte(0xad).byte(0x7d).byte(0x24).u32(gasGlobal);
+    settle(w);
+    w.byte(0x20).byte(0x00).byte(0x40).byte(0x00).byte(0x0b);
+    code.sized(w);
   }
-  return importedMemoryPages === undefined ? { bytes } : { bytes, importedMemoryPages };
+  for (const index of thunked) {
+    const w = new Writer().byte(0x00);
+    const params = module.types[typeOf[index]!]!.params.length;
+    for (let p = 0; p < params; p++) w.byte(0x20).u32(p);
+    call(w, remap(index), plan.stackCosts[index]!);
+    code.sized(w.byte(0x0b));
+  }
+  section(10, code);
+
+  if (module.data) out.byte(11).u32(module.data.length).bytes(module.data);
+  const hostImports = module.imports.map((i) => i.name);
+  return { bytes: out.result(), gasExport, hostImports };
 }

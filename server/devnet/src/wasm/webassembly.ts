@@ -11,19 +11,10 @@ export type WasmModule = { readonly __wasmModule: true };
 export interface WasmInstance {
   readonly exports: Record<string, unknown>;
 }
-export interface WasmImportDescriptor {
-  module: string;
-  name: string;
-  kind: 'function' | 'table' | 'memory' | 'global' | 'tag';
-}
 
 interface WebAssemblyApi {
-  Module: (new (
-    bytes: Uint8Array,
-  ) => WasmModule) & {
-    imports(module: WasmModule): WasmImportDescriptor[];
-    exports(module: WasmModule): Array<{ name: string; kind: string }>;
-  };
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (
     module: WasmModule,
     imports: Record<string, Record<string, unknown>>,
