@@ -163,3 +163,45 @@ test('a site that said the payment failed and settles the kept authorization lat
   await popup.screenshot({ path: test.info().outputPath('settled-although-site-said-failed.png') });
   await shop.close();
 });
+
+test("a site that names another payment's transaction gets no link: the wallet reads the transaction and says it is not this payment", async ({
+  wallet,
+}) => {
+  const popup = await wallet.popup();
+  const shop = await wallet.context.newPage();
+  /** Buys the item of `query` twice: approved and kept, then the same authorization settled. */
+  const buy = async (query: string) => {
+    await shop.goto(`${greedy.url}/${query}`);
+    const window = wallet.nextApproval();
+    await shop.locator('#buy').click();
+    await wallet.approve({ window: await window });
+    await expect(shop.locator('#status')).toHaveText('HTTP 402');
+    await shop.reload();
+    await wallet.expectNoApproval(async () => {
+      await shop.locator('#buy').click();
+      await expect(shop.locator('#status')).toHaveText('HTTP 200');
+    });
+  };
+
+  await buy('?item=1');
+  let entry = await latestPayment(popup);
+  await expect(entry.getByTestId('chain-state')).toHaveText('Confirmed on chain.');
+  await expect(entry.getByTestId('payment-transaction')).toContainText(
+    "This payment's transfer, read on chain",
+  );
+  const first = greedy.settlements[0]!.transaction;
+
+  // The next purchase settles on chain too, but the site's receipt names the first one's.
+  greedy.reportTransaction = first;
+  await buy('?item=2');
+  expect(greedy.settlements.filter((s) => s.success)).toHaveLength(2);
+  entry = await latestPayment(popup);
+  await expect(entry.getByTestId('chain-state')).toHaveText('Confirmed on chain.');
+  await expect(entry.getByTestId('transaction-not-this-payment')).toContainText(
+    'The site reported a transaction that is not this payment',
+  );
+  await expect(entry.getByTestId('payment-transaction')).toHaveCount(0);
+  await expect(entry.getByTestId('explorer-link')).toHaveCount(0);
+  await popup.screenshot({ path: test.info().outputPath('transaction-not-this-payment.png') });
+  await shop.close();
+});

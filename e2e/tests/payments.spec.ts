@@ -74,7 +74,10 @@ test('pays a fetch after approval: content shown, tokens moved on chain, history
   await expect(entry).toContainText(host);
   await expect(entry).toContainText('0.01 CX402');
   await expect(entry.getByTestId('chain-state')).toHaveText('Confirmed on chain.');
-  await expect(entry).toContainText('Transaction reported by the site');
+  // The transaction the site reported, read on chain: this authorization's transfer.
+  await expect(entry.getByTestId('payment-transaction')).toContainText(
+    "This payment's transfer, read on chain",
+  );
   await openTab(popup, 'Assets');
   await expect(popup.getByTestId('balance-CX402')).toHaveText(/^999\.99\s*CX402$/);
   await popup.screenshot({ path: test.info().outputPath('popup-after-payment.png') });
@@ -129,7 +132,7 @@ test('pays for a paid page opened by navigation: the article appears', async () 
   const entry = await latestPayment();
   await expect(entry).toHaveAttribute('data-status', 'paid');
   // The receipt comes from the paid response's headers, read by the browser for the wallet.
-  await expect(entry).toContainText('Transaction');
+  await expect(entry.getByTestId('payment-transaction')).toBeVisible();
   await article.close();
 });
 

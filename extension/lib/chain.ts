@@ -14,6 +14,11 @@ import {
   nonceStoreOf,
   type TransactionV1Json,
 } from '@x402-casper/shared';
+import {
+  type ExpectedTransfer,
+  type ReportedTransfer,
+  reportedTransfer,
+} from './transfer-check.js';
 
 /** What the chain says about one transaction. */
 export type TransactionState =
@@ -31,13 +36,15 @@ export function chainErrorWords(error: unknown): string | undefined {
 }
 
 export class ChainReader {
+  private readonly rpc: CasperRpc;
   private readonly chain: CasperChain;
   /** Package → its current contract, for the state root it was read at. */
   private readonly contracts = new Map<string, { root: string; hash: string }>();
   private readonly infos = new Map<string, ContractInfo>();
 
   constructor(url: string, fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {
-    this.chain = new CasperChain(new CasperRpc(url, { post: fetchPostWith(fetchImpl) }));
+    this.rpc = new CasperRpc(url, { post: fetchPostWith(fetchImpl) });
+    this.chain = new CasperChain(this.rpc);
   }
 
   /** CSPR in motes in the main purse of the account with this public key (0: no account). */
@@ -98,6 +105,22 @@ export class ChainReader {
     return status.errorMessage === null
       ? { state: 'executed' }
       : { state: 'reverted', error: status.errorMessage };
+  }
+
+  /**
+   * Whether the transaction `hash` is the transfer `expected` describes (its entry point,
+   * token, from, to, amount and nonce), as the node returns the transaction.
+   */
+  async transfer(
+    hash: string,
+    expected: Omit<ExpectedTransfer, 'contractHash'>,
+  ): Promise<ReportedTransfer> {
+    const result = await this.rpc.call('info_get_transaction', {
+      transaction_hash: { Version1: hash },
+    });
+    const block = await this.chain.newestBlock();
+    const contractHash = await this.contractHash(expected.asset, block);
+    return reportedTransfer(result, { ...expected, contractHash });
   }
 
   private async contractHash(packageHash: string, block: BlockView): Promise<string> {

@@ -1,4 +1,5 @@
 import { readArea, Serial, writeArea } from './store.js';
+import type { ReportedTransfer } from './transfer-check.js';
 
 export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'rejected';
 
@@ -81,6 +82,11 @@ export interface ChainCheck {
   balance?: string;
   /** What else the chain said, in plain words (e.g. the reported transaction reverted). */
   detail?: string;
+  /**
+   * Whether the transaction the site reported is this authorization's transfer, as read on
+   * chain: only then is it shown as this payment's and linked to an explorer.
+   */
+  transfer?: { transaction: string; is: ReportedTransfer };
 }
 
 export const HISTORY_LIMIT = 200;
@@ -146,6 +152,19 @@ export function explorerUrl(network: string, transaction: string): string | unde
   return host ? `https://${host}/transaction/${transaction.toLowerCase()}` : undefined;
 }
 
+/**
+ * Whether the transaction the site reported is this payment's, by the chain: the nonce is
+ * used and the transaction is this authorization's transfer.
+ */
+export function isThisPayment(record: PaymentRecord): boolean {
+  return (
+    record.chain?.state === 'confirmed' &&
+    record.transaction !== undefined &&
+    record.chain.transfer?.transaction === record.transaction &&
+    record.chain.transfer.is === 'this-payment'
+  );
+}
+
 /** One CSV cell: quoted, and never read as a formula by a spreadsheet. */
 function cell(value: unknown): string {
   let text = value === undefined || value === null ? '' : String(value);
@@ -201,9 +220,7 @@ export function historyCsv(records: PaymentRecord[]): string {
       r.chain?.state ?? '',
       r.siteSaid ?? '',
       r.transaction ?? '',
-      r.transaction && r.chain?.state === 'confirmed'
-        ? (explorerUrl(r.network, r.transaction) ?? '')
-        : '',
+      r.transaction && isThisPayment(r) ? (explorerUrl(r.network, r.transaction) ?? '') : '',
       r.message ?? '',
     ]
       .map(cell)

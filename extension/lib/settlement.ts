@@ -77,15 +77,43 @@ export class Settlements {
       const chainTime = await reader.chainTimeMs().catch(() => undefined);
       const chainNow = chainTime ?? now();
       const details: string[] = [];
+      let transfer = record.chain?.transfer;
       if (record.transaction) {
-        const tx = await reader.transaction(record.transaction).catch(() => undefined);
-        if (tx?.state === 'reverted') {
+        const hash = record.transaction;
+        const tx = await reader.transaction(hash).catch(() => undefined);
+        // What it did is read once it ran; it never changes after that.
+        if (
+          (tx?.state === 'executed' || tx?.state === 'reverted') &&
+          transfer?.transaction !== hash
+        ) {
+          const is = await reader
+            .transfer(hash, {
+              asset: record.asset,
+              from: auth.from,
+              to: record.payTo,
+              amount: record.amount,
+              nonce: auth.nonce,
+            })
+            .catch(() => undefined);
+          transfer = is ? { transaction: hash, is } : undefined;
+        }
+        const ours = transfer?.transaction === hash ? transfer.is : undefined;
+        if (ours === 'another') {
+          details.push('The site reported a transaction that is not this payment.');
+          siteSaidPaid = false;
+        } else if (ours === 'unreadable') {
+          details.push(
+            'The wallet cannot read whether the transaction the site reported is this payment.',
+          );
+        } else if (tx?.state === 'reverted') {
           details.push(`The transaction the site reported failed on chain (${tx.error}).`);
           siteSaidPaid = false;
         } else if (tx?.state === 'unknown') {
           details.push('The chain does not know the transaction the site reported.');
         } else if (tx?.state === 'executed' && used === undefined) {
-          details.push('The transaction the site reported executed on chain.');
+          details.push(
+            "This payment's transfer executed on chain, in the transaction the site reported.",
+          );
         }
       }
       let balance: string | undefined;
@@ -124,6 +152,7 @@ export class Settlements {
         validUntil,
         ...(balance !== undefined ? { balance } : {}),
         ...(details.length ? { detail: details.join(' ') } : {}),
+        ...(transfer ? { transfer } : {}),
       };
     } catch {
       chain = {

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import {
+  buildContractCall,
+  bytesToHex,
+  clArg,
   encodePaymentRequired,
+  hexToBytes,
   type PaymentRequired,
   type PaymentRequirements,
 } from '@x402-casper/shared';
@@ -137,6 +141,8 @@ export class FakeChain {
   blockTimeMs: number;
   balances = new Map<string, bigint>();
   transactions = new Map<string, { error: string | null } | 'pending'>();
+  /** What info_get_transaction returns as `transaction` for a hash (the node's JSON). */
+  bodies = new Map<string, unknown>();
   calls: string[] = [];
   readonly contract = 'cd'.repeat(32);
   namedKeys: Record<string, string> = {};
@@ -266,6 +272,7 @@ export class FakeChain {
         const tx = this.transactions.get(hash);
         if (!tx) return fail(-32014, 'No such transaction');
         return ok({
+          ...(this.bodies.has(hash) ? { transaction: this.bodies.get(hash) } : {}),
           execution_info:
             tx === 'pending'
               ? null
@@ -276,4 +283,35 @@ export class FakeChain {
         return fail(-32601, 'Method not found');
     }
   };
+}
+
+/**
+ * The node's JSON of a TransactionV1 calling `transfer_with_authorization` as a facilitator
+ * builds it (shared's builder), with `patch` over the authorization's arguments.
+ */
+export function transferTransaction(
+  transfer: { asset: string; from: string; to: string; amount: string; nonce: string },
+  patch: { entryPoint?: string; asset?: string; amount?: string; nonce?: string; to?: string } = {},
+): { hash: string; json: unknown } {
+  const call = buildContractCall({
+    chainName: 'casper-test',
+    initiator: vectors.keys[1]!.publicKey,
+    packageHash: patch.asset ?? transfer.asset,
+    entryPoint: patch.entryPoint ?? 'transfer_with_authorization',
+    args: [
+      ['from', clArg.key(transfer.from)],
+      ['to', clArg.key(patch.to ?? transfer.to)],
+      ['amount', clArg.u256(BigInt(patch.amount ?? transfer.amount))],
+      ['valid_after', clArg.u64(0n)],
+      ['valid_before', clArg.u64(2_000_000_000n)],
+      ['nonce', clArg.bytes(hexToBytes(patch.nonce ?? transfer.nonce))],
+      ['public_key', clArg.publicKey(vectors.keys[0]!.publicKey)],
+      ['signature', clArg.bytes(new Uint8Array(65))],
+    ],
+    timestampMs: 1_763_900_000_000,
+    ttlMs: 1_800_000,
+    paymentMotes: 10_000_000_000n,
+  });
+  const hash = bytesToHex(call.hash);
+  return { hash, json: { Version1: { hash, payload: call.payloadJson, approvals: [] } } };
 }

@@ -22,6 +22,7 @@ describe('history for the person', () => {
       id: '1',
       time: Date.UTC(2026, 11, 1, 9, 0, 0),
       origin: 'https://news.example',
+      requester: 'https://news.example',
       url: '=HYPERLINK("https://evil.example","click")',
       network: 'casper:casper-test',
       asset: 'aa'.repeat(32),
@@ -32,7 +33,11 @@ describe('history for the person', () => {
       payTo: `00${'11'.repeat(32)}`,
       status: 'paid',
       transaction: tx,
-      chain: { state: 'confirmed', checkedAt: 0 },
+      chain: {
+        state: 'confirmed',
+        checkedAt: 0,
+        transfer: { transaction: tx, is: 'this-payment' },
+      },
       message: 'The site reported "paid"',
     };
     const [header, row] = historyCsv([record]).split('\r\n');

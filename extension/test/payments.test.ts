@@ -9,6 +9,7 @@ import {
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { browser } from 'wxt/browser';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { historyCsv, isThisPayment, type PaymentRecord } from '../lib/history.js';
 import { requesterOf, servePayPort } from '../lib/pay-port.js';
 import type { PortReply } from '../lib/protocol.js';
 import { isSecureOrigin } from '../lib/site-policy.js';
@@ -23,6 +24,7 @@ import {
   paymentRequired,
   TOKEN,
   tabSender,
+  transferTransaction,
   vectors,
 } from './helpers.js';
 
@@ -814,6 +816,64 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
         chain: { state: 'confirmed', balance: '5000000' },
       }),
     );
+  });
+
+  it("calls the site's transaction this payment's, and links it, only when the chain shows it is this authorization's transfer", async () => {
+    const pay = async (transactionOf: (record: PaymentRecord) => string) => {
+      const page = ask();
+      await decide(await approvalId(windows.opened.length + 1), { approve: true, option: 0 });
+      await answer(page, 'signed');
+      const record = (await wallet.history.list())[0]!;
+      chain.used.add(usedNonceItemKey(record.authorization!.from, record.authorization!.nonce));
+      page.send({
+        type: 'result',
+        status: 200,
+        paymentResponse: encodePaymentResponse({
+          success: true,
+          transaction: transactionOf(record),
+          network: requirements.network,
+          payer: payer.address,
+        }),
+      });
+      await vi.waitFor(async () =>
+        expect((await wallet.history.find(record.id))?.chain?.transfer).toBeDefined(),
+      );
+      return (await wallet.history.find(record.id))!;
+    };
+    const expected = (record: PaymentRecord) => ({
+      asset: record.asset,
+      from: record.authorization!.from,
+      to: record.payTo,
+      amount: record.amount,
+      nonce: record.authorization!.nonce,
+    });
+    const executed = (hash: string, json: unknown) => {
+      chain.transactions.set(hash, { error: null });
+      chain.bodies.set(hash, json);
+      return hash;
+    };
+
+    // The site names a real transfer of another authorization (another nonce): not this one.
+    const other = await pay((record) => {
+      const tx = transferTransaction(expected(record), { nonce: 'cd'.repeat(32) });
+      return executed(tx.hash, tx.json);
+    });
+    expect(other.chain).toMatchObject({
+      state: 'confirmed',
+      transfer: { transaction: other.transaction, is: 'another' },
+      detail: 'The site reported a transaction that is not this payment.',
+    });
+    expect(isThisPayment(other)).toBe(false);
+    expect(historyCsv([other])).not.toContain('cspr.live');
+
+    // Its own transfer: this payment's, linked on testnet.
+    const own = await pay((record) => {
+      const tx = transferTransaction(expected(record));
+      return executed(tx.hash, tx.json);
+    });
+    expect(own.chain?.transfer).toEqual({ transaction: own.transaction, is: 'this-payment' });
+    expect(isThisPayment(own)).toBe(true);
+    expect(historyCsv([own])).toContain(`https://testnet.cspr.live/transaction/${own.transaction}`);
   });
 
   it('with the chain unreachable it still sends the same authorization rather than sign a second', async () => {

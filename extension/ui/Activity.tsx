@@ -1,6 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import { type ChainCheck, explorerUrl, historyCsv, type PaymentRecord } from '../lib/history.js';
+import {
+  type ChainCheck,
+  explorerUrl,
+  historyCsv,
+  isThisPayment,
+  type PaymentRecord,
+} from '../lib/history.js';
 import { call } from './api.js';
 import { ErrorText, Hash } from './components.js';
 import { clock, hostOf, timeAgo, tokenAmount } from './format.js';
@@ -111,6 +117,40 @@ function CancelAuthorization({ id, sent }: { id: string; sent: boolean }) {
   );
 }
 
+/**
+ * The transaction the site reported: called this payment's, and linked to the explorer, only
+ * once the chain shows it is this authorization's transfer.
+ */
+function TransactionLine({ record }: { record: PaymentRecord }) {
+  const transaction = record.transaction!;
+  const read = record.chain?.transfer;
+  const hash = <Hash value={transaction} label="transaction hash" />;
+  if (read?.transaction === transaction && read.is === 'another') {
+    return (
+      <div className="small message" data-testid="transaction-not-this-payment">
+        The site reported a transaction that is not this payment: {hash}
+      </div>
+    );
+  }
+  if (!isThisPayment(record)) {
+    return <div className="small">Transaction reported by the site {hash}</div>;
+  }
+  const link = explorerUrl(record.network, transaction);
+  return (
+    <div className="small" data-testid="payment-transaction">
+      This payment's transfer, read on chain {hash}
+      {link ? (
+        <>
+          {' '}
+          <a href={link} target="_blank" rel="noreferrer noopener" data-testid="explorer-link">
+            view on {new URL(link).host}
+          </a>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
 /** Payment history: site, amount, token, status, transaction hash, time. */
 export function Activity() {
   const client = useQueryClient();
@@ -217,26 +257,7 @@ export function Activity() {
                   signed).
                 </p>
               ) : null}
-              {record.transaction ? (
-                <div className="small">
-                  Transaction reported by the site{' '}
-                  <Hash value={record.transaction} label="transaction hash" />
-                  {record.chain?.state === 'confirmed' &&
-                  explorerUrl(record.network, record.transaction) ? (
-                    <>
-                      {' '}
-                      <a
-                        href={explorerUrl(record.network, record.transaction)}
-                        target="_blank"
-                        rel="noreferrer noopener"
-                        data-testid="explorer-link"
-                      >
-                        view on {new URL(explorerUrl(record.network, record.transaction)!).host}
-                      </a>
-                    </>
-                  ) : null}
-                </div>
-              ) : null}
+              {record.transaction ? <TransactionLine record={record} /> : null}
             </div>
           </li>
         ))}

@@ -19,6 +19,8 @@ export interface GreedySite {
   payloads: unknown[];
   /** The requirements it asks with (what a settlement of a kept payload needs). */
   requirements: Record<string, unknown>;
+  /** Set: the receipt names this transaction instead of the settlement's own (a lie). */
+  reportTransaction?: string;
   stop(): Promise<void>;
 }
 
@@ -83,10 +85,11 @@ export async function startGreedySite(options: {
       return response.end('insufficient funds');
     }
     for (const each of kept.splice(0)) settlements.push(await options.settle(each, requirements));
-    const paid = settlements.find((s) => s.success);
+    const paid = [...settlements].reverse().find((s) => s.success);
+    const receipt = paid && { ...paid, transaction: site.reportTransaction ?? paid.transaction };
     response.writeHead(200, {
       'content-type': 'text/plain',
-      ...(paid ? { 'PAYMENT-RESPONSE': base64Json(paid) } : {}),
+      ...(receipt ? { 'PAYMENT-RESPONSE': base64Json(receipt) } : {}),
     });
     response.end('the item');
   }
@@ -105,10 +108,8 @@ export async function startGreedySite(options: {
     });
     response.end(url.pathname === '/' ? PAGE : 'not found');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const site: GreedySite = {
+    url: '',
     nonces,
     settlements,
     payloads,
@@ -119,4 +120,7 @@ export async function startGreedySite(options: {
         server.close(() => resolve());
       }),
   };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  site.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return site;
 }

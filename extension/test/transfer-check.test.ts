@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { reportedTransfer } from '../lib/transfer-check.js';
+import { transferTransaction, vectors } from './helpers.js';
+
+const transfer = {
+  asset: vectors.paymentRequirements.asset,
+  from: vectors.keys[0]!.address,
+  to: vectors.paymentRequirements.payTo,
+  amount: '10000',
+  nonce: 'ab'.repeat(32),
+};
+/** info_get_transaction's result for a transaction built like a facilitator's. */
+const answer = (patch?: Parameters<typeof transferTransaction>[1]) => ({
+  transaction: transferTransaction(transfer, patch).json,
+  execution_info: { execution_result: { Version2: { error_message: null } } },
+});
+
+describe('is the transaction a site reported this payment?', () => {
+  it("is when it calls the token's transfer_with_authorization with this from, to, amount and nonce", () => {
+    expect(reportedTransfer(answer(), transfer)).toBe('this-payment');
+    // However the site spells the hex.
+    expect(
+      reportedTransfer(answer(), { ...transfer, nonce: `0x${transfer.nonce.toUpperCase()}` }),
+    ).toBe('this-payment');
+  });
+
+  it('is not when anything it carries differs', () => {
+    for (const patch of [
+      { nonce: 'cd'.repeat(32) },
+      { amount: '10001' },
+      { to: `00${'ee'.repeat(32)}` },
+      { asset: 'ff'.repeat(32) },
+      { entryPoint: 'transfer' },
+    ]) {
+      expect([patch, reportedTransfer(answer(patch), transfer)]).toEqual([patch, 'another']);
+    }
+    expect(reportedTransfer(answer(), { ...transfer, from: vectors.keys[1]!.address })).toBe(
+      'another',
+    );
+  });
+
+  it('reads a call made by contract hash against the token current contract', () => {
+    const json = answer() as {
+      transaction: { Version1: { payload: { fields: { target: unknown } } } };
+    };
+    json.transaction.Version1.payload.fields.target = {
+      Stored: { id: { ByHash: 'cd'.repeat(32) }, runtime: 'VmCasperV1' },
+    };
+    expect(reportedTransfer(json, { ...transfer, contractHash: 'cd'.repeat(32) })).toBe(
+      'this-payment',
+    );
+    expect(reportedTransfer(json, { ...transfer, contractHash: 'ce'.repeat(32) })).toBe('another');
+  });
+
+  it('cannot tell from an answer without a TransactionV1 (a legacy deploy, or nothing)', () => {
+    expect(reportedTransfer({ transaction: { Deploy: {} } }, transfer)).toBe('unreadable');
+    expect(reportedTransfer({ execution_info: null }, transfer)).toBe('unreadable');
+  });
+});
