@@ -1,8 +1,9 @@
 import {
   decodePaymentRequired,
   decodePaymentResponse,
-  INVALID_REASONS,
+  describeReason,
   type SettleResponse,
+  UNKNOWN_REASON,
 } from '@x402-casper/shared';
 
 /** What the page saw when it retried the request with the payment. */
@@ -73,8 +74,10 @@ export function reasonInWords(text: string | undefined): string {
   const words = WORDS[reason];
   if (words) return words;
   if (/unavailable|unreachable|timeout/i.test(reason)) return FACILITATOR_DOWN;
-  const known = (INVALID_REASONS as Record<string, string>)[reason];
-  if (known) return `The site refused the payment: ${known}`;
+  // Our facilitator's codes and other facilitators' (the Go reference's, @x402/casper's), as
+  // shared describes them.
+  const described = REASON_CODE.test(reason) ? describeReason(reason) : UNKNOWN_REASON;
+  if (described !== UNKNOWN_REASON) return `The site refused the payment: ${described}`;
   // Free text from the site is never shown: it could say anything, in the wallet's voice.
   return REASON_CODE.test(reason)
     ? `The site refused the payment (${reason}).`

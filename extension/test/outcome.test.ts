@@ -68,6 +68,35 @@ describe('what happened after paying, in plain words', () => {
     expect(outcome.message).toMatch(words);
   });
 
+  it.each([
+    // The Go reference (make-software/casper-x402) and its documentation's short names.
+    [
+      'invalid_exact_casper_put_deploy_failed',
+      'The site refused the payment: The settlement transaction was refused by the node, or the node could not be reached.',
+    ],
+    [
+      'verification_failed',
+      'The site refused the payment: The payment did not pass verification when the facilitator came to settle it.',
+    ],
+    // The upstream Go x402 facilitator, and @x402/casper.
+    [
+      'no_facilitator_for_network',
+      'The site refused the payment: The facilitator does not serve this scheme on this network.',
+    ],
+    [
+      'invalid_exact_casper_facilitator_authorization_used',
+      'The site refused the payment: The authorization (its nonce) was already used or cancelled.',
+    ],
+    [
+      'unsupported_version_3',
+      'The site refused the payment: The payment is not in an x402 version the facilitator supports.',
+    ],
+  ])("says another facilitator's %s in a plain sentence", (reason, words) => {
+    expect(
+      describeOutcome({ status: 402, paymentResponse: settle({ errorReason: reason }) }),
+    ).toEqual({ status: 'failed', message: words, reason });
+  });
+
   it('reads the paywall\'s "code: detail" errors', () => {
     for (const [error, words] of [
       [
