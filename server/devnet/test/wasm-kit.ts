@@ -8,7 +8,7 @@ import { defaultDevAccounts } from '../src/index.js';
 import { cloneState, type WorldState } from '../src/state.js';
 import { runtimeArgsBytes, type StoredCLValue } from '../src/wasm/bytesrepr.js';
 import { executeWasm, type WasmResult, type WasmTarget } from '../src/wasm/execute.js';
-import { HOST_SIGNATURES } from '../src/wasm/signatures.js';
+import { hostSignature } from '../src/wasm/signatures.js';
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
@@ -104,7 +104,7 @@ export interface ModuleSpec {
 
 function importSpec(entry: string | ImportSpec): ImportSpec {
   if (typeof entry !== 'string') return entry;
-  const signature = HOST_SIGNATURES[entry];
+  const signature = hostSignature(entry);
   if (!signature) return { name: entry, params: [], results: [] };
   return {
     name: entry,
@@ -222,6 +222,16 @@ export const revertUnlessOk = (spec: ModuleSpec, code: number) => [
   ...op.end,
 ];
 
+/** Reverts with the i32 on the stack as the ApiError code (for results that are not 0). */
+export const revertWith = (spec: ModuleSpec) => op.call(importIndex(spec, 'casper_revert'));
+
+/** Reverts with `User error: n`, n the i32 on the stack (0 included). */
+export const revertWithUserError = (spec: ModuleSpec) => [
+  ...op.i32(65_536),
+  ...op.i32Add,
+  ...revertWith(spec),
+];
+
 /** bytesrepr: an EntryPoints map of public `Called` entry points returning Unit, no args (Casper 2.0 encoding). */
 export function entryPointsBytes(names: string[]): Uint8Array {
   return concatBytes(
@@ -246,6 +256,8 @@ export interface RunOptions {
   timeLimitMs?: number;
   initiator?: string;
   state?: WorldState;
+  /** The transaction hash the host derives addresses from. */
+  txHash?: string;
 }
 
 let runs = 0;
@@ -263,7 +275,7 @@ export function run(chain: Chain, wasm: Uint8Array, options: RunOptions = {}) {
     },
     {
       initiator: options.initiator ?? account!.accountHash,
-      txHash: bytesToHex(new Uint8Array(32).fill(runs % 256)),
+      txHash: options.txHash ?? bytesToHex(new Uint8Array(32).fill(runs % 256)),
       blockTimeMs: 1_700_000_000_000,
       gasLimit: options.gasLimit ?? 3_000_000_000n,
       ...(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs }),

@@ -3,6 +3,8 @@
 // [storage_costs]); a host function costs `cost` + Σ argument × weight, as
 // types/src/chainspec/vm_config/host_function_costs.rs computes it.
 
+import type { HostName } from './signatures.js';
+
 export interface HostFunctionCost {
   cost: number;
   arguments: number[];
@@ -10,8 +12,10 @@ export interface HostFunctionCost {
 
 const fn = (cost: number, args: number[]): HostFunctionCost => ({ cost, arguments: args });
 
-export const HOST_FUNCTION_COSTS: Record<string, HostFunctionCost> = {
+export const HOST_FUNCTION_COSTS: Record<HostName, HostFunctionCost> = {
   casper_read_value: fn(60_000, [0, 120_000, 0]),
+  /** Charged with the read_value entry, as externals.rs does. */
+  casper_dictionary_read: fn(60_000, [0, 120_000, 0]),
   casper_dictionary_get: fn(5_500, [0, 590, 0]),
   casper_write: fn(14_000, [0, 0, 0, 980]),
   casper_dictionary_put: fn(9_500, [0, 1_800, 0, 520]),
@@ -71,8 +75,8 @@ export const HOST_FUNCTION_COSTS: Record<string, HostFunctionCost> = {
 /** [storage_costs] gas_per_byte. */
 export const GAS_PER_BYTE = 1_117_587n;
 
-export function hostCost(name: string, args: number[]): bigint {
-  const entry = HOST_FUNCTION_COSTS[name]!;
+export function hostCost(name: HostName, args: number[]): bigint {
+  const entry = HOST_FUNCTION_COSTS[name];
   let total = BigInt(entry.cost);
   entry.arguments.forEach((weight, i) => {
     if (weight !== 0) total += BigInt(weight) * BigInt(args[i] ?? 0);

@@ -29,6 +29,7 @@ import {
   resolveVersion,
   returnToCaller,
 } from './host-support.js';
+import type { HostName } from './signatures.js';
 
 /** addressable_entity.rs: at most 10 groups and 100 URefs in all per package. */
 const MAX_GROUPS = 10;
@@ -118,7 +119,7 @@ function setVersionEnabled(exec: Execution, frame: Frame, args: number[], enable
   return ok;
 }
 
-export const CONTRACT_FUNCTIONS: Record<string, HostFunction> = {
+export const CONTRACT_FUNCTIONS = {
   casper_create_contract_package_at_hash(frame, [hashPtr, accessPtr, isLocked]) {
     const hash = this.newHashAddress();
     const accessKey = this.newUnitURef();
@@ -351,4 +352,4 @@ export const CONTRACT_FUNCTIONS: Record<string, HostFunction> = {
     this.emit(topic, payload);
     return ok;
   },
-};
+} satisfies Partial<Record<HostName, HostFunction>>;

@@ -14,10 +14,11 @@ import {
   readStored,
   urefFrom,
 } from './host-support.js';
+import type { HostName } from './signatures.js';
 
 const argName = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-export const STORAGE_FUNCTIONS: Record<string, HostFunction> = {
+export const STORAGE_FUNCTIONS = {
   casper_revert(_frame, [status]) {
     throw new RevertSignal(status!);
   },
@@ -160,4 +161,4 @@ export const STORAGE_FUNCTIONS: Record<string, HostFunction> = {
     urefFrom(this, frame, ptr!, size!);
     return 1;
   },
-};
+} satisfies Partial<Record<HostName, HostFunction>>;

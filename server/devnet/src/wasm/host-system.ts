@@ -19,6 +19,7 @@ import { clValue, publicKey, Reader, signature, urefBytes } from './bytesrepr.js
 import { ExecutionFailure } from './failures.js';
 import type { Execution } from './host.js';
 import { err, type HostFunction, ok, urefFrom } from './host-support.js';
+import type { HostName } from './signatures.js';
 
 /** System contract hashes get_system_contract answers (mint, handle payment, standard payment, auction). */
 const SYSTEM_CONTRACTS = ['mint', 'handle_payment', 'standard_payment', 'auction'].map((name) =>
@@ -52,7 +53,7 @@ function setPurseBalance(exec: Execution, purse: string, amount: bigint): void {
   });
 }
 
-export const SYSTEM_FUNCTIONS: Record<string, HostFunction> = {
+export const SYSTEM_FUNCTIONS = {
   casper_get_caller(frame, [sizePtr]) {
     if (frame.hostBuffer) return err('HostBufferFull');
     return this.toHostBuffer(
@@ -168,4 +169,4 @@ export const SYSTEM_FUNCTIONS: Record<string, HostFunction> = {
     const key = this.from(frame, keyPtr!, keySize!, publicKey);
     return verifySignature(key, message, sig) ? ok : err('InvalidArgument');
   },
-};
+} satisfies Partial<Record<HostName, HostFunction>>;

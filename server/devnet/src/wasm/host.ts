@@ -50,12 +50,13 @@ import {
   PreprocessError,
   prepareModule,
 } from './instrument.js';
+import type { HostName } from './signatures.js';
 import type { ContractEntry, Overlay, PackageEntry, StoredEntry } from './store.js';
 import { type WasmGlobal, type WasmInstance, type WasmModule, wasm } from './webassembly.js';
 
 export { ExecutionFailure };
 
-export const HOST_FUNCTIONS: Record<string, HostFunction> = {
+export const HOST_FUNCTIONS: Record<HostName, HostFunction> = {
   ...STORAGE_FUNCTIONS,
   ...CONTRACT_FUNCTIONS,
   ...SYSTEM_FUNCTIONS,
@@ -123,7 +124,7 @@ export type Target =
 export class Execution {
   private readonly stack: Caller[];
   private readonly frames: Frame[] = [];
-  private readonly hostImports = new Map<string, (...raw: number[]) => number | undefined>();
+  private readonly hostImports = new Map<HostName, (...raw: number[]) => number | undefined>();
   private counter = 0;
   /** Gas not handed to a running frame; a frame's gas global holds the rest. */
   private remaining: bigint;
@@ -288,10 +289,10 @@ export class Execution {
   }
 
   /** The host function `name` as the module imports it: charged, then run on the top frame. */
-  private hostImport(name: string): (...raw: number[]) => number | undefined {
+  private hostImport(name: HostName): (...raw: number[]) => number | undefined {
     let imported = this.hostImports.get(name);
     if (!imported) {
-      const host = HOST_FUNCTIONS[name]!;
+      const host = HOST_FUNCTIONS[name];
       imported = (...raw: number[]) => {
         const argv = raw.map((value) => value >>> 0);
         this.charge(hostCost(name, argv));

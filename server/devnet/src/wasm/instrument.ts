@@ -36,7 +36,7 @@ import {
   readModule,
 } from './module.js';
 import { OPCODE_COSTS } from './opcodes.js';
-import { HOST_SIGNATURES, hostTypes, signatureDebug } from './signatures.js';
+import { type HostName, hostSignature, hostTypes, signatureDebug } from './signatures.js';
 import { wasm } from './webassembly.js';
 
 export { PreprocessError };
@@ -62,7 +62,7 @@ export interface PreparedModule {
   /** The export holding the gas left to the running code (an i64 global). */
   gasExport: string;
   /** Host functions the module imports, by name. */
-  hostImports: string[];
+  hostImports: HostName[];
 }
 
 const validation = (reason: string) => new PreprocessError(`Wasm validation error: ${reason}`);
@@ -149,7 +149,7 @@ function link(module: Module): { initial: number; maximum: number } {
     if (entry.module !== 'env') {
       throw new InstantiationError(`Interpreter error: Module ${entry.module} not found`);
     }
-    if (entry.kind === 0 && !HOST_SIGNATURES[entry.name]) {
+    if (entry.kind === 0 && !hostSignature(entry.name)) {
       throw new InstantiationError(
         `Interpreter error: host module doesn't export function with name ${entry.name}`,
       );
@@ -165,7 +165,7 @@ function link(module: Module): { initial: number; maximum: number } {
   }
   for (const entry of module.imports) {
     const declared = module.types[entry.type] as FuncType;
-    const host = hostTypes(HOST_SIGNATURES[entry.name]!);
+    const host = hostTypes(hostSignature(entry.name)!);
     const same =
       declared.params.length === host.params.length &&
       declared.params.every((p, i) => p === host.params[i]) &&
@@ -376,6 +376,6 @@ function emit(plan: Plan, memory: { initial: number; maximum: number }) {
   section(10, code);
 
   if (module.data) out.byte(11).u32(module.data.length).bytes(module.data);
-  const hostImports = module.imports.map((i) => i.name);
+  const hostImports = module.imports.map((i) => i.name as HostName);
   return { bytes: out.result(), gasExport, hostImports };
 }

@@ -6,7 +6,7 @@
 /** Parameter count and whether the function returns an i32. */
 export type HostSignature = readonly [params: number, returnsI32: boolean];
 
-export const HOST_SIGNATURES: Record<string, HostSignature> = {
+export const HOST_SIGNATURES = {
   casper_read_value: [3, true],
   casper_load_named_keys: [2, true],
   casper_write: [4, false],
@@ -53,7 +53,14 @@ export const HOST_SIGNATURES: Record<string, HostSignature> = {
   casper_emit_message: [4, true],
   casper_generic_hash: [5, true],
   casper_verify_signature: [6, true],
-};
+} as const satisfies Record<string, HostSignature>;
+
+export type HostName = keyof typeof HOST_SIGNATURES;
+
+/** The signature of host function `name`, if the devnet has it. */
+export function hostSignature(name: string): HostSignature | undefined {
+  return Object.hasOwn(HOST_SIGNATURES, name) ? HOST_SIGNATURES[name as HostName] : undefined;
+}
 
 const VALUE_TYPES: Record<number, string> = { [-1]: 'I32', [-2]: 'I64', [-3]: 'F32', [-4]: 'F64' };
 
