@@ -14,6 +14,7 @@ import {
 import { browser } from 'wxt/browser';
 import { WalletError } from './errors.js';
 import { readArea, removeArea, Serial, writeArea } from './store.js';
+import { siteText } from './text.js';
 import {
   checkNewPassword,
   openVault,
@@ -101,7 +102,7 @@ export class Keyring {
         if (known && !known.has(publicKey.hex)) continue;
         accounts.push({
           publicKey: publicKey.hex,
-          name: typeof account.name === 'string' ? account.name.slice(0, 40) : 'Account',
+          name: siteText(account.name, 40) || 'Account',
           algorithm: publicKey.algorithm,
           accountHash: accountHashOf(publicKey),
           address: addressOfPublicKey(publicKey),

@@ -245,6 +245,8 @@ export class Payments {
     resource: ResourceInfo,
     options: PaymentOption[],
   ): Promise<PayAnswer | undefined> {
+    // A locked wallet hands out nothing, not even what it signed before: the window asks.
+    if (!(await this.deps.keyring.isUnlocked())) return undefined;
     const account = await this.payingAccount().catch(() => undefined);
     if (!account) return undefined;
     const payer = addressOfPublicKey(account);
@@ -409,6 +411,10 @@ export class Payments {
     }
     await this.quiet.approved(requester, asker);
     const option = options[decision.option]!;
+    // Approved after unlocking in the window: an earlier authorization for the same purchase
+    // still goes back rather than a second one (and no budget is made of this answer).
+    const again = await this.sendAgain(requester, request, resource, [option]);
+    if (again) return again;
     let signed: Signed;
     try {
       const account = await this.payingAccount();

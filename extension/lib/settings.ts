@@ -8,6 +8,7 @@ import {
   X402InputError,
 } from '@x402-casper/shared';
 import { readArea, Serial, writeArea } from './store.js';
+import { siteText } from './text.js';
 
 export type NetworkKind = 'mainnet' | 'testnet' | 'local';
 export const NETWORK_KINDS: readonly NetworkKind[] = ['mainnet', 'testnet', 'local'];
@@ -119,13 +120,16 @@ export function checkRpcUrl(value: unknown): string {
 export function checkToken(value: unknown): Token {
   const input = (value ?? {}) as Record<string, unknown>;
   const hash = parsePackageHash(input.packageHash);
-  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  // Typed by the person or read from a contract: cleaned like a site's text (bidi controls
+  // and invisible characters out), so a name cannot read as another.
+  const name = siteText(input.name, 65);
   if (name.length < 1 || name.length > 64) {
     throw new X402InputError('name', 'must be 1–64 characters');
   }
   const symbol = typeof input.symbol === 'string' ? input.symbol.trim() : '';
-  if (!/^[A-Za-z0-9]{1,12}$/.test(symbol)) {
-    throw new X402InputError('symbol', 'must be 1–12 letters or digits');
+  // Letters and digits, and dots inside (bridged tokens: USDC.e).
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.]{0,10}[A-Za-z0-9])?$/.test(symbol)) {
+    throw new X402InputError('symbol', 'must be 1–12 letters or digits (dots inside allowed)');
   }
   const decimals = input.decimals;
   if (

@@ -137,6 +137,12 @@ describe('keyring', () => {
       ed!.publicKey,
       secp!.publicKey,
     ]);
+    // A name in storage is shown cleaned like a site's text.
+    const stored = (await browser.storage.local.get('accounts')).accounts as object[];
+    await browser.storage.local.set({
+      accounts: stored.map((a, i) => (i === 0 ? { ...a, name: 'Main\u202E tnuocca\u200D' } : a)),
+    });
+    expect((await ring.accounts())[0]!.name).toBe('Main tnuocca');
     await expect(
       ring.addKey(PASSWORD, secretKeyFromHex('ed25519', ed!.secretKeyHex)),
     ).rejects.toMatchObject({

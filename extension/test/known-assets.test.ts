@@ -55,6 +55,23 @@ describe('tokens known out of the box', () => {
     expect(await new SettingsStore().tokens('casper:casper-test')).toEqual([]);
   });
 
+  it('takes symbols with dots inside (USDC.e), and cleans a typed name like site text', async () => {
+    const bridged = await settings.addToken('casper:casper-test', {
+      ...TOKEN,
+      name: 'USD\u202Eniol\u200B Coin',
+      symbol: 'USDC.e',
+    });
+    expect(bridged).toMatchObject({ name: 'USD niol Coin', symbol: 'USDC.e' });
+    for (const symbol of ['.USDC', 'USDC.', 'US DC', 'U\u202ESD']) {
+      await expect(
+        settings.addToken('casper:casper-test', { ...TOKEN, symbol }),
+      ).rejects.toMatchObject({ field: 'symbol' });
+    }
+    await expect(
+      settings.addToken('casper:casper-test', { ...TOKEN, name: '\u200B\u202E' }),
+    ).rejects.toMatchObject({ field: 'name' });
+  });
+
   it('adds a token beside the defaults', async () => {
     const added = await settings.addToken('casper:casper-test', TOKEN);
     expect(await settings.tokens('casper:casper-test')).toEqual([

@@ -876,6 +876,27 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
     expect(historyCsv([own])).toContain(`https://testnet.cspr.live/transaction/${own.transaction}`);
   });
 
+  it('sends nothing again while locked: the window asks, and once unlocked and approved the same authorization goes back', async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    const signed = (await answer(first, 'signed')) as { paymentSignature: string };
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+    await wallet.keyring.lock();
+
+    const second = ask();
+    const id = await approvalId(2);
+    expect(second.received.find((m) => m.type === 'signed')).toBeUndefined();
+    await wallet.keyring.unlock(PASSWORD);
+    await decide(id, { approve: true, option: 0 });
+    expect(await answer(second, 'signed')).toMatchObject({
+      paymentSignature: signed.paymentSignature,
+    });
+    const history = await wallet.history.list();
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ sentAgain: 1 });
+  });
+
   it('with the chain unreachable it still sends the same authorization rather than sign a second', async () => {
     chain.down = true;
     const first = ask();
