@@ -36,6 +36,7 @@ async function signedRecord(): Promise<PaymentRecord> {
     id: 'r1',
     time: NOW,
     origin: 'https://shop.example',
+    requester: 'https://shop.example',
     url: 'https://shop.example/item',
     network: requirements.network,
     asset: requirements.asset,
