@@ -54,18 +54,16 @@ import type { HostName } from './signatures.js';
 import type { ContractEntry, Overlay, PackageEntry, StoredEntry } from './store.js';
 import { type WasmGlobal, type WasmInstance, type WasmModule, wasm } from './webassembly.js';
 
-export { ExecutionFailure };
-
-export const HOST_FUNCTIONS: Record<HostName, HostFunction> = {
+const HOST_FUNCTIONS: Record<HostName, HostFunction> = {
   ...STORAGE_FUNCTIONS,
   ...CONTRACT_FUNCTIONS,
   ...SYSTEM_FUNCTIONS,
 };
 
 /** Gas handed to running Wasm at a time (1 CSPR): how often it comes back to the host. */
-export const GAS_SLICE = 1_000_000_000n;
+const GAS_SLICE = 1_000_000_000n;
 /** The wall-clock limit of one execution unless the environment sets another. */
-export const DEFAULT_TIME_LIMIT_MS = 2_000;
+const DEFAULT_TIME_LIMIT_MS = 2_000;
 /** [core] max_runtime_call_stack_height of the production chainspec. */
 const MAX_RUNTIME_STACK_HEIGHT = 12;
 
@@ -86,7 +84,7 @@ function compile(bytes: Uint8Array): Compiled {
 }
 
 /** Preprocesses and compiles a module once per content hash; throws the node's failure for one it refuses. */
-export function compileContract(hash: string, bytes: Uint8Array) {
+function compileContract(hash: string, bytes: Uint8Array) {
   let entry = compiled.get(hash);
   if (!entry) {
     entry = compile(bytes);
@@ -131,7 +129,7 @@ export class Execution {
   /** When the execution must stop (performance.now), not counting time spent compiling. */
   private deadline: number;
   /** URef addresses created in this execution: their creator knows them. */
-  readonly known = new Set<string>();
+  private readonly known = new Set<string>();
   readonly messages: Array<{ topic: string; payload: string }> = [];
 
   constructor(private readonly env: ExecutionEnvironment) {

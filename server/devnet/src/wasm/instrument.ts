@@ -45,9 +45,9 @@ export { PreprocessError };
 export class InstantiationError extends Error {}
 
 /** [wasm.v1] max_memory: 64 pages of 64 KiB. */
-export const MAX_MEMORY_PAGES = 64;
+const MAX_MEMORY_PAGES = 64;
 /** [wasm.v1] max_stack_height. */
-export const MAX_STACK_HEIGHT = 500;
+const MAX_STACK_HEIGHT = 500;
 const MAX_TABLE_SIZE = 4096;
 const MAX_BR_TABLE_SIZE = 256;
 const MAX_GLOBALS = 256;

@@ -6,11 +6,11 @@
 // module after gas injection, so each charge's `i32.const; call gas` counts).
 import { PreprocessError, Reader } from './binary.js';
 import type { Body, FuncType } from './module.js';
-import { opInfo, readImmediates } from './opcodes.js';
+import { OPCODE_COSTS, opInfo, readImmediates } from './opcodes.js';
 
-export const FORBIDDEN_BY_GAS_RULES =
+const FORBIDDEN_BY_GAS_RULES =
   'Encountered operation forbidden by gas rules. Consult instruction -> metering config map';
-export const STACK_LIMITER_ERROR = 'Stack limiter error';
+const STACK_LIMITER_ERROR = 'Stack limiter error';
 
 export interface Decoded {
   op: number[];
@@ -49,12 +49,12 @@ export function decodeBody(bytes: Uint8Array, body: Body): Decoded {
 }
 
 /** The gas an instruction costs by the node's rules, or null if they forbid it. */
-export function instructionCost(decoded: Decoded, index: number): number | null {
+function instructionCost(decoded: Decoded, index: number): number | null {
   const op = decoded.op[index]!;
   const cost = opInfo(op).cost;
   if (op !== 0x0e || cost === null) return cost;
   const size = decoded.targets.get(index)!.length - 1;
-  return cost + 100 * size;
+  return cost + OPCODE_COSTS.control.brTableSizeMultiplier * size;
 }
 
 export interface MeteredBlock {

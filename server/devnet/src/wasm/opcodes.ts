@@ -141,7 +141,7 @@ export function opInfo(op: number): OpInfo {
 }
 
 /** Block type: -0x40 (none) or a value type, as a VarInt7; anything else is refused. */
-export function blockType(reader: Reader): number {
+function blockType(reader: Reader): number {
   const value = reader.i7();
   if (value === -0x40 || (value <= -1 && value >= -4)) return value;
   throw deserialization(`Invalid or unknown block type ${value}`);
