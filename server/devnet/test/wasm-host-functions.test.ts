@@ -209,7 +209,7 @@ describe('contract packages and versions', () => {
 describe('the call stack and who calls', () => {
   it('casper_load_call_stack: Session (tag 0, account hash) then StoredContract (tag 2, package, contract)', () => {
     expect(kept(stored('stack'))).toEqual([
-      `02000000` + `00${account!.accountHash}` + `02${packageHash}${contractHash}`,
+      `0200000000${account!.accountHash}02${packageHash}${contractHash}`,
     ]);
     const spec: ModuleSpec = {
       imports: [
@@ -227,7 +227,7 @@ describe('the call stack and who calls', () => {
         ...keepHostBuffer(spec, 0x804),
       ],
     });
-    expect(kept(run(chain, session))).toEqual([`01000000` + `00${account!.accountHash}`]);
+    expect(kept(run(chain, session))).toEqual([`0100000000${account!.accountHash}`]);
   });
 
   it('casper_load_authorization_keys: the initiator’s account hash', () => {
@@ -355,7 +355,7 @@ describe('named keys', () => {
       ],
     });
     expect(kept(run(chain, wasm))).toEqual([
-      `01000000` + `01000000${bytesToHex(utf8ToBytes('k'))}` + `01${'ab'.repeat(32)}`,
+      `0100000001000000${bytesToHex(utf8ToBytes('k'))}01${'ab'.repeat(32)}`,
     ]);
   });
 
