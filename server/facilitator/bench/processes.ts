@@ -230,22 +230,29 @@ export async function cpuMsOf(pid: number): Promise<number> {
   return runNs.reduce((sum, ns) => sum + ns, 0) / 1e6;
 }
 
-/** A process using less CPU than this per second is at rest (idle, it uses about 0.2 ms). */
-const AT_REST_MS_PER_SECOND = 1;
+/** A process using less CPU than this per second is quiet (idle, it uses about 0.2 ms). */
+const QUIET_MS_PER_SECOND = 1;
+/**
+ * At rest: this many quiet seconds in a row. After a burst V8 keeps collecting and compiling,
+ * and its memory reducer shrinks the heap with major collections some 8 s after allocation
+ * slows down (tens of ms each); a process quiet for 20 s has had them.
+ */
+const QUIET_SECONDS = 20;
 /** The longest wait for a process to come to rest. */
-const MAX_REST_WAIT_MS = 60_000;
+const MAX_REST_WAIT_MS = 120_000;
 
 /**
- * Waits until a process is at rest: after a burst, V8 keeps collecting and compiling for tens of
- * seconds, which is not what a lone payment costs a quiet facilitator.
+ * Waits until a process is at rest: what a lone payment costs a quiet facilitator, not the
+ * clean-up after the burst before it.
  */
 export async function atRest(pid: number): Promise<void> {
   const started = Date.now();
   let before = await cpuMsOf(pid);
-  while (Date.now() - started < MAX_REST_WAIT_MS) {
+  let quiet = 0;
+  while (quiet < QUIET_SECONDS && Date.now() - started < MAX_REST_WAIT_MS) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const now = await cpuMsOf(pid);
-    if (now - before < AT_REST_MS_PER_SECOND) return;
+    quiet = now - before < QUIET_MS_PER_SECOND ? quiet + 1 : 0;
     before = now;
   }
 }
