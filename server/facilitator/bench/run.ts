@@ -1,7 +1,7 @@
 // The facilitator's benchmark (part of the root `pnpm bench`): prints a table, writes
 // .bench/facilitator.json (git-ignored).
 // Sizes can be lowered for a quick look: BENCH_SECONDS (per /verify row, default 3),
-// BENCH_SETTLE_SIZES (default 1,16,64,256), BENCH_SETTLE_LONE (default 16), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
+// BENCH_SETTLE_SIZES (default 16,64,256), BENCH_SETTLE_LONE (default 16), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { verifyBench } from './verify.js';
 const env = (name: string, fallback: string) => process.env[name] || fallback;
 const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
 const VERIFY_CONCURRENCY = [1, 16, 64];
-const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '1,16,64,256').split(',').map(Number);
+const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '16,64,256').split(',').map(Number);
 const SETTLE_LONE = Number(env('BENCH_SETTLE_LONE', '16'));
 const LEDGER_PAYMENTS = Number(env('BENCH_LEDGER_PAYMENTS', '96'));
 const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
