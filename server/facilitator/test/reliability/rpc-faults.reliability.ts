@@ -61,12 +61,11 @@ const FAILING: Array<[string, Fault]> = [
 ];
 
 /** The reads a /verify makes against a block it has not read before. */
-const VERIFY_READS = [
-  'info_get_status',
-  'query_global_state',
-  'state_get_dictionary_item',
-  'query_balance',
-];
+/**
+ * What /verify reads in a block it has not seen. The fee payer's CSPR (`query_balance`) is read
+ * once a minute, so a fault on it shows only where a process must read it (tested below).
+ */
+const VERIFY_READS = ['info_get_status', 'query_global_state', 'state_get_dictionary_item'];
 
 /**
  * A block that changes the state, made on the devnet directly (not through the proxy): the
@@ -172,6 +171,34 @@ describe('/verify while the node fails', () => {
       expect(await verifyOnce()).toMatchObject({ isValid: true });
     });
   }
+
+  it("says it cannot read the chain when the fee payer's CSPR cannot be read", async () => {
+    // A process that has not read it yet must read it for its first payment.
+    const fresh = await facilitatorProcess({
+      dir,
+      devnet,
+      rpcUrl: proxy.url,
+      name: 'fee-payer-unread',
+      settings: { rpcTimeoutMs: RPC_TIMEOUT_MS },
+    }).start();
+    try {
+      const verifyAtFresh = async () => {
+        figures.cases++;
+        const answer = await post(`${fresh.url}/verify`, payment());
+        expect(answer.status, answer.text).toBe(200);
+        return answer.json!;
+      };
+      for (const [name, fault] of FAILING.slice(0, 3)) {
+        proxy.rule = ({ method }) => (method === 'query_balance' ? fault : undefined);
+        expect(await verifyAtFresh(), `${name} on query_balance`).toMatchObject(cannotRead);
+      }
+      proxy.rule = () => undefined;
+      expect(await verifyAtFresh()).toMatchObject({ isValid: true });
+    } finally {
+      proxy.rule = () => undefined;
+      await fresh.stop();
+    }
+  });
 
   it('answers valid or "cannot read" (nothing else) under random faults on 15% of calls', async () => {
     proxy.rule = () => (random.chance(0.15) ? random.pick(FAILING)[1] : undefined);
