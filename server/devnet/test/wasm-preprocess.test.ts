@@ -167,6 +167,67 @@ describe('the node’s limits on a module', () => {
     );
   });
 
+  it('more than one memory, and a memarg aligned past its access, are refused as casper-wasmi refuses them (V8 with multi-memory would read those bytes otherwise)', () => {
+    const memories = (count: number) => [count, ...new Array(count).fill([0x00, 0x01]).flat()];
+    expectRefused(
+      wasmModule({ call: [], memory: null, sections: [[5, memories(2)]] }),
+      'Interpreter error: too many memory regions in index space: 2',
+    );
+    const envMemory = [
+      0x01,
+      0x03,
+      ...Buffer.from('env'),
+      0x06,
+      ...Buffer.from('memory'),
+      0x02,
+      0x00,
+      0x01,
+    ];
+    expectRefused(
+      wasmModule({ call: [], sections: [[2, envMemory]] }),
+      'Interpreter error: too many memory regions in index space: 2',
+    );
+    const load = (opcode: number, flags: number[], rest: number[] = [0x00]) => [
+      ...op.i32(0),
+      opcode,
+      ...flags,
+      ...rest,
+      ...op.drop,
+    ];
+    // i32.load with align 2^3, i32.load8_u with 2^1, i64.store with 2^4
+    expectRefused(
+      wasmModule({ call: load(0x28, [0x03]) }),
+      'Interpreter error: Too large memory alignment 2^3 (expected at most 4)',
+    );
+    expectRefused(
+      wasmModule({ call: load(0x2d, [0x01]) }),
+      'Interpreter error: Too large memory alignment 2^1 (expected at most 1)',
+    );
+    expectRefused(
+      wasmModule({ call: [...op.i32(0), ...op.i64(1), 0x37, 0x04, 0x00] }),
+      'Interpreter error: Too large memory alignment 2^4 (expected at most 8)',
+    );
+    // Flags 0x42 (align 2^2, "a memory index follows" to a multi-memory engine), memory index 0,
+    // offset 0: the node reads offset 0 and then an opcode 0x00 where V8 ≥ 12 reads the offset.
+    // A loop written so would carry no gas charge in V8's reading; it is refused.
+    const unmetered = [...op.loop, ...load(0x28, [0x42], [0x00, 0x00]), ...op.br(0), ...op.end];
+    expectRefused(
+      wasmModule({ call: unmetered }),
+      'Interpreter error: Too large memory alignment 2^66 (expected at most 4)',
+    );
+    // natural alignments and below run
+    const fine = [
+      ...load(0x28, [0x02]),
+      ...load(0x2d, [0x00]),
+      ...op.i32(0),
+      ...op.i64(1),
+      0x37,
+      0x03,
+      0x00,
+    ];
+    expect(run(chain, wasmModule({ call: fine })).errorMessage).toBeNull();
+  });
+
   it('importing the gas function, a start function', () => {
     expectRefused(
       wasmModule({ imports: [{ name: 'gas', params: [I32], results: [] }], call: [] }),

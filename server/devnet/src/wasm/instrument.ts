@@ -35,7 +35,7 @@ import {
   type Module,
   readModule,
 } from './module.js';
-import { OPCODE_COSTS } from './opcodes.js';
+import { naturalAlignment, OPCODE_COSTS } from './opcodes.js';
 import { type HostName, hostSignature, hostTypes, signatureDebug } from './signatures.js';
 import { wasm } from './webassembly.js';
 
@@ -136,7 +136,30 @@ function ensureLimits(module: Module, bodies: Decoded[]): void {
 }
 
 /** What instantiating the module on a node checks after preprocessing; the memory to give it. */
-function link(module: Module): { initial: number; maximum: number } {
+function link(module: Module, bodies: Decoded[]): { initial: number; maximum: number } {
+  // casper-wasmi's validation (src/validation/mod.rs `validate_module`, func.rs), which runs
+  // before V8 sees the prepared module: after casper-wasm-utils' `externalize_mem` moves the
+  // last memory to an `env.memory` import, any other memory makes more than one region; and a
+  // memarg's alignment may not exceed its access's natural alignment. Both also keep the bytes
+  // meaning the same to V8 with multi-memory as to the node (and so to the metering pass).
+  const regions = module.imports.filter((i) => i.kind === 2).length + module.memories.length;
+  if (regions > 1) {
+    throw new InstantiationError(
+      `Interpreter error: too many memory regions in index space: ${regions}`,
+    );
+  }
+  for (const decoded of bodies) {
+    for (let i = 0; i < decoded.op.length; i++) {
+      const max = naturalAlignment(decoded.op[i]!);
+      if (max === undefined) continue;
+      const align = decoded.imm[i]!;
+      if (align >= 32 || 2 ** align > max) {
+        throw new InstantiationError(
+          `Interpreter error: Too large memory alignment 2^${align} (expected at most ${max})`,
+        );
+      }
+    }
+  }
   if (!wasm.validate(module.bytes)) {
     try {
       new wasm.Module(module.bytes);
@@ -219,7 +242,7 @@ function analyse(bytes: Uint8Array): Plan {
  */
 export function prepareModule(bytes: Uint8Array): PreparedModule {
   const plan = analyse(bytes);
-  const memory = link(plan.module);
+  const memory = link(plan.module, plan.bodies);
   return { ...emit(plan, memory), memory };
 }
 

@@ -16,7 +16,7 @@ export interface Decoded {
   op: number[];
   /** Offset of each instruction in the module's bytes. */
   at: number[];
-  /** The first immediate: label, function, type, local or global index, block type. */
+  /** The first immediate: label, function, type, local or global index, block type, memarg flags. */
   imm: number[];
   /** br_table targets (the default last), by instruction index. */
   targets: Map<number, number[]>;

@@ -130,6 +130,21 @@ def([...range(0xa8, 0xab), ...range(0xae, 0xbf)], Imm.None, null, [1], 1);
 // Sign extension (the `sign_ext` feature).
 def(range(0xc0, 0xc4), Imm.None, c.sign, [1], 1);
 
+/**
+ * The natural alignment in bytes of a load (0x28–0x35) or store (0x36–0x3e), the most a
+ * memarg may declare: casper-wasmi's validator (`validate_load`/`validate_store` in
+ * src/validation/func.rs) refuses `1 << flags` above it, as the MVP does.
+ */
+export function naturalAlignment(op: number): number | undefined {
+  return NATURAL_ALIGNMENT.get(op);
+}
+const NATURAL_ALIGNMENT = new Map<number, number>([
+  ...[0x28, 0x2a, 0x34, 0x35, 0x36, 0x38, 0x3e].map((o) => [o, 4] as [number, number]),
+  ...[0x29, 0x2b, 0x37, 0x39].map((o) => [o, 8] as [number, number]),
+  ...[0x2c, 0x2d, 0x30, 0x31, 0x3a, 0x3c].map((o) => [o, 1] as [number, number]),
+  ...[0x2e, 0x2f, 0x32, 0x33, 0x3b, 0x3d].map((o) => [o, 2] as [number, number]),
+]);
+
 /** The opcode's description, or the node's deserialization error for an opcode it refuses. */
 export function opInfo(op: number): OpInfo {
   const info = TABLE.get(op);
@@ -177,10 +192,14 @@ export function readImmediates(reader: Reader, imm: Imm, targets?: number[]): nu
       if (table !== 0) throw deserialization(`Invalid table reference (${table})`);
       return type;
     }
-    case Imm.MemArg:
+    case Imm.MemArg: {
+      // The alignment flags, checked against the access's natural alignment at instantiation
+      // (naturalAlignment): a flags word with bit 0x40 set would make a multi-memory engine
+      // (V8 ≥ 12) read a memory index after it where the node (casper-wasm) reads the offset.
+      const flags = reader.u32();
       reader.u32();
-      reader.u32();
-      return 0;
+      return flags;
+    }
     case Imm.MemoryIndex: {
       const memory = reader.byte();
       if (memory !== 0) throw deserialization(`Invalid memory reference (${memory})`);
