@@ -7,8 +7,11 @@
 // Every execution is bounded: by its gas (the chainspec's costs, see instrument.ts and
 // costs.ts), by the node's runtime stack of 12 frames, by 64 pages of memory per instance,
 // and by a wall-clock limit the node does not have (a devnet runs in the process that answers
-// RPC): past `timeLimitMs` (preprocessing and compiling not counted: they are bounded by the
-// module's size) the execution stops as out of gas. Gas reaches the running code in
+// RPC): past `timeLimitMs` the execution stops as out of gas. Preprocessing and compiling the
+// transaction's own module (the session, or the stored contract it targets) is not counted:
+// one module per transaction, bounded by its lane's size; every module compiled for a nested
+// call (casper_call_contract & co.) is, so contracts called in turn that miss the compile
+// cache cannot add up past the limit. Gas reaches the running code in
 // slices of at most SLICE, and every slice handed out and every host call checks the clock,
 // so neither Wasm code nor a loop of host calls can run past the limit by more than a slice.
 //
@@ -68,7 +71,20 @@ const DEFAULT_TIME_LIMIT_MS = 2_000;
 const MAX_RUNTIME_STACK_HEIGHT = 12;
 
 type Compiled = { module: WasmModule; prepared: PreparedModule } | { error: ExecutionFailure };
+/** Compiled modules by content hash, least recently used first (a Map keeps insertion order). */
 const compiled = new Map<string, Compiled>();
+/** How many compiled modules the cache keeps. */
+const COMPILE_CACHE_SIZE = 64;
+
+/** Empties the compile cache (for tests that must see a module compiled). */
+export function forgetCompiledModules(): void {
+  compiled.clear();
+}
+
+/** The content hashes of the cached modules, least recently used first (for tests). */
+export function compiledModuleHashes(): string[] {
+  return [...compiled.keys()];
+}
 
 function compile(bytes: Uint8Array): Compiled {
   try {
@@ -86,11 +102,13 @@ function compile(bytes: Uint8Array): Compiled {
 /** Preprocesses and compiles a module once per content hash; throws the node's failure for one it refuses. */
 function compileContract(hash: string, bytes: Uint8Array) {
   let entry = compiled.get(hash);
-  if (!entry) {
+  if (entry) {
+    compiled.delete(hash);
+  } else {
     entry = compile(bytes);
-    if (compiled.size > 64) compiled.clear();
-    compiled.set(hash, entry);
+    if (compiled.size >= COMPILE_CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
   }
+  compiled.set(hash, entry);
   if ('error' in entry) throw entry.error;
   return entry;
 }
@@ -126,7 +144,7 @@ export class Execution {
   private counter = 0;
   /** Gas not handed to a running frame; a frame's gas global holds the rest. */
   private remaining: bigint;
-  /** When the execution must stop (performance.now), not counting time spent compiling. */
+  /** When the execution must stop (performance.now), not counting the first module's compile. */
   private deadline: number;
   /** URef addresses created in this execution: their creator knows them. */
   private readonly known = new Set<string>();
@@ -312,7 +330,8 @@ export class Execution {
     if (!bytes) throw new ExecutionFailure(`Key hash-${wasmBlob} not found`);
     const compiling = performance.now();
     const { module, prepared } = compileContract(wasmBlob, bytes);
-    this.deadline += performance.now() - compiling;
+    if (this.frames.length === 0) this.deadline += performance.now() - compiling;
+    else if (performance.now() > this.deadline) throw new OutOfGas(true);
     const memory = new wasm.Memory(prepared.memory);
     const frameRef: { frame?: Frame } = {};
     const env: Record<string, unknown> = { memory, gas: () => this.refuel(frameRef.frame!) };
