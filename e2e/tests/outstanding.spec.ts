@@ -83,8 +83,9 @@ test("another site's page that claims the site's URL gets a window saying so, ne
   const asked = wallet.nextApproval();
   const answer = askAsPage(evil, item, paymentRequired);
   const window = await asked;
-  await expect(window.getByTestId('origin')).toHaveText(new URL(greedy.url).host);
-  // The browser saw no such 402 in that tab: the window says who really asks.
+  // The browser saw no such 402 in that tab: the window names the page as the asker, and the
+  // host it claims as its claim.
+  await expect(window.getByTestId('origin')).toHaveText(new URL(evil.url()).host);
   await expect(window.getByTestId('asker-unconfirmed')).toContainText(
     `Only the page says so: ${new URL(evil.url()).host} reports that ${new URL(greedy.url).host} asked`,
   );

@@ -1,15 +1,20 @@
-// Authorizations a site holds and can still collect: when the same site asks the same payer to
-// pay the same payee again (another query string, a price one unit off), the window says so
-// before the person signs a second one.
+// Authorizations a site holds and can still collect: when the same site (any of its hosts)
+// asks the same payer to pay again on the same network (another query string, a price one
+// unit off, another payee), the window says so before the person signs a second one.
 import type { History } from './history.js';
 import type { PaymentOption } from './options.js';
-import { isFinal, type Settlements, stillCollectable } from './settlement.js';
+import { isFinal, RESEND_MARGIN_MS, type Settlements, stillCollectable } from './settlement.js';
+import { registrableDomain } from './site.js';
 
 /** One authorization the asking site can still collect, as the window shows it. */
 export interface OutstandingAuthorization {
   /** The history record, for "Cancel it in Activity". */
   id: string;
+  /** The host it was given to (a host of the asking site). */
+  origin: string;
   url: string;
+  /** Whom it pays. */
+  payTo: string;
   amount: string;
   decimals: number;
   symbol: string;
@@ -17,12 +22,16 @@ export interface OutstandingAuthorization {
   validUntil: number;
 }
 
-/** The newest records looked at: each costs a few reads of the chain. */
-const AT_MOST = 3;
+/** The newest still-valid records asked about: each costs a few reads of the chain. */
+const AT_MOST = 5;
+/** How long the window waits for those reads (in parallel) before it opens without them. */
+const READ_WAIT_MS = 2_500;
 
 /**
- * The authorizations `payer` gave the host `asker` for the payees of `options` (on their
- * networks) that the chain says are not collected and still valid, newest first.
+ * The authorizations `payer` gave any host of the site `asker` belongs to (registrable
+ * domain), on the networks of `options`, to any payee, that the chain says are not collected
+ * and still valid, newest first. Records already expired by their own validBefore cost no
+ * read; at most AT_MOST are read, together, and a read slower than READ_WAIT_MS is left out.
  */
 export async function outstandingAuthorizations(
   deps: { history: History; settlements: Settlements; now: () => number },
@@ -30,29 +39,45 @@ export async function outstandingAuthorizations(
   payer: string,
   options: PaymentOption[],
 ): Promise<OutstandingAuthorization[]> {
+  const site = registrableDomain(asker);
+  const now = deps.now();
   const candidates = (await deps.history.list())
     .filter(
       (r) =>
-        r.origin === asker &&
         r.payer === payer &&
         r.authorization !== undefined &&
+        Number(r.authorization.validBefore) * 1000 - RESEND_MARGIN_MS > now &&
         (r.cancel === undefined || r.cancel.state === 'failed') &&
         !isFinal(r.chain) &&
-        options.some((o) => o.network.id === r.network && o.payTo === r.payTo),
+        options.some((o) => o.network.id === r.network) &&
+        registrableDomain(r.origin) === site,
     )
     .slice(0, AT_MOST);
-  const found: OutstandingAuthorization[] = [];
-  for (const candidate of candidates) {
-    const checked = await deps.settlements.check(candidate.id).catch(() => undefined);
-    if (!checked || !stillCollectable(checked, deps.now())) continue;
-    found.push({
-      id: checked.id,
-      url: checked.url,
-      amount: checked.amount,
-      decimals: checked.decimals,
-      symbol: checked.symbol,
-      validUntil: checked.chain?.validUntil ?? Number(checked.authorization!.validBefore) * 1000,
-    });
-  }
-  return found;
+  let stopWaiting = () => {};
+  const timeout = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(resolve, READ_WAIT_MS);
+    stopWaiting = () => clearTimeout(timer);
+  });
+  const checked = await Promise.all(
+    candidates.map((candidate) =>
+      Promise.race([deps.settlements.check(candidate.id).catch(() => undefined), timeout]),
+    ),
+  ).finally(stopWaiting);
+  return checked.flatMap((record) =>
+    record && stillCollectable(record, deps.now())
+      ? [
+          {
+            id: record.id,
+            origin: record.origin,
+            url: record.url,
+            payTo: record.payTo,
+            amount: record.amount,
+            decimals: record.decimals,
+            symbol: record.symbol,
+            validUntil:
+              record.chain?.validUntil ?? Number(record.authorization!.validBefore) * 1000,
+          },
+        ]
+      : [],
+  );
 }

@@ -253,8 +253,8 @@ export class Payments {
     const url = resource.url || request.url;
     const asker = askerOf(requester, request);
     const records = await this.deps.history.list();
-    for (const option of options) {
-      const earlier = records.find(
+    const earlierOf = (option: PaymentOption) =>
+      records.find(
         (r) =>
           r.requester === requester.origin &&
           r.origin === asker &&
@@ -270,9 +270,18 @@ export class Payments {
           r.cancel === undefined &&
           !isFinal(r.chain),
       );
+    // Every option's earlier authorization is read at once, not one after another.
+    const checked = await Promise.all(
+      options.map(async (option) => {
+        const earlier = earlierOf(option);
+        if (!earlier?.paymentSignature) return undefined;
+        const record = await this.deps.settlements.check(earlier.id).catch(() => undefined);
+        return stillCollectable(record, this.now()) ? earlier : undefined;
+      }),
+    );
+    for (const [i, option] of options.entries()) {
+      const earlier = checked[i];
       if (!earlier?.paymentSignature) continue;
-      const checked = await this.deps.settlements.check(earlier.id).catch(() => undefined);
-      if (!stillCollectable(checked, this.now())) continue;
       await this.deps.history.update(
         earlier.id,
         (old) => ({
@@ -336,16 +345,6 @@ export class Payments {
       return { type: 'declined', reason: 'rejected', message: 'The page went away.' };
     }
     const asker = askerOf(requester, request);
-    // A site that keeps asking after being told no does not get to keep opening windows.
-    if (await this.quiet.isQuiet(requester, asker)) {
-      return {
-        type: 'declined',
-        reason: 'rejected',
-        message: 'You rejected several payment requests from this site; it must wait to ask again.',
-      };
-    }
-    const account = await this.payingAccount().catch(() => undefined);
-    const claimed = originOf(resource.url);
     // Another host than the page's own: the page says so; the browser may have seen it.
     const unconfirmed =
       asker !== requester.origin &&
@@ -355,6 +354,19 @@ export class Payments {
         url: request.url,
         paymentRequired: request.paymentRequired,
       }));
+    // Who is asking, as far as the wallet knows: the page itself when which host asked is only
+    // its word. Rejections count against it, so a page cannot make another site wait.
+    const answerable = unconfirmed ? requester.origin : asker;
+    // A site that keeps asking after being told no does not get to keep opening windows.
+    if (await this.quiet.isQuiet(requester, answerable)) {
+      return {
+        type: 'declined',
+        reason: 'rejected',
+        message: 'You rejected several payment requests from this site; it must wait to ask again.',
+      };
+    }
+    const account = await this.payingAccount().catch(() => undefined);
+    const claimed = originOf(resource.url);
     const view: ApprovalView = {
       id: randomId(),
       origin: asker,
@@ -386,7 +398,7 @@ export class Payments {
                 settlements: this.deps.settlements,
                 now: () => this.now(),
               },
-              asker,
+              answerable,
               addressOfPublicKey(account),
               options,
             )
@@ -401,7 +413,7 @@ export class Payments {
     );
 
     if (!decision.approve) {
-      if (!cancelled.aborted) await this.quiet.rejected(requester, asker);
+      if (!cancelled.aborted) await this.quiet.rejected(requester, answerable);
       await this.deps.history.add({
         ...recordBase(requester, request, resource, options[0]!, this.now()),
         status: 'rejected',
@@ -409,7 +421,7 @@ export class Payments {
       });
       return { type: 'declined', reason: 'rejected', message: 'The payment was rejected.' };
     }
-    await this.quiet.approved(requester, asker);
+    await this.quiet.approved(requester, answerable);
     const option = options[decision.option]!;
     // Approved after unlocking in the window: an earlier authorization for the same purchase
     // still goes back rather than a second one (and no budget is made of this answer).

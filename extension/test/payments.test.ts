@@ -253,6 +253,38 @@ describe('paying a 402', () => {
     expect(registrableDomain('http://127.0.0.1:8080')).toBe('127.0.0.1');
   });
 
+  it("counts rejections of a host only the page claims against the page's site, never the claimed one", async () => {
+    // evil.example's pages, in three tabs, claim news.example answered them with 402.
+    const claim = (tab: number) => {
+      const page = fakePort(tabSender(tab, 'https://evil.example'));
+      servePayPort(page.port, wallet.payments);
+      page.send({
+        type: 'pay',
+        kind: 'fetch',
+        url: `${SITE}/api/weather?city=Oslo`,
+        method: 'GET',
+        paymentRequired: header(),
+      });
+      return page;
+    };
+    for (let i = 1; i <= 3; i++) {
+      claim(i);
+      const id = await approvalId(i);
+      expect(wallet.payments.approval(id)).toMatchObject({
+        origin: SITE,
+        page: 'https://evil.example',
+        askerUnconfirmed: true,
+      });
+      await decide(id, { approve: false });
+    }
+    expect(await answer(claim(4), 'declined')).toMatchObject({
+      message: expect.stringMatching(/wait/),
+    });
+    // news.example's own page, in a fresh tab, still gets its window.
+    ask(5);
+    await approvalId(4);
+  });
+
   it('closes the window and forgets the request when the page goes away', async () => {
     const page = ask();
     const id = await approvalId();
@@ -757,7 +789,9 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
     expect(view.outstanding).toEqual([
       {
         id: kept.id,
+        origin: SITE,
         url: `${SITE}/api/weather?city=Oslo`,
+        payTo: requirements.payTo,
         amount: '10000',
         decimals: 6,
         symbol: 'CX402',
@@ -765,21 +799,32 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
       },
     ]);
     await decide(view.id, { approve: false });
-    // One unit more is said too; another payee, or another site, is not.
+    // One unit more is said too, and so is another payee (named), or another host of the site.
     ask(1, SITE, header([{ amount: '10001' }]));
     const dearer = await approvalId(3);
     expect(wallet.payments.approval(dearer)!.outstanding).toHaveLength(1);
     await decide(dearer, { approve: false });
-    const toOther = ask(1, SITE, header([{ payTo: `00${'cd'.repeat(32)}` }]));
+    const toOther = ask(
+      1,
+      'https://shop.news.example',
+      header([{ payTo: `00${'cd'.repeat(32)}` }]),
+    );
     const otherPayee = await approvalId(4);
-    expect(wallet.payments.approval(otherPayee)!.outstanding).toEqual([]);
+    expect(wallet.payments.approval(otherPayee)!.outstanding).toEqual([
+      expect.objectContaining({ id: kept.id, origin: SITE, payTo: requirements.payTo }),
+    ]);
     // (Approved: three rejections in a row would make the site wait.)
     await decide(otherPayee, { approve: true, option: 0 });
     await answer(toOther, 'signed');
-    // Once the chain shows it collected, there is nothing to warn about.
+    // Once the chain shows it collected, only the one to the other payee is left to warn about.
     chain.used.add(usedNonceItemKey(kept.authorization!.from, kept.authorization!.nonce));
     ask(2, SITE, bern);
-    expect(wallet.payments.approval(await approvalId(5))!.outstanding).toEqual([]);
+    expect(wallet.payments.approval(await approvalId(5))!.outstanding).toEqual([
+      expect.objectContaining({
+        origin: 'https://shop.news.example',
+        payTo: `00${'cd'.repeat(32)}`,
+      }),
+    ]);
   });
 
   it('does not send again an authorization the chain judges expired, nor one for another account or price', async () => {

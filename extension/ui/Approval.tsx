@@ -71,6 +71,8 @@ export function Approval({ id }: { id: string }) {
       </main>
     );
   }
+  // Which host asked is only the page's word when the browser did not see it: the page asks.
+  const asker = view.askerUnconfirmed && view.page ? view.page : view.origin;
   const index = view.options[choice] ? choice : 0;
   const option = view.options[index]!;
   const budget = view.budgets[index] ?? null;
@@ -92,9 +94,9 @@ export function Approval({ id }: { id: string }) {
       <header className="site">
         <span className="muted small">Payment request from</span>
         <h1 className="origin" data-testid="origin">
-          {hostOf(view.origin)}
+          {hostOf(asker)}
         </h1>
-        <span className="muted small">{view.origin}</span>
+        <span className="muted small">{asker}</span>
         {view.page && view.askerUnconfirmed ? (
           <span className="warning small" data-testid="asker-unconfirmed">
             Only the page says so: {hostOf(view.page)} reports that {hostOf(view.origin)} asked to
@@ -109,8 +111,8 @@ export function Approval({ id }: { id: string }) {
         ) : null}
         {view.claimedOrigin ? (
           <span className="warning small" data-testid="claim-warning">
-            The request says it pays for {hostOf(view.claimedOrigin)}, but {hostOf(view.origin)} is
-            the host that asked.
+            The request says it pays for {hostOf(view.claimedOrigin)}, but {hostOf(asker)} is the
+            host that asked.
           </span>
         ) : null}
         {view.tabUrl ? (
@@ -153,13 +155,19 @@ export function Approval({ id }: { id: string }) {
           data-testid="outstanding"
         >
           <span>
-            You already gave {hostOf(view.origin)} an authorization of{' '}
+            You already gave {hostOf(held.origin)} an authorization of{' '}
             <strong>
               {tokenAmount(held.amount, held.decimals)} {held.symbol}
             </strong>{' '}
-            to this payee, valid until <strong>{clock(held.validUntil)}</strong>. The chain says it
-            has not collected it: the site can still collect it until then, whatever you answer
-            here.
+            {held.payTo === option.payTo ? (
+              'to this payee'
+            ) : (
+              <>
+                to another payee, <Hash value={held.payTo} label="payee" />
+              </>
+            )}
+            , valid until <strong>{clock(held.validUntil)}</strong>. The chain says it has not
+            collected it: the site can still collect it until then, whatever you answer here.
           </span>
           <span className="url" title={held.url}>
             For {held.url}
