@@ -163,6 +163,9 @@ export class Chain {
           txHash: hash(`${this.data.chainName} genesis wasm ${index} ${blob}`),
           blockTimeMs: this.nowMs(),
           gasLimit: GENESIS_INSTALL_GAS,
+          // No wall-clock limit: gas bounds a genesis install, and the devnet's start must not
+          // depend on the machine's speed (the limit guards block production, not yet begun).
+          timeLimitMs: Number.POSITIVE_INFINITY,
           blob: (h) => this.blob(h),
           storeBlob: (bytes) => this.storeBlob(bytes),
         },

@@ -14,8 +14,11 @@ import {
   sdk,
   tokenBalance,
 } from '@x402-casper/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Chain } from '../src/chain.js';
+import { parseGenesis } from '../src/genesis.js';
 import { defaultDevAccounts, startDevnet } from '../src/index.js';
+import { newChain, run } from './wasm-kit.js';
 
 const wasm = loadCep18x402();
 const [facilitator, merchant] = defaultDevAccounts();
@@ -86,5 +89,20 @@ describe.skipIf(!wasm)('a Wasm token in the genesis file', () => {
     await expect(startDevnet({ port: 0, blockTimeMs: 0, genesis: { ...doc } })).rejects.toThrow(
       /failed to install: User error: \d+/,
     );
+  });
+
+  it('runs without the wall-clock limit (gas bounds it): a slow machine still starts', () => {
+    // A clock that moves 1 s at every reading: any execution under the 2 s limit stops.
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (now += 1_000));
+    try {
+      const slow = run(newChain(), wasm!, { gasLimit: 1_000_000_000_000n });
+      expect(slow.errorMessage).toBe('Out of gas error');
+      expect(slow.timedOut).toBe(true);
+      const chain = Chain.fromGenesis('casper-net-1', parseGenesis(genesis('casper-net-1'), dir));
+      expect(chain.genesisContracts).toHaveLength(1);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
