@@ -14,6 +14,7 @@ import {
 } from '@x402-casper/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cloneState, type WorldState } from '../src/state.js';
+import { hostCost } from '../src/wasm/costs.js';
 import { wasmValue } from '../src/wasm/store.js';
 import {
   account,
@@ -411,6 +412,48 @@ describe('dictionaries', () => {
       ],
     });
     expect(kept(run(chain, wasm, { txHash }))).toEqual(['2a000000']);
+  });
+
+  it('gas as externals.rs weighs it: dictionary_get 590 per key byte, dictionary_put 1,800 per key byte and 520 per value byte, new_dictionary as new_uref of 33 bytes', () => {
+    expect(hostCost('casper_dictionary_get', [0x100, 33, 0x200, 5, 0x804])).toBe(
+      5_500n + 590n * 5n,
+    );
+    expect(hostCost('casper_dictionary_put', [0x100, 33, 0x200, 5, 0x300, 9])).toBe(
+      9_500n + 1_800n * 5n + 520n * 9n,
+    );
+    expect(hostCost('casper_new_dictionary', [0x804])).toBe(17_000n + 590n * 33n);
+    const spec: ModuleSpec = {
+      imports: ['casper_new_dictionary', 'casper_dictionary_get', 'casper_dictionary_put'],
+    };
+    const consumed = (code: number[]) => {
+      const result = run(
+        chain,
+        wasmModule({ ...spec, call: code, data: [[0x200, text('k'.repeat(200))]] }),
+      );
+      expect(result.errorMessage).toBeNull();
+      return result.consumed;
+    };
+    // a dictionary that does not exist: ValueNotFound, nothing written
+    const get = (keySize: number) =>
+      consumed([
+        ...hostCall(spec, 'casper_dictionary_get', [0x100, 33, 0x200, keySize, 0x804]),
+        ...op.drop,
+      ]);
+    expect(get(11) - get(1)).toBe(590n * 10n);
+    // a key past 128 bytes: DictionaryItemKeyExceedsLength, nothing written
+    const put = (keySize: number, valueSize: number) =>
+      consumed([
+        ...hostCall(spec, 'casper_dictionary_put', [0x100, 33, 0x200, keySize, 0x300, valueSize]),
+        ...op.drop,
+      ]);
+    expect(put(139, 9) - put(129, 9)).toBe(1_800n * 10n);
+    expect(put(129, 19) - put(129, 9)).toBe(520n * 10n);
+    // a second new_dictionary finds the host buffer full and writes nothing: its charge is
+    // the call (i32.const 110, call 68,000, drop 440) and 17,000 + 590 × 33
+    const once = hostCall(spec, 'casper_new_dictionary', [0x804]);
+    expect(
+      consumed([...once, ...op.drop, ...once, ...op.drop]) - consumed([...once, ...op.drop]),
+    ).toBe(110n + 68_000n + 440n + 36_470n);
   });
 });
 

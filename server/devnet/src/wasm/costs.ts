@@ -1,26 +1,41 @@
 // Gas the host charges, from the production chainspec (casper-network/casper-node
 // resources/production/chainspec.toml, feat-2.0: [wasm.v1.host_function_costs] and
 // [storage_costs]); a host function costs `cost` + Σ argument × weight, as
-// types/src/chainspec/vm_config/host_function_costs.rs computes it.
+// types/src/chainspec/vm_config/host_function_costs.rs computes it, over the arguments
+// execution_engine/src/runtime/externals.rs (feat-2.0) passes it: the call's own arguments in
+// order, except for the three entries with `charged` below, which it passes another list.
 
 import type { HostName } from './signatures.js';
 
 export interface HostFunctionCost {
   cost: number;
   arguments: number[];
+  /** The list the weights apply to, when externals.rs does not pass the call's arguments. */
+  charged?: (args: number[]) => number[];
 }
 
-const fn = (cost: number, args: number[]): HostFunctionCost => ({ cost, arguments: args });
+const fn = (
+  cost: number,
+  args: number[],
+  charged?: (args: number[]) => number[],
+): HostFunctionCost => ({ cost, arguments: args, ...(charged ? { charged } : {}) });
 
 export const HOST_FUNCTION_COSTS: Record<HostName, HostFunctionCost> = {
   casper_read_value: fn(60_000, [0, 120_000, 0]),
   /** Charged with the read_value entry, as externals.rs does. */
   casper_dictionary_read: fn(60_000, [0, 120_000, 0]),
-  casper_dictionary_get: fn(5_500, [0, 590, 0]),
+  /** Weighed on [key_ptr, key_size, output_size_ptr]: 590 per byte of the item key. */
+  casper_dictionary_get: fn(5_500, [0, 590, 0], ([, , keyPtr, keySize, sizePtr]) => [
+    keyPtr!,
+    keySize!,
+    sizePtr!,
+  ]),
   casper_write: fn(14_000, [0, 0, 0, 980]),
-  casper_dictionary_put: fn(9_500, [0, 1_800, 0, 520]),
+  /** Weighed on [key_ptr, key_size, value_ptr, value_size]: 1,800 per key byte, 520 per value byte. */
+  casper_dictionary_put: fn(9_500, [0, 1_800, 0, 520], ([, , ...rest]) => rest),
   casper_new_uref: fn(17_000, [0, 0, 590]),
-  casper_new_dictionary: fn(17_000, [0, 0, 590]),
+  /** Charged as new_uref with [0, 0, 33] (a URef's serialized length, hard-coded by the node). */
+  casper_new_dictionary: fn(17_000, [0, 0, 590], () => [0, 0, 33]),
   casper_ret: fn(23_000, [0, 420_000]),
   casper_get_key: fn(2_000, [0, 440, 0, 0, 0]),
   casper_has_key: fn(1_500, [0, 840]),
@@ -77,9 +92,10 @@ export const GAS_PER_BYTE = 1_117_587n;
 
 export function hostCost(name: HostName, args: number[]): bigint {
   const entry = HOST_FUNCTION_COSTS[name];
+  const charged = entry.charged ? entry.charged(args) : args;
   let total = BigInt(entry.cost);
   entry.arguments.forEach((weight, i) => {
-    if (weight !== 0) total += BigInt(weight) * BigInt(args[i] ?? 0);
+    if (weight !== 0) total += BigInt(weight) * BigInt(charged[i] ?? 0);
   });
   return total;
 }
