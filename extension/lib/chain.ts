@@ -12,6 +12,7 @@ import {
   type ContractInfo,
   fetchPostWith,
   nonceStoreOf,
+  RPC_ERROR,
   type TransactionV1Json,
 } from '@x402-casper/shared';
 import {
@@ -19,6 +20,11 @@ import {
   type ReportedTransfer,
   reportedTransfer,
 } from './transfer-check.js';
+
+const object = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 
 /** What the chain says about one transaction. */
 export type TransactionState =
@@ -98,13 +104,44 @@ export class ChainReader {
     return (await this.chain.newestBlock()).timestampMs;
   }
 
-  /** Whether a transaction executed, reverted or is still waiting. */
+  /**
+   * Whether a transaction executed, reverted or is still waiting: a TransactionV1, or when the
+   * node knows none by that hash a legacy Deploy (what the Go reference facilitator sends).
+   */
   async transaction(hash: string): Promise<TransactionState> {
-    const status = await this.chain.execution(hash);
-    if (status.state !== 'executed') return status;
-    return status.errorMessage === null
-      ? { state: 'executed' }
-      : { state: 'reverted', error: status.errorMessage };
+    const found = await this.lookUp(hash);
+    if (!found) return { state: 'unknown' };
+    const info = object(found.execution_info);
+    const result = object(info?.execution_result);
+    const v2 = object(result?.Version2);
+    const v1 = object(result?.Version1);
+    if (v2) {
+      // null or absent: it ran without error; a string: it failed (even an empty one).
+      const error = v2.error_message ?? null;
+      if (error === null) return { state: 'executed' };
+      if (typeof error === 'string') return { state: 'reverted', error };
+      throw new CasperRpcUnavailableError('info_get_transaction: malformed execution result');
+    }
+    if (v1?.Success !== undefined) return { state: 'executed' };
+    const failure = object(v1?.Failure);
+    if (failure) return { state: 'reverted', error: String(failure.error_message ?? '') };
+    return { state: 'pending' };
+  }
+
+  /** `info_get_transaction` for a hash: as a TransactionV1, then as a Deploy; undefined: neither. */
+  private async lookUp(hash: string): Promise<Record<string, unknown> | undefined> {
+    for (const variant of ['Version1', 'Deploy']) {
+      try {
+        return object(
+          await this.rpc.call('info_get_transaction', { transaction_hash: { [variant]: hash } }),
+        );
+      } catch (error) {
+        if (!(error instanceof CasperRpcError && error.code === RPC_ERROR.noSuchTransaction)) {
+          throw error;
+        }
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -115,9 +152,7 @@ export class ChainReader {
     hash: string,
     expected: Omit<ExpectedTransfer, 'contractHash'>,
   ): Promise<ReportedTransfer> {
-    const result = await this.rpc.call('info_get_transaction', {
-      transaction_hash: { Version1: hash },
-    });
+    const result = await this.lookUp(hash);
     const block = await this.chain.newestBlock();
     const contractHash = await this.contractHash(expected.asset, block);
     return reportedTransfer(result, { ...expected, contractHash });

@@ -86,7 +86,14 @@ export interface ChainCheck {
    * Whether the transaction the site reported is this authorization's transfer, as read on
    * chain: only then is it shown as this payment's and linked to an explorer.
    */
-  transfer?: { transaction: string; is: ReportedTransfer };
+  transfer?: {
+    transaction: string;
+    is: ReportedTransfer;
+    /** It ran without error (a reverted call of the transfer did not transfer). */
+    executed: boolean;
+  };
+  /** The site reported a transaction the wallet could not read yet: it is read again. */
+  transferUnread?: true;
 }
 
 export const HISTORY_LIMIT = 200;
@@ -154,14 +161,15 @@ export function explorerUrl(network: string, transaction: string): string | unde
 
 /**
  * Whether the transaction the site reported is this payment's, by the chain: the nonce is
- * used and the transaction is this authorization's transfer.
+ * used and the transaction is this authorization's transfer, and it ran without error.
  */
 export function isThisPayment(record: PaymentRecord): boolean {
   return (
     record.chain?.state === 'confirmed' &&
     record.transaction !== undefined &&
     record.chain.transfer?.transaction === record.transaction &&
-    record.chain.transfer.is === 'this-payment'
+    record.chain.transfer.is === 'this-payment' &&
+    record.chain.transfer.executed === true
   );
 }
 

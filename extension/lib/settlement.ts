@@ -12,9 +12,17 @@ export const RESEND_MARGIN_MS = 10_000;
 /** A record is not asked about again sooner than this (the popup polls the history). */
 const RECHECK_MS = 4_000;
 
-/** Whether the chain's answer can still change. */
-export function isFinal(check: ChainCheck | undefined): boolean {
+/** Whether the authorization can no longer be collected: collected, expired or cancelled. */
+function isSpent(check: ChainCheck | undefined): boolean {
   return check?.state === 'confirmed' || check?.state === 'expired' || check?.state === 'cancelled';
+}
+
+/**
+ * Whether the chain's answer can no longer change: the authorization is spent and the
+ * transaction the site reported, if any, was read (one whose read failed is read again).
+ */
+export function isFinal(check: ChainCheck | undefined): boolean {
+  return isSpent(check) && check?.transferUnread !== true;
 }
 
 /**
@@ -24,8 +32,11 @@ export function isFinal(check: ChainCheck | undefined): boolean {
  */
 export function stillCollectable(record: PaymentRecord | undefined, now: number): boolean {
   const chain = record?.chain;
-  if (!chain || isFinal(chain)) return false;
-  if (chain.state === 'unknown' && record.siteSaid === 'paid') return false;
+  if (!chain || isSpent(chain)) return false;
+  // The site's word holds only while nothing on chain contradicts it (the status stays 'paid').
+  if (chain.state === 'unknown' && record.siteSaid === 'paid' && record.status === 'paid') {
+    return false;
+  }
   return (chain.validUntil ?? 0) - RESEND_MARGIN_MS > (chain.chainTime ?? now);
 }
 
@@ -70,14 +81,18 @@ export class Settlements {
     const validUntil = Number(auth.validBefore) * 1000;
     const reader = await this.deps.reader(record.network);
     let chain: ChainCheck;
+    // The site's word, until the chain contradicts it.
     let siteSaidPaid = record.siteSaid === 'paid';
     try {
       if (!reader) throw new Error('no network');
-      const used = await reader.nonceUsed(record.asset, auth.from, auth.nonce);
-      const chainTime = await reader.chainTimeMs().catch(() => undefined);
+      const [used, chainTime] = await Promise.all([
+        reader.nonceUsed(record.asset, auth.from, auth.nonce),
+        reader.chainTimeMs().catch(() => undefined),
+      ]);
       const chainNow = chainTime ?? now();
       const details: string[] = [];
       let transfer = record.chain?.transfer;
+      let transferUnread = false;
       if (record.transaction) {
         const hash = record.transaction;
         const tx = await reader.transaction(hash).catch(() => undefined);
@@ -95,9 +110,11 @@ export class Settlements {
               nonce: auth.nonce,
             })
             .catch(() => undefined);
-          transfer = is ? { transaction: hash, is } : undefined;
+          transfer = is ? { transaction: hash, is, executed: tx.state === 'executed' } : undefined;
         }
         const ours = transfer?.transaction === hash ? transfer.is : undefined;
+        // Not read (the node failed to answer): asked again later, never taken as final.
+        transferUnread = ours === undefined && tx?.state !== 'unknown' && tx?.state !== 'pending';
         if (ours === 'another') {
           details.push('The site reported a transaction that is not this payment.');
           siteSaidPaid = false;
@@ -110,9 +127,13 @@ export class Settlements {
           siteSaidPaid = false;
         } else if (tx?.state === 'unknown') {
           details.push('The chain does not know the transaction the site reported.');
-        } else if (tx?.state === 'executed' && used === undefined) {
+        } else if (tx?.state === 'executed' && ours === 'this-payment' && used === undefined) {
           details.push(
             "This payment's transfer executed on chain, in the transaction the site reported.",
+          );
+        } else if (tx?.state === 'executed' && ours === undefined) {
+          details.push(
+            'The transaction the site reported executed on chain; the wallet could not yet read whether it is this payment.',
           );
         }
       }
@@ -153,6 +174,7 @@ export class Settlements {
         ...(balance !== undefined ? { balance } : {}),
         ...(details.length ? { detail: details.join(' ') } : {}),
         ...(transfer ? { transfer } : {}),
+        ...(transferUnread ? { transferUnread: true } : {}),
       };
     } catch {
       chain = {
@@ -176,7 +198,10 @@ export class Settlements {
                 ? 'failed'
                 : old.status === 'pending' && siteSaidPaid
                   ? 'paid'
-                  : old.status,
+                  : // The site said paid, and the transaction it named is not this payment.
+                    old.status === 'paid' && !siteSaidPaid
+                    ? 'pending'
+                    : old.status,
     }));
   }
 }

@@ -19,7 +19,7 @@ export interface ExpectedTransfer {
 /**
  * this-payment: the transaction is this authorization's transfer; another: it is something
  * else (another call, token, payer, payee, amount or nonce); unreadable: the node's answer
- * does not have a TransactionV1's shape (a legacy deploy, say), so the wallet cannot tell.
+ * has neither a TransactionV1's nor a Deploy's shape, so the wallet cannot tell.
  */
 export type ReportedTransfer = 'this-payment' | 'another' | 'unreadable';
 
@@ -47,24 +47,72 @@ function bytesOf(arg: { bytes: string; type: unknown } | undefined): string | un
   return decodeByteList(arg.bytes);
 }
 
-/** Reads `info_get_transaction`'s result: is its transaction this payment? */
-export function reportedTransfer(result: unknown, expected: ExpectedTransfer): ReportedTransfer {
-  const fields = object(
-    object(object(object(object(result)?.transaction)?.Version1)?.payload)?.fields,
-  );
-  const args = object(fields?.args)?.Named;
-  if (!fields || !Array.isArray(args)) return 'unreadable';
-  const entryPoint = object(fields.entry_point)?.Custom;
+/** A hash as hex, without the prefix a node may print (`hash-`, `contract-package-`…). */
+const bare = (hash: string) =>
+  hash.toLowerCase().replace(/^(contract-package-|package-|contract-|hash-)/, '');
+
+/** What a transaction calls: its entry point, the package or contract, and the arguments. */
+interface Call {
+  entryPoint: unknown;
+  byPackage: unknown;
+  byContract: unknown;
+  args: unknown;
+}
+
+/** A TransactionV1's call (`payload.fields`). */
+function v1Call(tx: Json): Call | undefined {
+  const fields = object(object(tx.payload)?.fields);
+  if (!fields) return undefined;
   const id = object(object(object(fields.target)?.Stored)?.id);
-  const byPackage = object(id?.ByPackageHash)?.addr;
-  const byContract = id?.ByHash;
+  return {
+    entryPoint: object(fields.entry_point)?.Custom,
+    byPackage: object(id?.ByPackageHash)?.addr,
+    byContract: id?.ByHash,
+    args: object(fields.args)?.Named,
+  };
+}
+
+/**
+ * A legacy Deploy's session call: a stored contract by package hash or by contract hash. A
+ * native transfer is another call; Wasm, or a contract named by the sender's own named keys,
+ * cannot be told.
+ */
+function deployCall(deploy: Json): Call | undefined {
+  const session = object(deploy.session);
+  if (session?.Transfer !== undefined) {
+    return { entryPoint: 'Transfer', byPackage: undefined, byContract: undefined, args: [] };
+  }
+  const byPackage = object(session?.StoredVersionedContractByHash);
+  const byContract = object(session?.StoredContractByHash);
+  const call = byPackage ?? byContract;
+  if (!call) return undefined;
+  return {
+    entryPoint: call.entry_point,
+    byPackage: byPackage?.hash,
+    byContract: byContract?.hash,
+    args: call.args,
+  };
+}
+
+/**
+ * Reads `info_get_transaction`'s result: is its transaction (a TransactionV1, or a legacy
+ * Deploy) this payment?
+ */
+export function reportedTransfer(result: unknown, expected: ExpectedTransfer): ReportedTransfer {
+  const transaction = object(object(result)?.transaction);
+  const v1 = object(transaction?.Version1);
+  const deploy = object(transaction?.Deploy);
+  const call = v1 ? v1Call(v1) : deploy ? deployCall(deploy) : undefined;
+  const args = call?.args;
+  if (!call || !Array.isArray(args)) return 'unreadable';
+  const { byPackage, byContract } = call;
   const target =
     typeof byPackage === 'string'
-      ? byPackage.toLowerCase() === expected.asset.toLowerCase()
+      ? bare(byPackage) === bare(expected.asset)
       : typeof byContract === 'string' && expected.contractHash !== undefined
-        ? byContract.toLowerCase() === expected.contractHash.toLowerCase()
+        ? bare(byContract) === bare(expected.contractHash)
         : false;
-  if (entryPoint !== ENTRY_POINT || !target) return 'another';
+  if (call.entryPoint !== ENTRY_POINT || !target) return 'another';
   try {
     const amount = argBytes(args, 'amount') ?? argBytes(args, 'value');
     const same =

@@ -149,3 +149,31 @@ describe('balances from the chain', () => {
     expect(chainErrorWords(new Error('x'))).toBeUndefined();
   });
 });
+
+describe('a transaction the node knows only as a Deploy', () => {
+  it('is read as a Deploy when the node knows no TransactionV1 by that hash, with a legacy execution result', async () => {
+    const { FakeChain } = await import('./helpers.js');
+    const fake = new FakeChain(Date.now());
+    const reader = new ChainReader('http://node.test/rpc', fake.fetch);
+    const deploy = (execution_result: unknown) => ({
+      api_version: '2.0.0',
+      transaction: { Deploy: { hash: 'de'.repeat(32), session: { Transfer: { args: [] } } } },
+      execution_info: { block_hash: '1f'.repeat(32), block_height: 3, execution_result },
+    });
+    fake.deploys.set('d1'.repeat(32), deploy({ Version2: { error_message: null } }));
+    fake.deploys.set(
+      'd2'.repeat(32),
+      deploy({ Version1: { Failure: { error_message: 'Out of gas' } } }),
+    );
+    fake.deploys.set('d3'.repeat(32), deploy({ Version1: { Success: { cost: '1' } } }));
+    fake.deploys.set('d4'.repeat(32), { ...deploy(null), execution_info: null });
+    expect(await reader.transaction('d1'.repeat(32))).toEqual({ state: 'executed' });
+    expect(await reader.transaction('d2'.repeat(32))).toEqual({
+      state: 'reverted',
+      error: 'Out of gas',
+    });
+    expect(await reader.transaction('d3'.repeat(32))).toEqual({ state: 'executed' });
+    expect(await reader.transaction('d4'.repeat(32))).toEqual({ state: 'pending' });
+    expect(await reader.transaction('d5'.repeat(32))).toEqual({ state: 'unknown' });
+  });
+});

@@ -143,6 +143,10 @@ export class FakeChain {
   transactions = new Map<string, { error: string | null } | 'pending'>();
   /** What info_get_transaction returns as `transaction` for a hash (the node's JSON). */
   bodies = new Map<string, unknown>();
+  /** Legacy Deploys by hash: info_get_transaction's whole result for `{Deploy: hash}`. */
+  deploys = new Map<string, unknown>();
+  /** info_get_transaction calls answered with an outage after this many (a node failing mid-way). */
+  transactionReadsLeft = Number.POSITIVE_INFINITY;
   calls: string[] = [];
   readonly contract = 'cd'.repeat(32);
   namedKeys: Record<string, string> = {};
@@ -268,7 +272,13 @@ export class FakeChain {
         return ok({ transaction_hash: { Version1: tx.hash } });
       }
       case 'info_get_transaction': {
-        const hash = (params.transaction_hash as { Version1: string }).Version1;
+        if (this.transactionReadsLeft-- <= 0) return new Response('bad gateway', { status: 502 });
+        const asked = params.transaction_hash as { Version1?: string; Deploy?: string };
+        if (asked.Deploy !== undefined) {
+          const deploy = this.deploys.get(asked.Deploy);
+          return deploy ? ok(deploy) : fail(-32014, 'No such transaction');
+        }
+        const hash = asked.Version1!;
         const tx = this.transactions.get(hash);
         if (!tx) return fail(-32014, 'No such transaction');
         return ok({

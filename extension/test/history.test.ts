@@ -36,7 +36,7 @@ describe('history for the person', () => {
       chain: {
         state: 'confirmed',
         checkedAt: 0,
-        transfer: { transaction: tx, is: 'this-payment' },
+        transfer: { transaction: tx, is: 'this-payment', executed: true },
       },
       message: 'The site reported "paid"',
     };

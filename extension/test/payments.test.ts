@@ -905,7 +905,7 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
     });
     expect(other.chain).toMatchObject({
       state: 'confirmed',
-      transfer: { transaction: other.transaction, is: 'another' },
+      transfer: { transaction: other.transaction, is: 'another', executed: true },
       detail: 'The site reported a transaction that is not this payment.',
     });
     expect(isThisPayment(other)).toBe(false);
@@ -916,9 +916,152 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
       const tx = transferTransaction(expected(record));
       return executed(tx.hash, tx.json);
     });
-    expect(own.chain?.transfer).toEqual({ transaction: own.transaction, is: 'this-payment' });
+    expect(own.chain?.transfer).toEqual({
+      transaction: own.transaction,
+      is: 'this-payment',
+      executed: true,
+    });
     expect(isThisPayment(own)).toBe(true);
     expect(historyCsv([own])).toContain(`https://testnet.cspr.live/transaction/${own.transaction}`);
+  });
+
+  describe('the transaction the site reported, read on chain', () => {
+    /** Pays once; the site answers 200 naming the transaction `transactionOf` sets up. */
+    const paidWith = async (transactionOf: (record: PaymentRecord) => string, collect = true) => {
+      const page = ask();
+      await decide(await approvalId(windows.opened.length + 1), { approve: true, option: 0 });
+      await answer(page, 'signed');
+      const record = (await wallet.history.list())[0]!;
+      if (collect) {
+        chain.used.add(usedNonceItemKey(record.authorization!.from, record.authorization!.nonce));
+      }
+      const transaction = transactionOf(record);
+      page.send({
+        type: 'result',
+        status: 200,
+        paymentResponse: encodePaymentResponse({
+          success: true,
+          transaction,
+          network: requirements.network,
+          payer: payer.address,
+        }),
+      });
+      await vi.waitFor(async () =>
+        expect((await wallet.history.find(record.id))?.chain?.checkedAt).toBeDefined(),
+      );
+      return (await wallet.history.find(record.id))!;
+    };
+    const expectedOf = (record: PaymentRecord) => ({
+      asset: record.asset,
+      from: record.authorization!.from,
+      to: record.payTo,
+      amount: record.amount,
+      nonce: record.authorization!.nonce,
+    });
+    const onChain = (json: { hash: string; json: unknown }, error: string | null = null) => {
+      chain.transactions.set(json.hash, { error });
+      chain.bodies.set(json.hash, json.json);
+      return json.hash;
+    };
+
+    it('when the transfer read fails, says only that the reported transaction executed, and reads it again', async () => {
+      const record = await paidWith((r) => {
+        const hash = onChain(transferTransaction(expectedOf(r)));
+        // The execution is read; the node fails on the transfer's read.
+        chain.transactionReadsLeft = 1;
+        return hash;
+      });
+      expect(record.chain).toMatchObject({ state: 'confirmed', transferUnread: true });
+      expect(record.chain?.detail).toContain(
+        'The transaction the site reported executed on chain; the wallet could not yet read whether it is this payment.',
+      );
+      expect(record.chain?.detail).not.toContain("This payment's transfer");
+      expect(isThisPayment(record)).toBe(false);
+      const { isFinal } = await import('../lib/settlement.js');
+      expect(isFinal(record.chain)).toBe(false);
+      // Read again once the node answers: this payment's transfer, linked, and final.
+      chain.transactionReadsLeft = Number.POSITIVE_INFINITY;
+      const again = (await wallet.settlements.check(record.id))!;
+      expect(again.chain?.transfer).toEqual({
+        transaction: record.transaction,
+        is: 'this-payment',
+        executed: true,
+      });
+      expect(again.chain?.transferUnread).toBeUndefined();
+      expect(isThisPayment(again)).toBe(true);
+      expect(isFinal(again.chain)).toBe(true);
+    });
+
+    it("never calls a reverted call of this authorization's transfer this payment's, nor links it", async () => {
+      const record = await paidWith((r) =>
+        onChain(transferTransaction(expectedOf(r)), 'User error: 3'),
+      );
+      expect(record.chain).toMatchObject({
+        state: 'confirmed',
+        transfer: { is: 'this-payment', executed: false },
+        detail: 'The transaction the site reported failed on chain (User error: 3).',
+      });
+      expect(isThisPayment(record)).toBe(false);
+      expect(historyCsv([record])).not.toContain('cspr.live');
+    });
+
+    it('for a token that hides its nonces, a reported transaction that is not this payment leaves it not paid, and the same authorization goes back', async () => {
+      chain.usedNoncesKey = false;
+      const record = await paidWith(
+        (r) => onChain(transferTransaction(expectedOf(r), { nonce: 'cd'.repeat(32) })),
+        false,
+      );
+      expect(record).toMatchObject({
+        siteSaid: 'paid',
+        status: 'pending',
+        chain: { state: 'unknown', transfer: { is: 'another' } },
+      });
+      expect(await answer(ask(), 'signed')).toMatchObject({
+        paymentSignature: record.paymentSignature,
+      });
+      expect(windows.opened).toHaveLength(1);
+    });
+
+    it('reads a hash the node knows only as a Deploy, and links the Deploy that is this transfer', async () => {
+      const record = await paidWith((r) => {
+        const v1 = transferTransaction(expectedOf(r)).json as {
+          Version1: { payload: { fields: { args: { Named: unknown[] } } } };
+        };
+        const hash = 'de'.repeat(32);
+        chain.deploys.set(hash, {
+          api_version: '2.0.0',
+          transaction: {
+            Deploy: {
+              hash,
+              header: { account: vectors.keys[1]!.publicKey, chain_name: 'casper-test' },
+              payment: { ModuleBytes: { module_bytes: '', args: [] } },
+              session: {
+                StoredVersionedContractByHash: {
+                  hash: r.asset,
+                  version: null,
+                  entry_point: 'transfer_with_authorization',
+                  args: v1.Version1.payload.fields.args.Named,
+                },
+              },
+              approvals: [],
+            },
+          },
+          execution_info: {
+            block_hash: '1f'.repeat(32),
+            block_height: 10,
+            execution_result: { Version2: { error_message: null } },
+          },
+        });
+        return hash;
+      });
+      expect(record.chain?.transfer).toEqual({
+        transaction: 'de'.repeat(32),
+        is: 'this-payment',
+        executed: true,
+      });
+      expect(isThisPayment(record)).toBe(true);
+      expect(historyCsv([record])).toContain(`testnet.cspr.live/transaction/${'de'.repeat(32)}`);
+    });
   });
 
   it('sends nothing again while locked: the window asks, and once unlocked and approved the same authorization goes back', async () => {

@@ -52,8 +52,62 @@ describe('is the transaction a site reported this payment?', () => {
     expect(reportedTransfer(json, { ...transfer, contractHash: 'ce'.repeat(32) })).toBe('another');
   });
 
-  it('cannot tell from an answer without a TransactionV1 (a legacy deploy, or nothing)', () => {
+  it("reads a legacy Deploy's session call, by package or by contract hash, as the Go reference facilitator sends it", () => {
+    const deployOf = (session: unknown) => ({
+      api_version: '2.0.0',
+      transaction: {
+        Deploy: {
+          hash: 'ef'.repeat(32),
+          header: { account: vectors.keys[1]!.publicKey, chain_name: 'casper-test' },
+          payment: { ModuleBytes: { module_bytes: '', args: [] } },
+          session,
+          approvals: [],
+        },
+      },
+      execution_info: { execution_result: { Version2: { error_message: null } } },
+    });
+    const v1 = answer() as {
+      transaction: { Version1: { payload: { fields: { args: { Named: unknown[] } } } } };
+    };
+    const args = v1.transaction.Version1.payload.fields.args.Named;
+    const byPackage = (patch: Record<string, unknown> = {}) =>
+      deployOf({
+        StoredVersionedContractByHash: {
+          hash: transfer.asset,
+          version: null,
+          entry_point: 'transfer_with_authorization',
+          args,
+          ...patch,
+        },
+      });
+    expect(reportedTransfer(byPackage(), transfer)).toBe('this-payment');
+    expect(reportedTransfer(byPackage({ hash: `hash-${transfer.asset}` }), transfer)).toBe(
+      'this-payment',
+    );
+    expect(reportedTransfer(byPackage({ entry_point: 'transfer' }), transfer)).toBe('another');
+    expect(reportedTransfer(byPackage({ hash: 'ff'.repeat(32) }), transfer)).toBe('another');
+    expect(reportedTransfer(byPackage(), { ...transfer, nonce: 'cd'.repeat(32) })).toBe('another');
+    const byContract = deployOf({
+      StoredContractByHash: {
+        hash: 'cd'.repeat(32),
+        entry_point: 'transfer_with_authorization',
+        args,
+      },
+    });
+    expect(reportedTransfer(byContract, { ...transfer, contractHash: 'cd'.repeat(32) })).toBe(
+      'this-payment',
+    );
+    expect(reportedTransfer(deployOf({ Transfer: { args: [] } }), transfer)).toBe('another');
+  });
+
+  it('cannot tell from an answer with neither a TransactionV1 nor a readable Deploy call', () => {
     expect(reportedTransfer({ transaction: { Deploy: {} } }, transfer)).toBe('unreadable');
+    expect(
+      reportedTransfer(
+        { transaction: { Deploy: { session: { ModuleBytes: { module_bytes: '00', args: [] } } } } },
+        transfer,
+      ),
+    ).toBe('unreadable');
     expect(reportedTransfer({ execution_info: null }, transfer)).toBe('unreadable');
   });
 });
