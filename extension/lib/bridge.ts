@@ -17,6 +17,36 @@ function openedByOther(win: Window): boolean {
   }
 }
 
+/** Who led to the page and whether the person used it, as the browser says. */
+export interface Provenance {
+  referrer: string;
+  openedByOther: boolean;
+  activated: boolean;
+}
+
+/**
+ * The provenance of the page a frame is in: the top document's (who led to the tab, whether
+ * another site opened it, whether the person used it), read directly when the frame is the
+ * top or same-origin with it, so a same-origin frame of a page another site opened cannot
+ * pass for the site's own. A top this world cannot read (another origin) is unknown, and
+ * reported as a page another site opened, never used: nothing pays from a budget for it.
+ */
+export function provenanceOf(win: Window): Provenance {
+  let top: Window;
+  try {
+    top = win.top ?? win;
+    // Throws when the top is of another origin.
+    void top.document.referrer;
+  } catch {
+    return { referrer: '', openedByOther: true, activated: false };
+  }
+  return {
+    referrer: top.document.referrer,
+    openedByOther: openedByOther(top),
+    activated: top.navigator.userActivation?.hasBeenActive === true,
+  };
+}
+
 export function startBridge(win: Window): void {
   const ports = new Map<string, ReturnType<typeof browser.runtime.connect>>();
   const reply = (message: Extract<PageMessage, { to: 'page' }>) => {
@@ -83,12 +113,10 @@ export function startBridge(win: Window): void {
         url: data.url,
         method: data.method,
         paymentRequired: data.paymentRequired,
-        // Who led to this document and whether the person used it, as the browser says (the
+        // Who led to the tab's page and whether the person used it, as the browser says (the
         // page's script cannot change what this world reads): budgets pay only for what the
         // site itself started.
-        referrer: win.document.referrer,
-        openedByOther: openedByOther(win),
-        activated: win.navigator.userActivation?.hasBeenActive === true,
+        ...provenanceOf(win),
       });
       return;
     }

@@ -16,14 +16,15 @@ export type PortRequest =
       method: string;
       paymentRequired: string;
       /**
-       * The origin of the page that led to the asking document (`document.referrer`, read by
-       * the bridge, not the page), or '' when none. Budgets pay only what the site started.
+       * The origin of the page that led to the tab's top document (`document.referrer`, read
+       * by the bridge, not the page), or '' when none. Budgets pay only what the site started.
+       * For a frame the top's, read when same-origin; otherwise unknown (see provenanceOf).
        */
       referrer?: string;
-      /** Whether a page of another origin opened the asking window (`window.opener`). */
+      /** Whether a page of another origin opened the tab's top window (`window.opener`). */
       openedByOther?: boolean;
       /**
-       * Whether the person has interacted with the asking document (a click, a key:
+       * Whether the person has interacted with the tab's top document (a click, a key:
        * `navigator.userActivation.hasBeenActive`, read by the bridge).
        */
       activated?: boolean;
