@@ -198,23 +198,36 @@ export class Budgets {
     const key = await this.sealKey();
     if (!key) return { valid: [], refused };
     const known = await this.knownSequences();
-    const newer = new Map<string, number>();
-    const valid: Budget[] = [];
+    // Per budget key, the authentic record with the highest sequence: after a restart the
+    // session knows none, and an older authentic record written beside the current one must
+    // not be the one obeyed.
+    const best = new Map<string, { budget: Budget; sequence: number }>();
     for (const budget of list) {
       const clean = plain(budget);
       const sequence = Number.isSafeInteger(budget.sequence) ? budget.sequence : undefined;
+      const id = idOf(clean);
       if (typeof budget.mac !== 'string' || budget.mac !== (await macOf(key, clean, sequence))) {
         refused.rewritten += 1;
-      } else if ((sequence ?? 0) < (known.get(idOf(clean)) ?? 0)) {
-        refused.rolledBack += 1;
-      } else {
-        valid.push(clean);
-        // Newer than this worker knew (the browser restarted since it was written).
-        if ((sequence ?? 0) > (known.get(idOf(clean)) ?? 0)) newer.set(idOf(clean), sequence!);
+        continue;
       }
+      const current = best.get(id);
+      if (
+        (sequence ?? 0) < (known.get(id) ?? 0) ||
+        (current && current.sequence >= (sequence ?? 0))
+      ) {
+        refused.rolledBack += 1;
+        continue;
+      }
+      if (current) refused.rolledBack += 1;
+      best.set(id, { budget: clean, sequence: sequence ?? 0 });
+    }
+    // Newer than this worker knew (the browser restarted since they were written).
+    const newer = new Map<string, number>();
+    for (const [id, { sequence }] of best) {
+      if (sequence > (known.get(id) ?? 0)) newer.set(id, sequence);
     }
     await this.learnSequences(newer);
-    return { valid, refused };
+    return { valid: [...best.values()].map((b) => b.budget), refused };
   }
 
   /** How many stored budgets are refused (rewritten, or written back from before): ignored. */

@@ -174,6 +174,29 @@ describe('budgets written back from an earlier state', () => {
     expect(await b.find(key)).toMatchObject({ spent: '0' });
   });
 
+  it('after a browser restart, of two authentic records for one budget obeys the highest sequence, whatever their order', async () => {
+    const b = sealed();
+    await b.set(key, { maxPerPayment: '10', maxPerDay: '20' });
+    const fresh = (await stored())[0]!;
+    await b.charge(key, 10n);
+    await b.charge(key, 10n);
+    const spent = (await stored())[0]!;
+    for (const order of [
+      [spent, fresh],
+      [fresh, spent],
+    ]) {
+      // The session is gone; both records, the current one and the one before the payments,
+      // are in storage.local, each with a right MAC.
+      await browser.storage.session.clear();
+      await browser.storage.local.set({ budgets: order });
+      const next = sealed();
+      expect(await next.find(key)).toMatchObject({ spent: '20' });
+      expect(await next.list()).toHaveLength(1);
+      expect(await next.refused()).toEqual({ rewritten: 0, rolledBack: 1 });
+      expect(await next.charge(key, 1n)).toEqual({ ok: false, reason: 'over_daily_cap' });
+    }
+  });
+
   it('keeps budgets written before they had a sequence, and learns the newest after a browser restart', async () => {
     const legacy = { ...key, maxPerPayment: '10', maxPerDay: '20', spent: '0', periodStart: now };
     const hmac = await crypto.subtle.importKey(
