@@ -27,7 +27,7 @@ import {
   type WorldState,
 } from './state.js';
 import { type Effect, executeEntryPoint, Revert } from './token.js';
-import { type AcceptedTransaction, acceptTransaction, laneMaxGas, laneOf } from './transaction.js';
+import { type AcceptedTransaction, acceptTransaction, laneOf } from './transaction.js';
 import { runtimeArgsBytes } from './wasm/bytesrepr.js';
 import { executeWasm } from './wasm/execute.js';
 import { fundFromHolder, supplyHolder, wasmPackage } from './wasm/fund.js';
@@ -303,10 +303,10 @@ export class Chain {
       for (const txHash of pending) {
         const pooled = this.data.transactions[txHash]!;
         const target = pooled.wasm?.target;
-        const lane = laneOf(
-          BigInt(pooled.paymentMotes),
-          target?.kind === 'session' && target.installUpgrade,
-        );
+        // A record accepted before lanes refused payments no lane takes: the large lane.
+        const lane =
+          laneOf(BigInt(pooled.paymentMotes), target?.kind === 'session' && target.installUpgrade)
+            ?.id ?? '3';
         byLane[lane] = [...(byLane[lane] ?? []), txHash];
       }
       const block = this.commitBlock(state, byLane, timestampMs);
@@ -361,13 +361,12 @@ export class Chain {
       return { ...base, errorMessage: 'Insufficient payment', effects: [purseEffect] };
     }
     if (record.wasm) {
-      const target = record.wasm.target;
-      const lane = laneOf(cost, target.kind === 'session' && target.installUpgrade);
+      // The payment is the gas limit (gas price 1); acceptance refused any no lane takes.
       const result = executeWasm(state, record.wasm, {
         initiator: record.initiatorAccountHash,
         txHash,
         blockTimeMs,
-        gasLimit: cost < laneMaxGas(lane) ? cost : laneMaxGas(lane),
+        gasLimit: cost,
         blob: (hash) => this.blob(hash),
         storeBlob: (bytes) => this.storeBlob(bytes),
       });

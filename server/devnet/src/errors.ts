@@ -72,6 +72,8 @@ export const INVALID_TRANSACTION = {
   sessionEntryPoint: 'the session code must have the Call entry point',
   emptyModuleBytes: 'the transaction sent to the network had empty module bytes',
   excessiveSize: 'the transaction sent to the network had an excessive size',
+  /** types/src/transaction/transaction_v1/errors_v1.rs (feat-2.0), NoWasmLaneMatchesTransaction. */
+  noLane: 'Could not match any generic wasm lane to the specified transaction',
   /** Not a node text: this devnet runs stored contracts and session Wasm, not native transfers. */
   unsupportedTarget: 'the devnet executes stored contracts and session Wasm, not native targets',
 } as const;

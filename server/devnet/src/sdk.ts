@@ -23,6 +23,8 @@ export interface SdkCLValue {
 
 export interface SdkTransactionV1 {
   hash: Hex;
+  /** Hash and payload serialized (approvals as given to fromJSON). */
+  toBytes(): Uint8Array;
   payload: {
     chainName: string;
     timestamp: { toMilliseconds(): number };

@@ -22,37 +22,57 @@ export const LIMITS = {
   minBalanceMotes: 2_500_000_000n,
   maxTtlMs: 2 * 60 * 60 * 1000,
   timestampLeewayMs: 2_000,
-  /** Payments up to 5 CSPR go to the small Wasm lane, whose runtime args are at most 512 bytes. */
-  smallLanePaymentMotes: 5_000_000_000n,
-  smallLaneMaxArgsBytes: 512,
-  largerLaneMaxArgsBytes: 1_024,
-  /** The install/upgrade lane (2): runtime args up to 2048 bytes, transactions up to 1 MiB. */
-  installMaxArgsBytes: 2_048,
-  installMaxModuleBytes: 1_048_576,
 } as const;
 
-/**
- * The most gas a transaction of each Wasm lane may use: install/upgrade (2) and the large (3)
- * and medium (4) lanes as resources/production/chainspec.toml (casper-node feat-2.0) sets
- * them; the small lane (5) takes payments up to 5 CSPR.
- */
-const LANE_MAX_GAS: Record<string, bigint> = {
-  '2': 1_000_000_000_000n,
-  '3': 500_000_000_000n,
-  '4': 50_000_000_000n,
-  '5': LIMITS.smallLanePaymentMotes,
-};
-
-/** Wasm lanes as the devnet files them in block bodies: install/upgrade (2), else the smallest lane whose gas limit the payment fits, the large one (3) beyond. */
-export function laneOf(paymentMotes: bigint, installUpgrade = false): string {
-  if (installUpgrade) return '2';
-  if (paymentMotes <= LIMITS.smallLanePaymentMotes) return '5';
-  return paymentMotes <= LANE_MAX_GAS['4']! ? '4' : '3';
+export interface Lane {
+  id: string;
+  /** Max serialized transaction size, bytes. */
+  maxSize: number;
+  /** Max serialized runtime args, bytes. */
+  maxArgs: number;
+  /** Max gas (the payment of a PaymentLimited transaction, gas price 1). */
+  maxGas: bigint;
 }
 
-/** A lane's gas limit: a Wasm execution in it stops there whatever its payment. */
-export function laneMaxGas(lane: string): bigint {
-  return LANE_MAX_GAS[lane]!;
+/**
+ * The Wasm lanes, smallest first. Sizes, args lengths and the gas limits of lanes 2–4 are
+ * resources/production/chainspec.toml's [transactions.v1] (casper-node feat-2.0, the newest
+ * chainspec available here: install_upgrade_lane and wasm_lanes). Lane 5's gas limit is FACTS
+ * §3's 5 CSPR (what a real node answers: payments up to 5 CSPR land in the small lane) where
+ * that chainspec says 1.5 CSPR. A transaction goes to the smallest lane whose gas limit its
+ * payment fits, as FACTS describes; that lane's size and args limits then apply.
+ */
+export const WASM_LANES: readonly Lane[] = [
+  { id: '5', maxSize: 12_288, maxArgs: 512, maxGas: 5_000_000_000n },
+  { id: '4', maxSize: 172_032, maxArgs: 1_024, maxGas: 50_000_000_000n },
+  { id: '3', maxSize: 344_064, maxArgs: 1_024, maxGas: 500_000_000_000n },
+];
+export const INSTALL_UPGRADE_LANE: Lane = {
+  id: '2',
+  maxSize: 1_048_576,
+  maxArgs: 2_048,
+  maxGas: 1_000_000_000_000n,
+};
+
+/** The lane a payment goes to, or undefined when none takes it (the node refuses it). */
+export function laneOf(paymentMotes: bigint, installUpgrade = false): Lane | undefined {
+  if (installUpgrade) {
+    return paymentMotes <= INSTALL_UPGRADE_LANE.maxGas ? INSTALL_UPGRADE_LANE : undefined;
+  }
+  return WASM_LANES.find((lane) => paymentMotes <= lane.maxGas);
+}
+
+/** A TransactionV1's serialized length: hash, payload, approvals (public key and signature). */
+function serializedLength(tx: SdkTransactionV1, v1: Record<string, unknown>): number {
+  const approvals = Array.isArray(v1.approvals) ? v1.approvals : [];
+  let length = tx.toBytes().length;
+  for (const approval of approvals) {
+    if (!isRecord(approval)) continue;
+    const signer = typeof approval.signer === 'string' ? approval.signer : '';
+    const signature = typeof approval.signature === 'string' ? approval.signature : '';
+    length += (signer.length + signature.length) / 2;
+  }
+  return length;
 }
 
 export interface AcceptedTransaction {
@@ -238,21 +258,16 @@ export function acceptTransaction(params: unknown, context: AcceptContext): Acce
     }
     if (fields.entryPoint.type !== 'Call') throw invalidTransaction(REASON.sessionEntryPoint);
     if (session.moduleBytes.length === 0) throw invalidTransaction(REASON.emptyModuleBytes);
-    if (session.moduleBytes.length > LIMITS.installMaxModuleBytes) {
-      throw invalidTransaction(REASON.excessiveSize);
-    }
   } else if (fields.entryPoint.type !== 'Custom' || !fields.entryPoint.customEntryPoint) {
     throw invalidTransaction(REASON.entryPointMustBeCustom);
   }
   const namedArgs = fields.args?.args;
   if (!fields.args || !namedArgs) throw invalidTransaction(REASON.expectedNamedArguments);
+  const lane = laneOf(payment, session?.isInstallUpgrade ?? false);
+  if (!lane) throw invalidTransaction(REASON.noLane);
+  if (serializedLength(tx, v1) > lane.maxSize) throw invalidTransaction(REASON.excessiveSize);
   const argsBytes = fields.args.toBytes();
-  const maxArgs = session?.isInstallUpgrade
-    ? LIMITS.installMaxArgsBytes
-    : payment <= LIMITS.smallLanePaymentMotes
-      ? LIMITS.smallLaneMaxArgsBytes
-      : LIMITS.largerLaneMaxArgsBytes;
-  if (argsBytes.length > maxArgs) throw invalidTransaction(REASON.argsLength);
+  if (argsBytes.length > lane.maxArgs) throw invalidTransaction(REASON.argsLength);
   if (timestamp + ttl < context.nowMs) throw invalidTransaction(REASON.expired);
 
   const initiator = payload.initiatorAddr;

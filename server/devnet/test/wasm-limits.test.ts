@@ -3,7 +3,7 @@
 // (What preprocessing refuses and how gas is metered: wasm-preprocess.test.ts.)
 
 import { hexToBytes, signDigest } from '@x402-casper/shared';
-import { executeFull, putParams, rpcResult, sdk, sdkKey } from '@x402-casper/testing';
+import { executeFull, putParams, rpc, rpcResult, sdk, sdkKey } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../src/index.js';
 import { hostCall, op, wasmModule } from './wasm-kit.js';
@@ -58,19 +58,83 @@ async function stillAlive() {
 }
 
 describe('bounded Wasm execution', () => {
-  it('an endless loop runs out of gas at its payment, or at its lane’s gas limit when it pays more', async () => {
+  it('an endless loop runs out of gas at its payment, up to the largest lane’s 500 CSPR; a payment no lane takes is refused', async () => {
     const small = await executeFull(devnet, session(devnet, endlessLoop, 3 * CSPR));
     expect(small.error_message).toBe('Out of gas error');
     expect(small.consumed).toBe(String(3 * CSPR));
     expect(small.cost).toBe(String(3 * CSPR));
     const started = Date.now();
-    // 1,000 CSPR puts it in the large lane (3), whose gas limit is 500 CSPR
-    const large = await executeFull(devnet, session(devnet, endlessLoop, 1_000 * CSPR));
+    const large = await executeFull(devnet, session(devnet, endlessLoop, 500 * CSPR));
     expect(large.error_message).toBe('Out of gas error');
     expect(large.consumed).toBe(String(500 * CSPR));
-    expect(large.cost).toBe(String(1_000 * CSPR));
+    expect(large.cost).toBe(String(500 * CSPR));
     expect(Date.now() - started).toBeLessThan(5_000);
+    const refused = await rpc(
+      devnet.rpcUrl,
+      'account_put_transaction',
+      putParams(session(devnet, endlessLoop, 500 * CSPR + 1)),
+    );
+    expect(refused.error).toMatchObject({
+      code: -32016,
+      data: 'the transaction was invalid: Could not match any generic wasm lane to the specified transaction',
+    });
     await stillAlive();
+  });
+
+  it('lanes as the chainspec sizes them: lane 5 up to 5 CSPR and 12,288 bytes, 4 up to 50 CSPR, 3 up to 500 CSPR and 344,064 bytes', async () => {
+    const put = (wasm: Uint8Array, payment: number) =>
+      rpc(devnet.rpcUrl, 'account_put_transaction', putParams(session(devnet, wasm, payment)));
+    // a module of 13,000 bytes: too large for lane 5, fine in lane 4
+    const padded = (size: number) => wasmModule({ call: [], data: [[0, new Uint8Array(size)]] });
+    expect((await put(padded(13_000), 5 * CSPR)).error?.data).toBe(
+      'the transaction was invalid: the transaction sent to the network had an excessive size',
+    );
+    expect((await put(padded(13_000), 5 * CSPR + 1)).result?.transaction_hash).toBeDefined();
+    expect((await put(padded(180_000), 50 * CSPR)).error?.data).toBe(
+      'the transaction was invalid: the transaction sent to the network had an excessive size',
+    );
+    expect((await put(padded(345_000), 500 * CSPR)).error?.data).toBe(
+      'the transaction was invalid: the transaction sent to the network had an excessive size',
+    );
+    // an install or upgrade: lane 2, up to 1,000 CSPR
+    const key = sdkKey(facilitator!.secretKey);
+    const install = new sdk.SessionBuilder()
+      .from(key.publicKey)
+      .wasm(endlessLoop)
+      .installOrUpgrade()
+      .runtimeArgs(sdk.Args.fromMap({}))
+      .chainName(devnet.chainName)
+      .payment(1_000 * CSPR + 1, 1)
+      .build();
+    install.sign(key);
+    expect(
+      (await rpc(devnet.rpcUrl, 'account_put_transaction', putParams(install))).error?.data,
+    ).toBe(
+      'the transaction was invalid: Could not match any generic wasm lane to the specified transaction',
+    );
+    // the facilitator's default payments (10 CSPR ed25519, 30 CSPR secp256k1): lane 4
+    const hashes: string[] = [];
+    for (const payment of [10 * CSPR, 30 * CSPR, 3 * CSPR, 100 * CSPR]) {
+      const answer = await put(
+        wasmModule({ call: [...op.i32(payment % 1_000), ...op.drop] }),
+        payment,
+      );
+      hashes.push((answer.result!.transaction_hash as { Version1: string }).Version1);
+    }
+    const mined = await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    const block = (await rpcResult(devnet.rpcUrl, 'chain_get_block', {
+      block_identifier: { Height: mined.block_height },
+    })) as {
+      block_with_signatures: {
+        block: {
+          Version2: { body: { transactions: Record<string, Array<{ Version1: string }>> } };
+        };
+      };
+    };
+    const lanes = block.block_with_signatures.block.Version2.body.transactions;
+    const laneOfHash = (hash: string) =>
+      Object.entries(lanes).find(([, txs]) => txs.some((tx) => tx.Version1 === hash))?.[0];
+    expect(hashes.map(laneOfHash)).toEqual(['4', '4', '5', '3']);
   });
 
   it('a bulk-memory bomb (memory.fill of 4 MiB in a loop) is refused before it runs', async () => {
