@@ -30,7 +30,12 @@ const MIGRATIONS: ReadonlyArray<() => Promise<void>> = [
   // so an authorization is only sent again to that page. Version 1 kept it as `page` when it
   // differed from the host that asked and left it out when it was the same, so it is exact.
   async () => {
-    const history = await readArea<unknown[]>('local', 'history', []);
+    const history = await readArea<unknown>('local', 'history', []);
+    // Not a list (written by hand, or damaged): there is no history to name.
+    if (!Array.isArray(history)) {
+      await removeArea('local', 'history');
+      return;
+    }
     const named = history.map((record) => {
       const { origin, page, requester } = (record ?? {}) as Record<string, unknown>;
       if (typeof requester === 'string') return record;

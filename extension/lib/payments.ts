@@ -423,17 +423,25 @@ export class Payments {
     }
     await this.quiet.approved(requester, answerable);
     const option = options[decision.option]!;
+    let paying: string;
+    try {
+      paying = await this.payingAccount();
+      // The allowance the person ticked is granted whether a new authorization is signed or
+      // the earlier one goes back, charged with this price either way.
+      if (decision.dailyAllowance !== undefined) {
+        await this.budgetPolicy.grant(asker, paying, option, decision.dailyAllowance);
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'Signing failed.';
+      return { type: 'declined', reason: 'unavailable', message };
+    }
     // Approved after unlocking in the window: an earlier authorization for the same purchase
-    // still goes back rather than a second one (and no budget is made of this answer).
+    // still goes back rather than a second one.
     const again = await this.sendAgain(requester, request, resource, [option]);
     if (again) return again;
     let signed: Signed;
     try {
-      const account = await this.payingAccount();
-      if (decision.dailyAllowance !== undefined) {
-        await this.budgetPolicy.grant(asker, account, option, decision.dailyAllowance);
-      }
-      signed = await this.signer.sign(requester, request, resource, option, 'window', account);
+      signed = await this.signer.sign(requester, request, resource, option, 'window', paying);
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Signing failed.';
       return { type: 'declined', reason: 'unavailable', message };

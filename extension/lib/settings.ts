@@ -90,7 +90,10 @@ export const DEFAULT_TOKENS: Record<string, Token[]> = {
 const savedTokens = () => readArea<Record<string, Token[]>>('local', 'tokens', {});
 
 function tokensOf(saved: Record<string, Token[]>, networkId: string): Token[] {
-  if (Object.hasOwn(saved, networkId)) return saved[networkId] ?? [];
+  // Names saved before they were cleaned are cleaned as they are read.
+  if (Object.hasOwn(saved, networkId)) {
+    return (saved[networkId] ?? []).map((t) => ({ ...t, name: siteText(t.name, 65) || t.symbol }));
+  }
   return Object.hasOwn(DEFAULT_TOKENS, networkId) ? (DEFAULT_TOKENS[networkId] ?? []) : [];
 }
 

@@ -26,6 +26,19 @@ beforeEach(() => {
   settings = new SettingsStore();
 });
 
+describe('token names saved before they were cleaned', () => {
+  it('are cleaned as they are read', async () => {
+    await browser.storage.local.set({
+      tokens: {
+        'casper:casper-test': [{ ...TOKEN, name: 'Casper\u202E nekoT\u200B x402' }],
+      },
+    });
+    expect(await settings.tokens('casper:casper-test')).toEqual([
+      { ...TOKEN, name: 'Casper nekoT x402' },
+    ]);
+  });
+});
+
 describe('tokens known out of the box', () => {
   it('knows csprUSD on mainnet and testnet, and the devnet token locally', async () => {
     expect(await settings.tokens('casper:casper')).toEqual([csprUsdOn('casper:casper')]);

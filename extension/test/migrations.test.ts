@@ -72,6 +72,15 @@ describe('storage versions', () => {
     expect(await browser.storage.local.get(null)).toEqual({ [VERSION_KEY]: STORAGE_VERSION });
   });
 
+  it('takes a version 1 history that is not a list as no history, and becomes ready', async () => {
+    await browser.storage.local.set({ [VERSION_KEY]: 1, history: { a: 1 }, budgets: [] });
+    expect(await migrateStorage()).toBe(1);
+    expect(await browser.storage.local.get(null)).toEqual({
+      [VERSION_KEY]: STORAGE_VERSION,
+      budgets: [],
+    });
+  });
+
   it.each([
     [STORAGE_VERSION + 1, /newer version of x402-casper/],
     ['1', /unreadable version/],

@@ -93,4 +93,18 @@ describe('text a site wrote', () => {
     expect(siteText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
     expect(siteText(42, 10)).toBe('');
   });
+
+  it('keeps a zero-width joiner between emoji, and strips it elsewhere', async () => {
+    const { siteText } = await import('../lib/text.js');
+    // 👩‍💻, 👩🏽‍💻 (a skin tone before the joiner), 🏳️‍🌈 (VS16 before it; the VS16 itself goes).
+    expect(siteText('Dev \u{1F469}\u200D\u{1F4BB}', 20)).toBe('Dev \u{1F469}\u200D\u{1F4BB}');
+    expect(siteText('\u{1F469}\u{1F3FD}\u200D\u{1F4BB}', 20)).toBe(
+      '\u{1F469}\u{1F3FD}\u200D\u{1F4BB}',
+    );
+    expect(siteText('\u{1F3F3}\uFE0F\u200D\u{1F308}', 20)).toBe('\u{1F3F3}\u200D\u{1F308}');
+    // Between letters, or an emoji and a letter, it is not kept.
+    expect(siteText('US\u200DDC', 20)).toBe('US DC');
+    expect(siteText('\u{1F469}\u200Da', 20)).toBe('\u{1F469} a');
+    expect(siteText('a\u200D\u{1F4BB}', 20)).toBe('a \u{1F4BB}');
+  });
 });

@@ -1085,6 +1085,28 @@ describe('one purchase, one authorization: outcomes from the chain', () => {
     expect(history[0]).toMatchObject({ sentAgain: 1 });
   });
 
+  it('creates the budget ticked in the window also when Approve sends the earlier authorization again', async () => {
+    const first = ask();
+    await decide(await approvalId(), { approve: true, option: 0 });
+    const signed = (await answer(first, 'signed')) as { paymentSignature: string };
+    refuse(first);
+    await vi.waitFor(() => expect(first.isConnected()).toBe(false));
+    await wallet.keyring.lock();
+
+    const second = ask();
+    const id = await approvalId(2);
+    await wallet.keyring.unlock(PASSWORD);
+    await decide(id, { approve: true, option: 0, dailyAllowance: '0.05' });
+    expect(await answer(second, 'signed')).toMatchObject({
+      paymentSignature: signed.paymentSignature,
+    });
+    expect(await wallet.budgets.find(siteBudget)).toMatchObject({
+      maxPerDay: '50000',
+      maxPerPayment: requirements.amount,
+      spent: requirements.amount,
+    });
+  });
+
   it('with the chain unreachable it still sends the same authorization rather than sign a second', async () => {
     chain.down = true;
     const first = ask();
