@@ -13,6 +13,7 @@ import {
 } from '@x402-casper/shared';
 import { validatorKey } from './accounts.js';
 import { cl } from './clvalue.js';
+import { invalidTransaction } from './errors.js';
 import type { Genesis } from './genesis.js';
 import {
   cloneState,
@@ -106,6 +107,14 @@ const BLOCK_EXECUTION_BUDGET_MS = 2_000;
 /** States kept for historical queries, like a node that prunes; older roots are forgotten. */
 const MAX_STATES = 1000;
 const LANES = ['0', '1', '2', '3', '4', '5'];
+/**
+ * The transaction pool's bounds: some 5 blocks of the chainspec's per-block transaction counts
+ * (650 + 145 + 1 + 3 + 7 + 15 = 821), and 256 MB of transactions as JSON (module bytes in hex:
+ * some 120 of the largest sessions). A node bounds what it buffers too; the refusal's words
+ * are the devnet's.
+ */
+const MAX_PENDING_TRANSACTIONS = 4_096;
+const MAX_PENDING_JSON_BYTES = 256_000_000;
 const hash = (text: string) => bytesToHex(blake2b256(utf8ToBytes(text)));
 
 export class Chain {
@@ -117,6 +126,9 @@ export class Chain {
   readonly startedAtMs = Date.now();
   /** Where the chain reports accepted transactions and execution results. */
   log: (line: string) => void = () => {};
+
+  /** How many transactions may wait for a block (MAX_PENDING_TRANSACTIONS unless set). */
+  maxPendingTransactions = MAX_PENDING_TRANSACTIONS;
 
   private constructor(data: ChainData) {
     this.data = data;
@@ -272,15 +284,32 @@ export class Chain {
     return Date.now() + this.data.clockOffsetMs;
   }
 
-  /** Validates and pools a transaction; a resubmitted one is accepted again unchanged. */
+  /**
+   * Validates and pools a transaction; a resubmitted one is accepted again unchanged. The pool
+   * is bounded, as a node's is: past `maxPendingTransactions` waiting, a new transaction is
+   * refused (its module bytes not stored) until blocks have taken some.
+   */
   submit(params: unknown): string {
     const { record: accepted, module } = acceptTransaction(params, {
       chainName: this.data.chainName,
       nowMs: Date.now(),
       state: this.state,
     });
+    const known = this.data.transactions[accepted.hash] !== undefined;
+    if (!known) {
+      let bytes = accepted.sizeEstimate;
+      for (const hash of this.data.pending) bytes += this.data.transactions[hash]!.sizeEstimate;
+      if (
+        this.data.pending.length >= this.maxPendingTransactions ||
+        bytes > MAX_PENDING_JSON_BYTES
+      ) {
+        throw invalidTransaction(
+          `the devnet's transaction pool is full (${this.data.pending.length} transactions waiting); send it again after the next block`,
+        );
+      }
+    }
     if (module) this.storeBlob(module.bytes, module.hash);
-    if (!this.data.transactions[accepted.hash]) {
+    if (!known) {
       this.data.transactions[accepted.hash] = { ...accepted, execution: null };
       this.data.pending.push(accepted.hash);
       this.log(`transaction ${accepted.hash} accepted: ${accepted.entryPoint}`);

@@ -6,7 +6,7 @@ import { hexToBytes, signDigest } from '@x402-casper/shared';
 import { executeFull, putParams, rpc, rpcResult, sdk, sdkKey } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../src/index.js';
-import { hostCall, op, wasmModule } from './wasm-kit.js';
+import { hostCall, newChain, op, wasmModule } from './wasm-kit.js';
 
 const [facilitator] = defaultDevAccounts();
 const CSPR = 1_000_000_000;
@@ -220,5 +220,26 @@ describe('hostile transactions do not stop the devnet', () => {
     } finally {
       await timed.close();
     }
+  });
+});
+
+describe('the transaction pool', () => {
+  it('is bounded: past its limit a new transaction is refused until a block takes some; a resubmitted one is still accepted', () => {
+    const chain = newChain();
+    chain.maxPendingTransactions = 2;
+    const tx = (n: number) =>
+      putParams(session(devnet, wasmModule({ call: [...op.i32(n), ...op.drop] }), 3 * CSPR));
+    const first = tx(1);
+    chain.submit(first);
+    chain.submit(tx(2));
+    expect(() => chain.submit(tx(3))).toThrow(
+      expect.objectContaining({
+        code: -32016,
+        data: "the transaction was invalid: the devnet's transaction pool is full (2 transactions waiting); send it again after the next block",
+      }),
+    );
+    chain.submit(first);
+    chain.mine();
+    expect(chain.submit(tx(3))).toMatch(/^[0-9a-f]{64}$/);
   });
 });
