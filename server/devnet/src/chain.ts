@@ -179,7 +179,6 @@ export class Chain {
           // depend on the machine's speed (the limit guards block production, not yet begun).
           timeLimitMs: Number.POSITIVE_INFINITY,
           blob: (h) => this.blob(h),
-          storeBlob: (bytes) => this.storeBlob(bytes),
         },
       );
       if (result.errorMessage) {
@@ -397,7 +396,6 @@ export class Chain {
         blockTimeMs,
         gasLimit: cost,
         blob: (hash) => this.blob(hash),
-        storeBlob: (bytes) => this.storeBlob(bytes),
       });
       if (result.timedOut) this.log(`transaction ${txHash} stopped at the Wasm time limit`);
       return {
@@ -538,7 +536,6 @@ export class Chain {
           txHash: hash(`${this.data.chainName} devnet_fund ${this.latestBlock.height + 1}`),
           blockTimeMs: timestampMs,
           blob: (h) => this.blob(h),
-          storeBlob: (bytes) => this.storeBlob(bytes),
         },
       );
       tokenFrom = holder;

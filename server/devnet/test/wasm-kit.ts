@@ -280,7 +280,6 @@ export function run(chain: Chain, wasm: Uint8Array, options: RunOptions = {}) {
       gasLimit: options.gasLimit ?? 3_000_000_000n,
       ...(options.timeLimitMs === undefined ? {} : { timeLimitMs: options.timeLimitMs }),
       blob: (hash) => chain.blob(hash),
-      storeBlob: (bytes) => chain.storeBlob(bytes),
     },
   );
   return { ...result, state };

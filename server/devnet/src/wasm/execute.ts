@@ -37,7 +37,6 @@ export interface WasmContext {
   /** Wall-clock limit of the execution (the host's default unless given). */
   timeLimitMs?: number;
   blob(hash: string): Uint8Array | undefined;
-  storeBlob(bytes: Uint8Array): string;
 }
 
 /** The contract a stored target calls in `state`, or a failure message as a node words it. */

@@ -122,7 +122,6 @@ export interface ExecutionEnvironment {
   /** Wall-clock limit of the whole execution; DEFAULT_TIME_LIMIT_MS unless given. */
   timeLimitMs?: number;
   blob(hash: string): Uint8Array | undefined;
-  storeBlob(bytes: Uint8Array): string;
 }
 
 export interface ExecutionOutcome {

@@ -21,8 +21,6 @@ interface WebAssemblyApi {
   ) => WasmInstance;
   Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
   RuntimeError: new (...args: never[]) => Error;
-  CompileError: new (...args: never[]) => Error;
-  LinkError: new (...args: never[]) => Error;
 }
 
 export const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
