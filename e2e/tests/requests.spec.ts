@@ -184,6 +184,20 @@ test("a fetch made as it loads by a page another site opened gets the window, no
   expect((await wallet.budgets())[0]?.spent).toBe('10000');
   await tab.close();
 
+  // The same page in a same-origin frame of the site's page that the other site opened: the
+  // frame's own referrer is its parent and it has no opener, but the top page's provenance
+  // is what counts: the window again.
+  const framing = `${budgeted}/frame?src=${encodeURIComponent(budgeted)}&path=/autofetch`;
+  await other.goto(`${site.url}/opener?to=${encodeURIComponent(framing)}`);
+  const framedAsk = wallet.nextApproval();
+  const framedOpened = wallet.context.waitForEvent('page');
+  await other.locator('#open').click();
+  const framedTab = await framedOpened;
+  await wallet.reject({ window: await framedAsk });
+  await expect(framedTab.frameLocator('#frame').locator('#status')).toHaveText('HTTP 402');
+  expect((await wallet.budgets())[0]?.spent).toBe('10000');
+  await framedTab.close();
+
   // The site's own link to the same page: its fetch is paid from the budget, no window.
   await own.goto(`${budgeted}/opener?to=${encodeURIComponent(`${budgeted}/autofetch`)}`);
   await wallet.expectNoApproval(async () => {

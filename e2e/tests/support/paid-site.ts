@@ -226,8 +226,11 @@ document.getElementById('open').onclick = () => window.open(${to});
 <script>fetch('/sub/item').then((r) => { document.getElementById('status').textContent = 'HTTP ' + r.status; })</script>`);
     }
     if (url.pathname === '/frame') {
-      // A page that embeds the fetcher from the origin given in ?src.
-      const src = new URL('/fetcher', url.searchParams.get('src') ?? url.origin);
+      // A page that embeds the fetcher (or ?path) from the origin given in ?src.
+      const src = new URL(
+        url.searchParams.get('path') ?? '/fetcher',
+        url.searchParams.get('src') ?? url.origin,
+      );
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return response.end(
         `<!doctype html><title>Frame host</title><iframe id="frame" src="${src.href}"></iframe>`,
