@@ -82,14 +82,10 @@ export function profileOf(contract: ContractInfo, override: ArgLayout | undefine
   const contractHash = contract.hash;
   const args = contract.entryPoints.get(ENTRY_POINT);
   const read = args ? layoutOfEntryPoint(args) : undefined;
-  const found = typeof read === 'string' ? read : undefined;
-  const { nonces, reverts } = noncesAndReverts(contract, override ?? found);
-  if (override) return { usable: true, contractHash, layout: override, nonces, reverts };
-  if (!args) {
-    return { usable: false, contractHash, problem: `the token has no ${ENTRY_POINT} entry point` };
-  }
+  const layout = override ?? (typeof read === 'string' ? read : undefined);
+  if (layout) return { usable: true, contractHash, layout, ...noncesAndReverts(contract, layout) };
   if (typeof read === 'object') return { usable: false, contractHash, ...read };
-  return { usable: true, contractHash, layout: found!, nonces, reverts };
+  return { usable: false, contractHash, problem: `the token has no ${ENTRY_POINT} entry point` };
 }
 
 /**
@@ -101,7 +97,7 @@ export function profileOf(contract: ContractInfo, override: ArgLayout | undefine
  */
 function noncesAndReverts(
   contract: ContractInfo,
-  layout: ArgLayout | undefined,
+  layout: ArgLayout,
 ): { nonces: NonceStore; reverts: RevertFamily } {
   const nonces = nonceStoreOf(contract, CEP18X402_USED_NONCES_FIELD);
   if (nonces.kind !== 'odra-state') return { nonces, reverts: 'cep3009' };
