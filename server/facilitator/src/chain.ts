@@ -139,9 +139,8 @@ export class ChainClient implements Chain {
       motes: await this.accountBalance(publicKeyHex, block),
       height: block.height,
     });
-    return fresh
-      ? this.cache.read(`gas|${publicKeyHex}|${block.stateRootHash}`, BLOCK_MEMORY_MS, read)
-      : this.cache.read(`gas|${publicKeyHex}`, FEE_PAYER_READ_MS, read);
+    // A fresh reading is accountBalance's own, kept for the block.
+    return fresh ? read() : this.cache.read(`gas|${publicKeyHex}`, FEE_PAYER_READ_MS, read);
   }
 
   /** The package's current contract hash at `block` (dictionaries live under the contract). */
