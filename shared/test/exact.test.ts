@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   authorizationDigest,
   bytesToHex,
+  checkExactPayment,
   createPaymentPayload,
   exactPayloadOf,
   INVALID_REASONS,
   type PaymentPayload,
   type PaymentRequirements,
   type PaymentSigner,
+  parseExactRequirements,
   secretKeyFromHex,
   secretKeySigner,
   transferWithAuthorizationDigest,
@@ -365,6 +367,30 @@ describe('verifyPayment reasons', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('checkExactPayment', () => {
+  it('answers a valid payment with what it was checked as: payer, payload, requirements, digest', async () => {
+    const payload = await pay(secpKey);
+    const checked = checkExactPayment(payload, requirements, { now: NOW });
+    expect(checked).toEqual({
+      payer: secpKey.address,
+      payload: exactPayloadOf(payload),
+      requirements: parseExactRequirements(requirements),
+      digest: authorizationDigest(payload),
+    });
+  });
+
+  it('answers an invalid payment exactly as verifyPayment does', async () => {
+    const payload = withAuthorization(await pay(), { value: '1' });
+    const checked = checkExactPayment(payload, requirements, { now: NOW });
+    expect(checked).toEqual(verifyPayment(payload, requirements, { now: NOW }));
+    expect(checked).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_amount_mismatch',
+      payer: edKey.address,
+    });
   });
 });
 

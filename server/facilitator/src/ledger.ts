@@ -265,7 +265,9 @@ export class Ledger {
 
   /**
    * reserved → submitted (the node has the transaction); a row already further, or reserved
-   * again with another transaction since `row` was read, is kept.
+   * again with another transaction since `row` was read, is kept. Written without waiting for
+   * the disk: a row that lost it in a machine crash is still reserved, and a reserved row is
+   * resumed by asking the node for its transaction, as after a crash before this write.
    */
   async markSubmitted(row: SettlementRef, now = Date.now()): Promise<Settlement> {
     return this.moved(
@@ -273,12 +275,20 @@ export class Ledger {
       `UPDATE settlements SET state = 'submitted', updated_at = ?
        WHERE id = ? AND transaction_hash = ? AND ${OPEN} RETURNING *`,
       [now, row.id, row.transactionHash],
+      'lazily',
     );
   }
 
   /** The row a guarded transition changed, or as it is when the guard kept it unchanged. */
-  private async moved(ref: SettlementRef, sql: string, params: unknown[]): Promise<Settlement> {
-    const [row] = await this.db.all(sql, params);
+  private async moved(
+    ref: SettlementRef,
+    sql: string,
+    params: unknown[],
+    commit: 'durably' | 'lazily' = 'durably',
+  ): Promise<Settlement> {
+    const [row] = await (commit === 'lazily'
+      ? this.db.allLazily(sql, params)
+      : this.db.all(sql, params));
     return row ? fromRow(row) : this.byId(ref.id);
   }
 

@@ -509,7 +509,8 @@ export class Settler {
       );
       return initial;
     }
-    let row = await this.ledger.byId(initial.id);
+    // A row just reserved is as this replica wrote it; any other may have moved since it was read.
+    let row = mode === 'fresh' ? initial : await this.ledger.byId(initial.id);
     // One look per block: the network's watcher wakes every waiting settlement when a block
     // comes (and at least every third of a lease, to renew it).
     // Waits end when the lease is due for renewal, so it is renewed every third of it (plus

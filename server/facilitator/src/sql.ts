@@ -21,6 +21,13 @@ export interface SqlDb extends SqlRunner {
    * time, in this process or (PostgreSQL) any other.
    */
   transaction<T>(lock: string, work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * `all` for a write that recovery can do without: committed before it answers, so it
+   * survives the process, but without waiting for the disk, so a crash of the machine may
+   * lose it (SQLite: `synchronous = NORMAL` for this commit; the next full commit makes it
+   * durable too). PostgreSQL commits it as any other: there the disk wait is the server's.
+   */
+  allLazily(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -192,6 +199,17 @@ export class SqliteDb implements SqlDb {
     return this.serial(() => this.direct.all(sql, params));
   }
 
+  allLazily(sql: string, params: unknown[]) {
+    return this.serial(async () => {
+      this.statement('PRAGMA synchronous = NORMAL').run();
+      try {
+        return await this.direct.all(sql, params);
+      } finally {
+        this.statement('PRAGMA synchronous = FULL').run();
+      }
+    });
+  }
+
   run(sql: string, params: unknown[]) {
     return this.serial(() => this.direct.run(sql, params));
   }
@@ -306,6 +324,10 @@ export class PostgresDb implements SqlDb {
   async run(sql: string, params: unknown[]) {
     await this.ready;
     return this.runner(this.pool).run(sql, params);
+  }
+
+  allLazily(sql: string, params: unknown[]) {
+    return this.all(sql, params);
   }
 
   async transaction<T>(lock: string, work: (tx: SqlRunner) => Promise<T>): Promise<T> {

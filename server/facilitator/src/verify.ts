@@ -2,17 +2,14 @@
 // own configuration, then every check the contract would make against chain state.
 import {
   bytesToHex,
+  checkExactPayment,
   type ExactCasperPayload,
-  exactDigest,
-  exactPayloadOf,
   type InvalidReason,
   normalizeAddress,
-  parseExactRequirements,
   type TokenProfile,
   UnsupportedTokenError,
   type VerifyRequest,
   type VerifyResponse,
-  verifyPayment,
   verifyWindow,
   X402_VERSION,
 } from '@x402-casper/shared';
@@ -86,14 +83,14 @@ export function checkOffChain(
       `this facilitator does not settle on "${paymentRequirements.network}"; it supports ${[...contexts.keys()].join(', ')}`,
     );
   }
-  const rules = verifyPayment(paymentPayload, paymentRequirements, {
+  const rules = checkExactPayment(paymentPayload, paymentRequirements, {
     now: options.now,
     ...(options.chainTime === undefined ? {} : { chainTime: options.chainTime }),
     settlementMarginSeconds: options.settlementMarginSeconds,
     verifySignature: verifySignatureNative,
   });
-  if (!rules.isValid) return { ok: false, response: rules };
-  const payer = rules.payer!;
+  if ('isValid' in rules) return { ok: false, response: rules };
+  const { payer, payload, digest } = rules;
   const asset = assetOf(context, paymentRequirements.asset);
   if (!asset) {
     return invalid(
@@ -110,10 +107,8 @@ export function checkOffChain(
       payer,
     );
   }
-  const payload = exactPayloadOf(paymentPayload);
-  // The digest as the rules checked it: from the server's requirements, which `shared`
-  // parsed and normalised above; `accepted` may spell the same asset differently.
-  const digest = exactDigest(parseExactRequirements(paymentRequirements), payload.authorization);
+  // `digest` is the one the rules checked the signature over: from the server's requirements,
+  // as `shared` parsed and normalised them; `accepted` may spell the same asset differently.
   return {
     ok: true,
     value: {

@@ -463,6 +463,18 @@ describe('Ledger on an SQLite file', () => {
     expect(tables).toEqual([{ name: 'settlements' }]);
   });
 
+  it('commits a lazy write without waiting for the disk, and every other write in full', async () => {
+    const db = new SqliteDb(join(dir, 'lazy.sqlite'));
+    await db.ready;
+    const level = 'SELECT synchronous AS level FROM pragma_synchronous()';
+    expect(await db.allLazily(level, [])).toEqual([{ level: 1 }]); // NORMAL
+    expect(await db.all(level, [])).toEqual([{ level: 2 }]); // FULL
+    // A lazy write that fails leaves the connection in full durability too.
+    await expect(db.allLazily('UPDATE nowhere SET x = 1', [])).rejects.toThrow(/no such table/);
+    expect(await db.all(level, [])).toEqual([{ level: 2 }]);
+    await db.close();
+  });
+
   it('refuses a file written by a newer schema', async () => {
     const file = join(dir, 'newer.sqlite');
     const db = new Database(file);

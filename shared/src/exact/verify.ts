@@ -3,6 +3,7 @@ import { type PublicKey, parsePublicKey, verifySignature } from '../casper/keys.
 import { X402InputError } from '../errors.js';
 import { parseUint, U64_MAX } from '../uint.js';
 import {
+  type ExactCasperPayload,
   type PaymentPayload,
   PaymentPayloadSchema,
   type PaymentRequirements,
@@ -149,11 +150,22 @@ export function verifyWindow(
   }
 }
 
+/** What a valid Casper `exact` payment was checked as, for callers that go on with it. */
+export interface CheckedExactPayment {
+  /** The payer's account address (`authorization.from`, lower case). */
+  payer: string;
+  payload: ExactCasperPayload;
+  /** The server's requirements as parsed and normalised for the checks. */
+  requirements: ExactRequirements;
+  /** The CEP-3009 digest the signature was checked over. */
+  digest: Uint8Array;
+}
+
 function verifyExact(
   paymentPayload: PaymentPayload,
   requirements: PaymentRequirements,
   options: VerifyOptions,
-): string {
+): CheckedExactPayment {
   if (requirements?.scheme !== EXACT_SCHEME) {
     fail(
       'unsupported_scheme',
@@ -168,9 +180,8 @@ function verifyExact(
     fail('invalid_x402_version', `x402Version must be ${X402_VERSION}, got ${payload.x402Version}`);
   }
   checkAccepted(payload, requirements, exact);
-  const { signature, publicKey, authorization } = parseOr('invalid_payload', () =>
-    exactPayloadOf(payload),
-  );
+  const exactPayload = parseOr('invalid_payload', () => exactPayloadOf(payload));
+  const { signature, publicKey, authorization } = exactPayload;
 
   if (!ADDRESS.test(authorization.from))
     fail(
@@ -225,7 +236,7 @@ function verifyExact(
       'signature does not verify for this authorization and public key',
     );
   }
-  return payer;
+  return { payer, payload: exactPayload, requirements: exact, digest };
 }
 
 /**
@@ -239,8 +250,21 @@ export function verifyPayment(
   requirements: PaymentRequirements,
   options: VerifyOptions = {},
 ): VerifyResponse {
+  const checked = checkExactPayment(paymentPayload, requirements, options);
+  return 'isValid' in checked ? checked : { isValid: true, payer: checked.payer };
+}
+
+/**
+ * `verifyPayment`, answering a valid payment with what it was checked as (the parsed payload
+ * and requirements, the digest), so that a caller need not parse or hash it again.
+ */
+export function checkExactPayment(
+  paymentPayload: PaymentPayload,
+  requirements: PaymentRequirements,
+  options: VerifyOptions = {},
+): CheckedExactPayment | (VerifyResponse & { isValid: false }) {
   try {
-    return { isValid: true, payer: verifyExact(paymentPayload, requirements, options) };
+    return verifyExact(paymentPayload, requirements, options);
   } catch (error) {
     if (!(error instanceof Invalid)) throw error;
     const from = (paymentPayload as { payload?: { authorization?: { from?: unknown } } })?.payload
