@@ -22,6 +22,7 @@ import {
 } from './processes.js';
 import { SETTLE_PHASES, settleBench } from './settle.js';
 import { verifyBench } from './verify.js';
+import { wakeCost } from './wake.js';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
 const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
@@ -147,8 +148,13 @@ try {
   const idleFrom = await cpuMsOf(facilitator.pid);
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
   const idleCpuMsPerSecond = ((await cpuMsOf(facilitator.pid)) - idleFrom) / IDLE_SECONDS;
+  const wake = await wakeCost(facilitator.url, facilitator.pid);
   section('facilitator at rest', [
     [`CPU per second with nothing to do (${IDLE_SECONDS} s)`, ms(idleCpuMsPerSecond)],
+    [
+      'CPU of one GET /supported, back to back / after 1 s idle',
+      `${number(wake.backToBackMs, 2)} / ${number(wake.afterIdleMs, 2)} ms (${number(wake.afterIdleMs / wake.backToBackMs, 1)}×: what waking costs on this machine now)`,
+    ],
   ]);
   let client: Awaited<ReturnType<typeof clientBench>>;
   try {
@@ -186,6 +192,7 @@ try {
     settle,
     ledgers,
     idleCpuMsPerSecond,
+    wake,
     client,
   });
   process.stdout.write(
