@@ -35,6 +35,15 @@ const IDLE_SECONDS = 10;
 
 const number = formatNumber;
 const latency = (l: Latency) => `p50 ${ms(l.p50)}, p99 ${ms(l.p99)}`;
+const calls = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([method, n]) => `${method} ${n}`)
+    .join(', ');
+const SENDING = {
+  concurrent: (n: number) => `N = ${n}`,
+  sequential: (n: number) => `${n} lone, one after another`,
+  verified: (n: number) => `${n} lone, each after its /verify (as a paywall sends them)`,
+};
 
 const started = performance.now();
 const loadBefore = benchHeader('facilitator benchmark');
@@ -81,11 +90,9 @@ try {
         `CPU/verify ${ms(row.cpuMsPerVerify.facilitator)} facilitator + ${ms(row.cpuMsPerVerify.devnet)} devnet, ` +
         `${number(row.ofNobleLimit * 100, 1)}% of noble limit, ${number(row.ofNodeCryptoLimit * 100, 1)}% of node:crypto limit`,
     ]),
-    ...Object.entries(verify.rpcCallsPerVerify).map(([reads, calls]): [string, string] => [
+    ...Object.entries(verify.rpcCallsPerVerify).map(([reads, counts]): [string, string] => [
       `RPC calls per /verify, reads ${reads}`,
-      Object.entries(calls)
-        .map(([method, n]) => `${method} ${n}`)
-        .join(', '),
+      calls(counts),
     ]),
   ]);
 
@@ -95,9 +102,7 @@ try {
     settle.runs.flatMap(
       (run): Array<[string, string]> => [
         [
-          run.sending === 'concurrent'
-            ? `N = ${run.payments}`
-            : `${run.payments} lone, one after another`,
+          SENDING[run.sending](run.payments),
           `${run.succeeded}/${run.payments} settled in ${number(run.seconds, 2)} s = ${number(run.perSecond, 1)} /s`,
         ],
         ...SETTLE_PHASES.map((phase): [string, string] => [
@@ -108,12 +113,13 @@ try {
           '  CPU per settlement',
           `${ms(run.cpuMsPerSettlement.facilitator)} facilitator + ${ms(run.cpuMsPerSettlement.devnet)} devnet`,
         ],
-        [
-          '  RPC calls per settlement',
-          Object.entries(run.rpcCallsPerSettlement)
-            .map(([method, n]) => `${method} ${n}`)
-            .join(', '),
-        ],
+        ['  RPC calls per settlement', calls(run.rpcCallsPerSettlement)],
+        ...(run.verifyBefore
+          ? ([
+              ['  its /verify before: CPU', `${ms(run.verifyBefore.cpuMs)} facilitator`],
+              ['  its /verify before: RPC calls', calls(run.verifyBefore.rpcCalls)],
+            ] as Array<[string, string]>)
+          : []),
       ],
     ),
   );

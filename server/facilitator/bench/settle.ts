@@ -26,8 +26,12 @@ export type SettlePhase = (typeof SETTLE_PHASES)[number];
 
 export interface SettleRun {
   payments: number;
-  /** Sent all at once, or one after another (each settlement alone in its block). */
-  sending: 'concurrent' | 'sequential';
+  /**
+   * Sent all at once; or one after another, each settlement alone in its block: on its own
+   * (`sequential`), or after a /verify of the same payment, as a paywall sends them
+   * (`verified`: the /verify's CPU and RPC calls are counted apart).
+   */
+  sending: 'concurrent' | 'sequential' | 'verified';
   succeeded: number;
   seconds: number;
   perSecond: number;
@@ -35,6 +39,8 @@ export interface SettleRun {
   rpcCallsPerSettlement: Record<string, number>;
   /** CPU milliseconds per settlement, in the facilitator and in the devnet. */
   cpuMsPerSettlement: { facilitator: number; devnet: number };
+  /** `verified` only: the /verify before each settlement, its facilitator CPU and RPC calls. */
+  verifyBefore?: { cpuMs: number; rpcCalls: Record<string, number> };
 }
 
 export interface SettleFigures {
@@ -75,15 +81,43 @@ async function post(url: string, body: PaymentRequest) {
   return (await response.json()) as { success?: boolean; transaction?: string };
 }
 
+/** What the /verify calls of a `verified` run cost, counted apart from the settlements. */
+interface VerifyTally {
+  pid: number;
+  proxy: RpcProxy;
+  cpuMs: number;
+  calls: Map<string, number>;
+}
+
+/** Runs a /verify of `payment`, adding its facilitator CPU and RPC calls to `tally`. */
+async function verifyFirst(baseUrl: string, payment: PaymentRequest, tally: VerifyTally) {
+  const calls = new Map(tally.proxy.calls);
+  const cpuBefore = await cpuMsOf(tally.pid);
+  const response = await fetch(`${baseUrl}/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payment),
+  });
+  const verdict = (await response.json()) as { isValid?: boolean };
+  tally.cpuMs += (await cpuMsOf(tally.pid)) - cpuBefore;
+  for (const [method, n] of tally.proxy.calls) {
+    tally.calls.set(method, (tally.calls.get(method) ?? 0) + n - (calls.get(method) ?? 0));
+  }
+  if (!verdict.isValid)
+    throw new Error(`/verify refused a benchmark payment: ${JSON.stringify(verdict)}`);
+}
+
 /** How a run sends its payments: all at once or one after another. */
 async function send(
   batch: PaymentRequest[],
-  url: string,
+  baseUrl: string,
   sending: SettleRun['sending'],
+  tally: VerifyTally,
 ): Promise<Array<{ answer: Awaited<ReturnType<typeof post>>; received: number; sentAt: number }>> {
   const one = async (payment: PaymentRequest) => {
+    if (sending === 'verified') await verifyFirst(baseUrl, payment, tally);
     const sentAt = Date.now();
-    const answer = await post(url, payment);
+    const answer = await post(`${baseUrl}/settle`, payment);
     return { answer, received: Date.now(), sentAt };
   };
   if (sending === 'concurrent') return Promise.all(batch.map(one));
@@ -147,23 +181,31 @@ export async function settleBench(
     // after a burst of hundreds, V8's memory reducer collects the grown heap during the next
     // payments (they cost about half as much again), which is the burst's cost, not theirs.
     const plan = [
-      ...(lone > 0 ? [{ size: lone, sending: 'sequential' as const }] : []),
+      ...(lone > 0
+        ? [
+            { size: lone, sending: 'sequential' as const },
+            { size: lone, sending: 'verified' as const },
+          ]
+        : []),
       ...sizes.map((size) => ({ size, sending: 'concurrent' as const })),
     ];
     for (const { size, sending } of plan) {
-      if (sending === 'sequential') await atRest(facilitator.pid);
+      if (sending !== 'concurrent') await atRest(facilitator.pid);
       const keys: SecretKey[] = payers.map((payer) => payer.secretKey);
       const batch = keys.flatMap((key, i) =>
         signedPayments(requirements, key, Math.ceil((size - i) / keys.length)),
       );
       proxy.resetCounts();
+      const tally: VerifyTally = { pid: facilitator.pid, proxy, cpuMs: 0, calls: new Map() };
       const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
       const started = performance.now();
-      const results = await send(batch, `${facilitator.url}/settle`, sending);
+      const results = await send(batch, facilitator.url, sending, tally);
       const seconds = (performance.now() - started) / 1000;
       const cpuAfter = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
+      const perPayment = (n: number) => Math.round((n / batch.length) * 10) / 10;
+      // The facilitator's figure leaves out what its /verify calls cost (a `verified` run).
       const cpuPer = (i: number) =>
-        Math.round(((cpuAfter[i]! - cpuBefore[i]!) / batch.length) * 10) / 10;
+        perPayment(cpuAfter[i]! - cpuBefore[i]! - (i === 0 ? tally.cpuMs : 0));
       const times = logTimes(logFile);
       const samples: Record<SettlePhase, number[]> = {
         checks: [],
@@ -196,8 +238,21 @@ export async function settleBench(
         ) as Record<SettlePhase, Latency>,
         cpuMsPerSettlement: { facilitator: cpuPer(0), devnet: cpuPer(1) },
         rpcCallsPerSettlement: Object.fromEntries(
-          [...proxy.calls].map(([method, n]) => [method, Math.round((n / batch.length) * 10) / 10]),
+          [...proxy.calls].map(([method, n]) => [
+            method,
+            perPayment(n - (tally.calls.get(method) ?? 0)),
+          ]),
         ),
+        ...(sending === 'verified'
+          ? {
+              verifyBefore: {
+                cpuMs: perPayment(tally.cpuMs),
+                rpcCalls: Object.fromEntries(
+                  [...tally.calls].map(([method, n]) => [method, perPayment(n)]),
+                ),
+              },
+            }
+          : {}),
       });
     }
   } finally {
