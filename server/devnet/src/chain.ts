@@ -7,11 +7,11 @@ import {
   bytesToHex,
   hexToBytes,
   networkOfChainName,
-  signDigest,
   utf8ToBytes,
   X402InputError,
 } from '@x402-casper/shared';
 import { validatorKey } from './accounts.js';
+import { blockSigner } from './block-signer.js';
 import { cl } from './clvalue.js';
 import { invalidTransaction } from './errors.js';
 import type { Genesis } from './genesis.js';
@@ -123,6 +123,7 @@ export class Chain {
   private nextSnapshotId = 1;
   private readonly blobCache = new Map<string, Uint8Array>();
   private readonly validator = validatorKey();
+  private readonly signBlock = blockSigner(this.validator);
   readonly startedAtMs = Date.now();
   /** Where the chain reports accepted transactions and execution results. */
   log: (line: string) => void = () => {};
@@ -479,7 +480,7 @@ export class Chain {
       timestampMs,
       transactions,
       proposer: this.validator.publicKey.hex,
-      signature: signDigest(this.validator, hexToBytes(blockHash)),
+      signature: this.signBlock(hexToBytes(blockHash)),
     };
     this.data.blocks.push(block);
     return block;
