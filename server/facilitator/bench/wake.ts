@@ -1,7 +1,7 @@
 // What this machine charges for waking up: the CPU a facilitator spends on one trivial request
 // (GET /supported) back to back, and after a second of idleness. On a shared VM the second is
 // several times the first (caches and predictors gone cold), and a lone settlement wakes from
-// such idleness twice; this row, from the same run, is what its figure is read against.
+// such idleness; this row shows that price in the same run as the lone settlement's figure.
 import { cpuMsOf } from './processes.js';
 
 export interface WakeCost {
