@@ -83,23 +83,25 @@ async function post(url: string, body: PaymentRequest) {
 
 /** What the /verify calls of a `verified` run cost, counted apart from the settlements. */
 interface VerifyTally {
-  pid: number;
+  /** The facilitator's and the devnet's processes, and the CPU each spent on the /verify calls. */
+  pids: [number, number];
+  cpuMs: [number, number];
   proxy: RpcProxy;
-  cpuMs: number;
   calls: Map<string, number>;
 }
 
 /** Runs a /verify of `payment`, adding its facilitator CPU and RPC calls to `tally`. */
 async function verifyFirst(baseUrl: string, payment: PaymentRequest, tally: VerifyTally) {
   const calls = new Map(tally.proxy.calls);
-  const cpuBefore = await cpuMsOf(tally.pid);
+  const cpuBefore = await Promise.all(tally.pids.map(cpuMsOf));
   const response = await fetch(`${baseUrl}/verify`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(payment),
   });
   const verdict = (await response.json()) as { isValid?: boolean };
-  tally.cpuMs += (await cpuMsOf(tally.pid)) - cpuBefore;
+  const cpuAfter = await Promise.all(tally.pids.map(cpuMsOf));
+  for (const i of [0, 1]) tally.cpuMs[i]! += cpuAfter[i]! - cpuBefore[i]!;
   for (const [method, n] of tally.proxy.calls) {
     tally.calls.set(method, (tally.calls.get(method) ?? 0) + n - (calls.get(method) ?? 0));
   }
@@ -196,16 +198,20 @@ export async function settleBench(
         signedPayments(requirements, key, Math.ceil((size - i) / keys.length)),
       );
       proxy.resetCounts();
-      const tally: VerifyTally = { pid: facilitator.pid, proxy, cpuMs: 0, calls: new Map() };
+      const tally: VerifyTally = {
+        pids: [facilitator.pid, devnet.pid],
+        cpuMs: [0, 0],
+        proxy,
+        calls: new Map(),
+      };
       const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
       const started = performance.now();
       const results = await send(batch, facilitator.url, sending, tally);
       const seconds = (performance.now() - started) / 1000;
       const cpuAfter = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
       const perPayment = (n: number) => Math.round((n / batch.length) * 10) / 10;
-      // The facilitator's figure leaves out what its /verify calls cost (a `verified` run).
-      const cpuPer = (i: number) =>
-        perPayment(cpuAfter[i]! - cpuBefore[i]! - (i === 0 ? tally.cpuMs : 0));
+      // Both processes' figures leave out what the /verify calls cost (a `verified` run).
+      const cpuPer = (i: number) => perPayment(cpuAfter[i]! - cpuBefore[i]! - tally.cpuMs[i]!);
       const times = logTimes(logFile);
       const samples: Record<SettlePhase, number[]> = {
         checks: [],
@@ -246,7 +252,7 @@ export async function settleBench(
         ...(sending === 'verified'
           ? {
               verifyBefore: {
-                cpuMs: perPayment(tally.cpuMs),
+                cpuMs: perPayment(tally.cpuMs[0]),
                 rpcCalls: Object.fromEntries(
                   [...tally.calls].map(([method, n]) => [method, perPayment(n)]),
                 ),

@@ -125,6 +125,8 @@ export class SqliteDb implements SqlDb {
   readonly dialect = 'sqlite';
   readonly ready: Promise<void>;
   private readonly db: Database.Database;
+  /** Whether the file is in WAL mode: a lazy commit is only safe there (see allLazily). */
+  private readonly wal: boolean;
   private readonly statements = new Map<string, Database.Statement>();
   /**
    * Statements wait while a transaction's work awaits, so none joins it by accident; the
@@ -143,7 +145,7 @@ export class SqliteDb implements SqlDb {
     }
     this.lane = lane;
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = FULL');
     try {
@@ -200,6 +202,8 @@ export class SqliteDb implements SqlDb {
   }
 
   allLazily(sql: string, params: unknown[]) {
+    // Outside WAL (an in-memory database, a file system without it) every commit waits.
+    if (!this.wal) return this.all(sql, params);
     return this.serial(async () => {
       this.statement('PRAGMA synchronous = NORMAL').run();
       try {

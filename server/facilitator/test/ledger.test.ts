@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Failure, Ledger, type SettlementDraft } from '../src/ledger.js';
 import { POSTGRES_MIGRATIONS, PostgresDb, SQLITE_MIGRATIONS, SqliteDb } from '../src/sql.js';
 import {
@@ -473,6 +473,25 @@ describe('Ledger on an SQLite file', () => {
     await expect(db.allLazily('UPDATE nowhere SET x = 1', [])).rejects.toThrow(/no such table/);
     expect(await db.all(level, [])).toEqual([{ level: 2 }]);
     await db.close();
+    // Without WAL (an in-memory database) no commit is lazy.
+    const memory = new SqliteDb(':memory:');
+    await memory.ready;
+    expect(await memory.allLazily(level, [])).toEqual([{ level: 2 }]);
+    await memory.close();
+  });
+
+  it('writes the submitted mark lazily, and the reservation and confirmation in full', async () => {
+    const db = new SqliteDb(join(dir, 'marks.sqlite'));
+    const ledger = track(new Ledger(db));
+    const lazily = vi.spyOn(db, 'allLazily');
+    const reserved = await ledger.reserve(draft(), plenty);
+    if (reserved.status !== 'reserved') throw new Error('not reserved');
+    expect(lazily).not.toHaveBeenCalled();
+    expect((await ledger.markSubmitted(reserved.settlement)).state).toBe('submitted');
+    expect(lazily).toHaveBeenCalledTimes(1);
+    expect(lazily.mock.calls[0]![0]).toMatch(/SET state = 'submitted'/);
+    await ledger.markConfirmed(reserved.settlement, 7);
+    expect(lazily).toHaveBeenCalledTimes(1);
   });
 
   it('refuses a file written by a newer schema', async () => {

@@ -169,6 +169,7 @@ describe('facilitator process', { timeout: 90_000 }, () => {
   });
 
   it('reconciles a settlement it was killed in the middle of, after restarting', async () => {
+    const settleLines = (text: string) => text.split('"url":"/settle"').length - 1;
     const config = writeConfig('main', devnet.rpcUrl, { logLevel: 'info' });
     const first = await startProcess(config);
     const request = await payment('600');
@@ -177,6 +178,11 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     expect(pending.body).toMatchObject({ success: false, errorReason: 'settlement_pending' });
     const transaction = pending.body.transaction as string;
     expect(rowOf(request)).toMatchObject({ state: 'submitted', transaction_hash: transaction });
+    // A request's line is written once its answer has left: let it out before the kill.
+    await until(
+      () => first.stderr(),
+      (text) => settleLines(text) >= 1,
+    );
 
     first.child.kill('SIGKILL');
     await first.exited;
@@ -208,9 +214,8 @@ describe('facilitator process', { timeout: 90_000 }, () => {
     expect(await merchantBalance()).toBe(before + 600n);
 
     // Logs are JSON lines and carry no secret: not the API key, the fee payer's key, or
-    // the payer's signature. A request's line is written once its answer has left, so the
-    // last one may still be on its way: wait for the three settle lines.
-    const settleLines = (text: string) => text.split('"url":"/settle"').length - 1;
+    // the payer's signature. The last line may still be on its way: wait for the three
+    // settle lines.
     const logs = await until(
       () => first.stderr() + second.stderr(),
       (text) => settleLines(text) >= 3,

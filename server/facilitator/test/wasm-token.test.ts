@@ -27,7 +27,7 @@ import { type Facilitator, startFacilitator } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 
 const wasm = loadCep18x402();
-const [facilitatorAccount, merchant, alice] = defaultDevAccounts();
+const [facilitatorAccount, merchant, alice, bob] = defaultDevAccounts();
 const merchantAddress = `00${merchant.accountHash}`;
 const dir = tempDir('devnet-wasm-x402-');
 let devnet: Devnet;
@@ -115,9 +115,17 @@ beforeAll(async () => {
   // 30 CSPR for a secp256k1 payer's (≈ 22).
   baseConfig = raw;
   facilitator = await startFacilitator(parseConfig(raw));
-  // A second facilitator with its own ledger: the chain, not a shared ledger, stops a replay.
-  const second = structuredClone(raw);
-  second.database = join(dir, 'second.sqlite');
+  // A second facilitator with its own ledger and its own fee payer: the chain, not a shared
+  // ledger, stops a replay. (With the first one's key, both could build the very same
+  // transaction in the same millisecond, which the chain runs once for both.)
+  const second = rawConfig({
+    database: join(dir, 'second.sqlite'),
+    network: devnet.network,
+    rpcUrl: devnet.rpcUrl,
+    feePayer: bob.secretKey,
+    assets: [{ packageHash, domainName: 'Cep18x402', decimals: 2 }],
+    blockIntervalMs: 200,
+  });
   other = await startFacilitator(parseConfig(second));
 });
 afterAll(async () => {
