@@ -3,19 +3,12 @@
 // fraction of its CPU: @noble/curves derives the public key again for every signature, and the
 // devnet signs a block every block interval, on the same cores as whatever it serves.
 import { createPrivateKey, sign } from 'node:crypto';
-import { KEY_TAG, type SecretKey } from '@x402-casper/shared';
-
-/** PKCS#8 for an ed25519 key, up to the raw 32 bytes. */
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+import { KEY_TAG, type SecretKey, secretKeyToPem } from '@x402-casper/shared';
 
 /** A signer of digests as `key`, an ed25519 key: tagged signature hex, as signDigest answers. */
 export function blockSigner(key: SecretKey): (digest: Uint8Array) => string {
   if (key.algorithm !== 'ed25519') throw new Error('the devnet validator signs with ed25519');
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_ED25519, key.bytes]),
-    format: 'der',
-    type: 'pkcs8',
-  });
+  const privateKey = createPrivateKey(secretKeyToPem(key));
   const tag = KEY_TAG.ed25519.toString(16).padStart(2, '0');
   return (digest) => tag + sign(null, digest, privateKey).toString('hex');
 }

@@ -2,7 +2,7 @@
 // ones. OpenSSL accepts high-S secp256k1 signatures, which Casper refuses, so the scalars are
 // range-checked here before OpenSSL sees them, and the ones made here are brought to low S.
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { KEY_TAG, type PublicKey, type SecretKey } from '@x402-casper/shared';
+import { KEY_TAG, type PublicKey, type SecretKey, secretKeyToPem } from '@x402-casper/shared';
 
 /** DER SubjectPublicKeyInfo up to the raw key bytes. */
 const SPKI_PREFIX = {
@@ -11,15 +11,6 @@ const SPKI_PREFIX = {
   // SEQUENCE { SEQUENCE { OID id-ecPublicKey, OID secp256k1 } BIT STRING (33-byte compressed point) }
   secp256k1: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
 } as const;
-
-/** DER private keys up to the raw 32 bytes: PKCS#8 for ed25519, SEC 1 for secp256k1. */
-const PRIVATE_PREFIX = {
-  // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }
-  ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
-  // SEQUENCE { INTEGER 1, OCTET STRING (32) …, [0] OID secp256k1 } (the key sits in between)
-  secp256k1: Buffer.from('302e0201010420', 'hex'),
-} as const;
-const SECP256K1_PARAMETERS = Buffer.from('a00706052b8104000a', 'hex');
 
 /** Order of the secp256k1 group. */
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -86,16 +77,8 @@ export interface DigestSigner {
 
 export function digestSignerOf(secretKey: SecretKey): DigestSigner {
   const { algorithm } = secretKey;
-  const der = Buffer.concat([
-    PRIVATE_PREFIX[algorithm],
-    secretKey.bytes,
-    ...(algorithm === 'secp256k1' ? [SECP256K1_PARAMETERS] : []),
-  ]);
-  const key = createPrivateKey({
-    key: der,
-    format: 'der',
-    type: algorithm === 'ed25519' ? 'pkcs8' : 'sec1',
-  });
+  // The key as casper-client keygen writes it (PKCS#8 or SEC 1), read by OpenSSL.
+  const key = createPrivateKey(secretKeyToPem(secretKey));
   const tag = Buffer.of(KEY_TAG[algorithm]);
   return {
     publicKey: secretKey.publicKey.hex,
