@@ -10,7 +10,6 @@ import {
   type PaymentPayload,
   type PaymentRequirements,
   type PaymentSigner,
-  parseExactRequirements,
   secretKeyFromHex,
   secretKeySigner,
   transferWithAuthorizationDigest,
@@ -371,13 +370,13 @@ describe('verifyPayment reasons', () => {
 });
 
 describe('checkExactPayment', () => {
-  it('answers a valid payment with what it was checked as: payer, payload, requirements, digest', async () => {
+  it('answers a valid payment with what it was checked as: payer, payload, value, digest', async () => {
     const payload = await pay(secpKey);
     const checked = checkExactPayment(payload, requirements, { now: NOW });
     expect(checked).toEqual({
       payer: secpKey.address,
       payload: exactPayloadOf(payload),
-      requirements: parseExactRequirements(requirements),
+      value: BigInt(exactPayloadOf(payload).authorization.value),
       digest: authorizationDigest(payload),
     });
   });

@@ -90,7 +90,7 @@ export function checkOffChain(
     verifySignature: verifySignatureNative,
   });
   if ('isValid' in rules) return { ok: false, response: rules };
-  const { payer, payload, digest } = rules;
+  const { payer, payload, value, digest } = rules;
   const asset = assetOf(context, paymentRequirements.asset);
   if (!asset) {
     return invalid(
@@ -123,7 +123,7 @@ export function checkOffChain(
       },
       digest: bytesToHex(digest),
       payee: normalizeAddress(payload.authorization.to),
-      value: BigInt(payload.authorization.value),
+      value,
     },
   };
 }

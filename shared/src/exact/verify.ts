@@ -155,8 +155,8 @@ export interface CheckedExactPayment {
   /** The payer's account address (`authorization.from`, lower case). */
   payer: string;
   payload: ExactCasperPayload;
-  /** The server's requirements as parsed and normalised for the checks. */
-  requirements: ExactRequirements;
+  /** `authorization.value`, parsed. */
+  value: bigint;
   /** The CEP-3009 digest the signature was checked over. */
   digest: Uint8Array;
 }
@@ -236,7 +236,7 @@ function verifyExact(
       'signature does not verify for this authorization and public key',
     );
   }
-  return { payer, payload: exactPayload, requirements: exact, digest };
+  return { payer, payload: exactPayload, value, digest };
 }
 
 /**
@@ -256,7 +256,7 @@ export function verifyPayment(
 
 /**
  * `verifyPayment`, answering a valid payment with what it was checked as (the parsed payload
- * and requirements, the digest), so that a caller need not parse or hash it again.
+ * and value, the digest), so that a caller need not parse or hash it again.
  */
 export function checkExactPayment(
   paymentPayload: PaymentPayload,
