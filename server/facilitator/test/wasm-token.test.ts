@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Devnet, defaultDevAccounts, startDevnet } from '@x402-casper/devnet';
-import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
+import { addressOfPublicKey, generateSecretKey, type SecretKey } from '@x402-casper/shared';
 import {
   buildCall,
   buildInstall,
@@ -103,14 +103,16 @@ beforeAll(async () => {
     }),
   );
   if (funded.error_message) throw new Error(funded.error_message);
-  const raw = rawConfig({
-    database: join(dir, 'ledger.sqlite'),
-    network: devnet.network,
-    rpcUrl: devnet.rpcUrl,
-    feePayer: facilitatorAccount.secretKey,
-    assets: [{ packageHash, domainName: 'Cep18x402', decimals: 2 }],
-    blockIntervalMs: 200,
-  });
+  const configOf = (database: string, feePayer: SecretKey) =>
+    rawConfig({
+      database: join(dir, database),
+      network: devnet.network,
+      rpcUrl: devnet.rpcUrl,
+      feePayer,
+      assets: [{ packageHash, domainName: 'Cep18x402', decimals: 2 }],
+      blockIntervalMs: 200,
+    });
+  const raw = configOf('ledger.sqlite', facilitatorAccount.secretKey);
   // The default payments: 10 CSPR for an ed25519 payer's settlement (it meters ≈ 6.8 here),
   // 30 CSPR for a secp256k1 payer's (≈ 22).
   baseConfig = raw;
@@ -118,15 +120,7 @@ beforeAll(async () => {
   // A second facilitator with its own ledger and its own fee payer: the chain, not a shared
   // ledger, stops a replay. (With the first one's key, both could build the very same
   // transaction in the same millisecond, which the chain runs once for both.)
-  const second = rawConfig({
-    database: join(dir, 'second.sqlite'),
-    network: devnet.network,
-    rpcUrl: devnet.rpcUrl,
-    feePayer: bob.secretKey,
-    assets: [{ packageHash, domainName: 'Cep18x402', decimals: 2 }],
-    blockIntervalMs: 200,
-  });
-  other = await startFacilitator(parseConfig(second));
+  other = await startFacilitator(parseConfig(configOf('second.sqlite', bob.secretKey)));
 });
 afterAll(async () => {
   await facilitator?.close();
