@@ -91,6 +91,9 @@ describe('currentContractHash', () => {
     };
     expect(() => currentContractHash(stored)).toThrow(UnsupportedTokenError);
     expect(() => currentContractHash(stored)).toThrow(
+      expect.objectContaining({ hash: 'aa'.repeat(32) }),
+    );
+    expect(() => currentContractHash(stored)).toThrow(
       `its package is a Casper 2.x Package whose current version is the AddressableEntity ${'aa'.repeat(32)}; only Contract versions of a ContractPackage are read`,
     );
     const allDisabled = {

@@ -12,6 +12,7 @@ import {
   type NonceStore,
   profileOf,
   type TokenProfile,
+  UnsupportedTokenError,
 } from '@x402-casper/shared';
 import type { AssetConfig } from './config.js';
 import { keepAlivePost } from './http-post.js';
@@ -66,6 +67,7 @@ export interface Chain {
     nonce: string,
     block: BlockView,
   ): Promise<boolean>;
+  /** The token's current contract and its profile; unusable (not an error) when it cannot be settled. */
   tokenProfile(
     asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
     block: BlockView,
@@ -182,13 +184,21 @@ export class ChainClient implements Chain {
 
   /**
    * The token's current contract at `block` (its package's newest enabled version) and that
-   * contract's profile: its entry point's layout, where its nonces are, its revert codes.
+   * contract's profile: its entry point's layout, where its nonces are, its revert codes. A
+   * package in a form that cannot be settled (a 2.x Package of addressable entities) is an
+   * unusable profile saying what was found; a node failing to answer is an error.
    */
   async tokenProfile(
     asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
     block: BlockView,
   ): Promise<TokenProfile> {
-    const contractHash = await this.contractHashOf(asset.packageHash, block);
+    let contractHash: string;
+    try {
+      contractHash = await this.contractHashOf(asset.packageHash, block);
+    } catch (error) {
+      if (!(error instanceof UnsupportedTokenError)) throw error;
+      return { usable: false, contractHash: error.hash, problem: error.message };
+    }
     return profileOf(await this.contract(contractHash, block), asset.argLayout);
   }
 

@@ -1,12 +1,7 @@
 // GET /health: per network, whether its RPC endpoint answers, the latest block height, the
 // fee payer's CSPR, and each token's entry-point layout and nonce state as read from the chain. One check runs at a time and its result is shared for a few
 // seconds, so however often /health is hit, the node sees a bounded number of calls.
-import {
-  type ArgLayout,
-  type NonceStore,
-  type TokenProfile,
-  UnsupportedTokenError,
-} from '@x402-casper/shared';
+import type { ArgLayout, NonceStore } from '@x402-casper/shared';
 import type { BlockView } from './chain.js';
 import type { AssetConfig } from './config.js';
 import { maxPayment, type NetworkContext } from './network.js';
@@ -38,15 +33,7 @@ async function tokenHealth(
   asset: AssetConfig,
   block: BlockView,
 ): Promise<TokenHealth> {
-  let profile: TokenProfile;
-  try {
-    profile = await context.chain.tokenProfile(asset, block);
-  } catch (error) {
-    if (error instanceof UnsupportedTokenError) {
-      return { asset: asset.packageHash, problem: error.message };
-    }
-    throw error;
-  }
+  const profile = await context.chain.tokenProfile(asset, block);
   if (!profile.usable) return { asset: asset.packageHash, problem: profile.problem };
   return {
     asset: asset.packageHash,

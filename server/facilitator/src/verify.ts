@@ -7,7 +7,6 @@ import {
   type InvalidReason,
   normalizeAddress,
   type TokenProfile,
-  UnsupportedTokenError,
   type VerifyRequest,
   type VerifyResponse,
   verifyWindow,
@@ -157,8 +156,6 @@ export async function checkOnChain(
   try {
     token = await context.chain.tokenProfile(asset, block);
   } catch (error) {
-    // The chain answered, with the token in a form that cannot be settled.
-    if (error instanceof UnsupportedTokenError) return unsupported(error.message);
     return cannotRead(error);
   }
   if (!token.usable) return unsupported(token.problem);

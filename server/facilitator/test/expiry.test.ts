@@ -246,4 +246,45 @@ describe('a settlement whose transaction never reached the node', () => {
     });
     expect(await nodeKnows(row.transactionHash)).toBe(false);
   });
+
+  it('is concluded, not left open, when its token turned into a package the facilitator cannot read', async () => {
+    const file = join(dir, `ledger-${++database}.sqlite`);
+    const request = await payment(3600);
+    const row = await reserveUnsent(file, request);
+
+    // Upgraded meanwhile into a 2.x Package of addressable entities: its nonces cannot be read.
+    // The transaction was never seen executed and the contract refuses a used nonce, so the
+    // row is released for a retry (as for any token whose nonces cannot be read), and that
+    // retry is refused before any gas is spent.
+    const packageKey = `hash-${devnet.tokens[0]!.packageHash}`;
+    proxy.rewrites.set('query_global_state', (answer, params) => {
+      if ((params as { key?: string }).key !== packageKey) return answer;
+      const entity = `addressable-entity-${'e7'.repeat(32)}`;
+      const versions = [
+        {
+          entity_version_key: { protocol_version_major: 2, entity_version: 1 },
+          addressable_entity_hash: entity,
+        },
+      ];
+      const stored_value = { Package: { versions, disabled_versions: [], groups: [] } };
+      return { ...answer, result: { ...(answer.result as object), stored_value } };
+    });
+    try {
+      await restart(file, row.expiresAt + EXPIRY_GRACE_MS + 1000 - Date.now());
+      expect(await rowOf(file, request)).toMatchObject({
+        state: 'failed',
+        retryable: true,
+        errorReason: 'unexpected_settle_error',
+      });
+      proxy.seen.length = 0;
+      const engine = engineOn(file);
+      expect((await engine.settle(request)).response).toMatchObject({
+        success: false,
+        errorReason: 'invalid_exact_casper_unsupported_token',
+      });
+      expect(proxy.seen).not.toContain('account_put_transaction');
+    } finally {
+      proxy.rewrites.clear();
+    }
+  });
 });

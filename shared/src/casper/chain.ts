@@ -54,10 +54,16 @@ export const USED_NONCES_DICTIONARY = 'used_nonces';
 
 /**
  * A token the chain holds in a form this reader does not read, so it cannot be settled (not
- * a node failing): the message says what was found.
+ * a node failing): the message says what was found, `hash` the current version found.
  */
 export class UnsupportedTokenError extends Error {
   override readonly name = 'UnsupportedTokenError';
+  constructor(
+    message: string,
+    readonly hash: string,
+  ) {
+    super(message);
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -135,6 +141,7 @@ export function currentContractHash(storedValue: unknown): string {
   if (isEntity) {
     throw new UnsupportedTokenError(
       `its package is a Casper 2.x Package whose current version is the AddressableEntity ${newest}; only Contract versions of a ContractPackage are read`,
+      newest,
     );
   }
   return newest;
