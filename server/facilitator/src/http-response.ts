@@ -157,9 +157,9 @@ export function parseHttpResponse(): ResponseParser {
         state: 'trailers';
       } = { state: 'size' };
 
-  const response = (): ParsedResponse => ({
+  const responseWith = (text: string): ParsedResponse => ({
     status: head!.status,
-    text: body.view().toString('utf8'),
+    text,
     keepAlive: head!.keepAlive,
     ...(head!.idleMs === undefined ? {} : { idleMs: head!.idleMs }),
   });
@@ -212,55 +212,84 @@ export function parseHttpResponse(): ResponseParser {
     }
   };
 
+  /**
+   * Reads the head from what has come so far, `bytes` the newest read; answers the bytes
+   * after it, or undefined while it has not all come. A head that arrives in one read (the
+   * usual case) is read where it is, without being copied.
+   */
+  const readHead = (bytes: Buffer): Buffer | undefined => {
+    let read = bytes;
+    if (headBytes.length > 0) {
+      headBytes.append(bytes);
+      read = headBytes.view();
+    }
+    for (;;) {
+      const at = read.indexOf(HEAD_END, searchedHead);
+      if (at < 0) {
+        if (read.length > MAX_HEAD_BYTES) throw new Error('the response head is too large');
+        if (read === bytes) headBytes.append(bytes);
+        searchedHead = Math.max(0, read.length - 3);
+        return undefined;
+      }
+      if (at > MAX_HEAD_BYTES) throw new Error('the response head is too large');
+      const parsed = parseHead(read.toString('latin1', 0, at));
+      const rest = read.subarray(at + 4);
+      searchedHead = 0;
+      if (parsed.status === 101) throw new Error('the server switched protocols');
+      if (parsed.status < 100 || parsed.status >= 200) {
+        head = parsed;
+        return rest;
+      }
+      // An interim response (100 Continue, 103 Early Hints): the real one follows.
+      read = rest;
+      bytes = rest;
+      headBytes = new Growing();
+    }
+  };
+
+  const done = (text: string, leftover: number): FeedResult => ({
+    done: true,
+    response: responseWith(text),
+    leftover,
+  });
+
   return {
     feed(bytes) {
       if (head) {
         pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
       } else {
-        headBytes.append(bytes);
-        for (;;) {
-          const read = headBytes.view();
-          const at = read.indexOf(HEAD_END, searchedHead);
-          if (at < 0) {
-            if (read.length > MAX_HEAD_BYTES) throw new Error('the response head is too large');
-            searchedHead = Math.max(0, read.length - 3);
-            return { done: false };
-          }
-          if (at > MAX_HEAD_BYTES) throw new Error('the response head is too large');
-          const parsed = parseHead(read.subarray(0, at).toString('latin1'));
-          const rest = read.subarray(at + 4);
-          searchedHead = 0;
-          if (parsed.status === 101) throw new Error('the server switched protocols');
-          if (parsed.status >= 100 && parsed.status < 200) {
-            // An interim response (100 Continue, 103 Early Hints): the real one follows.
-            headBytes = new Growing();
-            headBytes.append(rest);
-            continue;
-          }
-          head = parsed;
-          pending = Buffer.from(rest);
-          break;
-        }
+        const rest = readHead(bytes);
+        if (rest === undefined) return { done: false };
+        pending = rest;
       }
-      const framing = head.framing;
+      const framing = head!.framing;
       if (framing.kind === 'close') {
         body.append(pending);
         pending = Buffer.alloc(0);
         return { done: false };
       }
       if (framing.kind === 'length') {
+        if (body.length === 0 && pending.length >= framing.remaining) {
+          // The whole body is in hand (the usual case): read where it is.
+          return done(
+            pending.toString('utf8', 0, framing.remaining),
+            pending.length - framing.remaining,
+          );
+        }
         const part = pending.subarray(0, framing.remaining);
         pending = pending.subarray(part.length);
         body.append(part);
         framing.remaining -= part.length;
         if (framing.remaining > 0) return { done: false };
-        return { done: true, response: response(), leftover: pending.length };
+        return done(body.view().toString('utf8'), pending.length);
       }
       if (!chunked()) return { done: false };
-      return { done: true, response: response(), leftover: pending.length };
+      return done(body.view().toString('utf8'), pending.length);
     },
     end() {
-      return head?.framing.kind === 'close' ? response() : undefined;
+      return head?.framing.kind === 'close'
+        ? responseWith(body.view().toString('utf8'))
+        : undefined;
     },
   };
 }

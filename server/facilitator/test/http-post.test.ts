@@ -362,6 +362,40 @@ describe('the HTTP response parser', () => {
     });
   });
 
+  it('reads a response however its reads split it: whole, after an interim one, head or body in parts', () => {
+    const response = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+    const expected = { status: 200, text: 'hello', keepAlive: true };
+    const feedAll = (parts: string[]) => {
+      const parser = parseHttpResponse();
+      const results = parts.map((part) => parser.feed(Buffer.from(part)));
+      expect(results.slice(0, -1).every((result) => !result.done)).toBe(true);
+      return results.at(-1);
+    };
+    expect(feedAll([`${response}NEXT`])).toEqual({ done: true, response: expected, leftover: 4 });
+    expect(feedAll([`HTTP/1.1 100 Continue\r\n\r\n${response}`])).toEqual({
+      done: true,
+      response: expected,
+      leftover: 0,
+    });
+    expect(feedAll(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200', response.slice(12)])).toEqual({
+      done: true,
+      response: expected,
+      leftover: 0,
+    });
+    for (const cut of [5, 20, 36, 37, 38, 40]) {
+      expect(feedAll([response.slice(0, cut), response.slice(cut)])).toEqual({
+        done: true,
+        response: expected,
+        leftover: 0,
+      });
+    }
+    expect(feedAll([response.slice(0, 20), response.slice(20, 40), response.slice(40)])).toEqual({
+      done: true,
+      response: expected,
+      leftover: 0,
+    });
+  });
+
   it('knows which responses leave the connection open', () => {
     const keepAlive = (text: string) => {
       const result = parseHttpResponse().feed(Buffer.from(text));
