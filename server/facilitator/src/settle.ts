@@ -192,12 +192,16 @@ export class Settler {
     if (!offChain.ok) return this.rejected(network, offChain.response);
     const payment = offChain.value;
     const onChain = await checkOnChain(payment, this.ledger);
-    // A concurrent settle of the same authorization may have reserved it meanwhile.
-    const raced = await this.ledger.get(payment.key);
-    if (raced && !(raced.state === 'failed' && raced.retryable)) {
-      return this.answerExisting(raced, request, deliveryKey);
+    if (!onChain.ok) {
+      // A concurrent settle of the same authorization may have reserved it meanwhile (and its
+      // transaction spent the nonce): follow that one rather than refuse. When the checks
+      // passed, the reservation below finds such a row itself, atomically.
+      const raced = await this.ledger.get(payment.key);
+      if (raced && !(raced.state === 'failed' && raced.retryable)) {
+        return this.answerExisting(raced, request, deliveryKey);
+      }
+      return this.rejected(network, onChain.response);
     }
-    if (!onChain.ok) return this.rejected(network, onChain.response);
 
     const built = buildSettlementTransaction({
       payload: payment.payload,
