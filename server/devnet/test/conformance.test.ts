@@ -1,7 +1,6 @@
 // Every node method's result is validated against the node's own OpenRPC result schema and
 // parsed by casper-js-sdk's RpcClient.
 
-import { readFileSync } from 'node:fs';
 import {
   type ArgLayout,
   addressOfPublicKey,
@@ -19,22 +18,9 @@ import {
   sdk,
   signAuthorization,
 } from '@x402-casper/testing';
-import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../src/index.js';
-
-const openrpc = JSON.parse(
-  readFileSync(new URL('./fixtures/casper-rpc-schema.json', import.meta.url), 'utf8'),
-) as { methods: Array<{ name: string }> };
-const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-ajv.addSchema(openrpc, 'openrpc');
-
-function expectConforms(method: string, result: unknown) {
-  const index = openrpc.methods.findIndex((candidate) => candidate.name === method);
-  const validate = ajv.getSchema(`openrpc#/methods/${index}/result/schema`);
-  if (!validate) throw new Error(`no result schema for ${method}`);
-  expect(validate(result), `${method}: ${JSON.stringify(validate.errors)}`).toBe(true);
-}
+import { expectConforms, resultSchemaOf } from './openrpc.js';
 
 const [facilitator, merchant, alice] = defaultDevAccounts();
 let devnet: Devnet;
@@ -267,8 +253,7 @@ describe('node methods conform to the OpenRPC schema and parse in casper-js-sdk'
 
   it('the schema check itself rejects a result that breaks the schema', async () => {
     const status = await rpcResult(devnet.rpcUrl, 'info_get_status');
-    const index = openrpc.methods.findIndex((candidate) => candidate.name === 'info_get_status');
-    const validate = ajv.getSchema(`openrpc#/methods/${index}/result/schema`)!;
+    const validate = resultSchemaOf('info_get_status');
     expect(validate({ ...status, extra: 1 })).toBe(false);
     expect(validate({ ...status, available_block_range: { low: 0 } })).toBe(false);
   });

@@ -57,6 +57,28 @@ function settlement(
   });
 }
 
+/** Which version a settlement calls: the package's newest (none given), a version, a contract hash. */
+type Target = { version?: number; hash?: string };
+
+/** A signed settlement of `value` on `token` by the payer, with named args in `layout`. */
+function settlementOn(token: DevnetToken, layout: ArgLayout, value = '400', by: Target = {}) {
+  const auth = authorization(payer, merchantAddress, value);
+  return buildCall({
+    signer: facilitator.secretKey,
+    packageHash: token.packageHash,
+    entryPoint: 'transfer_with_authorization',
+    args: authorizationArgs(
+      auth,
+      payer.publicKey.hex,
+      signAuthorization(payer, token, devnet.network, auth),
+      layout,
+    ),
+    chainName: devnet.chainName,
+    ...(by.version === undefined ? {} : { version: by.version }),
+    ...(by.hash === undefined ? {} : { byContractHash: by.hash }),
+  });
+}
+
 describe('transfer_with_authorization', () => {
   it('executes in the next block and moves the balance (ed25519 and secp256k1 payers)', async () => {
     const token = devnet.tokens[0]!;
@@ -216,23 +238,6 @@ describe('argument layouts', () => {
     return stored.Contract.entry_points.find((candidate) => candidate.name === name)!.entry_point;
   }
 
-  /** A signed settlement of `value` on `token`, with named args in `layout`. */
-  function settle(token: DevnetToken, layout: ArgLayout, value = '400') {
-    const auth = authorization(payer, merchantAddress, value);
-    return buildCall({
-      signer: facilitator.secretKey,
-      packageHash: token.packageHash,
-      entryPoint: 'transfer_with_authorization',
-      args: authorizationArgs(
-        auth,
-        payer.publicKey.hex,
-        signAuthorization(payer, token, devnet.network, auth),
-        layout,
-      ),
-      chainName: devnet.chainName,
-    });
-  }
-
   it.each(ARG_LAYOUTS)(
     'a %s token shows its args on chain, takes them and refuses the other layouts',
     async (layout) => {
@@ -265,10 +270,10 @@ describe('argument layouts', () => {
           layoutArgs(other).amount === amount
             ? 'ApiError::InvalidArgument [3]'
             : 'ApiError::MissingArgument [2]';
-        expect(await execute(devnet, settle(token, other)), other).toBe(expected);
+        expect(await execute(devnet, settlementOn(token, other)), other).toBe(expected);
       }
       expect(await tokenBalance(devnet, token, merchantAddress)).toBe(0n);
-      expect(await execute(devnet, settle(token, layout))).toBeNull();
+      expect(await execute(devnet, settlementOn(token, layout))).toBeNull();
       expect(await tokenBalance(devnet, token, merchantAddress)).toBe(400n);
       expect(await tokenBalance(devnet, token, addressOfPublicKey(payer.publicKey))).toBe(600n);
     },
@@ -590,27 +595,8 @@ describe('a package upgrade (devnet_upgradeToken)', () => {
       account: payer.publicKey.hex,
       token: { package_hash: token.packageHash, amount: '100' },
     });
-    const call = (
-      layout: ArgLayout,
-      value: string,
-      by: { version?: number; hash?: string } = {},
-    ) => {
-      const auth = authorization(payer, merchantAddress, value);
-      return buildCall({
-        signer: facilitator.secretKey,
-        packageHash: token.packageHash,
-        entryPoint: 'transfer_with_authorization',
-        args: authorizationArgs(
-          auth,
-          payer.publicKey.hex,
-          signAuthorization(payer, token, devnet.network, auth),
-          layout,
-        ),
-        chainName: devnet.chainName,
-        ...(by.version === undefined ? {} : { version: by.version }),
-        ...(by.hash === undefined ? {} : { byContractHash: by.hash }),
-      });
-    };
+    const call = (layout: ArgLayout, value: string, by: Target = {}) =>
+      settlementOn(token, layout, value, by);
     expect(await execute(devnet, call('amount-u64', '10'))).toBeNull();
 
     const upgraded = await rpcResult(devnet.rpcUrl, 'devnet_upgradeToken', {

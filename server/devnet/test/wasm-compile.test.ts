@@ -8,6 +8,8 @@ import {
   account,
   entryPointsBytes,
   hostCall,
+  INSTALL_AT,
+  installCalls,
   type ModuleSpec,
   newChain,
   op,
@@ -27,8 +29,7 @@ const CONTRACT: ModuleSpec = {
     'casper_revert',
   ],
 };
-const ENTRY_POINTS = entryPointsBytes(['answer']);
-const at = { package: 0x201, access: 0x240, contract: 0x301, version: 0x340, entryPoints: 0x400 };
+const INSTALL = installCalls(CONTRACT, entryPointsBytes(['answer']));
 
 /** A contract with entry point `answer` (does nothing) and `filler` instructions never run. */
 function contractWasm(filler: number, salt: number) {
@@ -37,29 +38,11 @@ function contractWasm(filler: number, salt: number) {
   return wasmModule({
     ...CONTRACT,
     call: [
-      ...hostCall(CONTRACT, 'casper_create_contract_package_at_hash', [at.package, at.access, 0]),
-      ...hostCall(CONTRACT, 'casper_add_contract_version', [
-        at.package,
-        32,
-        at.version,
-        at.entryPoints,
-        ENTRY_POINTS.length,
-        0x380,
-        4,
-        at.contract,
-        32,
-        0x344,
-      ]),
-      ...revertUnlessOk(CONTRACT, 1),
-      ...hostCall(CONTRACT, 'casper_put_key', [0x110, 12, at.contract - 1, 33]),
+      ...INSTALL.code,
+      ...hostCall(CONTRACT, 'casper_put_key', [0x110, 12, INSTALL_AT.contract - 1, 33]),
     ],
     functions: [{ export: 'answer', code: [] }, { code }],
-    data: [
-      [0x110, str('contract')],
-      [at.contract - 1, [0x01]],
-      [0x380, [0, 0, 0, 0]],
-      [at.entryPoints, [...ENTRY_POINTS]],
-    ],
+    data: [...INSTALL.data, [0x110, str('contract')], [INSTALL_AT.contract - 1, [0x01]]],
   });
 }
 

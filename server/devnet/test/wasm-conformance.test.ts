@@ -1,7 +1,6 @@
 // With the real Cep18X402 binary installed, every read a client makes of Wasm contract state
 // (and the install's execution result) validates against the node's own OpenRPC schema.
 
-import { readFileSync } from 'node:fs';
 import { balancesItemKey } from '@x402-casper/shared';
 import {
   buildInstall,
@@ -13,22 +12,9 @@ import {
   rpcResult,
   sdk,
 } from '@x402-casper/testing';
-import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../src/index.js';
-
-const openrpc = JSON.parse(
-  readFileSync(new URL('./fixtures/casper-rpc-schema.json', import.meta.url), 'utf8'),
-) as { methods: Array<{ name: string }> };
-const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-ajv.addSchema(openrpc, 'openrpc');
-
-function expectConforms(method: string, result: unknown) {
-  const index = openrpc.methods.findIndex((candidate) => candidate.name === method);
-  const validate = ajv.getSchema(`openrpc#/methods/${index}/result/schema`);
-  if (!validate) throw new Error(`no result schema for ${method}`);
-  expect(validate(result), `${method}: ${JSON.stringify(validate.errors)}`).toBe(true);
-}
+import { expectConforms } from './openrpc.js';
 
 const wasm = loadCep18x402();
 const [facilitator] = defaultDevAccounts();

@@ -19,7 +19,10 @@ import { wasmValue } from '../src/wasm/store.js';
 import {
   account,
   entryPointsBytes,
+  hostBufferReader,
   hostCall,
+  INSTALL_AT,
+  installCalls,
   keep,
   keepHostBuffer,
   type ModuleSpec,
@@ -62,28 +65,18 @@ const CONTRACT: ModuleSpec = {
     'casper_emit_message',
   ],
 };
-const ENTRY_POINTS = entryPointsBytes(['stack', 'answer', 'topic', 'unregistered']);
-const at = { package: 0x201, access: 0x240, contract: 0x301, version: 0x340, entryPoints: 0x400 };
+const INSTALL = installCalls(
+  CONTRACT,
+  entryPointsBytes(['stack', 'answer', 'topic', 'unregistered']),
+);
+const at = INSTALL_AT;
 const entry = (name: string, code: number[]) => ({ export: name, code });
 const topic = () => hostCall(CONTRACT, 'casper_manage_message_topic', [0x600, 6, 0x610, 1]);
 const emit = () => hostCall(CONTRACT, 'casper_emit_message', [0x600, 6, 0x620, 7]);
 const contractWasm = wasmModule({
   ...CONTRACT,
   call: [
-    ...hostCall(CONTRACT, 'casper_create_contract_package_at_hash', [at.package, at.access, 0]),
-    ...hostCall(CONTRACT, 'casper_add_contract_version', [
-      at.package,
-      32,
-      at.version,
-      at.entryPoints,
-      ENTRY_POINTS.length,
-      0x380,
-      4,
-      at.contract,
-      32,
-      0x344,
-    ]),
-    ...revertUnlessOk(CONTRACT, 1),
+    ...INSTALL.code,
     ...hostCall(CONTRACT, 'casper_put_key', [0x100, 7, at.package - 1, 33]),
     ...hostCall(CONTRACT, 'casper_put_key', [0x110, 12, at.contract - 1, 33]),
   ],
@@ -105,12 +98,11 @@ const contractWasm = wasmModule({
     entry('unregistered', [...emit(), ...revertWith(CONTRACT)]),
   ],
   data: [
+    ...INSTALL.data,
     [0x100, str('pkg')],
     [0x110, str('contract')],
     [at.package - 1, [0x01]],
     [at.contract - 1, [0x01]],
-    [0x380, [0, 0, 0, 0]],
-    [at.entryPoints, [...ENTRY_POINTS]],
     [0x600, text('events')],
     [0x610, [0x00]],
     // MessagePayload::String("hi")
@@ -212,82 +204,30 @@ describe('the call stack and who calls', () => {
     expect(kept(stored('stack'))).toEqual([
       `0200000000${account!.accountHash}02${packageHash}${contractHash}`,
     ]);
-    const spec: ModuleSpec = {
-      imports: [
-        'casper_load_call_stack',
-        'casper_read_host_buffer',
-        'casper_new_uref',
-        'casper_revert',
-      ],
-    };
-    const session = wasmModule({
-      ...spec,
-      call: [
-        ...hostCall(spec, 'casper_load_call_stack', [0x800, 0x804]),
-        ...revertUnlessOk(spec, 1),
-        ...keepHostBuffer(spec, 0x804),
-      ],
-    });
+    const session = hostBufferReader('casper_load_call_stack', [0x800, 0x804]);
     expect(kept(run(chain, session))).toEqual([`0100000000${account!.accountHash}`]);
   });
 
   it('casper_load_authorization_keys: the initiator’s account hash', () => {
-    const spec: ModuleSpec = {
-      imports: [
-        'casper_load_authorization_keys',
-        'casper_read_host_buffer',
-        'casper_new_uref',
-        'casper_revert',
-      ],
-    };
-    const wasm = wasmModule({
-      ...spec,
-      call: [
-        ...hostCall(spec, 'casper_load_authorization_keys', [0x800, 0x804]),
-        ...revertUnlessOk(spec, 1),
-        ...keepHostBuffer(spec, 0x804),
-      ],
-    });
+    const wasm = hostBufferReader('casper_load_authorization_keys', [0x800, 0x804]);
     expect(kept(run(chain, wasm))).toEqual([`01000000${account!.accountHash}`]);
   });
 
   it('casper_get_caller: the initiator’s account hash', () => {
-    const spec: ModuleSpec = {
-      imports: ['casper_get_caller', 'casper_read_host_buffer', 'casper_new_uref', 'casper_revert'],
-    };
-    const wasm = wasmModule({
-      ...spec,
-      call: [
-        ...hostCall(spec, 'casper_get_caller', [0x804]),
-        ...revertUnlessOk(spec, 1),
-        ...keepHostBuffer(spec, 0x804),
-      ],
-    });
+    const wasm = hostBufferReader('casper_get_caller', [0x804]);
     expect(kept(run(chain, wasm))).toEqual([account!.accountHash]);
   });
 
   it('casper_call_contract: the called entry point’s casper_ret value lands in the caller’s host buffer', () => {
-    const spec: ModuleSpec = {
-      imports: [
-        'casper_call_contract',
-        'casper_read_host_buffer',
-        'casper_new_uref',
-        'casper_revert',
-      ],
-    };
-    const wasm = wasmModule({
-      ...spec,
-      call: [
-        ...hostCall(spec, 'casper_call_contract', [0x100, 32, 0x200, 10, 0x300, 4, 0x804]),
-        ...revertUnlessOk(spec, 1),
-        ...keepHostBuffer(spec, 0x804),
-      ],
-      data: [
+    const wasm = hostBufferReader(
+      'casper_call_contract',
+      [0x100, 32, 0x200, 10, 0x300, 4, 0x804],
+      [
         [0x100, [...hexToBytes(contractHash)]],
         [0x200, str('answer')],
         [0x300, [0, 0, 0, 0]],
       ],
-    });
+    );
     expect(kept(run(chain, wasm, { state: cloneState(installed) }))).toEqual(['07000000']);
   });
 });

@@ -327,6 +327,72 @@ export function keepHostBuffer(spec: ModuleSpec, sizePtr: number): number[] {
   ];
 }
 
+/**
+ * A session that calls host function `name` with `args` (the last one is where it writes the
+ * size of its answer), reverts with `User error: 1` unless it answered ok, and stores the host
+ * buffer as `keep` does.
+ */
+export function hostBufferReader(
+  name: string,
+  args: number[],
+  data: ModuleSpec['data'] = [],
+): Uint8Array {
+  const spec: ModuleSpec = {
+    imports: [name, 'casper_read_host_buffer', 'casper_new_uref', 'casper_revert'],
+  };
+  return wasmModule({
+    ...spec,
+    call: [
+      ...hostCall(spec, name, args),
+      ...revertUnlessOk(spec, 1),
+      ...keepHostBuffer(spec, args.at(-1)!),
+    ],
+    data,
+  });
+}
+
+/** Where `installCalls` expects a package's parts in memory (each hash after a tag byte). */
+export const INSTALL_AT = {
+  package: 0x201,
+  access: 0x240,
+  contract: 0x301,
+  version: 0x340,
+  entryPoints: 0x400,
+  namedKeys: 0x380,
+} as const;
+
+/**
+ * Creates a contract package and adds its first version (no named keys; the entry points'
+ * bytes, `entryPointsLength` of them, at INSTALL_AT.entryPoints), reverting with
+ * `User error: 1` unless that worked; `spec` imports casper_create_contract_package_at_hash,
+ * casper_add_contract_version and casper_revert. Its data segments go with the module.
+ */
+export function installCalls(spec: ModuleSpec, entryPoints: Uint8Array) {
+  const at = INSTALL_AT;
+  return {
+    code: [
+      ...hostCall(spec, 'casper_create_contract_package_at_hash', [at.package, at.access, 0]),
+      ...hostCall(spec, 'casper_add_contract_version', [
+        at.package,
+        32,
+        at.version,
+        at.entryPoints,
+        entryPoints.length,
+        at.namedKeys,
+        4,
+        at.contract,
+        32,
+        at.version + 4,
+      ]),
+      ...revertUnlessOk(spec, 1),
+    ],
+    data: [
+      [at.namedKeys, [0, 0, 0, 0]],
+      [at.entryPoints, [...entryPoints]],
+    ] as Array<[number, number[]]>,
+  };
+}
+
 /** The CLValue (bytes hex) a Write effect of the result put at a key starting with `prefix`. */
 export function writtenValues(
   result: WasmResult,
