@@ -1,7 +1,8 @@
 // The facilitator's benchmark (part of the root `pnpm bench`): prints a table, writes
 // .bench/facilitator.json (git-ignored).
 // Sizes can be lowered for a quick look: BENCH_SECONDS (per /verify row, default 3),
-// BENCH_SETTLE_SIZES (default 16,64,256), BENCH_SETTLE_LONE (default 16), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
+// BENCH_SETTLE_SIZES (default 16,64,256), BENCH_SETTLE_LONE (default 16), BENCH_SETTLE_LONE_8S (default
+// 8; 0 skips the 8 s devnet), BENCH_CLIENT_PAYMENTS (default 12 per algorithm).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import {
   startFacilitatorProcess,
   writeFacilitatorConfig,
 } from './processes.js';
-import { SETTLE_PHASES, settleBench } from './settle.js';
+import { SETTLE_PHASES, type SettleRun, settleBench } from './settle.js';
 import { verifyBench } from './verify.js';
 import { wakeCost } from './wake.js';
 
@@ -29,6 +30,8 @@ const VERIFY_SECONDS = Number(env('BENCH_SECONDS', '3'));
 const VERIFY_CONCURRENCY = [1, 16, 64];
 const SETTLE_SIZES = env('BENCH_SETTLE_SIZES', '16,64,256').split(',').map(Number);
 const SETTLE_LONE = Number(env('BENCH_SETTLE_LONE', '16'));
+/** Lone settlements, each after its /verify, on a devnet with mainnet's and testnet's 8 s blocks. */
+const SETTLE_LONE_8S = Number(env('BENCH_SETTLE_LONE_8S', '8'));
 const LEDGER_PAYMENTS = Number(env('BENCH_LEDGER_PAYMENTS', '96'));
 const CLIENT_PAYMENTS = Number(env('BENCH_CLIENT_PAYMENTS', '12'));
 const IDLE_SECONDS = 10;
@@ -44,6 +47,26 @@ const SENDING = {
   sequential: (n: number) => `${n} lone, one after another`,
   verified: (n: number) => `${n} lone, each after its /verify (as a paywall sends them)`,
 };
+
+/** The table rows of one /settle run. */
+const settleRows = (run: SettleRun): Array<[string, string]> => [
+  [
+    SENDING[run.sending](run.payments),
+    `${run.succeeded}/${run.payments} settled in ${number(run.seconds, 2)} s = ${number(run.perSecond, 1)} /s`,
+  ],
+  ...SETTLE_PHASES.map((phase): [string, string] => [`  ${phase}`, latency(run.phases[phase])]),
+  [
+    '  CPU per settlement',
+    `${ms(run.cpuMsPerSettlement.facilitator)} facilitator + ${ms(run.cpuMsPerSettlement.devnet)} devnet`,
+  ],
+  ['  RPC calls per settlement', calls(run.rpcCallsPerSettlement)],
+  ...(run.verifyBefore
+    ? ([
+        ['  its /verify before: CPU', `${ms(run.verifyBefore.cpuMs)} facilitator`],
+        ['  its /verify before: RPC calls', calls(run.verifyBefore.rpcCalls)],
+      ] as Array<[string, string]>)
+    : []),
+];
 
 const started = performance.now();
 const loadBefore = benchHeader('facilitator benchmark');
@@ -99,30 +122,27 @@ try {
   const settle = await settleBench(devnet, dir, SETTLE_SIZES, SETTLE_LONE);
   section(
     `/settle (N concurrent distinct payments, or N lone ones one after another; devnet 1 s blocks, poll every ${settle.pollIntervalMs} ms)`,
-    settle.runs.flatMap(
-      (run): Array<[string, string]> => [
-        [
-          SENDING[run.sending](run.payments),
-          `${run.succeeded}/${run.payments} settled in ${number(run.seconds, 2)} s = ${number(run.perSecond, 1)} /s`,
-        ],
-        ...SETTLE_PHASES.map((phase): [string, string] => [
-          `  ${phase}`,
-          latency(run.phases[phase]),
-        ]),
-        [
-          '  CPU per settlement',
-          `${ms(run.cpuMsPerSettlement.facilitator)} facilitator + ${ms(run.cpuMsPerSettlement.devnet)} devnet`,
-        ],
-        ['  RPC calls per settlement', calls(run.rpcCallsPerSettlement)],
-        ...(run.verifyBefore
-          ? ([
-              ['  its /verify before: CPU', `${ms(run.verifyBefore.cpuMs)} facilitator`],
-              ['  its /verify before: RPC calls', calls(run.verifyBefore.rpcCalls)],
-            ] as Array<[string, string]>)
-          : []),
-      ],
-    ),
+    settle.runs.flatMap(settleRows),
   );
+  // The paywall's flow at the block time of the real networks: most settlements fall in the
+  // block of their /verify and use its reads of the package and the balance.
+  let settleOn8s: Awaited<ReturnType<typeof settleBench>> | undefined;
+  if (SETTLE_LONE_8S > 0) {
+    const slow = await startDevnetProcess(8000, { logFile: join(dir, 'devnet-8s.log') });
+    try {
+      // The default poll interval (1 s): the facilitator sleeps until the block is due.
+      settleOn8s = await settleBench(slow, dir, [], SETTLE_LONE_8S, {
+        loneSendings: ['verified'],
+        pollIntervalMs: 1000,
+      });
+    } finally {
+      await slow.stop();
+    }
+    section(
+      `/settle on 8 s blocks (mainnet's and testnet's), each lone after its /verify (poll every ${settleOn8s.pollIntervalMs} ms)`,
+      settleOn8s.runs.flatMap(settleRows),
+    );
+  }
 
   const ledgers = await ledgerBench(devnet, dir, LEDGER_PAYMENTS);
   section(
@@ -196,6 +216,7 @@ try {
     components,
     verify: { rows: verifyRows, rpcCallsPerVerify: verify.rpcCallsPerVerify },
     settle,
+    ...(settleOn8s ? { settleOn8s } : {}),
     ledgers,
     idleCpuMsPerSecond,
     wake,

@@ -1,5 +1,5 @@
-// /settle: N distinct payments settled at once by a facilitator process against a devnet with
-// 1 s blocks. Where each settlement's time goes comes from the facilitator's own log lines
+// /settle: N distinct payments settled at once by a facilitator process against a devnet (1 s
+// blocks, or the real networks' 8 s), or lone ones one after another. Where each settlement's time goes comes from the facilitator's own log lines
 // (`settlement reserved`, `… submitted`, `… confirmed`, each stamped with the time):
 //   checks    request sent → reserved: parse, off-chain rules, chain reads, build, ledger write
 //   submit    reserved → submitted: account_put_transaction and the ledger update
@@ -128,17 +128,26 @@ async function send(
   return results;
 }
 
+/** The rows of lone settlements: on their own, and each after its /verify. */
+const LONE_SENDINGS = ['sequential', 'verified'] as const;
+
 /**
  * After a warm-up, once the facilitator is at rest, settles `lone` payments one after another
- * (each alone in its block: what a facilitator with little traffic spends per payment), then a
- * batch of each of `sizes` at once.
+ * (each alone in its block: what a facilitator with little traffic spends per payment) in each
+ * of `loneSendings`, then a batch of each of `sizes` at once.
  */
 export async function settleBench(
   devnet: DevnetProcess,
   dir: string,
   sizes: number[],
   lone: number,
+  options: {
+    loneSendings?: ReadonlyArray<(typeof LONE_SENDINGS)[number]>;
+    /** The facilitator's pollIntervalMs (default 100 ms: a block is seen soon after it comes). */
+    pollIntervalMs?: number;
+  } = {},
 ): Promise<SettleFigures> {
+  const { loneSendings = LONE_SENDINGS, pollIntervalMs = POLL_INTERVAL_MS } = options;
   const [feePayer, merchant, ...payers] = defaultDevAccounts();
   const requirements = requirementsOf(
     devnet.network,
@@ -148,7 +157,7 @@ export async function settleBench(
   );
   const proxy = new RpcProxy(devnet.rpcUrl);
   await proxy.start();
-  const logFile = join(dir, 'settle.log');
+  const logFile = join(dir, `settle-${devnet.blockTimeMs}.log`);
   const facilitator = await startFacilitatorProcess(
     writeFacilitatorConfig(
       {
@@ -158,9 +167,9 @@ export async function settleBench(
         token: devnet.token,
         feePayer: feePayer!.secretKey,
         blockIntervalMs: devnet.blockTimeMs,
-        settings: { pollIntervalMs: POLL_INTERVAL_MS, settleTimeoutMs: 60_000 },
+        settings: { pollIntervalMs, settleTimeoutMs: 60_000 },
       },
-      'settle',
+      `settle-${devnet.blockTimeMs}`,
     ),
     {
       logFile,
@@ -183,12 +192,7 @@ export async function settleBench(
     // after a burst of hundreds, V8's memory reducer collects the grown heap during the next
     // payments (they cost about half as much again), which is the burst's cost, not theirs.
     const plan = [
-      ...(lone > 0
-        ? [
-            { size: lone, sending: 'sequential' as const },
-            { size: lone, sending: 'verified' as const },
-          ]
-        : []),
+      ...(lone > 0 ? loneSendings.map((sending) => ({ size: lone, sending })) : []),
       ...sizes.map((size) => ({ size, sending: 'concurrent' as const })),
     ];
     for (const { size, sending } of plan) {
@@ -265,5 +269,5 @@ export async function settleBench(
     await facilitator.stop();
     await proxy.close();
   }
-  return { pollIntervalMs: POLL_INTERVAL_MS, runs };
+  return { pollIntervalMs, runs };
 }
