@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDevAccounts } from '@x402-casper/devnet';
 import { addressOfPublicKey, type SecretKey } from '@x402-casper/shared';
+import { BenchClient } from './http-client.js';
 import { type Latency, latencyOf } from './measure.js';
 import { type PaymentRequest, requirementsOf, signedPayments } from './payments.js';
 import {
@@ -72,13 +73,10 @@ function logTimes(file: string): Map<string, Record<string, number>> {
 }
 
 /** POSTs a settlement with its own Idempotency-Key, as the paywall sends one per paid request. */
-async function post(url: string, body: PaymentRequest) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-    body: JSON.stringify(body),
+function post(client: BenchClient, url: string, body: PaymentRequest) {
+  return client.post<{ success?: boolean; transaction?: string }>(url, body, {
+    'idempotency-key': randomUUID(),
   });
-  return (await response.json()) as { success?: boolean; transaction?: string };
 }
 
 /** What the /verify calls of a `verified` run cost, counted apart from the settlements. */
@@ -91,15 +89,15 @@ interface VerifyTally {
 }
 
 /** Runs a /verify of `payment`, adding its facilitator CPU and RPC calls to `tally`. */
-async function verifyFirst(baseUrl: string, payment: PaymentRequest, tally: VerifyTally) {
+async function verifyFirst(
+  client: BenchClient,
+  baseUrl: string,
+  payment: PaymentRequest,
+  tally: VerifyTally,
+) {
   const calls = new Map(tally.proxy.calls);
   const cpuBefore = await Promise.all(tally.pids.map(cpuMsOf));
-  const response = await fetch(`${baseUrl}/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(payment),
-  });
-  const verdict = (await response.json()) as { isValid?: boolean };
+  const verdict = await client.post<{ isValid?: boolean }>(`${baseUrl}/verify`, payment);
   const cpuAfter = await Promise.all(tally.pids.map(cpuMsOf));
   for (const i of [0, 1]) tally.cpuMs[i]! += cpuAfter[i]! - cpuBefore[i]!;
   for (const [method, n] of tally.proxy.calls) {
@@ -111,15 +109,16 @@ async function verifyFirst(baseUrl: string, payment: PaymentRequest, tally: Veri
 
 /** How a run sends its payments: all at once or one after another. */
 async function send(
+  client: BenchClient,
   batch: PaymentRequest[],
   baseUrl: string,
   sending: SettleRun['sending'],
   tally: VerifyTally,
 ): Promise<Array<{ answer: Awaited<ReturnType<typeof post>>; received: number; sentAt: number }>> {
   const one = async (payment: PaymentRequest) => {
-    if (sending === 'verified') await verifyFirst(baseUrl, payment, tally);
+    if (sending === 'verified') await verifyFirst(client, baseUrl, payment, tally);
     const sentAt = Date.now();
-    const answer = await post(`${baseUrl}/settle`, payment);
+    const answer = await post(client, `${baseUrl}/settle`, payment);
     return { answer, received: Date.now(), sentAt };
   };
   if (sending === 'concurrent') return Promise.all(batch.map(one));
@@ -183,11 +182,13 @@ export async function settleBench(
   try {
     // Warm-up (not reported): the first settlements of a fresh process pay for loading and
     // compiling code.
+    const warmUp = new BenchClient();
     await Promise.all(
       signedPayments(requirements, payers[0]!.secretKey, WARM_UP_PAYMENTS).map((payment) =>
-        post(`${facilitator.url}/settle`, payment),
+        post(warmUp, `${facilitator.url}/settle`, payment),
       ),
     );
+    warmUp.close();
     // The lone payments first, on a facilitator that has served a little and come to rest:
     // after a burst of hundreds, V8's memory reducer collects the grown heap during the next
     // payments (they cost about half as much again), which is the burst's cost, not theirs.
@@ -210,9 +211,13 @@ export async function settleBench(
       };
       const cpuBefore = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
       const started = performance.now();
-      const results = await send(batch, facilitator.url, sending, tally);
+      // The row's connections are closed after its CPU is read: as a resource server's, they
+      // outlive the payments.
+      const client = new BenchClient();
+      const results = await send(client, batch, facilitator.url, sending, tally);
       const seconds = (performance.now() - started) / 1000;
       const cpuAfter = [await cpuMsOf(facilitator.pid), await cpuMsOf(devnet.pid)];
+      client.close();
       const perPayment = (n: number) => Math.round((n / batch.length) * 10) / 10;
       // Both processes' figures leave out what the /verify calls cost (a `verified` run).
       const cpuPer = (i: number) => perPayment(cpuAfter[i]! - cpuBefore[i]! - tally.cpuMs[i]!);
