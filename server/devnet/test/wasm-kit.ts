@@ -362,8 +362,8 @@ export const INSTALL_AT = {
 } as const;
 
 /**
- * Creates a contract package and adds its first version (no named keys; the entry points'
- * bytes, `entryPointsLength` of them, at INSTALL_AT.entryPoints), reverting with
+ * Creates a contract package and adds its first version (no named keys; `entryPoints`, the
+ * entry points' bytes, at INSTALL_AT.entryPoints), reverting with
  * `User error: 1` unless that worked; `spec` imports casper_create_contract_package_at_hash,
  * casper_add_contract_version and casper_revert. Its data segments go with the module.
  */

@@ -243,13 +243,14 @@ const MAX_REST_WAIT_MS = 120_000;
 
 /**
  * Waits until a process is at rest: what a lone payment costs a quiet facilitator, not the
- * clean-up after the burst before it.
+ * clean-up after the burst before it. `quietSeconds` in a row (default 20; a couple suffice to
+ * let closed connections go).
  */
-export async function atRest(pid: number): Promise<void> {
+export async function atRest(pid: number, quietSeconds = QUIET_SECONDS): Promise<void> {
   const started = Date.now();
   let before = await cpuMsOf(pid);
   let quiet = 0;
-  while (quiet < QUIET_SECONDS && Date.now() - started < MAX_REST_WAIT_MS) {
+  while (quiet < quietSeconds && Date.now() - started < MAX_REST_WAIT_MS) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const now = await cpuMsOf(pid);
     quiet = now - before < QUIET_MS_PER_SECOND ? quiet + 1 : 0;

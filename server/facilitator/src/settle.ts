@@ -678,9 +678,12 @@ export class Settler {
   }
 
   /**
-   * Whether the row's nonce is used on chain. A token whose nonces cannot be read answers
-   * "unused": its transaction was never seen executed, and the contract itself refuses a used
-   * nonce, so a retry can at worst cost gas, never pay twice.
+   * Whether the row's nonce is used on chain. A token whose nonces cannot be read (kept where
+   * they cannot be read, or in a package this reader cannot read at all) answers "unused": its
+   * transaction was never seen executed, and the contract itself refuses a used nonce, so a
+   * retry can at worst cost gas, never pay twice. The price: should that transaction have run
+   * unseen, the row ends failed although the payment moved (kept open instead, it would hold the
+   * payer's pending balance and a share of the fee payer's gas for ever).
    */
   private async nonceUsed(context: NetworkContext, row: Settlement): Promise<boolean> {
     const block = await context.chain.view('live');
@@ -697,7 +700,7 @@ export class Settler {
 
   /**
    * Ends a row whose transaction can no longer execute and was never seen executed. The
-   * contract's nonce record decides: used means the authorization was spent by some
+   * contract's nonce record decides (see nonceUsed for a token whose record cannot be read): used means the authorization was spent by some
    * transaction (final, never retried); unused means nothing moved, so the row is released
    * for a retry, or failed as expired when the authorization has run out. An unreadable
    * chain leaves the row as it is.

@@ -389,11 +389,24 @@ describe('the HTTP response parser', () => {
         leftover: 0,
       });
     }
-    expect(feedAll([response.slice(0, 20), response.slice(20, 40), response.slice(40)])).toEqual({
+    expect(
+      feedAll([response.slice(0, 20), response.slice(20, 40), `${response.slice(40)}XY`]),
+    ).toEqual({
+      done: true,
+      response: expected,
+      leftover: 2,
+    });
+    // An interim head in parts, the final response whole in the read after it.
+    expect(feedAll(['HTTP/1.1 100 Cont', `inue\r\n\r\n${response}`])).toEqual({
       done: true,
       response: expected,
       leftover: 0,
     });
+    // A body framed by the end of the connection, in the head's read and after it.
+    const parser = parseHttpResponse();
+    expect(parser.feed(Buffer.from('HTTP/1.1 200 OK\r\n\r\nhel'))).toEqual({ done: false });
+    expect(parser.feed(Buffer.from('lo'))).toEqual({ done: false });
+    expect(parser.end()).toEqual({ ...expected, keepAlive: false });
   });
 
   it('knows which responses leave the connection open', () => {
