@@ -13,15 +13,13 @@ import {
 } from '@x402-casper/shared';
 import {
   authorization,
-  authorizationArgs,
-  buildCall,
   deployToken,
   execute,
   nonceUsed,
   rpc,
   rpcResult,
   sdk,
-  signAuthorization,
+  settlementCall,
   tokenBalance,
   vectorKeys,
 } from '@x402-casper/testing';
@@ -117,17 +115,13 @@ const csprBalance = async (key: SecretKey) =>
   );
 
 function settle(key: SecretKey, auth: ReturnType<typeof authorization>) {
-  return buildCall({
-    signer: facilitator.secretKey,
-    packageHash: token.packageHash,
-    entryPoint: 'transfer_with_authorization',
-    args: authorizationArgs(
-      auth,
-      key.publicKey.hex,
-      signAuthorization(key, token, devnet.network, auth),
-      token.argLayout,
-    ),
-    chainName: devnet.chainName,
+  return settlementCall({
+    chain: devnet,
+    token,
+    relayer: facilitator.secretKey,
+    auth,
+    payer: key,
+    layout: token.argLayout,
   });
 }
 

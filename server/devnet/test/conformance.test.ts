@@ -9,14 +9,12 @@ import {
 } from '@x402-casper/shared';
 import {
   authorization,
-  authorizationArgs,
-  buildCall,
   putParams,
   type RpcClient,
   rpc,
   rpcResult,
   sdk,
-  signAuthorization,
+  settlementCall,
 } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, defaultDevAccounts, startDevnet } from '../src/index.js';
@@ -33,20 +31,15 @@ beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 0 });
   client = new sdk.RpcClient(new sdk.HttpHandler(devnet.rpcUrl, 'fetch'));
   const token = devnet.tokens[0]!;
-  const settle = (value: string, signer = alice.secretKey) => {
-    const auth = authorization(alice.secretKey, `00${merchant.accountHash}`, value);
-    return buildCall({
-      signer: facilitator.secretKey,
-      packageHash: token.packageHash,
-      entryPoint: 'transfer_with_authorization',
-      args: authorizationArgs(
-        auth,
-        alice.publicKey,
-        signAuthorization(signer, token, devnet.network, auth),
-      ),
-      chainName: devnet.chainName,
+  const settle = (value: string, signedBy = alice.secretKey) =>
+    settlementCall({
+      chain: devnet,
+      token,
+      relayer: facilitator.secretKey,
+      auth: authorization(alice.secretKey, `00${merchant.accountHash}`, value),
+      payer: alice.secretKey,
+      signedBy,
     });
-  };
   const executed = settle('100');
   const reverted = settle('100', merchant.secretKey);
   executedHash = executed.hash.toHex();

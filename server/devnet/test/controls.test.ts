@@ -6,14 +6,13 @@ import { join } from 'node:path';
 import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import {
   authorization,
-  authorizationArgs,
   buildCall,
   execute,
   putParams,
   rpc,
   rpcResult,
   sdk,
-  signAuthorization,
+  settlementCall,
   tokenBalance,
 } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -481,16 +480,13 @@ describe('state file', () => {
       );
       // Signed under the CEP-18 name, with amount-u64 args, as before.
       const auth = authorization(alice.secretKey, `00${merchant.accountHash}`, '20');
-      const settlement = buildCall({
-        signer: alice.secretKey,
-        packageHash: token.packageHash,
-        entryPoint: 'transfer_with_authorization',
-        args: authorizationArgs(
-          auth,
-          alice.publicKey,
-          signAuthorization(alice.secretKey, token, reloaded.network, auth, 'Old Coin'),
-        ),
-        chainName: reloaded.chainName,
+      const settlement = settlementCall({
+        chain: reloaded,
+        token,
+        relayer: alice.secretKey,
+        auth,
+        payer: alice.secretKey,
+        domainName: 'Old Coin',
       });
       expect(await execute(reloaded, settlement)).toBeNull();
       expect(await tokenBalance(reloaded, token, `00${merchant.accountHash}`)).toBe(20n);

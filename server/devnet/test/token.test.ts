@@ -17,7 +17,9 @@ import {
   putParams,
   rpc,
   rpcResult,
+  type SettlementSpec,
   sdk,
+  settlementCall,
   signAuthorization,
   tokenBalance,
   vectorKeys,
@@ -58,24 +60,19 @@ function settlement(
 }
 
 /** Which version a settlement calls: the package's newest (none given), a version, a contract hash. */
-type Target = { version?: number; hash?: string };
+type Target = Pick<SettlementSpec, 'version' | 'byContractHash'>;
 
 /** A signed settlement of `value` on `token` by the payer, with named args in `layout`. */
 function settlementOn(token: DevnetToken, layout: ArgLayout, value = '400', by: Target = {}) {
   const auth = authorization(payer, merchantAddress, value);
-  return buildCall({
-    signer: facilitator.secretKey,
-    packageHash: token.packageHash,
-    entryPoint: 'transfer_with_authorization',
-    args: authorizationArgs(
-      auth,
-      payer.publicKey.hex,
-      signAuthorization(payer, token, devnet.network, auth),
-      layout,
-    ),
-    chainName: devnet.chainName,
-    ...(by.version === undefined ? {} : { version: by.version }),
-    ...(by.hash === undefined ? {} : { byContractHash: by.hash }),
+  return settlementCall({
+    chain: devnet,
+    token,
+    relayer: facilitator.secretKey,
+    auth,
+    payer,
+    layout,
+    ...by,
   });
 }
 
@@ -323,21 +320,16 @@ describe('a signing domain name apart from the CEP-18 name', () => {
       account: payer.publicKey.hex,
       token: { package_hash: token.packageHash, amount: '100' },
     });
-    const run = (domainName: string) => {
-      const auth = authorization(payer, merchantAddress, '30');
-      return buildCall({
-        signer: facilitator.secretKey,
-        packageHash: token.packageHash,
-        entryPoint: 'transfer_with_authorization',
-        args: authorizationArgs(
-          auth,
-          payer.publicKey.hex,
-          signAuthorization(payer, token, devnet.network, auth, domainName),
-          token.argLayout,
-        ),
-        chainName: devnet.chainName,
+    const run = (domainName: string) =>
+      settlementCall({
+        chain: devnet,
+        token,
+        relayer: facilitator.secretKey,
+        auth: authorization(payer, merchantAddress, '30'),
+        payer,
+        domainName,
+        layout: token.argLayout,
       });
-    };
     expect(await execute(devnet, run('Any CEP-18 Name'))).toBe('User error: 37003');
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(0n);
     expect(await execute(devnet, run('Cep18x402'))).toBeNull();
@@ -372,17 +364,7 @@ describe('nonces in Odra state (nonce_storage odra-state)', () => {
     const from = addressOfPublicKey(payer.publicKey);
     const auth = authorization(payer, merchantAddress, '10');
     const run = (terms: Authorization) =>
-      buildCall({
-        signer: facilitator.secretKey,
-        packageHash: token.packageHash,
-        entryPoint: 'transfer_with_authorization',
-        args: authorizationArgs(
-          terms,
-          payer.publicKey.hex,
-          signAuthorization(payer, token, devnet.network, terms),
-        ),
-        chainName: devnet.chainName,
-      });
+      settlementCall({ chain: devnet, token, relayer: facilitator.secretKey, auth: terms, payer });
     expect(await execute(devnet, run(auth))).toBeNull();
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
 
@@ -429,16 +411,12 @@ describe('nonces in Odra state (nonce_storage odra-state)', () => {
       token: { package_hash: token.packageHash, amount: '5' },
     });
     const auth = authorization(payer, merchantAddress, '1');
-    const tx = buildCall({
-      signer: facilitator.secretKey,
-      packageHash: token.packageHash,
-      entryPoint: 'transfer_with_authorization',
-      args: authorizationArgs(
-        auth,
-        payer.publicKey.hex,
-        signAuthorization(payer, token, devnet.network, auth),
-      ),
-      chainName: devnet.chainName,
+    const tx = settlementCall({
+      chain: devnet,
+      token,
+      relayer: facilitator.secretKey,
+      auth,
+      payer,
     });
     expect(await execute(devnet, tx)).toBeNull();
     const info = await rpcResult(devnet.rpcUrl, 'info_get_transaction', {
@@ -533,17 +511,7 @@ describe('nonces under no named key (nonce_storage hidden)', () => {
     });
     const from = addressOfPublicKey(payer.publicKey);
     const run = (terms: Authorization) =>
-      buildCall({
-        signer: facilitator.secretKey,
-        packageHash: token.packageHash,
-        entryPoint: 'transfer_with_authorization',
-        args: authorizationArgs(
-          terms,
-          payer.publicKey.hex,
-          signAuthorization(payer, token, devnet.network, terms),
-        ),
-        chainName: devnet.chainName,
-      });
+      settlementCall({ chain: devnet, token, relayer: facilitator.secretKey, auth: terms, payer });
     const auth = authorization(payer, merchantAddress, '10');
     expect(await execute(devnet, run(auth))).toBeNull();
     expect(await tokenBalance(devnet, token, merchantAddress)).toBe(10n);
@@ -633,9 +601,9 @@ describe('a package upgrade (devnet_upgradeToken)', () => {
     expect(await execute(devnet, call('amount-u64', '5'))).toBe('ApiError::MissingArgument [2]');
     expect(await execute(devnet, call('value-u64', '5'))).toBeNull();
     expect(await execute(devnet, call('value-u64', '1', { version: 2 }))).toBeNull();
-    expect(await execute(devnet, call('amount-u64', '1', { hash: token.contractHash }))).toBe(
-      `Contract is disabled: contract-${token.contractHash}`,
-    );
+    expect(
+      await execute(devnet, call('amount-u64', '1', { byContractHash: token.contractHash })),
+    ).toBe(`Contract is disabled: contract-${token.contractHash}`);
     expect(await tokenBalance(devnet, { contractHash: current }, merchantAddress)).toBe(16n);
     const byOldVersion = await rpc(
       devnet.rpcUrl,

@@ -178,6 +178,46 @@ export function buildCall(spec: CallSpec): Transaction {
   return tx;
 }
 
+/** A transfer_with_authorization call of a token, as a facilitator relays one. */
+export interface SettlementSpec {
+  /** The network: its chain name, and its x402 network for the signing domain. */
+  chain: { chainName: string; network: string };
+  token: { domainName: string; packageHash: string };
+  /** Signs the transaction and pays its gas. */
+  relayer: SecretKey;
+  auth: Authorization;
+  /** Whose public key the call carries; it signs the authorization unless `signedBy` does. */
+  payer: SecretKey;
+  /** Another key signing the authorization (a signature that is not the payer's). */
+  signedBy?: SecretKey;
+  /** A signing-domain name other than the token's. */
+  domainName?: string;
+  layout?: ArgLayout;
+  /** Call this version of the package, or this contract hash (default: the newest version). */
+  version?: number;
+  byContractHash?: string;
+}
+
+/** The signed transfer_with_authorization call of `spec`. */
+export function settlementCall(spec: SettlementSpec): Transaction {
+  const signature = signAuthorization(
+    spec.signedBy ?? spec.payer,
+    spec.token,
+    spec.chain.network,
+    spec.auth,
+    spec.domainName,
+  );
+  return buildCall({
+    signer: spec.relayer,
+    packageHash: spec.token.packageHash,
+    entryPoint: 'transfer_with_authorization',
+    args: authorizationArgs(spec.auth, spec.payer.publicKey.hex, signature, spec.layout),
+    chainName: spec.chain.chainName,
+    version: spec.version,
+    byContractHash: spec.byContractHash,
+  });
+}
+
 /** Changes a built transaction's payload, then recomputes its hash and signs it again. */
 export function rebuild(
   tx: Transaction,
