@@ -700,10 +700,10 @@ export class Settler {
 
   /**
    * Ends a row whose transaction can no longer execute and was never seen executed. The
-   * contract's nonce record decides (see nonceUsed for a token whose record cannot be read): used means the authorization was spent by some
-   * transaction (final, never retried); unused means nothing moved, so the row is released
-   * for a retry, or failed as expired when the authorization has run out. An unreadable
-   * chain leaves the row as it is.
+   * contract's nonce record decides (see nonceUsed for a token whose record cannot be read):
+   * used means the authorization was spent by some transaction (final, never retried); unused
+   * means nothing moved, so the row is released for a retry, or failed as expired when the
+   * authorization has run out. An unreadable chain leaves the row as it is.
    */
   private async conclude(context: NetworkContext, row: Settlement): Promise<Settlement> {
     let used: boolean;
