@@ -20,6 +20,8 @@ import { ReadCache } from './read-cache.js';
 
 export type { BlockView, ExecutionStatus } from '@x402-casper/shared';
 
+export type UsableProfile = TokenProfile & { usable: true };
+
 /** The fee payer's CSPR (motes) in its main purse as of the block at `height`. */
 export interface GasFunds {
   motes: bigint;
@@ -67,6 +69,11 @@ export interface Chain {
     nonce: string,
     block: BlockView,
   ): Promise<boolean>;
+  /**
+   * The usable profile the last `tokenProfile` read of `packageHash` found (no RPC call): what
+   * the token's contract most likely still is, so its reads can start before the package's.
+   */
+  profileSeen(packageHash: string): UsableProfile | undefined;
   /** The token's current contract and its profile; unusable (not an error) when it cannot be settled. */
   tokenProfile(
     asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
@@ -81,6 +88,8 @@ export class ChainClient implements Chain {
   private readonly cache: ReadCache;
   private block: { reading: Promise<BlockView>; until: number } | undefined;
   private newest: BlockView | undefined;
+  /** The usable profile each package's last profile read found. */
+  private readonly profiles = new Map<string, UsableProfile>();
 
   /**
    * `blockIntervalMs`: how often the network makes a block; the newest block is read again
@@ -182,6 +191,10 @@ export class ChainClient implements Chain {
     return this.chain.nonceUsed(contractHash, store, address, nonce, block.stateRootHash);
   }
 
+  profileSeen(packageHash: string): UsableProfile | undefined {
+    return this.profiles.get(packageHash);
+  }
+
   /**
    * The token's current contract at `block` (its package's newest enabled version) and that
    * contract's profile: its entry point's layout, where its nonces are, its revert codes. A
@@ -197,9 +210,13 @@ export class ChainClient implements Chain {
       contractHash = await this.contractHashOf(asset.packageHash, block);
     } catch (error) {
       if (!(error instanceof UnsupportedTokenError)) throw error;
+      this.profiles.delete(asset.packageHash);
       return { usable: false, contractHash: error.hash, problem: error.message };
     }
-    return profileOf(await this.contract(contractHash, block), asset.argLayout);
+    const profile = profileOf(await this.contract(contractHash, block), asset.argLayout);
+    if (profile.usable) this.profiles.set(asset.packageHash, profile);
+    else this.profiles.delete(asset.packageHash);
+    return profile;
   }
 
   /**

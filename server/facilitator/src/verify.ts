@@ -12,7 +12,7 @@ import {
   verifyWindow,
   X402_VERSION,
 } from '@x402-casper/shared';
-import type { BlockView, GasFunds, Read } from './chain.js';
+import type { BlockView, GasFunds, Read, UsableProfile } from './chain.js';
 import type { AssetConfig } from './config.js';
 import type { Ledger, SettlementKey } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext } from './network.js';
@@ -44,7 +44,7 @@ export interface ChainState {
   /** The fee payer's CSPR, as of its own block. */
   gas: GasFunds;
   /** The token's entry point layout and nonce state, as read from the chain. */
-  token: TokenProfile & { usable: true };
+  token: UsableProfile;
 }
 
 export type Check<T> = { ok: true; value: T } | { ok: false; response: VerifyResponse };
@@ -152,9 +152,28 @@ export async function checkOnChain(
       key.payer,
     );
   const { block } = payment;
+  const { chain } = context;
+  // The payer's nonce and balance as kept by `profile`'s contract.
+  const payerState = (profile: UsableProfile) =>
+    Promise.all([
+      // A token that keeps its nonces where they cannot be read relies on the ledger here,
+      // and on the contract itself, which refuses a used nonce.
+      profile.nonces.kind === 'unreadable'
+        ? false
+        : chain.nonceUsed(profile.contractHash, profile.nonces, key.payer, key.nonce, block),
+      chain.tokenBalance(profile.contractHash, key.payer, block),
+    ]);
+  // Read alongside the package, from the contract it had when last read: a package changes its
+  // contract rarely, and the reads are made again from the new one when it did.
+  const seen = chain.profileSeen(asset.packageHash);
+  const early = seen && payerState(seen);
+  const gasReading = chain.gasFunds(context.feePayer.publicKey, block);
+  // Whichever of these is not awaited below must not fail unhandled.
+  early?.catch(() => {});
+  gasReading.catch(() => {});
   let token: TokenProfile;
   try {
-    token = await context.chain.tokenProfile(asset, block);
+    token = await chain.tokenProfile(asset, block);
   } catch (error) {
     return cannotRead(error);
   }
@@ -163,15 +182,9 @@ export async function checkOnChain(
   let tokenBalance: bigint;
   let gas: GasFunds;
   try {
-    [nonceUsed, tokenBalance, gas] = await Promise.all([
-      // A token that keeps its nonces where they cannot be read relies on the ledger here,
-      // and on the contract itself, which refuses a used nonce.
-      token.nonces.kind === 'unreadable'
-        ? false
-        : context.chain.nonceUsed(token.contractHash, token.nonces, key.payer, key.nonce, block),
-      context.chain.tokenBalance(token.contractHash, key.payer, block),
-      context.chain.gasFunds(context.feePayer.publicKey, block),
-    ]);
+    const fromContract =
+      early && seen.contractHash === token.contractHash ? early : payerState(token);
+    [[nonceUsed, tokenBalance], gas] = await Promise.all([fromContract, gasReading]);
   } catch (error) {
     return cannotRead(error);
   }

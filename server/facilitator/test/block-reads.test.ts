@@ -15,7 +15,7 @@ import {
   tempDir,
   whileMining,
 } from '@x402-casper/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Facilitator } from '../src/app.js';
 import { ChainClient } from '../src/chain.js';
 import { facilitatorOn, settleDirectly } from './helpers.js';
@@ -183,6 +183,40 @@ describe('/settle, read against a block read now', () => {
     });
     expect(calls[0]).toBe('info_get_status');
     expect(calls).not.toContain('account_put_transaction');
+  });
+
+  it("reads the payer's nonce and balance while it reads the package's contract, from the contract it had last", async () => {
+    const request = await payment();
+    expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    // A new block: its state root is new, so the package's contract is read again.
+    await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+      account: generateSecretKey().publicKey.hex,
+      motes: '1',
+    });
+    let release = () => {};
+    proxy.holds.set('query_global_state', new Promise<void>((resolve) => (release = resolve)));
+    const from = proxy.seen.length;
+    const settling = whileMining(devnet.rpcUrl, postJson(`${perBlock.url}/settle`, request));
+    try {
+      // Both dictionary reads are sent while the package's answer is held.
+      await vi.waitFor(
+        () => expect(count(proxy.seen.slice(from), 'state_get_dictionary_item')).toBe(2),
+        { timeout: 5000 },
+      );
+      const [first, ...reads] = proxy.seen.slice(from);
+      expect(first).toBe('info_get_status');
+      expect(reads.sort()).toEqual([
+        'query_global_state',
+        'state_get_dictionary_item',
+        'state_get_dictionary_item',
+      ]);
+    } finally {
+      proxy.holds.delete('query_global_state');
+      release();
+    }
+    expect((await settling).body).toMatchObject({ success: true });
   });
 
   it('looks at the newest block before refusing for funds: a payer funded a moment ago is valid', async () => {

@@ -114,6 +114,30 @@ describe('the core on a chain in memory', () => {
     });
   });
 
+  it("reads a payer's nonce and balance from the contract its package moved to, not the one it had", async () => {
+    const { key, address } = payer(1000n);
+    expect(await call('/verify', await paymentFor(key, requirements('1')))).toMatchObject({
+      isValid: true,
+    });
+    // The contract read last still holds the payer's 1000 and an unused nonce; the one the
+    // package moved to has spent the nonce, then holds nothing.
+    chain.upgrade();
+    const spent = await paymentFor(key, requirements('1'));
+    const nonce = (spent.paymentPayload.payload as { authorization: { nonce: string } })
+      .authorization.nonce;
+    chain.spent.add(`${address}:${nonce}`);
+    expect(await call('/verify', spent)).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_nonce_used',
+    });
+    chain.tokens.set(address, 0n);
+    expect(await call('/settle', await paymentFor(key, requirements('1')))).toMatchObject({
+      success: false,
+      errorReason: 'insufficient_funds',
+    });
+    expect(chain.submitted).toEqual([]);
+  });
+
   it('settles an authorization once: one transaction, one success, the tokens moved once', async () => {
     const { key, address } = payer(1000n);
     const payment = await paymentFor(key, requirements('250'));

@@ -46,7 +46,7 @@ export type Fault =
 
 /**
  * A real HTTP proxy in front of a node's JSON-RPC endpoint that records every method called
- * and drops, refuses or rewrites chosen ones.
+ * and drops, refuses, holds or rewrites chosen ones.
  */
 export class FaultyProxy {
   readonly faults = new Map<string, Fault>();
@@ -58,6 +58,8 @@ export class FaultyProxy {
     string,
     (answer: Record<string, unknown>, params: unknown) => unknown
   >();
+  /** Answers to a method wait for its promise (the node has answered; the answer is held). */
+  readonly holds = new Map<string, Promise<void>>();
   readonly seen: string[] = [];
   /** Every call with its params. */
   readonly calls: Array<{ method: string; params: unknown }> = [];
@@ -105,6 +107,7 @@ export class FaultyProxy {
           body,
         });
         const text = await answer.text();
+        await this.holds.get(method);
         if (fault === 'forward-then-drop') return req.socket.destroy();
         res.setHeader('content-type', 'application/json');
         const rewrite = this.rewrites.get(method);

@@ -3,16 +3,29 @@
 // windows, the CEP's `used_nonces` dictionary and revert codes), CSPR balances by public key, and blocks made
 // only when the test calls `mine()`. A submitted transaction runs in the next block as the
 // token's `transfer_with_authorization` would: it moves the amount and spends the nonce, or
-// reverts with the CEP's code when the nonce is spent or the balance is short.
+// reverts with the CEP's code when the nonce is spent or the balance is short. `upgrade()` moves
+// the package to a new contract and leaves the old one holding what it held.
 import {
   CasperRpcError,
   decodeUnsigned,
   type ExecutionStatus,
   type TokenProfile,
 } from '@x402-casper/shared';
-import type { BlockView, Chain, GasFunds } from '../../src/chain.js';
+import type { BlockView, Chain, GasFunds, UsableProfile } from '../../src/chain.js';
 
-const CONTRACT_HASH = 'c0'.repeat(32);
+const profileOf = (contractHash: string): UsableProfile => ({
+  usable: true,
+  contractHash,
+  layout: 'amount-u64',
+  nonces: { kind: 'used_nonces' },
+  reverts: 'cep3009',
+});
+
+/** What a contract version held when its package moved on to a newer one. */
+interface OldContract {
+  tokens: Map<string, bigint>;
+  spent: Set<string>;
+}
 
 interface Transaction {
   hash: string;
@@ -53,6 +66,10 @@ export class FakeChain implements Chain {
     { blockHeight: number; errorMessage: string | null }
   >();
   private newest: BlockView | undefined;
+  /** The package's current contract, and what its earlier contracts held when it moved on. */
+  private contractHash = 'c0'.repeat(32);
+  private readonly oldContracts = new Map<string, OldContract>();
+  private seen: UsableProfile | undefined;
 
   constructor(private readonly now: () => number) {}
 
@@ -104,27 +121,42 @@ export class FakeChain implements Chain {
     return { motes: await this.accountBalance(publicKeyHex), height: block.height };
   }
 
-  async tokenBalance(_contractHash: string, address: string): Promise<bigint> {
-    return this.tokens.get(address) ?? 0n;
+  /**
+   * Moves the package to a new contract, which carries the token's state on; the old contract
+   * keeps what it held, as a contract version no longer called does. Answers the new hash.
+   */
+  upgrade(): string {
+    this.oldContracts.set(this.contractHash, {
+      tokens: new Map(this.tokens),
+      spent: new Set(this.spent),
+    });
+    this.contractHash = (BigInt(`0x${this.contractHash}`) + 1n).toString(16).padStart(64, '0');
+    return this.contractHash;
+  }
+
+  async tokenBalance(contractHash: string, address: string): Promise<bigint> {
+    const tokens = this.oldContracts.get(contractHash)?.tokens ?? this.tokens;
+    return tokens.get(address) ?? 0n;
   }
 
   async nonceUsed(
-    _contract: string,
+    contractHash: string,
     _store: unknown,
     address: string,
     nonce: string,
   ): Promise<boolean> {
-    return this.spent.has(`${address}:${nonce}`);
+    const spent = this.oldContracts.get(contractHash)?.spent ?? this.spent;
+    return spent.has(`${address}:${nonce}`);
+  }
+
+  profileSeen(): UsableProfile | undefined {
+    return this.seen;
   }
 
   async tokenProfile(): Promise<TokenProfile> {
-    return {
-      usable: true,
-      contractHash: CONTRACT_HASH,
-      layout: 'amount-u64',
-      nonces: { kind: 'used_nonces' },
-      reverts: 'cep3009',
-    };
+    const profile = profileOf(this.contractHash);
+    this.seen = profile;
+    return profile;
   }
 
   async submit(transactionJson: string): Promise<void> {
