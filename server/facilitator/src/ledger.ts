@@ -70,8 +70,10 @@ export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
 export type ReserveResult =
   | { status: 'reserved'; settlement: Settlement }
   | { status: 'exists'; settlement: Settlement }
-  /** Settlements already reserved would leave too little token balance or gas. */
-  | { status: 'short'; of: 'funds' | 'gas' };
+  /** Settlements already pending leave too little token balance (`pending`: their value)… */
+  | { status: 'short'; of: 'funds'; pending: bigint }
+  /** …or too little gas (`needed`: motes for them and this one). */
+  | { status: 'short'; of: 'gas'; needed: bigint };
 
 /** What the chain said just before reserving: pending settlements must fit in it. */
 export interface ReserveLimits {
@@ -207,13 +209,12 @@ export class Ledger {
         after(limits.blockHeight),
       );
       if (pendingValue + BigInt(draft.value) > limits.tokenBalance) {
-        return { status: 'short', of: 'funds' };
+        return { status: 'short', of: 'funds', pending: pendingValue };
       }
       const gasAt = after(limits.gasBlockHeight ?? limits.blockHeight);
-      const pendingGas = BigInt((await this.pendingCount(draft.network, gasAt)) + 1);
-      if (pendingGas * limits.paymentMotes > limits.gasBalance) {
-        return { status: 'short', of: 'gas' };
-      }
+      const needed =
+        BigInt((await this.pendingCount(draft.network, gasAt)) + 1) * limits.paymentMotes;
+      if (needed > limits.gasBalance) return { status: 'short', of: 'gas', needed };
       const rows = existing
         ? await tx.all(
             `UPDATE settlements SET state = 'reserved', transaction_hash = ?, transaction_json = ?,

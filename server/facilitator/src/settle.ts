@@ -18,11 +18,19 @@ import {
   type SettleResponse,
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BlockView } from './chain.js';
-import type { Ledger, Settlement, SettlementKey } from './ledger.js';
+import type { BlockView, GasFunds } from './chain.js';
+import type { Ledger, Settlement, SettlementDraft, SettlementKey } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext, paymentFor } from './network.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
-import { checkOffChain, checkOnChain, checkPayment, type VerifyOptions } from './verify.js';
+import {
+  cannotRead,
+  checkOffChain,
+  checkPayment,
+  readOnChain,
+  shortOfFunds,
+  shortOfGas,
+  type VerifyOptions,
+} from './verify.js';
 
 /**
  * How a row's driver starts: `fresh` just reserved (send it), `resume` a settle of a row left
@@ -191,7 +199,8 @@ export class Settler {
     const offChain = await checkPayment(this.contexts, request, verifyOptions, 'live');
     if (!offChain.ok) return this.rejected(network, offChain.response);
     const payment = offChain.value;
-    const onChain = await checkOnChain(payment, this.ledger);
+    // The ledger's checks (the nonce not taken, pending balance and gas) are the reservation's.
+    const onChain = await readOnChain(payment);
     if (!onChain.ok) {
       // A concurrent settle of the same authorization may have reserved it meanwhile (and its
       // transaction spent the nonce): follow that one rather than refuse. When the checks
@@ -214,45 +223,56 @@ export class Settler {
     });
     // The lease runs from now, after the reads above, not from when the request came.
     const leaseFrom = this.now();
-    const reservation = await this.ledger.reserve(
-      {
-        ...payment.key,
-        digest: payment.digest,
-        payee: payment.payee,
-        value: payment.value.toString(),
-        transactionHash: built.hash,
-        transaction: built.json,
-        expiresAt: built.expiresAt,
-        validBefore: Number(payment.payload.authorization.validBefore),
-        lease: { owner: this.owner, until: leaseFrom + this.options.leaseMs },
-      },
-      {
-        tokenBalance: onChain.value.tokenBalance,
-        gasBalance: onChain.value.gas.motes,
-        paymentMotes: maxPayment(payment.context.config),
-        blockHeight: payment.block.height,
-        gasBlockHeight: onChain.value.gas.height,
-      },
-      now,
-    );
+    const draft: SettlementDraft = {
+      ...payment.key,
+      digest: payment.digest,
+      payee: payment.payee,
+      value: payment.value.toString(),
+      transactionHash: built.hash,
+      transaction: built.json,
+      expiresAt: built.expiresAt,
+      validBefore: Number(payment.payload.authorization.validBefore),
+      lease: { owner: this.owner, until: leaseFrom + this.options.leaseMs },
+    };
+    const reserve = (gas: GasFunds) =>
+      this.ledger.reserve(
+        draft,
+        {
+          tokenBalance: onChain.value.tokenBalance,
+          gasBalance: gas.motes,
+          paymentMotes: maxPayment(payment.context.config),
+          blockHeight: payment.block.height,
+          gasBlockHeight: gas.height,
+        },
+        now,
+      );
+    let { gas } = onChain.value;
+    let reservation = await reserve(gas);
+    // The fee payer's balance may be from an earlier block: before refusing for it, read it in
+    // this one.
+    if (
+      reservation.status === 'short' &&
+      reservation.of === 'gas' &&
+      gas.height !== payment.block.height
+    ) {
+      const { chain, feePayer } = payment.context;
+      try {
+        gas = await chain.gasFunds(feePayer.publicKey, payment.block, true);
+      } catch (error) {
+        return this.rejected(network, cannotRead(payment, error).response);
+      }
+      reservation = await reserve(gas);
+    }
     if (reservation.status === 'exists')
       return this.answerExisting(reservation.settlement, request, deliveryKey);
-    if (reservation.status === 'reserved') this.leasedAt.set(reservation.settlement.id, leaseFrom);
     if (reservation.status === 'short') {
-      return reservation.of === 'funds'
-        ? failure(
-            network,
-            'insufficient_funds',
-            'pending settlements leave too little balance',
-            payment.key.payer,
-          )
-        : failure(
-            network,
-            'invalid_exact_casper_facilitator_unfunded',
-            'pending settlements leave too little gas',
-            payment.key.payer,
-          );
+      const refusal =
+        reservation.of === 'funds'
+          ? shortOfFunds(payment, onChain.value.tokenBalance, reservation.pending)
+          : shortOfGas(payment, gas, reservation.needed);
+      return this.rejected(network, refusal.response);
     }
+    this.leasedAt.set(reservation.settlement.id, leaseFrom);
     this.options.log.info(
       { settlement: reservation.settlement.id, network, transaction: built.hash },
       'settlement reserved',

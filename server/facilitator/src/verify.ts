@@ -127,24 +127,43 @@ export function checkOffChain(
   };
 }
 
+/** A payment that could not be judged: the network's node did not answer. */
+export function cannotRead(payment: CheckedPayment, error: unknown) {
+  return invalid(
+    'unexpected_verify_error',
+    `cannot read ${payment.context.config.network} at its RPC endpoint: ${(error as Error).message}`,
+    payment.key.payer,
+  );
+}
+
+/** A payment refused for its payer's balance: `pending` is what the ledger still holds of it. */
+export function shortOfFunds(payment: CheckedPayment, balance: bigint, pending: bigint) {
+  return invalid(
+    'insufficient_funds',
+    `balance ${balance}${pending > 0n ? ` with ${pending} pending` : ''} does not cover ${payment.value}`,
+    payment.key.payer,
+  );
+}
+
+/** A payment refused because the fee payer cannot pay its gas on top of pending settlements'. */
+export function shortOfGas(payment: CheckedPayment, gas: GasFunds, needed: bigint) {
+  return invalid(
+    'invalid_exact_casper_facilitator_unfunded',
+    `the fee payer holds ${gas.motes} motes; settling needs ${needed}`,
+    payment.key.payer,
+  );
+}
+
 /**
- * The contract's checks against chain state, and the facilitator's own: the nonce is unused
- * on chain and not taken in the ledger, the payer's balance covers this payment on top of
- * pending ones, and the fee payer can pay the gas of every pending settlement plus this one.
- * All of it at the block the payment was judged at (checkPayment): for settlement the newest
- * block read now, for /verify the newest read last while no newer one is due.
+ * The contract's checks against chain state: the token can be settled, the nonce is unused
+ * on chain; and what the ledger's checks need (the payer's balance, the fee payer's gas). All
+ * of it at the block the payment was judged at (checkPayment): for settlement the newest block
+ * read now, for /verify the newest read last while no newer one is due.
  */
-export async function checkOnChain(
+export async function readOnChain(
   payment: CheckedPayment & { block: BlockView },
-  ledger: Ledger,
 ): Promise<Check<ChainState>> {
   const { context, asset, key } = payment;
-  const cannotRead = (error: unknown) =>
-    invalid(
-      'unexpected_verify_error',
-      `cannot read ${context.config.network} at its RPC endpoint: ${(error as Error).message}`,
-      key.payer,
-    );
   const unsupported = (problem: string) =>
     invalid(
       'invalid_exact_casper_unsupported_token',
@@ -175,7 +194,7 @@ export async function checkOnChain(
   try {
     token = await chain.tokenProfile(asset, block);
   } catch (error) {
-    return cannotRead(error);
+    return cannotRead(payment, error);
   }
   if (!token.usable) return unsupported(token.problem);
   let nonceUsed: boolean;
@@ -186,7 +205,7 @@ export async function checkOnChain(
       early && seen.contractHash === token.contractHash ? early : payerState(token);
     [[nonceUsed, tokenBalance], gas] = await Promise.all([fromContract, gasReading]);
   } catch (error) {
-    return cannotRead(error);
+    return cannotRead(payment, error);
   }
   if (nonceUsed) {
     return invalid(
@@ -195,6 +214,23 @@ export async function checkOnChain(
       key.payer,
     );
   }
+  return { ok: true, value: { tokenBalance, gas, token } };
+}
+
+/**
+ * The facilitator's own checks on top of the chain's: the nonce is not taken in the ledger,
+ * the payer's balance covers this payment on top of pending ones, and the fee payer can pay
+ * the gas of every pending settlement plus this one. (Settlement makes them in its
+ * reservation, atomically.)
+ */
+async function checkLedger(
+  payment: CheckedPayment & { block: BlockView },
+  state: ChainState,
+  ledger: Ledger,
+): Promise<Check<ChainState>> {
+  const { context, key, block } = payment;
+  const { tokenBalance } = state;
+  let { gas } = state;
   const existing = await ledger.get(key);
   if (existing && !(existing.state === 'failed' && existing.retryable)) {
     return invalid(
@@ -205,13 +241,7 @@ export async function checkOnChain(
   }
   const at = { afterHeight: block.height };
   const pending = await ledger.pendingValue(key.network, key.asset, key.payer, at);
-  if (tokenBalance - pending < payment.value) {
-    return invalid(
-      'insufficient_funds',
-      `balance ${tokenBalance}${pending > 0n ? ` with ${pending} pending` : ''} does not cover ${payment.value}`,
-      key.payer,
-    );
-  }
+  if (tokenBalance - pending < payment.value) return shortOfFunds(payment, tokenBalance, pending);
   // The fee payer's balance may be from an earlier block: the gas of what executed since then
   // is counted against it. A reading that looks short is not trusted: read it in this block.
   const gasNeeded = async (funds: GasFunds) =>
@@ -222,18 +252,21 @@ export async function checkOnChain(
     try {
       gas = await context.chain.gasFunds(context.feePayer.publicKey, block, true);
     } catch (error) {
-      return cannotRead(error);
+      return cannotRead(payment, error);
     }
     needed = await gasNeeded(gas);
   }
-  if (gas.motes < needed) {
-    return invalid(
-      'invalid_exact_casper_facilitator_unfunded',
-      `the fee payer holds ${gas.motes} motes; settling needs ${needed}`,
-      key.payer,
-    );
-  }
-  return { ok: true, value: { tokenBalance, gas, token } };
+  if (gas.motes < needed) return shortOfGas(payment, gas, needed);
+  return { ok: true, value: { ...state, gas } };
+}
+
+/** The chain's checks, then the ledger's. */
+async function checkOnChain(
+  payment: CheckedPayment & { block: BlockView },
+  ledger: Ledger,
+): Promise<Check<ChainState>> {
+  const onChain = await readOnChain(payment);
+  return onChain.ok ? checkLedger(payment, onChain.value, ledger) : onChain;
 }
 
 /**

@@ -296,7 +296,25 @@ describe("the fee payer's CSPR, read once a minute, its gas counted by the ledge
       expect(count(await callsDuring(settle), 'query_balance')).toBe(0);
       // A fourth would need 12 CSPR by that reading: before refusing, the balance is read in
       // the newest block, where the chain shows what the three really cost.
+      // So does /settle, whose reservation makes the check.
       const fourth = await payment();
+      const refusedSettle = await callsDuring(async () => {
+        expect((await postJson(`${metered.url}/settle`, fourth)).body).toEqual({
+          success: false,
+          errorReason: 'invalid_exact_casper_facilitator_unfunded',
+          errorMessage: `the fee payer holds 1000000000 motes; settling needs ${PAYMENT_MOTES}`,
+          payer: aliceAddress,
+          transaction: '',
+          network: devnet.network,
+        });
+      });
+      expect(count(refusedSettle, 'query_balance')).toBe(1);
+      expect(refusedSettle).not.toContain('account_put_transaction');
+      // In a new block, /verify reads it again too.
+      await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+        account: generateSecretKey().publicKey.hex,
+        motes: '1',
+      });
       const refused = await callsDuring(async () => {
         expect((await postJson(`${metered.url}/verify`, fourth)).body).toEqual({
           isValid: false,

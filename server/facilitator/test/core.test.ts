@@ -186,6 +186,11 @@ describe('the core on a chain in memory', () => {
     const [a, b] = await Promise.all([call('/settle', first), call('/settle', second)]);
     const answers = [a, b].map((answer) => answer.errorReason ?? 'settled');
     expect(answers.sort()).toEqual(['insufficient_funds', 'settlement_pending']);
+    // The refusal says what the balance is and what is pending.
+    expect([a, b].find((answer) => answer.errorReason === 'insufficient_funds')).toMatchObject({
+      errorMessage: 'balance 1000 with 600 pending does not cover 600',
+      payer: address,
+    });
     expect(chain.submitted).toHaveLength(1);
     chain.mine();
     expect(chain.tokens.get(address)).toBe(400n);
@@ -228,6 +233,8 @@ describe('the core on a chain in memory', () => {
     expect(answer).toMatchObject({
       success: false,
       errorReason: 'invalid_exact_casper_facilitator_unfunded',
+      // The gas of a settlement by the larger of the two keys' payments (30 CSPR by default).
+      errorMessage: `the fee payer holds ${2n * CSPR} motes; settling needs ${30n * CSPR}`,
     });
     expect(chain.submitted).toEqual([]);
   });

@@ -236,7 +236,11 @@ describe.each(backends)('Ledger on $name', (backend) => {
       await ledger.pendingValue('casper:casper-net-1', 'aa'.repeat(32), `00${'11'.repeat(32)}`),
     ).toBe(200n);
     const third = draft({ value: '100' });
-    expect(await ledger.reserve(third, limits)).toEqual({ status: 'short', of: 'funds' });
+    expect(await ledger.reserve(third, limits)).toEqual({
+      status: 'short',
+      of: 'funds',
+      pending: 200n,
+    });
     expect(await ledger.get(third)).toBeUndefined();
     // Another payer is not held back by the first one's pending settlements.
     const otherPayer = draft({ payer: `00${'33'.repeat(32)}` });
@@ -248,7 +252,11 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const limits = { ...plenty, gasBalance: 6_000_000_000n };
     expect((await ledger.reserve(draft(), limits)).status).toBe('reserved');
     expect((await ledger.reserve(draft(), limits)).status).toBe('reserved');
-    expect(await ledger.reserve(draft(), limits)).toEqual({ status: 'short', of: 'gas' });
+    expect(await ledger.reserve(draft(), limits)).toEqual({
+      status: 'short',
+      of: 'gas',
+      needed: 3n * plenty.paymentMotes,
+    });
     expect(await ledger.pendingCount('casper:casper-net-1')).toBe(2);
     expect(await ledger.pendingCount('casper:other')).toBe(0);
     expect(await ledger.pendingCount()).toBe(2);
@@ -291,6 +299,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     expect(await ledger.reserve(draft({ payer, value: '31' }), limits)).toEqual({
       status: 'short',
       of: 'funds',
+      pending: 30n,
     });
     expect((await ledger.reserve(draft({ payer, value: '30' }), limits)).status).toBe('reserved');
     // The fee payer's balance may be from an older block than the token balance: the gas of
@@ -299,7 +308,7 @@ describe.each(backends)('Ledger on $name', (backend) => {
     const gas = { ...plenty, paymentMotes: 10n, gasBalance: 49n, blockHeight: 10 };
     expect(
       await ledger.reserve(draft({ payer, value: '1' }), { ...gas, gasBlockHeight: 9 }),
-    ).toEqual({ status: 'short', of: 'gas' });
+    ).toEqual({ status: 'short', of: 'gas', needed: 50n });
     expect(
       (await ledger.reserve(draft({ payer, value: '1' }), { ...gas, gasBlockHeight: 10 })).status,
     ).toBe('reserved');
