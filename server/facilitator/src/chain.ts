@@ -180,7 +180,10 @@ export class ChainClient implements Chain {
     );
   }
 
-  /** Whether the contract marked (`address`, `nonce`) used at `block` (read every time). */
+  /**
+   * Whether the contract marked (`address`, `nonce`) used at `block`, kept for the block: a
+   * settle in the block of its /verify reads nothing again but the block.
+   */
   nonceUsed(
     contractHash: string,
     store: Exclude<NonceStore, { kind: 'unreadable' }>,
@@ -188,7 +191,11 @@ export class ChainClient implements Chain {
     nonce: string,
     block: BlockView,
   ): Promise<boolean> {
-    return this.chain.nonceUsed(contractHash, store, address, nonce, block.stateRootHash);
+    return this.cache.read(
+      `nonce|${contractHash}|${address}|${nonce}|${block.stateRootHash}`,
+      BLOCK_MEMORY_MS,
+      () => this.chain.nonceUsed(contractHash, store, address, nonce, block.stateRootHash),
+    );
   }
 
   profileSeen(packageHash: string): UsableProfile | undefined {

@@ -185,6 +185,28 @@ describe('/settle, read against a block read now', () => {
     expect(calls).not.toContain('account_put_transaction');
   });
 
+  it('settles in the block of its /verify reading nothing again but the newest block', async () => {
+    const request = await payment();
+    expect((await postJson(`${everyRead.url}/verify`, request)).body).toMatchObject({
+      isValid: true,
+    });
+    const from = proxy.seen.length;
+    const settling = postJson(`${everyRead.url}/settle`, request);
+    try {
+      // No block is made before the transaction is sent.
+      await vi.waitFor(() => expect(proxy.seen.slice(from)).toContain('account_put_transaction'), {
+        timeout: 5000,
+      });
+    } finally {
+      await whileMining(devnet.rpcUrl, settling);
+    }
+    const calls = proxy.seen.slice(from);
+    // The block is the one /verify read: its nonce, package and balances are kept for it.
+    expect(calls.slice(0, calls.indexOf('account_put_transaction'))).toEqual(['info_get_status']);
+    const settled = await settling;
+    expect(settled.body).toMatchObject({ success: true });
+  });
+
   it("reads the payer's nonce and balance while it reads the package's contract, from the contract it had last", async () => {
     const request = await payment();
     expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
