@@ -58,7 +58,8 @@ export interface Chain {
   accountBalance(publicKeyHex: string, block: BlockView): Promise<bigint>;
   /**
    * The fee payer's funds as of a recent block (not necessarily `block`): read at `block` when
-   * `fresh`, or when the reading kept is older than a minute.
+   * `fresh` (and kept as the reading from then on), or when the reading kept is older than a
+   * minute.
    */
   gasFunds(publicKeyHex: string, block: BlockView, fresh?: boolean): Promise<GasFunds>;
   tokenBalance(contractHash: string, address: string, block: BlockView): Promise<bigint>;
@@ -150,8 +151,8 @@ export class ChainClient implements Chain {
       motes: await this.accountBalance(publicKeyHex, block),
       height: block.height,
     });
-    // A fresh reading is accountBalance's own, kept for the block.
-    return fresh ? read() : this.cache.read(`gas|${publicKeyHex}`, FEE_PAYER_READ_MS, read);
+    // A fresh reading (accountBalance's own, kept for the block) is kept as the newest one.
+    return this.cache.read(`gas|${publicKeyHex}`, FEE_PAYER_READ_MS, read, fresh);
   }
 
   /** The package's current contract hash at `block` (dictionaries live under the contract). */

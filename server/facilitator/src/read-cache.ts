@@ -5,6 +5,7 @@
 
 interface Entry {
   sentAt: number;
+  ttlMs: number;
   done: boolean;
   value: Promise<unknown>;
 }
@@ -17,13 +18,14 @@ export class ReadCache {
     private readonly maxEntries = 10_000,
   ) {}
 
-  read<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  /** The kept read of `key`, or `load()`'s, kept from now; `fresh`: `load()`'s in any case. */
+  read<T>(key: string, ttlMs: number, load: () => Promise<T>, fresh = false): Promise<T> {
     if (ttlMs <= 0) return load();
     const now = this.now();
     const hit = this.entries.get(key);
-    if (hit && now - hit.sentAt < ttlMs) return hit.value as Promise<T>;
-    if (this.entries.size >= this.maxEntries) this.evict();
-    const entry: Entry = { sentAt: now, done: false, value: load() };
+    if (!fresh && hit && now - hit.sentAt < ttlMs) return hit.value as Promise<T>;
+    if (this.entries.size >= this.maxEntries) this.evict(now);
+    const entry: Entry = { sentAt: now, ttlMs, done: false, value: load() };
     this.entries.set(key, entry);
     entry.value.then(
       () => {
@@ -38,8 +40,18 @@ export class ReadCache {
     if (this.entries.get(key) === entry) this.entries.delete(key);
   }
 
-  /** Keeps only the reads still on their way (a bound on memory, not a policy). */
-  private evict(): void {
-    for (const [key, entry] of this.entries) if (entry.done) this.entries.delete(key);
+  /**
+   * A bound on memory, not a policy: drops the reads that have expired, and when that is not
+   * enough every finished read kept for a while (reads kept for ever, a contract's entry
+   * points, stay: there is one per contract).
+   */
+  private evict(now: number): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.done && now - entry.sentAt >= entry.ttlMs) this.entries.delete(key);
+    }
+    if (this.entries.size < this.maxEntries) return;
+    for (const [key, entry] of this.entries) {
+      if (entry.done && Number.isFinite(entry.ttlMs)) this.entries.delete(key);
+    }
   }
 }

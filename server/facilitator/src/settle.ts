@@ -221,9 +221,7 @@ export class Settler {
       signingKey: payment.context.signingKey,
       nowMs: now,
     });
-    // The lease runs from now, after the reads above, not from when the request came.
-    const leaseFrom = this.now();
-    const draft: SettlementDraft = {
+    const draft: Omit<SettlementDraft, 'lease'> = {
       ...payment.key,
       digest: payment.digest,
       payee: payment.payee,
@@ -232,11 +230,13 @@ export class Settler {
       transaction: built.json,
       expiresAt: built.expiresAt,
       validBefore: Number(payment.payload.authorization.validBefore),
-      lease: { owner: this.owner, until: leaseFrom + this.options.leaseMs },
     };
-    const reserve = (gas: GasFunds) =>
-      this.ledger.reserve(
-        draft,
+    // The lease runs from the reservation, after the reads, not from when the request came.
+    let leaseFrom = 0;
+    const reserve = (gas: GasFunds) => {
+      leaseFrom = this.now();
+      return this.ledger.reserve(
+        { ...draft, lease: { owner: this.owner, until: leaseFrom + this.options.leaseMs } },
         {
           tokenBalance: onChain.value.tokenBalance,
           gasBalance: gas.motes,
@@ -246,6 +246,7 @@ export class Settler {
         },
         now,
       );
+    };
     let { gas } = onChain.value;
     let reservation = await reserve(gas);
     // The fee payer's balance may be from an earlier block: before refusing for it, read it in

@@ -37,7 +37,7 @@ export interface CheckedPayment {
   value: bigint;
 }
 
-/** What was read from the chain while checking; reservation checks the balances again. */
+/** What was read from the chain while checking: the ledger's checks (settlement: its reservation) judge pending settlements against it. */
 export interface ChainState {
   /** The payer's token balance at the payment's block. */
   tokenBalance: bigint;

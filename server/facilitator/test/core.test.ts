@@ -119,8 +119,7 @@ describe('the core on a chain in memory', () => {
     expect(await call('/verify', await paymentFor(key, requirements('1')))).toMatchObject({
       isValid: true,
     });
-    // The contract read last still holds the payer's 1000 and an unused nonce; the one the
-    // package moved to has spent the nonce, then holds nothing.
+    // The contract read last holds an unused nonce; the one the package moved to has spent it.
     chain.upgrade();
     const spent = await paymentFor(key, requirements('1'));
     const nonce = (spent.paymentPayload.payload as { authorization: { nonce: string } })
@@ -130,6 +129,8 @@ describe('the core on a chain in memory', () => {
       isValid: false,
       invalidReason: 'invalid_exact_casper_nonce_used',
     });
+    // Again: the contract read last holds 1000, the one the package moved to nothing.
+    chain.upgrade();
     chain.tokens.set(address, 0n);
     expect(await call('/settle', await paymentFor(key, requirements('1')))).toMatchObject({
       success: false,
