@@ -1,8 +1,8 @@
 // Reads and writes one Casper network for the facilitator, through shared's CasperChain over a
 // keep-alive transport. Reads are made against one block: the newest block's header (height,
 // time, state root) is read once per block, and what can only change in a block (a package's
-// current contract, balances) is kept for that block; settlement reads against a header read
-// now.
+// current contract, balances, nonces) is kept for that block; settlement reads against a header
+// read now.
 import {
   type BlockView,
   CasperChain,
