@@ -70,10 +70,15 @@ export interface Settlement extends Omit<SettlementDraft, 'validBefore'> {
 export type ReserveResult =
   | { status: 'reserved'; settlement: Settlement }
   | { status: 'exists'; settlement: Settlement }
-  /** Settlements already pending leave too little token balance (`pending`: their value)… */
-  | { status: 'short'; of: 'funds'; pending: bigint }
-  /** …or too little gas (`needed`: motes for them and this one). */
-  | { status: 'short'; of: 'gas'; needed: bigint };
+  /** Settlements already pending leave too little token balance or gas. */
+  | ({ status: 'short' } & Shortfall);
+
+/** What pending settlements leave too little of for one more. */
+export type Shortfall =
+  /** The payer's token balance (`pending`: the value of its pending settlements)… */
+  | { of: 'funds'; pending: bigint }
+  /** …or the fee payer's gas (`needed`: motes for the pending settlements and this one). */
+  | { of: 'gas'; needed: bigint };
 
 /** What the chain said just before reserving: pending settlements must fit in it. */
 export interface ReserveLimits {
@@ -186,6 +191,34 @@ export class Ledger {
   }
 
   /**
+   * What the settlements still pending leave too little of for one more of `value` by `key`'s
+   * payer, judged against what the chain said (`limits`); undefined when the payer's balance
+   * and the fee payer's gas both cover it. Read through `runner` (a reservation's transaction).
+   */
+  async shortfall(
+    key: SettlementKey,
+    value: bigint,
+    limits: ReserveLimits,
+    runner: SqlRunner = this.db,
+  ): Promise<Shortfall | undefined> {
+    const after = (height: number | undefined) => ({
+      runner,
+      ...(height === undefined ? {} : { afterHeight: height }),
+    });
+    const pending = await this.pendingValue(
+      key.network,
+      key.asset,
+      key.payer,
+      after(limits.blockHeight),
+    );
+    if (pending + value > limits.tokenBalance) return { of: 'funds', pending };
+    const gasAt = after(limits.gasBlockHeight ?? limits.blockHeight);
+    const needed = BigInt((await this.pendingCount(key.network, gasAt)) + 1) * limits.paymentMotes;
+    if (needed > limits.gasBalance) return { of: 'gas', needed };
+    return undefined;
+  }
+
+  /**
    * Atomically takes the authorization for settlement: when no row exists for it, or when
    * the only row is a retryable failure of the same authorization, and the payer's balance
    * and the gas funds cover this settlement on top of those still pending (on every replica:
@@ -198,23 +231,8 @@ export class Ledger {
       if (existing && !(retry && existing.digest === draft.digest)) {
         return { status: 'exists', settlement: existing };
       }
-      const after = (height: number | undefined) => ({
-        runner: tx,
-        ...(height === undefined ? {} : { afterHeight: height }),
-      });
-      const pendingValue = await this.pendingValue(
-        draft.network,
-        draft.asset,
-        draft.payer,
-        after(limits.blockHeight),
-      );
-      if (pendingValue + BigInt(draft.value) > limits.tokenBalance) {
-        return { status: 'short', of: 'funds', pending: pendingValue };
-      }
-      const gasAt = after(limits.gasBlockHeight ?? limits.blockHeight);
-      const needed =
-        BigInt((await this.pendingCount(draft.network, gasAt)) + 1) * limits.paymentMotes;
-      if (needed > limits.gasBalance) return { status: 'short', of: 'gas', needed };
+      const short = await this.shortfall(draft, BigInt(draft.value), limits, tx);
+      if (short) return { status: 'short', ...short };
       const rows = existing
         ? await tx.all(
             `UPDATE settlements SET state = 'reserved', transaction_hash = ?, transaction_json = ?,

@@ -18,17 +18,22 @@ import {
   type SettleResponse,
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BlockView, GasFunds } from './chain.js';
-import type { Ledger, Settlement, SettlementDraft, SettlementKey } from './ledger.js';
-import { assetOf, maxPayment, type NetworkContext, paymentFor } from './network.js';
+import type { BlockView } from './chain.js';
+import type {
+  Ledger,
+  ReserveLimits,
+  ReserveResult,
+  Settlement,
+  SettlementDraft,
+  SettlementKey,
+} from './ledger.js';
+import { assetOf, type NetworkContext, paymentFor } from './network.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import {
-  cannotRead,
   checkOffChain,
   checkPayment,
+  judgePending,
   readOnChain,
-  shortOfFunds,
-  shortOfGas,
   type VerifyOptions,
 } from './verify.js';
 
@@ -233,46 +238,24 @@ export class Settler {
     };
     // The lease runs from the reservation, after the reads, not from when the request came.
     let leaseFrom = 0;
-    const reserve = (gas: GasFunds) => {
+    const reserve = (limits: ReserveLimits) => {
       leaseFrom = this.now();
       return this.ledger.reserve(
         { ...draft, lease: { owner: this.owner, until: leaseFrom + this.options.leaseMs } },
-        {
-          tokenBalance: onChain.value.tokenBalance,
-          gasBalance: gas.motes,
-          paymentMotes: maxPayment(payment.context.config),
-          blockHeight: payment.block.height,
-          gasBlockHeight: gas.height,
-        },
+        limits,
         now,
       );
     };
-    let { gas } = onChain.value;
-    let reservation = await reserve(gas);
-    // The fee payer's balance may be from an earlier block: before refusing for it, read it in
-    // this one.
-    if (
-      reservation.status === 'short' &&
-      reservation.of === 'gas' &&
-      gas.height !== payment.block.height
-    ) {
-      const { chain, feePayer } = payment.context;
-      try {
-        gas = await chain.gasFunds(feePayer.publicKey, payment.block, true);
-      } catch (error) {
-        return this.rejected(network, cannotRead(payment, error).response);
-      }
-      reservation = await reserve(gas);
-    }
+    const judged = await judgePending(
+      payment,
+      onChain.value,
+      reserve,
+      (result): result is Extract<ReserveResult, { status: 'short' }> => result.status === 'short',
+    );
+    if (!judged.ok) return this.rejected(network, judged.response);
+    const reservation = judged.value;
     if (reservation.status === 'exists')
       return this.answerExisting(reservation.settlement, request, deliveryKey);
-    if (reservation.status === 'short') {
-      const refusal =
-        reservation.of === 'funds'
-          ? shortOfFunds(payment, onChain.value.tokenBalance, reservation.pending)
-          : shortOfGas(payment, gas, reservation.needed);
-      return this.rejected(network, refusal.response);
-    }
     this.leasedAt.set(reservation.settlement.id, leaseFrom);
     this.options.log.info(
       { settlement: reservation.settlement.id, network, transaction: built.hash },

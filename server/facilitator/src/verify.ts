@@ -14,7 +14,7 @@ import {
 } from '@x402-casper/shared';
 import type { BlockView, GasFunds, Read, UsableProfile } from './chain.js';
 import type { AssetConfig } from './config.js';
-import type { Ledger, SettlementKey } from './ledger.js';
+import type { Ledger, ReserveLimits, SettlementKey, Shortfall } from './ledger.js';
 import { assetOf, maxPayment, type NetworkContext } from './network.js';
 import { verifySignatureNative } from './signature.js';
 
@@ -37,7 +37,10 @@ export interface CheckedPayment {
   value: bigint;
 }
 
-/** What was read from the chain while checking: the ledger's checks (settlement: its reservation) judge pending settlements against it. */
+/**
+ * What was read from the chain while checking: the ledger's checks (for settlement, its
+ * reservation) judge pending settlements against it.
+ */
 export interface ChainState {
   /** The payer's token balance at the payment's block. */
   tokenBalance: bigint;
@@ -128,7 +131,7 @@ export function checkOffChain(
 }
 
 /** A payment that could not be judged: the network's node did not answer. */
-export function cannotRead(payment: CheckedPayment, error: unknown) {
+function cannotRead(payment: CheckedPayment, error: unknown) {
   return invalid(
     'unexpected_verify_error',
     `cannot read ${payment.context.config.network} at its RPC endpoint: ${(error as Error).message}`,
@@ -137,7 +140,7 @@ export function cannotRead(payment: CheckedPayment, error: unknown) {
 }
 
 /** A payment refused for its payer's balance: `pending` is what the ledger still holds of it. */
-export function shortOfFunds(payment: CheckedPayment, balance: bigint, pending: bigint) {
+function shortOfFunds(payment: CheckedPayment, balance: bigint, pending: bigint) {
   return invalid(
     'insufficient_funds',
     `balance ${balance}${pending > 0n ? ` with ${pending} pending` : ''} does not cover ${payment.value}`,
@@ -146,7 +149,7 @@ export function shortOfFunds(payment: CheckedPayment, balance: bigint, pending: 
 }
 
 /** A payment refused because the fee payer cannot pay its gas on top of pending settlements'. */
-export function shortOfGas(payment: CheckedPayment, gas: GasFunds, needed: bigint) {
+function shortOfGas(payment: CheckedPayment, gas: GasFunds, needed: bigint) {
   return invalid(
     'invalid_exact_casper_facilitator_unfunded',
     `the fee payer holds ${gas.motes} motes; settling needs ${needed}`,
@@ -218,6 +221,44 @@ export async function readOnChain(
 }
 
 /**
+ * Judges the payment against the settlements still pending with `judge` (the ledger's
+ * shortfall, or a reservation, which makes the same judgement atomically) and refuses what
+ * `isShort` says it left short. The fee payer's balance may be from an earlier block, the gas
+ * of what executed since counted against it: a reading that looks short is not trusted, but
+ * read again in the payment's block and judged once more.
+ */
+export async function judgePending<T, S extends T & Shortfall>(
+  payment: CheckedPayment & { block: BlockView },
+  state: ChainState,
+  judge: (limits: ReserveLimits) => Promise<T>,
+  isShort: (outcome: T) => outcome is S,
+): Promise<Check<Exclude<T, S>>> {
+  const { context, block } = payment;
+  const limitsAt = (gas: GasFunds): ReserveLimits => ({
+    tokenBalance: state.tokenBalance,
+    gasBalance: gas.motes,
+    paymentMotes: maxPayment(context.config),
+    blockHeight: block.height,
+    gasBlockHeight: gas.height,
+  });
+  let { gas } = state;
+  let outcome = await judge(limitsAt(gas));
+  if (isShort(outcome) && outcome.of === 'gas' && gas.height !== block.height) {
+    try {
+      gas = await context.chain.gasFunds(context.feePayer.publicKey, block, true);
+    } catch (error) {
+      return cannotRead(payment, error);
+    }
+    outcome = await judge(limitsAt(gas));
+  }
+  if (!isShort(outcome)) return { ok: true, value: outcome as Exclude<T, S> };
+  const short: Shortfall = outcome;
+  return short.of === 'funds'
+    ? shortOfFunds(payment, state.tokenBalance, short.pending)
+    : shortOfGas(payment, gas, short.needed);
+}
+
+/**
  * The facilitator's own checks on top of the chain's: the nonce is not taken in the ledger,
  * the payer's balance covers this payment on top of pending ones, and the fee payer can pay
  * the gas of every pending settlement plus this one. (Settlement makes them in its
@@ -227,10 +268,8 @@ async function checkLedger(
   payment: CheckedPayment & { block: BlockView },
   state: ChainState,
   ledger: Ledger,
-): Promise<Check<ChainState>> {
-  const { context, key, block } = payment;
-  const { tokenBalance } = state;
-  let { gas } = state;
+): Promise<Check<undefined>> {
+  const { key } = payment;
   const existing = await ledger.get(key);
   if (existing && !(existing.state === 'failed' && existing.retryable)) {
     return invalid(
@@ -239,32 +278,19 @@ async function checkLedger(
       key.payer,
     );
   }
-  const at = { afterHeight: block.height };
-  const pending = await ledger.pendingValue(key.network, key.asset, key.payer, at);
-  if (tokenBalance - pending < payment.value) return shortOfFunds(payment, tokenBalance, pending);
-  // The fee payer's balance may be from an earlier block: the gas of what executed since then
-  // is counted against it. A reading that looks short is not trusted: read it in this block.
-  const gasNeeded = async (funds: GasFunds) =>
-    BigInt((await ledger.pendingCount(key.network, { afterHeight: funds.height })) + 1) *
-    maxPayment(context.config);
-  let needed = await gasNeeded(gas);
-  if (gas.motes < needed && gas.height !== block.height) {
-    try {
-      gas = await context.chain.gasFunds(context.feePayer.publicKey, block, true);
-    } catch (error) {
-      return cannotRead(payment, error);
-    }
-    needed = await gasNeeded(gas);
-  }
-  if (gas.motes < needed) return shortOfGas(payment, gas, needed);
-  return { ok: true, value: { ...state, gas } };
+  return judgePending(
+    payment,
+    state,
+    (limits) => ledger.shortfall(key, payment.value, limits),
+    (short): short is Shortfall => short !== undefined,
+  );
 }
 
 /** The chain's checks, then the ledger's. */
 async function checkOnChain(
   payment: CheckedPayment & { block: BlockView },
   ledger: Ledger,
-): Promise<Check<ChainState>> {
+): Promise<Check<unknown>> {
   const onChain = await readOnChain(payment);
   return onChain.ok ? checkLedger(payment, onChain.value, ledger) : onChain;
 }
