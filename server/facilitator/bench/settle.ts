@@ -1,6 +1,7 @@
 // /settle: N distinct payments settled at once by a facilitator process against a devnet (1 s
-// blocks, or the real networks' 8 s), or lone ones one after another. Where each settlement's time goes comes from the facilitator's own log lines
-// (`settlement reserved`, `… submitted`, `… confirmed`, each stamped with the time):
+// blocks, or the real networks' 8 s), or lone ones one after another. Where each settlement's
+// time goes comes from the facilitator's own log lines (`settlement reserved`, `… submitted`,
+// `… confirmed`, each stamped with the time):
 //   checks    request sent → reserved: parse, off-chain rules, chain reads, build, ledger write
 //   submit    reserved → submitted: account_put_transaction and the ledger update
 //   block     submitted → confirmed: waiting for the block and the poll that sees it

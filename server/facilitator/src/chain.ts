@@ -213,18 +213,24 @@ export class ChainClient implements Chain {
     asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
     block: BlockView,
   ): Promise<TokenProfile> {
+    const profile = await this.readProfile(asset, block);
+    if (profile.usable) this.profiles.set(asset.packageHash, profile);
+    else this.profiles.delete(asset.packageHash);
+    return profile;
+  }
+
+  private async readProfile(
+    asset: Pick<AssetConfig, 'packageHash' | 'argLayout'>,
+    block: BlockView,
+  ): Promise<TokenProfile> {
     let contractHash: string;
     try {
       contractHash = await this.contractHashOf(asset.packageHash, block);
     } catch (error) {
       if (!(error instanceof UnsupportedTokenError)) throw error;
-      this.profiles.delete(asset.packageHash);
       return { usable: false, contractHash: error.hash, problem: error.message };
     }
-    const profile = profileOf(await this.contract(contractHash, block), asset.argLayout);
-    if (profile.usable) this.profiles.set(asset.packageHash, profile);
-    else this.profiles.delete(asset.packageHash);
-    return profile;
+    return profileOf(await this.contract(contractHash, block), asset.argLayout);
   }
 
   /**

@@ -247,6 +247,7 @@ export function parseHttpResponse(): ResponseParser {
     }
   };
 
+  const bodyText = () => body.view().toString('utf8');
   const done = (text: string, leftover: number): FeedResult => ({
     done: true,
     response: responseWith(text),
@@ -281,15 +282,13 @@ export function parseHttpResponse(): ResponseParser {
         body.append(part);
         framing.remaining -= part.length;
         if (framing.remaining > 0) return { done: false };
-        return done(body.view().toString('utf8'), pending.length);
+        return done(bodyText(), pending.length);
       }
       if (!chunked()) return { done: false };
-      return done(body.view().toString('utf8'), pending.length);
+      return done(bodyText(), pending.length);
     },
     end() {
-      return head?.framing.kind === 'close'
-        ? responseWith(body.view().toString('utf8'))
-        : undefined;
+      return head?.framing.kind === 'close' ? responseWith(bodyText()) : undefined;
     },
   };
 }
