@@ -30,8 +30,11 @@ import type {
 import { assetOf, type NetworkContext, paymentFor } from './network.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import {
+  type Check,
+  type CheckedPayment,
   checkOffChain,
   checkPayment,
+  judgedAtNewest,
   judgePending,
   readOnChain,
   type VerifyOptions,
@@ -201,22 +204,51 @@ export class Settler {
       now: Math.floor(now / 1000),
       settlementMarginSeconds: this.options.settlementMarginSeconds,
     };
-    const offChain = await checkPayment(this.contexts, request, verifyOptions, 'live');
+    const offChain = await checkPayment(this.contexts, request, verifyOptions, 'fresh');
     if (!offChain.ok) return this.rejected(network, offChain.response);
-    const payment = offChain.value;
-    // The ledger's checks (the nonce not taken, pending balance and gas) are the reservation's.
-    const onChain = await readOnChain(payment);
-    if (!onChain.ok) {
+    // Funds short at the block judged by (maybe one read a moment ago) are looked for in the
+    // newest block before a refusal.
+    const { payment, check: judged } = await judgedAtNewest(offChain.value, (payment) =>
+      this.reserve(payment, now),
+    );
+    if (!judged.ok) {
       // A concurrent settle of the same authorization may have reserved it meanwhile (and its
       // transaction spent the nonce): follow that one rather than refuse. When the checks
-      // passed, the reservation below finds such a row itself, atomically.
+      // passed, the reservation finds such a row itself, atomically.
       const raced = await this.ledger.get(payment.key);
       if (raced && !(raced.state === 'failed' && raced.retryable)) {
         return this.answerExisting(raced, request, deliveryKey);
       }
-      return this.rejected(network, onChain.response);
+      return this.rejected(network, judged.response);
     }
+    const { reservation, leaseFrom } = judged.value;
+    if (reservation.status === 'exists')
+      return this.answerExisting(reservation.settlement, request, deliveryKey);
+    this.leasedAt.set(reservation.settlement.id, leaseFrom);
+    this.options.log.info(
+      {
+        settlement: reservation.settlement.id,
+        network,
+        transaction: reservation.settlement.transactionHash,
+      },
+      'settlement reserved',
+    );
+    return this.await(reservation.settlement, 'fresh', deliveryKey);
+  }
 
+  /**
+   * The chain's checks of the payment at its block, then its settlement transaction, built and
+   * reserved in the ledger, whose reservation makes the ledger's checks (the nonce not taken,
+   * the pending balance and gas) atomically.
+   */
+  private async reserve(
+    payment: CheckedPayment & { block: BlockView },
+    now: number,
+  ): Promise<
+    Check<{ reservation: Exclude<ReserveResult, { status: 'short' }>; leaseFrom: number }>
+  > {
+    const onChain = await readOnChain(payment);
+    if (!onChain.ok) return onChain;
     const built = buildSettlementTransaction({
       payload: payment.payload,
       packageHash: payment.asset.packageHash,
@@ -252,16 +284,7 @@ export class Settler {
       reserve,
       (result): result is Extract<ReserveResult, { status: 'short' }> => result.status === 'short',
     );
-    if (!judged.ok) return this.rejected(network, judged.response);
-    const reservation = judged.value;
-    if (reservation.status === 'exists')
-      return this.answerExisting(reservation.settlement, request, deliveryKey);
-    this.leasedAt.set(reservation.settlement.id, leaseFrom);
-    this.options.log.info(
-      { settlement: reservation.settlement.id, network, transaction: built.hash },
-      'settlement reserved',
-    );
-    return this.await(reservation.settlement, 'fresh', deliveryKey);
+    return judged.ok ? { ok: true, value: { reservation: judged.value, leaseFrom } } : judged;
   }
 
   /**

@@ -161,7 +161,8 @@ function shortOfGas(payment: CheckedPayment, gas: GasFunds, needed: bigint) {
  * The contract's checks against chain state: the token can be settled, the nonce is unused
  * on chain; and what the ledger's checks need (the payer's balance, the fee payer's gas). All
  * of it at the block the payment was judged at (checkPayment): for settlement the newest block
- * read now, for /verify the newest read last while no newer one is due.
+ * read now or a moment ago (see Read), for /verify the newest read last while no newer one is
+ * due.
  */
 export async function readOnChain(
   payment: CheckedPayment & { block: BlockView },
@@ -340,22 +341,34 @@ export async function verify(
 ): Promise<VerifyResponse> {
   const offChain = await checkPayment(contexts, request, options, 'recent');
   if (!offChain.ok) return offChain.response;
-  let onChain = await checkOnChain(offChain.value, ledger);
-  // Funds that look short in the block read last may have come in a newer one: before
-  // refusing for them, look at the newest block.
-  if (!onChain.ok && SHORT_OF_FUNDS.has(onChain.response.invalidReason ?? '')) {
-    const payment = offChain.value;
-    let block: BlockView | undefined;
-    try {
-      block = await payment.context.chain.view('live');
-    } catch {}
-    if (block && block.stateRootHash !== payment.block.stateRootHash) {
-      onChain = await checkOnChain({ ...payment, block }, ledger);
-    }
-  }
-  if (!onChain.ok) return onChain.response;
+  const { check } = await judgedAtNewest(offChain.value, (payment) =>
+    checkOnChain(payment, ledger),
+  );
+  if (!check.ok) return check.response;
   return { isValid: true, payer: offChain.value.key.payer };
 }
 
 /** Refusals a newer block may lift (a payer or the fee payer funded since). */
 const SHORT_OF_FUNDS = new Set(['insufficient_funds', 'invalid_exact_casper_facilitator_unfunded']);
+
+/**
+ * `judge` of the payment at the block it was checked at. Funds that look short there may have
+ * come in a newer block: before such a refusal, the payment is judged again at the newest
+ * block, read now. Answers the verdict and the payment with the block it was judged at.
+ */
+export async function judgedAtNewest<T>(
+  payment: CheckedPayment & { block: BlockView },
+  judge: (payment: CheckedPayment & { block: BlockView }) => Promise<Check<T>>,
+): Promise<{ payment: CheckedPayment & { block: BlockView }; check: Check<T> }> {
+  const check = await judge(payment);
+  if (check.ok || !SHORT_OF_FUNDS.has(check.response.invalidReason ?? '')) {
+    return { payment, check };
+  }
+  let block: BlockView | undefined;
+  try {
+    block = await payment.context.chain.view('live');
+  } catch {}
+  if (!block || block.stateRootHash === payment.block.stateRootHash) return { payment, check };
+  const newer = { ...payment, block };
+  return { payment: newer, check: await judge(newer) };
+}

@@ -1,8 +1,10 @@
 // Chain reads made against one block, counted through a real proxy in front of the devnet:
 // /verify reads the newest block once per block and, per payment, only what a payment brings
-// (its nonce; a payer's balance once per block); /settle reads against a block read now.
+// (its nonce; a payer's balance once per block); /settle reads against a block read now, or by
+// its /verify a moment before.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Devnet, defaultDevAccounts, startDevnet } from '@x402-casper/devnet';
 import { addressOfPublicKey, generateSecretKey } from '@x402-casper/shared';
 import {
@@ -17,7 +19,7 @@ import {
 } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Facilitator } from '../src/app.js';
-import { ChainClient } from '../src/chain.js';
+import { type BlockView, ChainClient, FRESH_READ_MS } from '../src/chain.js';
 import { facilitatorOn, settleDirectly } from './helpers.js';
 
 const dir = tempDir('block-reads');
@@ -140,6 +142,25 @@ describe('/verify, read against one block', () => {
     const live = await client.view('live');
     expect(live.height).toBe(first.height + 2);
     expect(await callsDuring(() => client.view())).toEqual([]);
+    // A fresh read uses a read sent less than FRESH_READ_MS ago, and asks after that.
+    await rpcResult(devnet.rpcUrl, 'devnet_mine');
+    now += FRESH_READ_MS - 1;
+    expect(await callsDuring(() => client.view('fresh'))).toEqual([]);
+    now += 1;
+    let fresh: BlockView | undefined;
+    expect(
+      await callsDuring(async () => {
+        fresh = await client.view('fresh');
+      }),
+    ).toEqual(['info_get_status']);
+    expect(fresh?.height).toBe(first.height + 3);
+  });
+
+  it('reads afresh whenever a block may be due, however recent the last read', async () => {
+    // A devnet that mines on demand: a block may come at any moment.
+    const client = new ChainClient(proxy.url, 10_000, 0, () => 0);
+    await client.view('live');
+    expect(await callsDuring(() => client.view('fresh'))).toEqual(['info_get_status']);
   });
 
   it('does not keep a failed read', async () => {
@@ -172,7 +193,9 @@ describe('/settle, read against a block read now', () => {
     expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
       isValid: true,
     });
-    // …settlement reads the newest block first, and spends nothing.
+    // …settlement reads the newest block first (its last read from the node is older than
+    // FRESH_READ_MS), and spends nothing.
+    await sleep(FRESH_READ_MS);
     const calls = await callsDuring(async () => {
       const answer = await postJson(`${perBlock.url}/settle`, request);
       expect(answer.body).toMatchObject({
@@ -206,6 +229,40 @@ describe('/settle, read against a block read now', () => {
     expect(calls.slice(0, calls.indexOf('account_put_transaction'))).toEqual(['info_get_status']);
     const settled = await settling;
     expect(settled.body).toMatchObject({ success: true });
+  });
+
+  it('settles right after a /verify that asked the node for the block, without asking again', async () => {
+    // The chain client's clock stands still until the test moves it.
+    let now = Date.now();
+    const held = await facilitatorOn(devnet, {
+      rpcUrl: proxy.url,
+      database: join(dir, 'fresh.sqlite'),
+      feePayer: feePayer.secretKey,
+      blockIntervalMs: BLOCK_INTERVAL_MS,
+      extra: { pollIntervalMs: 25, settleTimeoutMs: 5000 },
+      chainOf: (network) => new ChainClient(proxy.url, 10_000, network.blockIntervalMs, () => now),
+    });
+    try {
+      /** Verifies and settles a new payment: the calls its settle made before sending. */
+      const settleAfterVerify = async () => {
+        const request = await payment();
+        expect((await postJson(`${held.url}/verify`, request)).body).toMatchObject({
+          isValid: true,
+        });
+        const from = proxy.seen.length;
+        const settled = await whileMining(devnet.rpcUrl, postJson(`${held.url}/settle`, request));
+        expect(settled.body).toMatchObject({ success: true });
+        const calls = proxy.seen.slice(from).filter((method) => method !== 'query_balance');
+        return calls.slice(0, calls.indexOf('account_put_transaction'));
+      };
+      // The block was read from the node just now: the settle uses it and all read with it.
+      expect(await settleAfterVerify()).toEqual([]);
+      // FRESH_READ_MS later the /verify still judges by that block; the settle reads the newest.
+      now += FRESH_READ_MS;
+      expect((await settleAfterVerify())[0]).toBe('info_get_status');
+    } finally {
+      await held.close();
+    }
   });
 
   it("reads the payer's nonce and balance while it reads the package's contract, from the contract it had last", async () => {

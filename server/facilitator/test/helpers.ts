@@ -3,6 +3,7 @@ import type { PaymentPayload, SecretKey } from '@x402-casper/shared';
 import { rawConfig, rpcResult } from '@x402-casper/testing';
 import { type Facilitator, startFacilitator } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
+import type { ChainOf } from '../src/network.js';
 import { buildSettlementTransaction, signingKeyOf } from '../src/transaction.js';
 
 /**
@@ -49,6 +50,8 @@ export function facilitatorOn(
     network?: Record<string, unknown>;
     now?: () => number;
     blockIntervalMs?: number;
+    /** Each network's chain (by default a ChainClient on `rpcUrl`). */
+    chainOf?: ChainOf;
   },
 ): Promise<Facilitator & { url: string }> {
   const token = devnet.tokens[0]!;
@@ -69,5 +72,8 @@ export function facilitatorOn(
     ...(options.blockIntervalMs !== undefined ? { blockIntervalMs: options.blockIntervalMs } : {}),
   }) as { networks: Record<string, unknown>[] };
   Object.assign(raw.networks[0]!, options.network);
-  return startFacilitator(parseConfig(raw), options.now ? { now: options.now } : {});
+  return startFacilitator(parseConfig(raw), {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.chainOf ? { chainOf: options.chainOf } : {}),
+  });
 }
