@@ -46,7 +46,8 @@ const MIN_BLOCK_READ_MS = 1000;
 
 /**
  * A settle's checks may use the block read from the node this long ago (by the /verify a paywall
- * sends just before), while no newer block is due: one round trip to the node fewer per payment.
+ * sends just before, say) while the block after it is not yet due by its timestamp: one round
+ * trip to the node fewer for such a payment.
  */
 export const FRESH_READ_MS = 500;
 
@@ -98,8 +99,13 @@ export interface Chain {
 export class ChainClient implements Chain {
   private readonly chain: CasperChain;
   private readonly cache: ReadCache;
-  /** The newest block's read: when it was sent, and until when it serves recent reads. */
-  private block: { reading: Promise<BlockView>; askedAt: number; until: number } | undefined;
+  /**
+   * The newest block's read: when it was sent, until when it serves recent reads, and when the
+   * block after it is due (fresh reads are served only before then).
+   */
+  private block:
+    | { reading: Promise<BlockView>; askedAt: number; until: number; nextDue: number }
+    | undefined;
   private newest: BlockView | undefined;
   /** The usable profile each package's last profile read found. */
   private readonly profiles = new Map<string, UsableProfile>();
@@ -130,12 +136,18 @@ export class ChainClient implements Chain {
     if (
       kept &&
       now < kept.until &&
-      (read === 'recent' || (read === 'fresh' && now - kept.askedAt < FRESH_READ_MS))
+      (read === 'recent' ||
+        (read === 'fresh' && now - kept.askedAt < FRESH_READ_MS && now < kept.nextDue))
     ) {
       return kept.reading;
     }
     const reading = this.chain.newestBlock();
-    const entry = { reading, askedAt: now, until: Number.POSITIVE_INFINITY };
+    const entry = {
+      reading,
+      askedAt: now,
+      until: Number.POSITIVE_INFINITY,
+      nextDue: Number.POSITIVE_INFINITY,
+    };
     this.block = entry;
     reading.then(
       (block) => {
@@ -143,9 +155,11 @@ export class ChainClient implements Chain {
         if (this.block !== entry) return;
         if (this.blockIntervalMs <= 0) {
           entry.until = 0;
+          entry.nextDue = 0;
           return;
         }
-        const due = block.timestampMs + this.blockIntervalMs - this.now();
+        entry.nextDue = block.timestampMs + this.blockIntervalMs;
+        const due = entry.nextDue - this.now();
         entry.until = this.now() + Math.min(this.blockIntervalMs, Math.max(MIN_BLOCK_READ_MS, due));
       },
       () => {

@@ -212,9 +212,9 @@ export class Settler {
       this.reserve(payment, now),
     );
     if (!judged.ok) {
-      // A concurrent settle of the same authorization may have reserved it meanwhile (and its
-      // transaction spent the nonce): follow that one rather than refuse. When the checks
-      // passed, the reservation finds such a row itself, atomically.
+      // A concurrent settle of the same authorization may have reserved it meanwhile (its
+      // transaction spending the nonce, its reservation the funds): follow that one rather than
+      // refuse. When the checks passed, the reservation finds such a row itself, atomically.
       const raced = await this.ledger.get(payment.key);
       if (raced && !(raced.state === 'failed' && raced.retryable)) {
         return this.answerExisting(raced, request, deliveryKey);

@@ -353,8 +353,9 @@ const SHORT_OF_FUNDS = new Set(['insufficient_funds', 'invalid_exact_casper_faci
 
 /**
  * `judge` of the payment at the block it was checked at. Funds that look short there may have
- * come in a newer block: before such a refusal, the payment is judged again at the newest
- * block, read now. Answers the verdict and the payment with the block it was judged at.
+ * come in a later block: before such a refusal, the payment is judged again at the newest
+ * block, read now, when that is later. Answers the verdict and the payment with the block it
+ * was judged at.
  */
 export async function judgedAtNewest<T>(
   payment: CheckedPayment & { block: BlockView },
@@ -368,7 +369,9 @@ export async function judgedAtNewest<T>(
   try {
     block = await payment.context.chain.view('live');
   } catch {}
-  if (!block || block.stateRootHash === payment.block.stateRootHash) return { payment, check };
+  // Only a later block may have brought the funds (a node behind a load balancer may answer an
+  // older one).
+  if (!block || block.height <= payment.block.height) return { payment, check };
   const newer = { ...payment, block };
   return { payment: newer, check: await judge(newer) };
 }

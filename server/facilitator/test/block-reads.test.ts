@@ -142,7 +142,14 @@ describe('/verify, read against one block', () => {
     const live = await client.view('live');
     expect(live.height).toBe(first.height + 2);
     expect(await callsDuring(() => client.view())).toEqual([]);
-    // A fresh read uses a read sent less than FRESH_READ_MS ago, and asks after that.
+  });
+
+  it('serves a fresh read with a read sent less than FRESH_READ_MS ago, before the next block is due', async () => {
+    let now = Date.now();
+    const client = new ChainClient(proxy.url, 10_000, 8000, () => now);
+    const first = await client.view('live');
+    now = first.timestampMs + 1000;
+    await client.view('live');
     await rpcResult(devnet.rpcUrl, 'devnet_mine');
     now += FRESH_READ_MS - 1;
     expect(await callsDuring(() => client.view('fresh'))).toEqual([]);
@@ -153,14 +160,20 @@ describe('/verify, read against one block', () => {
         fresh = await client.view('fresh');
       }),
     ).toEqual(['info_get_status']);
-    expect(fresh?.height).toBe(first.height + 3);
-  });
-
-  it('reads afresh whenever a block may be due, however recent the last read', async () => {
-    // A devnet that mines on demand: a block may come at any moment.
-    const client = new ChainClient(proxy.url, 10_000, 0, () => 0);
+    expect(fresh?.height).toBe(first.height + 1);
+    // Read again 100 ms before the block after it is due by its timestamp…
+    const { timestampMs } = fresh!;
+    now = timestampMs + 8000 - 100;
     await client.view('live');
+    now += 99;
+    expect(await callsDuring(() => client.view('fresh'))).toEqual([]);
+    // …it serves fresh reads until then, and not after, though read only 100 ms before.
+    now += 1;
     expect(await callsDuring(() => client.view('fresh'))).toEqual(['info_get_status']);
+    // A devnet that mines on demand: a block may come at any moment.
+    const onDemand = new ChainClient(proxy.url, 10_000, 0, () => now);
+    await onDemand.view('live');
+    expect(await callsDuring(() => onDemand.view('fresh'))).toEqual(['info_get_status']);
   });
 
   it('does not keep a failed read', async () => {
@@ -182,7 +195,7 @@ describe('/verify, read against one block', () => {
   });
 });
 
-describe('/settle, read against a block read now', () => {
+describe('/settle, read against a block read now or a moment before', () => {
   it('refuses a nonce used on chain after /verify read it unused in an older block', async () => {
     const request = await payment();
     expect((await postJson(`${perBlock.url}/verify`, request)).body).toMatchObject({
@@ -321,6 +334,63 @@ describe('/settle, read against a block read now', () => {
       });
     });
     expect(calls).toContain('info_get_status');
+  });
+
+  it('looks at the newest block before refusing a settle for funds, though it has a block read a moment ago', async () => {
+    // The chain client's clock stands still: the settle's checks use the block /verify read.
+    const now = Date.now();
+    const gasPayer = generateSecretKey();
+    const held = await facilitatorOn(devnet, {
+      rpcUrl: proxy.url,
+      database: join(dir, 'second-look.sqlite'),
+      feePayer: gasPayer,
+      blockIntervalMs: BLOCK_INTERVAL_MS,
+      extra: { pollIntervalMs: 25, settleTimeoutMs: 5000 },
+      chainOf: (network) => new ChainClient(proxy.url, 10_000, network.blockIntervalMs, () => now),
+    });
+    try {
+      const payer = generateSecretKey();
+      const request = await paymentFor(
+        payer,
+        requirementsFor(devnet.network, devnet.tokens[0]!, merchantAddress, '10'),
+      );
+      /** Settles `request`: its answer and the calls its settle made before sending. */
+      const settle = async () => {
+        const from = proxy.seen.length;
+        const settled = await whileMining(devnet.rpcUrl, postJson(`${held.url}/settle`, request));
+        const calls = proxy.seen.slice(from);
+        const sent = calls.indexOf('account_put_transaction');
+        return { body: settled.body, before: sent < 0 ? calls : calls.slice(0, sent) };
+      };
+      // Neither the payer's tokens nor the fee payer's CSPR are there yet.
+      expect((await postJson(`${held.url}/verify`, request)).body).toMatchObject({
+        invalidReason: 'insufficient_funds',
+      });
+      await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+        account: payer.publicKey.hex,
+        token: { package_hash: devnet.tokens[0]!.packageHash, amount: '10' },
+      });
+      // The payer's tokens came after the block in hand: the refusal looked at the newest one,
+      // where the fee payer still cannot pay.
+      const unfunded = await settle();
+      expect(unfunded.body).toMatchObject({
+        success: false,
+        errorReason: 'invalid_exact_casper_facilitator_unfunded',
+      });
+      expect(count(unfunded.before, 'info_get_status')).toBe(1);
+      await rpcResult(devnet.rpcUrl, 'devnet_fund', {
+        account: gasPayer.publicKey.hex,
+        motes: '100000000000',
+      });
+      // The fee payer's CSPR came after the block in hand (the one the refusal read): the
+      // refusal for gas looks at the newest block too, and the payment is settled.
+      const settled = await settle();
+      expect(settled.body).toMatchObject({ success: true });
+      expect(count(settled.before, 'info_get_status')).toBe(1);
+      expect(settled.before).not.toContain('account_put_transaction');
+    } finally {
+      await held.close();
+    }
   });
 
   it('settles a payer funded after /verify saw an empty balance', async () => {
