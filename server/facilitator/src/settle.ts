@@ -31,11 +31,11 @@ import { assetOf, type NetworkContext, paymentFor } from './network.js';
 import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
 import {
   type Check,
-  type CheckedPayment,
   checkOffChain,
   checkPayment,
   judgedAtNewest,
   judgePending,
+  type PaymentAtBlock,
   readOnChain,
   type VerifyOptions,
 } from './verify.js';
@@ -208,14 +208,12 @@ export class Settler {
     if (!offChain.ok) return this.rejected(network, offChain.response);
     // Funds short at the block judged by (maybe one read a moment ago) are looked for in the
     // newest block before a refusal.
-    const { payment, check: judged } = await judgedAtNewest(offChain.value, (payment) =>
-      this.reserve(payment, now),
-    );
+    const judged = await judgedAtNewest(offChain.value, (payment) => this.reserve(payment, now));
     if (!judged.ok) {
       // A concurrent settle of the same authorization may have reserved it meanwhile (its
       // transaction spending the nonce, its reservation the funds): follow that one rather than
       // refuse. When the checks passed, the reservation finds such a row itself, atomically.
-      const raced = await this.ledger.get(payment.key);
+      const raced = await this.ledger.get(offChain.value.key);
       if (raced && !(raced.state === 'failed' && raced.retryable)) {
         return this.answerExisting(raced, request, deliveryKey);
       }
@@ -242,7 +240,7 @@ export class Settler {
    * the pending balance and gas) atomically.
    */
   private async reserve(
-    payment: CheckedPayment & { block: BlockView },
+    payment: PaymentAtBlock,
     now: number,
   ): Promise<
     Check<{ reservation: Exclude<ReserveResult, { status: 'short' }>; leaseFrom: number }>

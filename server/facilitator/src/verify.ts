@@ -37,6 +37,9 @@ export interface CheckedPayment {
   value: bigint;
 }
 
+/** A checked payment with the block it is judged at. */
+export type PaymentAtBlock = CheckedPayment & { block: BlockView };
+
 /**
  * What was read from the chain while checking: the ledger's checks (for settlement, its
  * reservation) judge pending settlements against it.
@@ -164,9 +167,7 @@ function shortOfGas(payment: CheckedPayment, gas: GasFunds, needed: bigint) {
  * read now or a moment ago (see Read), for /verify the newest read last while no newer one is
  * due.
  */
-export async function readOnChain(
-  payment: CheckedPayment & { block: BlockView },
-): Promise<Check<ChainState>> {
+export async function readOnChain(payment: PaymentAtBlock): Promise<Check<ChainState>> {
   const { context, asset, key } = payment;
   const unsupported = (problem: string) =>
     invalid(
@@ -229,7 +230,7 @@ export async function readOnChain(
  * read again in the payment's block and judged once more.
  */
 export async function judgePending<T, S extends T & Shortfall>(
-  payment: CheckedPayment & { block: BlockView },
+  payment: PaymentAtBlock,
   state: ChainState,
   judge: (limits: ReserveLimits) => Promise<T>,
   isShort: (outcome: T) => outcome is S,
@@ -266,7 +267,7 @@ export async function judgePending<T, S extends T & Shortfall>(
  * reservation, atomically.)
  */
 async function checkLedger(
-  payment: CheckedPayment & { block: BlockView },
+  payment: PaymentAtBlock,
   state: ChainState,
   ledger: Ledger,
 ): Promise<Check<undefined>> {
@@ -288,10 +289,7 @@ async function checkLedger(
 }
 
 /** The chain's checks, then the ledger's. */
-async function checkOnChain(
-  payment: CheckedPayment & { block: BlockView },
-  ledger: Ledger,
-): Promise<Check<unknown>> {
+async function checkOnChain(payment: PaymentAtBlock, ledger: Ledger): Promise<Check<unknown>> {
   const onChain = await readOnChain(payment);
   return onChain.ok ? checkLedger(payment, onChain.value, ledger) : onChain;
 }
@@ -306,7 +304,7 @@ export async function checkPayment(
   request: VerifyRequest,
   options: VerifyOptions,
   read: Read,
-): Promise<Check<CheckedPayment & { block: BlockView }>> {
+): Promise<Check<PaymentAtBlock>> {
   const first = checkOffChain(contexts, request, options);
   // Expiry is judged by the later of the two clocks: expired by ours is expired. Only "not
   // yet valid" may change, on a chain ahead of our clock.
@@ -341,9 +339,7 @@ export async function verify(
 ): Promise<VerifyResponse> {
   const offChain = await checkPayment(contexts, request, options, 'recent');
   if (!offChain.ok) return offChain.response;
-  const { check } = await judgedAtNewest(offChain.value, (payment) =>
-    checkOnChain(payment, ledger),
-  );
+  const check = await judgedAtNewest(offChain.value, (payment) => checkOnChain(payment, ledger));
   if (!check.ok) return check.response;
   return { isValid: true, payer: offChain.value.key.payer };
 }
@@ -354,24 +350,20 @@ const SHORT_OF_FUNDS = new Set(['insufficient_funds', 'invalid_exact_casper_faci
 /**
  * `judge` of the payment at the block it was checked at. Funds that look short there may have
  * come in a later block: before such a refusal, the payment is judged again at the newest
- * block, read now, when that is later. Answers the verdict and the payment with the block it
- * was judged at.
+ * block, read now, when that is later.
  */
 export async function judgedAtNewest<T>(
-  payment: CheckedPayment & { block: BlockView },
-  judge: (payment: CheckedPayment & { block: BlockView }) => Promise<Check<T>>,
-): Promise<{ payment: CheckedPayment & { block: BlockView }; check: Check<T> }> {
+  payment: PaymentAtBlock,
+  judge: (payment: PaymentAtBlock) => Promise<Check<T>>,
+): Promise<Check<T>> {
   const check = await judge(payment);
-  if (check.ok || !SHORT_OF_FUNDS.has(check.response.invalidReason ?? '')) {
-    return { payment, check };
-  }
+  if (check.ok || !SHORT_OF_FUNDS.has(check.response.invalidReason ?? '')) return check;
   let block: BlockView | undefined;
   try {
     block = await payment.context.chain.view('live');
   } catch {}
   // Only a later block may have brought the funds (a node behind a load balancer may answer an
   // older one).
-  if (!block || block.height <= payment.block.height) return { payment, check };
-  const newer = { ...payment, block };
-  return { payment: newer, check: await judge(newer) };
+  if (!block || block.height <= payment.block.height) return check;
+  return judge({ ...payment, block });
 }
