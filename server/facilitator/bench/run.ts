@@ -59,6 +59,14 @@ const settleRows = (run: SettleRun): Array<[string, string]> => [
     '  CPU per settlement',
     `${ms(run.cpuMsPerSettlement.facilitator)} facilitator + ${ms(run.cpuMsPerSettlement.devnet)} devnet`,
   ],
+  ...(run.cpuMsEach
+    ? ([
+        [
+          '  facilitator CPU of each, least / median / most',
+          `${ms(run.cpuMsEach.min)} / ${ms(run.cpuMsEach.p50)} / ${ms(run.cpuMsEach.max)}`,
+        ],
+      ] as Array<[string, string]>)
+    : []),
   ['  RPC calls per settlement', calls(run.rpcCallsPerSettlement)],
   ...(run.verifyBefore
     ? ([

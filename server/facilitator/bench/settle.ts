@@ -41,6 +41,11 @@ export interface SettleRun {
   rpcCallsPerSettlement: Record<string, number>;
   /** CPU milliseconds per settlement, in the facilitator and in the devnet. */
   cpuMsPerSettlement: { facilitator: number; devnet: number };
+  /**
+   * Lone rows only: the facilitator's CPU in each settlement's own window (request sent →
+   * answer received), least, median and most: how much one run's settlements differ.
+   */
+  cpuMsEach?: { min: number; p50: number; max: number };
   /** `verified` only: the /verify before each settlement, its facilitator CPU and RPC calls. */
   verifyBefore?: { cpuMs: number; rpcCalls: Record<string, number> };
 }
@@ -108,6 +113,14 @@ async function verifyFirst(
     throw new Error(`/verify refused a benchmark payment: ${JSON.stringify(verdict)}`);
 }
 
+interface Sent {
+  answer: Awaited<ReturnType<typeof post>>;
+  received: number;
+  sentAt: number;
+  /** One after another only: the facilitator's CPU from sending the settle to its answer. */
+  cpuMs?: number;
+}
+
 /** How a run sends its payments: all at once or one after another. */
 async function send(
   client: BenchClient,
@@ -115,17 +128,31 @@ async function send(
   baseUrl: string,
   sending: SettleRun['sending'],
   tally: VerifyTally,
-): Promise<Array<{ answer: Awaited<ReturnType<typeof post>>; received: number; sentAt: number }>> {
-  const one = async (payment: PaymentRequest) => {
-    if (sending === 'verified') await verifyFirst(client, baseUrl, payment, tally);
+): Promise<Sent[]> {
+  const one = async (payment: PaymentRequest): Promise<Sent> => {
     const sentAt = Date.now();
     const answer = await post(client, `${baseUrl}/settle`, payment);
     return { answer, received: Date.now(), sentAt };
   };
   if (sending === 'concurrent') return Promise.all(batch.map(one));
+  const [facilitatorPid] = tally.pids;
   const results = [];
-  for (const payment of batch) results.push(await one(payment));
+  for (const payment of batch) {
+    if (sending === 'verified') await verifyFirst(client, baseUrl, payment, tally);
+    const cpuBefore = await cpuMsOf(facilitatorPid);
+    const sent = await one(payment);
+    results.push({ ...sent, cpuMs: (await cpuMsOf(facilitatorPid)) - cpuBefore });
+  }
   return results;
+}
+
+/** Least, median and most of the per-settlement CPU windows, when the run measured them. */
+function spreadOf(results: Sent[]): SettleRun['cpuMsEach'] {
+  const each = results.flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs]));
+  if (each.length === 0) return undefined;
+  const { p50, max } = latencyOf(each);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { min: round(Math.min(...each)), p50: round(p50), max: round(max) };
 }
 
 /** The rows of lone settlements: on their own, and each after its /verify. */
@@ -255,6 +282,7 @@ export async function settleBench(
           SETTLE_PHASES.map((phase) => [phase, latencyOf(samples[phase])]),
         ) as Record<SettlePhase, Latency>,
         cpuMsPerSettlement: { facilitator: cpuPer(0), devnet: cpuPer(1) },
+        ...(sending === 'concurrent' ? {} : { cpuMsEach: spreadOf(results) }),
         rpcCallsPerSettlement: Object.fromEntries(
           [...proxy.calls].map(([method, n]) => [
             method,
