@@ -64,6 +64,10 @@ export class RpcProxy {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => this.handle(Buffer.concat(chunks).toString('utf8'), req.socket, res));
     });
+    // As a node's JSON-RPC server (hyper 0.14's, in casper-node and its sidecar) keeps an idle
+    // connection open, not closed after node:http's default 5 s: the facilitator's sockets live
+    // through an 8 s block as they do against a node.
+    this.server.keepAliveTimeout = 0;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
