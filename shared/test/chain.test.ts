@@ -140,6 +140,28 @@ const UREFS: Record<string, { cl_type: string; bytes: string }> = {
   [`uref-${'03'.repeat(32)}-007`]: { cl_type: 'U8', bytes: '09' },
 };
 
+/** The newest block `chain_get_block` answers, as a 2.x node writes it (the schema's example). */
+let newestBlock: unknown = {
+  Version2: {
+    hash: '1f'.repeat(32),
+    header: {
+      parent_hash: '07'.repeat(32),
+      state_root_hash: ROOT,
+      timestamp: '2026-12-01T10:00:00.000Z',
+      era_id: 1,
+      height: 42,
+      protocol_version: '2.0.0',
+    },
+    body: {
+      transactions: {
+        '0': [{ Version1: '14'.repeat(32) }],
+        '3': [{ Version1: TRANSACTION.toUpperCase() }, { Deploy: '16'.repeat(32) }],
+      },
+      rewarded_signatures: [],
+    },
+  },
+};
+
 function answer(method: string, params: Record<string, unknown>): unknown {
   const root = (params.state_identifier as { StateRootHash?: string } | undefined)?.StateRootHash;
   switch (method) {
@@ -153,6 +175,8 @@ function answer(method: string, params: Record<string, unknown>): unknown {
           },
         },
       };
+    case 'chain_get_block':
+      return { result: { block_with_signatures: { block: newestBlock, proofs: [] } } };
     case 'query_balance':
       if (root !== ROOT) return { error: { code: -32602, message: 'bad params' } };
       return (params.purse_identifier as Record<string, string>).main_purse_under_public_key ===
@@ -286,6 +310,34 @@ describe('CasperChain', () => {
     expect(await chain.accountBalance(PUBLIC_KEY, ROOT)).toBe(2_500_000_000_000n);
     // An account the chain has never seen holds nothing.
     expect(await chain.accountBalance(`01${'99'.repeat(32)}`, ROOT)).toBe(0n);
+  });
+
+  it('reads the newest block with the transactions of its lanes (TransactionV1 hashes)', async () => {
+    const listed = await chain.newestBlockListed();
+    expect(listed).toEqual({
+      height: 42,
+      timestampMs: Date.parse('2026-12-01T10:00:00.000Z'),
+      stateRootHash: ROOT,
+      transactions: new Set(['14'.repeat(32), TRANSACTION]),
+    });
+    const latest = newestBlock;
+    try {
+      // A 1.x block holds deploys only: what it holds is not listed.
+      newestBlock = {
+        Version1: {
+          hash: '1f'.repeat(32),
+          header: { state_root_hash: ROOT, timestamp: '2026-12-01T10:00:00.000Z', height: 42 },
+          body: { deploy_hashes: [], transfer_hashes: [] },
+        },
+      };
+      expect((await chain.newestBlockListed()).transactions).toBeUndefined();
+      newestBlock = { Version2: { header: { height: 42, timestamp: 'soon' } } };
+      await expect(chain.newestBlockListed()).rejects.toThrow(
+        "the node's chain_get_block answer is malformed",
+      );
+    } finally {
+      newestBlock = latest;
+    }
   });
 
   it('finds the current contract of a package, its named keys, entry points and metadata', async () => {

@@ -2,16 +2,27 @@
 // transaction looks at the chain once per block instead of once per poll. The loop sleeps until
 // the next block should be on the node (the newest block's timestamp plus the network's block
 // interval plus the delay it learnt, never longer than one interval nor ten poll intervals),
-// then reads the newest block every poll interval (one `info_get_status` for all waiters) until
-// the height moves, and wakes the waiters. It runs only while someone waits.
+// then reads the newest block every poll interval (one `chain_get_block` for all waiters) until
+// the height moves, and wakes the waiters. A waiter for a transaction is woken by the block after
+// the one it saw only if that block holds its transaction: a transaction sent just after a block
+// was made, before the block showed here, waits for the next one without reading its status in
+// vain. It runs only while someone waits.
 //
 // The delay: a node shows a block some time after the block's timestamp (on Casper, once it is
 // final). The least delay seen among the last few blocks is added to the due time, so a look
 // rarely comes before the block.
 import type { BlockView, Chain } from './chain.js';
 
+/** A transaction waited for, and the height up to which no block holds it. */
+export interface AwaitedTransaction {
+  hash: string;
+  notIn: number;
+}
+
 interface Waiter {
   after: number;
+  /** The transaction waited for (its hash in lower case), if any. */
+  transaction: AwaitedTransaction | undefined;
   wake: () => void;
 }
 
@@ -30,19 +41,28 @@ export class BlockWatcher {
   private readonly delays: number[] = [];
 
   constructor(
-    private readonly chain: Pick<Chain, 'view' | 'newestSeen' | 'blockIntervalMs'>,
+    private readonly chain: Pick<Chain, 'newestListed' | 'newestSeen' | 'blockIntervalMs'>,
     private readonly pollIntervalMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
   /**
-   * Resolves once a block newer than the newest one seen when called has come, or after
+   * Resolves once a block newer than the newest one seen when called has come (with
+   * `transaction`, known to be in no block up to `notIn`: a block that may hold it), or after
    * `maxWaitMs` (so a caller can renew what it holds), or when `signal` aborts.
    */
-  nextBlock(signal: AbortSignal, maxWaitMs: number): Promise<void> {
+  nextBlock(
+    signal: AbortSignal,
+    maxWaitMs: number,
+    transaction?: AwaitedTransaction,
+  ): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const waiter: Waiter = { after: this.chain.newestSeen()?.height ?? -1, wake: () => done() };
+      const waiter: Waiter = {
+        after: this.chain.newestSeen()?.height ?? -1,
+        transaction: transaction && { ...transaction, hash: transaction.hash.toLowerCase() },
+        wake: () => done(),
+      };
       const timer = setTimeout(() => done(), maxWaitMs);
       const done = () => {
         clearTimeout(timer);
@@ -62,10 +82,14 @@ export class BlockWatcher {
    * transaction, rather than the newest block and then its transaction). Otherwise the same
    * as `nextBlock`.
    */
-  async blockDue(signal: AbortSignal, maxWaitMs: number): Promise<void> {
+  async blockDue(
+    signal: AbortSignal,
+    maxWaitMs: number,
+    transaction?: AwaitedTransaction,
+  ): Promise<void> {
     const newest = this.chain.newestSeen();
     if (this.waiters.size > 0 || this.alone > 0 || !newest) {
-      return this.nextBlock(signal, maxWaitMs);
+      return this.nextBlock(signal, maxWaitMs, transaction);
     }
     const sleep = Math.min(maxWaitMs, this.sleepMs(newest));
     this.alone += 1;
@@ -113,19 +137,30 @@ export class BlockWatcher {
         while (this.waiters.size > 0) {
           const sleep = this.sleepMs(this.chain.newestSeen());
           await new Promise((resolve) => setTimeout(resolve, sleep));
-          let height: number;
+          let block: Awaited<ReturnType<Chain['newestListed']>>;
           try {
             const before = this.chain.newestSeen();
-            const block = await this.chain.view('live');
+            block = await this.chain.newestListed();
             this.learn(before, block);
-            height = block.height;
           } catch {
             continue; // an unreachable node only delays the next look
           }
           for (const waiter of [...this.waiters]) {
             // A waiter that came before any block was seen waits for the one after this.
-            if (waiter.after < 0) waiter.after = height;
-            else if (waiter.after < height) waiter.wake();
+            if (waiter.after < 0) waiter.after = block.height;
+            else if (waiter.after < block.height) {
+              // Only the newest block is listed: with a block between it and the last one known
+              // not to hold the transaction, the waiter is woken.
+              const awaited = waiter.transaction;
+              const notInIt =
+                awaited !== undefined &&
+                awaited.notIn === block.height - 1 &&
+                block.transactions?.has(awaited.hash) === false;
+              if (notInIt) {
+                waiter.after = block.height;
+                awaited.notIn = block.height;
+              } else waiter.wake();
+            }
           }
         }
       } finally {

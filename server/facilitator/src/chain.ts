@@ -9,6 +9,7 @@ import {
   CasperRpc,
   type ContractInfo,
   type ExecutionStatus,
+  type ListedBlock,
   type NonceStore,
   profileOf,
   type TokenProfile,
@@ -18,7 +19,7 @@ import type { AssetConfig } from './config.js';
 import { keepAlivePost } from './http-post.js';
 import { ReadCache } from './read-cache.js';
 
-export type { BlockView, ExecutionStatus } from '@x402-casper/shared';
+export type { BlockView, ExecutionStatus, ListedBlock } from '@x402-casper/shared';
 
 export type UsableProfile = TokenProfile & { usable: true };
 
@@ -67,6 +68,11 @@ export interface Chain {
   readonly blockIntervalMs: number;
   newestSeen(): BlockView | undefined;
   view(read?: Read): Promise<BlockView>;
+  /**
+   * The newest block read now, as `view('live')`, with the transactions it holds (the block
+   * watcher's look: it wakes only the settlements whose transaction came in it).
+   */
+  newestListed(): Promise<ListedBlock>;
   accountBalance(publicKeyHex: string, block: BlockView): Promise<bigint>;
   /**
    * The fee payer's funds as of a recent block (not necessarily `block`): read at `block` when
@@ -141,7 +147,17 @@ export class ChainClient implements Chain {
     ) {
       return kept.reading;
     }
-    const reading = this.chain.newestBlock();
+    return this.keep(this.chain.newestBlock(), now);
+  }
+
+  newestListed(): Promise<ListedBlock> {
+    const listing = this.chain.newestBlockListed();
+    this.keep(listing, this.now());
+    return listing;
+  }
+
+  /** Keeps a read of the newest block, sent at `now`, to serve later reads (see Read). */
+  private keep(reading: Promise<BlockView>, now: number): Promise<BlockView> {
     const entry = {
       reading,
       askedAt: now,

@@ -18,7 +18,7 @@ import {
   type SettleResponse,
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BlockView } from './chain.js';
+import type { BlockView, ExecutionStatus } from './chain.js';
 import type {
   Ledger,
   ReserveLimits,
@@ -540,28 +540,39 @@ export class Settler {
     }
     // A row just reserved is as this replica wrote it; any other may have moved since it was read.
     let row = mode === 'fresh' ? initial : await this.ledger.byId(initial.id);
-    // One look per block: the network's watcher wakes every waiting settlement when a block
-    // comes (and at least every third of a lease, to renew it).
+    // One look per block: the network's watcher wakes a waiting settlement when a block that
+    // may hold its transaction comes (and at least every third of a lease, to renew it).
     // Waits end when the lease is due for renewal, so it is renewed every third of it (plus
     // one poll); the config keeps rpcTimeoutMs well under the lease for that.
     const untilRenewal = () => {
       const renewalDue = (this.leasedAt.get(row.id) ?? 0) + this.options.leaseMs / 3;
       return Math.max(this.options.pollIntervalMs, renewalDue - this.now());
     };
-    const nextBlock = () => context.blocks.nextBlock(this.stop.signal, untilRenewal());
+    // The watcher is told the transaction with the newest block seen before it was just sent,
+    // or before the node said it waits for a block: no block up to that one holds it, so the
+    // watcher wakes this wait only with a block that may.
+    const seenBefore = () => context.chain.newestSeen()?.height ?? -1;
     if (row.state === 'reserved') {
+      const notIn = seenBefore();
       row = await this.submit(context, row, mode);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
       // Just sent: it cannot have run before the next block. Alone, its own status read is
       // the first look.
-      if (row.state === 'submitted')
-        await context.blocks.blockDue(this.stop.signal, untilRenewal());
+      if (row.state === 'submitted') {
+        const sentNow = mode === 'fresh' ? { hash: row.transactionHash, notIn } : undefined;
+        await context.blocks.blockDue(this.stop.signal, untilRenewal(), sentNow);
+      }
     }
     while (row.state === 'submitted') {
       if (this.stop.signal.aborted || !(await this.renew(row))) return row;
-      row = await this.poll(context, row, claimant);
-      if (row.state === 'submitted') await nextBlock();
+      const notIn = seenBefore();
+      const looked = await this.poll(context, row, claimant);
+      row = looked.row;
+      if (row.state === 'submitted') {
+        const waiting = looked.pending ? { hash: row.transactionHash, notIn } : undefined;
+        await context.blocks.nextBlock(this.stop.signal, untilRenewal(), waiting);
+      }
     }
     return row;
   }
@@ -633,12 +644,15 @@ export class Settler {
     return this.ledger.markSubmitted(row);
   }
 
-  /** One look at the chain; an unreachable node only delays the next look. */
+  /**
+   * One look at the chain; an unreachable node only delays the next look. `pending`: the node
+   * has the transaction and it has not run yet.
+   */
   private async poll(
     context: NetworkContext,
     row: Settlement,
     claimant: string | undefined,
-  ): Promise<Settlement> {
+  ): Promise<{ row: Settlement; pending: boolean }> {
     let status: Awaited<ReturnType<typeof context.chain.execution>>;
     try {
       status = await context.chain.execution(row.transactionHash);
@@ -647,8 +661,19 @@ export class Settler {
         { settlement: row.id, err: (error as Error).message },
         'cannot read the settlement transaction yet',
       );
-      return row;
+      return { row, pending: false };
     }
+    const pending = status.state === 'pending';
+    return { row: await this.recordStatus(context, row, claimant, status), pending };
+  }
+
+  /** What the transaction's status, as read, makes of the row. */
+  private async recordStatus(
+    context: NetworkContext,
+    row: Settlement,
+    claimant: string | undefined,
+    status: ExecutionStatus,
+  ): Promise<Settlement> {
     if (status.state === 'executed') {
       if (status.errorMessage === null) {
         this.options.log.info(

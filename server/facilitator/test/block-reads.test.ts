@@ -1,7 +1,7 @@
 // Chain reads made against one block, counted through a real proxy in front of the devnet:
 // /verify reads the newest block once per block and, per payment, only what a payment brings
 // (its nonce; a payer's balance once per block); /settle reads against a block read now, or by
-// its /verify a moment before.
+// its /verify a moment before; the block watcher reads the newest block with what it holds.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,8 +19,9 @@ import {
 } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Facilitator } from '../src/app.js';
+import { BlockWatcher } from '../src/blocks.js';
 import { type BlockView, ChainClient, FRESH_READ_MS } from '../src/chain.js';
-import { facilitatorOn, settleDirectly } from './helpers.js';
+import { facilitatorOn, sendDirectly, settleDirectly } from './helpers.js';
 
 const dir = tempDir('block-reads');
 const [feePayer, merchant, alice, bob] = defaultDevAccounts();
@@ -487,6 +488,50 @@ describe("the fee payer's CSPR, read once a minute, its gas counted by the ledge
       });
     } finally {
       await metered.close();
+    }
+  });
+});
+
+describe('the block watcher, against the devnet', () => {
+  it('wakes a wait for a transaction only with a block that holds it, from one read of the block', async () => {
+    const chain = new ChainClient(proxy.url, 5000, BLOCK_INTERVAL_MS);
+    // The block is long: the watcher looks every ten poll intervals (250 ms).
+    const watcher = new BlockWatcher(chain, 25);
+    const request = await payment();
+    const stop = new AbortController();
+    const woken: string[] = [];
+    const notIn = (await chain.view('live')).height;
+    const wait = (name: string, hash?: string) =>
+      watcher
+        .nextBlock(stop.signal, 5000, hash === undefined ? undefined : { hash, notIn })
+        .then(() => woken.push(name));
+    try {
+      const reads = await callsDuring(async () => {
+        const sent = await sendDirectly(
+          devnet,
+          devnet.tokens[0]!.packageHash,
+          request.paymentPayload,
+          bob.secretKey,
+        );
+        // Both wait from the block before; the other transaction was sent after this block.
+        const holder = wait('its transaction', sent.toUpperCase());
+        void wait('another transaction', 'ee'.repeat(32));
+        const any = wait('any block');
+        await rpcResult(devnet.rpcUrl, 'devnet_mine');
+        await Promise.all([holder, any]);
+        expect(woken).toEqual(['its transaction', 'any block']);
+        // The block after that does not hold it either: still waiting.
+        await rpcResult(devnet.rpcUrl, 'devnet_mine');
+        await sleep(400);
+        expect(woken).toEqual(['its transaction', 'any block']);
+      });
+      // One read per look, the same for every waiter: the block with its transactions.
+      expect(new Set(reads)).toEqual(new Set(['chain_get_block']));
+      expect(reads.length).toBeGreaterThanOrEqual(2);
+      // What it read is the newest block for later reads too.
+      expect(chain.newestSeen()?.height).toBe((await chain.view('recent')).height);
+    } finally {
+      stop.abort();
     }
   });
 });

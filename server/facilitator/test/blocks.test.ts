@@ -2,7 +2,7 @@
 // a fake chain counts its reads; fake timers move time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlockWatcher } from '../src/blocks.js';
-import type { BlockView } from '../src/chain.js';
+import type { BlockView, ListedBlock } from '../src/chain.js';
 
 const START = 1_800_000_000_000;
 
@@ -20,19 +20,22 @@ class FakeChain {
   private block(timestampMs: number): BlockView {
     return { height: this.height, timestampMs, stateRootHash: 'ab'.repeat(32) };
   }
-  /** The node shows a new block, stamped `timestampMs` (now by default). */
-  makeBlock(timestampMs = Date.now()) {
+  /** The transactions the node lists in each block; a block left out (null) is not a 2.x one. */
+  private readonly listed = new Map<number, ReadonlySet<string>>();
+  /** The node shows a new block, stamped `timestampMs` (now by default), holding `transactions`. */
+  makeBlock(timestampMs = Date.now(), transactions: string[] | null = []) {
     this.height += 1;
     this.stamp = timestampMs;
+    if (transactions) this.listed.set(this.height, new Set(transactions));
   }
   newestSeen() {
     return this.newest;
   }
-  async view(): Promise<BlockView> {
+  async newestListed(): Promise<ListedBlock> {
     this.reads.push(Date.now() - START);
     const block = this.block(this.stamp);
     if (!this.newest || block.height > this.newest.height) this.newest = block;
-    return this.newest;
+    return { ...this.newest, transactions: this.listed.get(this.newest.height) };
   }
 }
 
@@ -148,6 +151,58 @@ describe('BlockWatcher', () => {
     await waiting;
     expect(woken).toBe(true);
     expect(chain.reads).toEqual([1100]);
+  });
+
+  it('wakes a waiter for a transaction only with a block that may hold it', async () => {
+    const chain = new FakeChain(1000, 5);
+    const watcher = new BlockWatcher(chain, 100);
+    const signal = new AbortController().signal;
+    const woken: string[] = [];
+    // Block 5 is the newest seen: neither transaction is in a block up to it.
+    const wait = (name: string, hash?: string) =>
+      watcher
+        .nextBlock(signal, 60_000, hash === undefined ? undefined : { hash, notIn: 5 })
+        .then(() => woken.push(name));
+    // Sent while block 6 was being made: in block 7, not 6.
+    void wait('late', 'AA'.repeat(32));
+    void wait('early', 'bb'.repeat(32));
+    void wait('any block');
+    chain.makeBlock(undefined, ['bb'.repeat(32)]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(woken).toEqual(['early', 'any block']);
+    chain.makeBlock(undefined, ['aa'.repeat(32)]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(woken).toEqual(['early', 'any block', 'late']);
+    // One read per look all along: the list came with the block.
+    expect(chain.reads).toEqual([1000, 2000]);
+  });
+
+  it('wakes a waiter for a transaction when it cannot tell: a block not listed, or not a 2.x one', async () => {
+    const chain = new FakeChain(1000, 5);
+    const watcher = new BlockWatcher(chain, 100);
+    const signal = new AbortController().signal;
+    const woken: string[] = [];
+    void watcher
+      .nextBlock(signal, 60_000, { hash: 'aa'.repeat(32), notIn: 5 })
+      .then(() => woken.push('skipped'));
+    // Two blocks before the look: only the newest is listed, and the first may hold it.
+    chain.makeBlock(undefined, ['aa'.repeat(32)]);
+    chain.makeBlock(undefined, []);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(woken).toEqual(['skipped']);
+    void watcher
+      .nextBlock(signal, 60_000, { hash: 'cc'.repeat(32), notIn: 7 })
+      .then(() => woken.push('unlisted'));
+    chain.makeBlock(undefined, null); // a 1.x block: no list of transactions
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(woken).toEqual(['skipped', 'unlisted']);
+    // Known absent only up to block 7, while block 8 was seen since: block 8 may hold it.
+    void watcher
+      .nextBlock(signal, 60_000, { hash: 'dd'.repeat(32), notIn: 7 })
+      .then(() => woken.push('seen on'));
+    chain.makeBlock(undefined, []);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(woken).toEqual(['skipped', 'unlisted', 'seen on']);
   });
 
   it('gives up waiting after maxWaitMs, or when the signal aborts', async () => {

@@ -7,10 +7,10 @@ import type { ChainOf } from '../src/network.js';
 import { buildSettlementTransaction, signingKeyOf } from '../src/transaction.js';
 
 /**
- * Settles a payment on chain without any facilitator, `gasPayer` paying the gas, and mines
- * the block; returns the transaction hash. For "someone else spent the nonce" cases.
+ * Sends a payment's settlement transaction to the node without any facilitator, `gasPayer`
+ * paying the gas; returns its hash once the node has taken it (no block is made).
  */
-export async function settleDirectly(
+export async function sendDirectly(
   devnet: { rpcUrl: string; chainName: string },
   packageHash: string,
   paymentPayload: PaymentPayload,
@@ -27,8 +27,22 @@ export async function settleDirectly(
   await rpcResult(devnet.rpcUrl, 'account_put_transaction', {
     transaction: { Version1: JSON.parse(direct.json) },
   });
-  await rpcResult(devnet.rpcUrl, 'devnet_mine');
   return direct.hash;
+}
+
+/**
+ * Settles a payment on chain without any facilitator, `gasPayer` paying the gas, and mines
+ * the block; returns the transaction hash. For "someone else spent the nonce" cases.
+ */
+export async function settleDirectly(
+  devnet: { rpcUrl: string; chainName: string },
+  packageHash: string,
+  paymentPayload: PaymentPayload,
+  gasPayer: SecretKey,
+): Promise<string> {
+  const hash = await sendDirectly(devnet, packageHash, paymentPayload, gasPayer);
+  await rpcResult(devnet.rpcUrl, 'devnet_mine');
+  return hash;
 }
 
 /**

@@ -21,6 +21,14 @@ export interface BlockView {
   stateRootHash: string;
 }
 
+/**
+ * The newest block with the TransactionV1 hashes it holds (lower-case hex), or undefined where
+ * the block is not a 2.x block (a 1.x block holds only deploys).
+ */
+export interface ListedBlock extends BlockView {
+  transactions: ReadonlySet<string> | undefined;
+}
+
 /** Where a transaction stands: unknown to the node, waiting for a block, or executed. */
 export type ExecutionStatus =
   | { state: 'unknown' }
@@ -206,6 +214,37 @@ export class CasperChain {
       throw new CasperRpcUnavailableError('info_get_status: the node has no block yet');
     }
     return { height: info.height, timestampMs, stateRootHash: info.state_root_hash };
+  }
+
+  /**
+   * The newest block the node has completed, with the transactions in it (`chain_get_block`
+   * with no identifier; a 2.x block lists them by lane in `body.transactions`).
+   */
+  async newestBlockListed(): Promise<ListedBlock> {
+    const result = await this.rpc.call('chain_get_block');
+    const versions = object(object(result.block_with_signatures)?.block);
+    const block = object(versions?.Version2) ?? object(versions?.Version1);
+    const header = object(block?.header);
+    const timestampMs =
+      typeof header?.timestamp === 'string' ? Date.parse(header.timestamp) : Number.NaN;
+    if (
+      typeof header?.height !== 'number' ||
+      !Number.isFinite(timestampMs) ||
+      typeof header.state_root_hash !== 'string'
+    ) {
+      throw malformed('chain_get_block answer');
+    }
+    const view = { height: header.height, timestampMs, stateRootHash: header.state_root_hash };
+    const lanes = object(object(block?.body)?.transactions);
+    if (!versions?.Version2 || !lanes) return { ...view, transactions: undefined };
+    const transactions = new Set<string>();
+    for (const lane of Object.values(lanes)) {
+      for (const entry of array(lane)) {
+        const hash = object(entry)?.Version1;
+        if (typeof hash === 'string') transactions.add(hash.toLowerCase());
+      }
+    }
+    return { ...view, transactions };
   }
 
   /** CSPR (motes) in the main purse of the account of `publicKeyHex`; 0 for no account. */

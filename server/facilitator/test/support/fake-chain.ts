@@ -11,7 +11,7 @@ import {
   type ExecutionStatus,
   type TokenProfile,
 } from '@x402-casper/shared';
-import type { BlockView, Chain, GasFunds, UsableProfile } from '../../src/chain.js';
+import type { BlockView, Chain, GasFunds, ListedBlock, UsableProfile } from '../../src/chain.js';
 
 const profileOf = (contractHash: string): UsableProfile => ({
   usable: true,
@@ -110,6 +110,15 @@ export class FakeChain implements Chain {
   async view(): Promise<BlockView> {
     this.newest = this.block();
     return this.newest;
+  }
+
+  async newestListed(): Promise<ListedBlock> {
+    const block = await this.view();
+    const transactions = new Set<string>();
+    for (const [hash, { blockHeight }] of this.executed) {
+      if (blockHeight === block.height) transactions.add(hash.toLowerCase());
+    }
+    return { ...block, transactions };
   }
 
   async accountBalance(publicKeyHex: string): Promise<bigint> {
