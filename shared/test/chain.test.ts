@@ -331,6 +331,14 @@ describe('CasperChain', () => {
         },
       };
       expect((await chain.newestBlockListed()).transactions).toBeUndefined();
+      // A 2.x block whose list is missing, or holds an entry of a kind not known here.
+      const header = { state_root_hash: ROOT, timestamp: '2026-12-01T10:00:00.000Z', height: 42 };
+      newestBlock = { Version2: { header, body: {} } };
+      expect((await chain.newestBlockListed()).transactions).toBeUndefined();
+      newestBlock = {
+        Version2: { header, body: { transactions: { '3': [{ V1: TRANSACTION }] } } },
+      };
+      expect((await chain.newestBlockListed()).transactions).toBeUndefined();
       newestBlock = { Version2: { header: { height: 42, timestamp: 'soon' } } };
       await expect(chain.newestBlockListed()).rejects.toThrow(
         "the node's chain_get_block answer is malformed",

@@ -3,17 +3,22 @@
 // the next block should be on the node (the newest block's timestamp plus the network's block
 // interval plus the delay it learnt, never longer than one interval nor ten poll intervals),
 // then reads the newest block every poll interval (one `chain_get_block` for all waiters) until
-// the height moves, and wakes the waiters. A waiter for a transaction is woken by the block after
-// the one it saw only if that block holds its transaction: a transaction sent just after a block
-// was made, before the block showed here, waits for the next one without reading its status in
-// vain. It runs only while someone waits.
+// the height moves, and wakes the waiters. A waiter for a transaction known to be in no block up
+// to some height is not woken by the next block when that block's list lacks it: a transaction
+// sent just after a block was made, before the block showed here, waits for the next one without
+// reading its status in vain. Any block it cannot tell about wakes it. It runs only while someone
+// waits.
 //
 // The delay: a node shows a block some time after the block's timestamp (on Casper, once it is
 // final). The least delay seen among the last few blocks is added to the due time, so a look
 // rarely comes before the block.
-import type { BlockView, Chain } from './chain.js';
+import type { BlockView, Chain, ListedBlock } from './chain.js';
 
-/** A transaction waited for, and the height up to which no block holds it. */
+/**
+ * A transaction waited for (its hash, in either case) and the height up to which no block holds
+ * it. The watcher moves `notIn` on as it reads blocks that do not hold it, so a caller keeps one
+ * for all its waits.
+ */
 export interface AwaitedTransaction {
   hash: string;
   notIn: number;
@@ -21,7 +26,6 @@ export interface AwaitedTransaction {
 
 interface Waiter {
   after: number;
-  /** The transaction waited for (its hash in lower case), if any. */
   transaction: AwaitedTransaction | undefined;
   wake: () => void;
 }
@@ -41,7 +45,7 @@ export class BlockWatcher {
   private readonly delays: number[] = [];
 
   constructor(
-    private readonly chain: Pick<Chain, 'newestListed' | 'newestSeen' | 'blockIntervalMs'>,
+    private readonly chain: Pick<Chain, 'newestListed' | 'view' | 'newestSeen' | 'blockIntervalMs'>,
     private readonly pollIntervalMs: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -60,7 +64,7 @@ export class BlockWatcher {
     return new Promise<void>((resolve) => {
       const waiter: Waiter = {
         after: this.chain.newestSeen()?.height ?? -1,
-        transaction: transaction && { ...transaction, hash: transaction.hash.toLowerCase() },
+        transaction,
         wake: () => done(),
       };
       const timer = setTimeout(() => done(), maxWaitMs);
@@ -129,6 +133,19 @@ export class BlockWatcher {
     return Math.max(this.pollIntervalMs, Math.min(longest, due));
   }
 
+  /** The newest block with its list, or without one where the node will not list it. */
+  private async look(): Promise<ListedBlock | undefined> {
+    try {
+      return await this.chain.newestListed();
+    } catch {
+      try {
+        return { ...(await this.chain.view('live')), transactions: undefined };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
   private run(): void {
     if (this.running) return;
     this.running = true;
@@ -137,14 +154,10 @@ export class BlockWatcher {
         while (this.waiters.size > 0) {
           const sleep = this.sleepMs(this.chain.newestSeen());
           await new Promise((resolve) => setTimeout(resolve, sleep));
-          let block: Awaited<ReturnType<Chain['newestListed']>>;
-          try {
-            const before = this.chain.newestSeen();
-            block = await this.chain.newestListed();
-            this.learn(before, block);
-          } catch {
-            continue; // an unreachable node only delays the next look
-          }
+          const before = this.chain.newestSeen();
+          const block = await this.look();
+          if (!block) continue; // an unreachable node only delays the next look
+          this.learn(before, block);
           for (const waiter of [...this.waiters]) {
             // A waiter that came before any block was seen waits for the one after this.
             if (waiter.after < 0) waiter.after = block.height;
@@ -155,7 +168,7 @@ export class BlockWatcher {
               const notInIt =
                 awaited !== undefined &&
                 awaited.notIn === block.height - 1 &&
-                block.transactions?.has(awaited.hash) === false;
+                block.transactions?.has(awaited.hash.toLowerCase()) === false;
               if (notInIt) {
                 waiter.after = block.height;
                 awaited.notIn = block.height;

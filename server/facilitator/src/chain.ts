@@ -70,7 +70,7 @@ export interface Chain {
   view(read?: Read): Promise<BlockView>;
   /**
    * The newest block read now, as `view('live')`, with the transactions it holds (the block
-   * watcher's look: it wakes only the settlements whose transaction came in it).
+   * watcher's look: a settlement whose transaction is not in it need not read its status).
    */
   newestListed(): Promise<ListedBlock>;
   accountBalance(publicKeyHex: string, block: BlockView): Promise<bigint>;

@@ -18,7 +18,8 @@ import {
   type SettleResponse,
 } from '@x402-casper/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BlockView, ExecutionStatus } from './chain.js';
+import type { AwaitedTransaction } from './blocks.js';
+import type { BlockView } from './chain.js';
 import type {
   Ledger,
   ReserveLimits,
@@ -548,31 +549,28 @@ export class Settler {
       const renewalDue = (this.leasedAt.get(row.id) ?? 0) + this.options.leaseMs / 3;
       return Math.max(this.options.pollIntervalMs, renewalDue - this.now());
     };
-    // The watcher is told the transaction with the newest block seen before it was just sent,
-    // or before the node said it waits for a block: no block up to that one holds it, so the
-    // watcher wakes this wait only with a block that may.
-    const seenBefore = () => context.chain.newestSeen()?.height ?? -1;
+    // Sent now, the transaction is in no block up to the newest seen before: the watcher is
+    // told so (and moves that height on as blocks without it come), and wakes these waits only
+    // with a block that may hold it. A status read moves nothing: behind a load balancer, the
+    // node that answers it may be behind the one that showed the blocks.
+    let awaited: AwaitedTransaction | undefined;
+    const nextBlock = () => context.blocks.nextBlock(this.stop.signal, untilRenewal(), awaited);
     if (row.state === 'reserved') {
-      const notIn = seenBefore();
+      const notIn = context.chain.newestSeen()?.height ?? -1;
       row = await this.submit(context, row, mode);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
       // Just sent: it cannot have run before the next block. Alone, its own status read is
       // the first look.
       if (row.state === 'submitted') {
-        const sentNow = mode === 'fresh' ? { hash: row.transactionHash, notIn } : undefined;
-        await context.blocks.blockDue(this.stop.signal, untilRenewal(), sentNow);
+        if (mode === 'fresh') awaited = { hash: row.transactionHash, notIn };
+        await context.blocks.blockDue(this.stop.signal, untilRenewal(), awaited);
       }
     }
     while (row.state === 'submitted') {
       if (this.stop.signal.aborted || !(await this.renew(row))) return row;
-      const notIn = seenBefore();
-      const looked = await this.poll(context, row, claimant);
-      row = looked.row;
-      if (row.state === 'submitted') {
-        const waiting = looked.pending ? { hash: row.transactionHash, notIn } : undefined;
-        await context.blocks.nextBlock(this.stop.signal, untilRenewal(), waiting);
-      }
+      row = await this.poll(context, row, claimant);
+      if (row.state === 'submitted') await nextBlock();
     }
     return row;
   }
@@ -644,15 +642,12 @@ export class Settler {
     return this.ledger.markSubmitted(row);
   }
 
-  /**
-   * One look at the chain; an unreachable node only delays the next look. `pending`: the node
-   * has the transaction and it has not run yet.
-   */
+  /** One look at the chain; an unreachable node only delays the next look. */
   private async poll(
     context: NetworkContext,
     row: Settlement,
     claimant: string | undefined,
-  ): Promise<{ row: Settlement; pending: boolean }> {
+  ): Promise<Settlement> {
     let status: Awaited<ReturnType<typeof context.chain.execution>>;
     try {
       status = await context.chain.execution(row.transactionHash);
@@ -661,19 +656,8 @@ export class Settler {
         { settlement: row.id, err: (error as Error).message },
         'cannot read the settlement transaction yet',
       );
-      return { row, pending: false };
+      return row;
     }
-    const pending = status.state === 'pending';
-    return { row: await this.recordStatus(context, row, claimant, status), pending };
-  }
-
-  /** What the transaction's status, as read, makes of the row. */
-  private async recordStatus(
-    context: NetworkContext,
-    row: Settlement,
-    claimant: string | undefined,
-    status: ExecutionStatus,
-  ): Promise<Settlement> {
     if (status.state === 'executed') {
       if (status.errorMessage === null) {
         this.options.log.info(

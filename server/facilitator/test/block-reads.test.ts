@@ -534,4 +534,43 @@ describe('the block watcher, against the devnet', () => {
       stop.abort();
     }
   });
+
+  it('settles behind a node that answers "pending" for a transaction already in a block it showed', async () => {
+    // Behind a load balancer the status may come from a node a block behind the one whose
+    // blocks the watcher read. Here the first status read of each transaction says "pending".
+    const lagged = new Set<string>();
+    proxy.rewrites.set('info_get_transaction', (answer, params) => {
+      const hash = (params as { transaction_hash: { Version1: string } }).transaction_hash.Version1;
+      if (lagged.has(hash)) return answer;
+      lagged.add(hash);
+      return { ...answer, result: { ...(answer.result as object), execution_info: null } };
+    });
+    const from = proxy.seen.length;
+    const looks = () => count(proxy.seen.slice(from), 'chain_get_block');
+    let done = false;
+    try {
+      const requests = [await payment(), await payment()];
+      const settling = Promise.all(
+        requests.map((request) => postJson(`${perBlock.url}/settle`, request)),
+      ).finally(() => {
+        done = true;
+      });
+      await vi.waitFor(
+        () => expect(count(proxy.seen.slice(from), 'account_put_transaction')).toBe(2),
+        { timeout: 5000 },
+      );
+      await rpcResult(devnet.rpcUrl, 'devnet_mine'); // both run in this block
+      await vi.waitFor(() => expect(lagged.size).toBe(2), { timeout: 5000 });
+      // Then one block per look of the watcher, while they wait.
+      for (let i = 0; i < 12 && !done; i++) {
+        const seen = looks();
+        await vi.waitFor(() => expect(done || looks() > seen).toBe(true), { timeout: 5000 });
+        await rpcResult(devnet.rpcUrl, 'devnet_mine');
+      }
+      // Both within the settle's 5 s: their waits did not last until the lease's renewal (10 s).
+      for (const answer of await settling) expect(answer.body).toMatchObject({ success: true });
+    } finally {
+      proxy.rewrites.delete('info_get_transaction');
+    }
+  });
 });

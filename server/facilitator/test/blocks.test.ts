@@ -31,6 +31,11 @@ class FakeChain {
   newestSeen() {
     return this.newest;
   }
+  /** The look without a list, where the node will not list the block (not used when it does). */
+  async view(): Promise<BlockView> {
+    const { transactions: _, ...block } = await this.newestListed();
+    return block;
+  }
   async newestListed(): Promise<ListedBlock> {
     this.reads.push(Date.now() - START);
     const block = this.block(this.stamp);
@@ -175,6 +180,36 @@ describe('BlockWatcher', () => {
     expect(woken).toEqual(['early', 'any block', 'late']);
     // One read per look all along: the list came with the block.
     expect(chain.reads).toEqual([1000, 2000]);
+  });
+
+  it('moves the height a transaction is known absent to on, block after block, for every wait', async () => {
+    const chain = new FakeChain(1000, 5);
+    const watcher = new BlockWatcher(chain, 100);
+    const signal = new AbortController().signal;
+    const awaited = { hash: 'aa'.repeat(32), notIn: 5 };
+    let woken = false;
+    void watcher.nextBlock(signal, 60_000, awaited).then(() => {
+      woken = true;
+    });
+    for (const height of [6, 7]) {
+      chain.makeBlock(undefined, []);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(woken).toBe(false);
+      expect(awaited.notIn).toBe(height);
+    }
+    chain.makeBlock(undefined, ['aa'.repeat(32)]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(woken).toBe(true);
+    expect(awaited.notIn).toBe(7);
+    // A later wait with the same record (its status read said it has not run) wakes at the
+    // next block: block 8 holds it.
+    let again = false;
+    void watcher.nextBlock(signal, 60_000, awaited).then(() => {
+      again = true;
+    });
+    chain.makeBlock(undefined, []);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(again).toBe(true);
   });
 
   it('wakes a waiter for a transaction when it cannot tell: a block not listed, or not a 2.x one', async () => {

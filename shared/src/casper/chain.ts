@@ -23,7 +23,7 @@ export interface BlockView {
 
 /**
  * The newest block with the TransactionV1 hashes it holds (lower-case hex), or undefined where
- * the block is not a 2.x block (a 1.x block holds only deploys).
+ * that cannot be told: a 1.x block (it holds only deploys), or a list in a form not known here.
  */
 export interface ListedBlock extends BlockView {
   transactions: ReadonlySet<string> | undefined;
@@ -239,9 +239,11 @@ export class CasperChain {
     if (!versions?.Version2 || !lanes) return { ...view, transactions: undefined };
     const transactions = new Set<string>();
     for (const lane of Object.values(lanes)) {
-      for (const entry of array(lane)) {
-        const hash = object(entry)?.Version1;
-        if (typeof hash === 'string') transactions.add(hash.toLowerCase());
+      if (!Array.isArray(lane)) return { ...view, transactions: undefined };
+      for (const entry of lane) {
+        const { Version1, Deploy } = object(entry) ?? {};
+        if (typeof Version1 === 'string') transactions.add(Version1.toLowerCase());
+        else if (typeof Deploy !== 'string') return { ...view, transactions: undefined };
       }
     }
     return { ...view, transactions };
