@@ -191,6 +191,20 @@ export function nonceStoreOf(contract: ContractInfo, odraField: number): NonceSt
   return { kind: 'unreadable' };
 }
 
+/** A block's height, time and state root from a node's block header or block info. */
+function blockViewOf(fields: Json | undefined): BlockView | undefined {
+  const timestampMs =
+    typeof fields?.timestamp === 'string' ? Date.parse(fields.timestamp) : Number.NaN;
+  if (
+    typeof fields?.height !== 'number' ||
+    !Number.isFinite(timestampMs) ||
+    typeof fields.state_root_hash !== 'string'
+  ) {
+    return undefined;
+  }
+  return { height: fields.height, timestampMs, stateRootHash: fields.state_root_hash };
+}
+
 const NO_ACCOUNT: number[] = [
   RPC_ERROR.noSuchAccount,
   RPC_ERROR.noMainPurse,
@@ -204,16 +218,9 @@ export class CasperChain {
   /** The newest block the node has added (`info_get_status`). */
   async newestBlock(): Promise<BlockView> {
     const status = await this.rpc.call('info_get_status');
-    const info = object(status.last_added_block_info);
-    const timestampMs = typeof info?.timestamp === 'string' ? Date.parse(info.timestamp) : NaN;
-    if (
-      typeof info?.height !== 'number' ||
-      !Number.isFinite(timestampMs) ||
-      typeof info.state_root_hash !== 'string'
-    ) {
-      throw new CasperRpcUnavailableError('info_get_status: the node has no block yet');
-    }
-    return { height: info.height, timestampMs, stateRootHash: info.state_root_hash };
+    const view = blockViewOf(object(status.last_added_block_info));
+    if (!view) throw new CasperRpcUnavailableError('info_get_status: the node has no block yet');
+    return view;
   }
 
   /**
@@ -224,17 +231,8 @@ export class CasperChain {
     const result = await this.rpc.call('chain_get_block');
     const versions = object(object(result.block_with_signatures)?.block);
     const block = object(versions?.Version2) ?? object(versions?.Version1);
-    const header = object(block?.header);
-    const timestampMs =
-      typeof header?.timestamp === 'string' ? Date.parse(header.timestamp) : Number.NaN;
-    if (
-      typeof header?.height !== 'number' ||
-      !Number.isFinite(timestampMs) ||
-      typeof header.state_root_hash !== 'string'
-    ) {
-      throw malformed('chain_get_block answer');
-    }
-    const view = { height: header.height, timestampMs, stateRootHash: header.state_root_hash };
+    const view = blockViewOf(object(block?.header));
+    if (!view) throw malformed('chain_get_block answer');
     const lanes = object(object(block?.body)?.transactions);
     if (!versions?.Version2 || !lanes) return { ...view, transactions: undefined };
     const transactions = new Set<string>();
