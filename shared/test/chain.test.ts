@@ -265,6 +265,23 @@ function answer(method: string, params: Record<string, unknown>): unknown {
         };
       }
       if (hash === 'aa'.repeat(32)) return { result: { execution_info: null } };
+      // A success as a 2.x node writes it (the schema's required fields), and a result with none
+      // of them.
+      const result = (Version2: object) => ({
+        result: { execution_info: { block_height: 44, execution_result: { Version2 } } },
+      });
+      if (hash === 'cc'.repeat(32)) {
+        return result({
+          initiator: { PublicKey: `01${'0b'.repeat(32)}` },
+          limit: '2500000000',
+          consumed: '1200000000',
+          cost: '2500000000',
+          transfers: [],
+          size_estimate: 400,
+          effects: [],
+        });
+      }
+      if (hash === 'dd'.repeat(32)) return result({});
       return { error: { code: -32014, message: 'No such transaction' } };
     }
     default:
@@ -382,6 +399,17 @@ describe('CasperChain', () => {
     });
     expect(await chain.execution('aa'.repeat(32))).toEqual({ state: 'pending' });
     expect(await chain.execution('bb'.repeat(32))).toEqual({ state: 'unknown' });
+  });
+
+  it('takes a success only from a whole execution result: without an error message, and with its effects', async () => {
+    expect(await chain.execution('cc'.repeat(32))).toEqual({
+      state: 'executed',
+      blockHeight: 44,
+      errorMessage: null,
+    });
+    await expect(chain.execution('dd'.repeat(32))).rejects.toThrow(
+      new CasperRpcUnavailableError("the node's execution result (no effects) is malformed"),
+    );
   });
 
   it('says the node cannot be reached, typed', async () => {

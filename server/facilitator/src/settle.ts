@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CasperRpcError,
+  CasperRpcUnavailableError,
   exactPayloadOf,
   type InvalidReason,
   isInvalidReason,
@@ -29,7 +30,7 @@ import type {
   SettlementKey,
 } from './ledger.js';
 import { assetOf, type NetworkContext, paymentFor } from './network.js';
-import { buildSettlementTransaction, transactionFromJson } from './transaction.js';
+import { buildSettlementTransaction, paymentOf, transactionFromJson } from './transaction.js';
 import {
   type Check,
   checkOffChain,
@@ -192,13 +193,21 @@ export class Settler {
     const context = this.contexts.get(network);
     const key = context && this.keyOf(context, request);
     const existing = key && (await this.ledger.get(key));
-    if (existing && !(existing.state === 'failed' && existing.retryable)) {
+    if (existing && !(context && this.retriedNow(context, existing, request))) {
       return this.answerExisting(existing, request, deliveryKey);
     }
     if (existing && context) {
       // A refusal can be wrong (a gateway may answer an error after passing the transaction
       // on): before building another, follow the old one if the node has it and it did not fail.
       const reopened = await this.reopenIfKnown(context, existing);
+      if (reopened === 'unreadable') {
+        return failure(
+          network,
+          'unexpected_settle_error',
+          `cannot tell whether the node has this payment's earlier transaction ${existing.transactionHash}, so none is built in its place yet; settle again`,
+          existing.payer,
+        );
+      }
       if (reopened) return this.answerExisting(reopened, request, deliveryKey);
     }
     const verifyOptions: VerifyOptions = {
@@ -288,17 +297,19 @@ export class Settler {
 
   /**
    * A retryable failure whose transaction the node has after all (pending, or executed
-   * without error) is taken up again as submitted; undefined when it must be retried anew.
+   * without error) is taken up again as submitted; undefined when it must be retried anew;
+   * `unreadable` when the node cannot say (a second transaction might then run beside the first,
+   * the second reverting for the used nonce, and the first's success never found).
    */
   private async reopenIfKnown(
     context: NetworkContext,
     row: Settlement,
-  ): Promise<Settlement | undefined> {
+  ): Promise<Settlement | 'unreadable' | undefined> {
     let status: Awaited<ReturnType<typeof context.chain.execution>>;
     try {
       status = await context.chain.execution(row.transactionHash);
     } catch {
-      return undefined; // the reservation below reads the chain again and says what is wrong
+      return 'unreadable';
     }
     const alive =
       status.state === 'pending' || (status.state === 'executed' && status.errorMessage === null);
@@ -308,6 +319,20 @@ export class Settler {
       'a settlement transaction taken for refused reached the node: following it',
     );
     return this.ledger.reopen(row, this.now());
+  }
+
+  /**
+   * Whether a settle of `request` builds a new transaction for its row: only after a retryable
+   * failure, and after running out of gas (the one retryable failure that executed) only with
+   * more gas than that transaction had. A retry with as much would burn as much again, at the
+   * fee payer's cost, as often as anyone holding the payload sent it.
+   */
+  private retriedNow(context: NetworkContext, row: Settlement, request: SettleRequest): boolean {
+    if (row.state !== 'failed' || !row.retryable) return false;
+    if (row.blockHeight === null) return true; // refused before it ran: nothing was spent
+    const spent = paymentOf(row.transaction);
+    const { publicKey } = exactPayloadOf(request.paymentPayload);
+    return spent === undefined || paymentFor(context.config, publicKey) > spent;
   }
 
   /** The ledger key of a request, when its payload is well-formed enough to have one. */
@@ -442,8 +467,8 @@ export class Settler {
    * The one driver of a row in this process: started on first call, shared by every later
    * caller until it ends. It follows the transaction while it holds the row's lease; when
    * another replica holds it, it watches the ledger for that replica's result instead. It
-   * rejects only when the node could not be reached to submit (the row stays reserved and a
-   * later call retries).
+   * rejects when the ledger fails, or a sweep cannot reach the node to submit (the row stays
+   * as it was and a later call or sweep retries).
    */
   private drive(row: Settlement, mode: DriveMode, claimant?: string): Promise<Settlement> {
     const running = this.drivers.get(row.id);
@@ -557,7 +582,7 @@ export class Settler {
     const nextBlock = () => context.blocks.nextBlock(this.stop.signal, untilRenewal(), awaited);
     if (row.state === 'reserved') {
       const notIn = context.chain.newestSeen()?.height ?? -1;
-      row = await this.submit(context, row, mode);
+      row = await this.send(context, row, mode, untilRenewal);
       // Not sent: a later settle or sweep looks again.
       if (row.state === 'reserved') return row;
       // Just sent: it cannot have run before the next block. Alone, its own status read is
@@ -590,6 +615,37 @@ export class Settler {
   private deadline(row: Settlement): number {
     const validBefore = row.validBefore === null ? row.expiresAt : row.validBefore * 1000;
     return Math.min(row.expiresAt, validBefore) + EXPIRY_GRACE_MS;
+  }
+
+  /**
+   * Submits the row's transaction (see submit). Where the node's answer is lost (no answer in
+   * time, a dropped connection, a garbled reply), whether it has the transaction is unknown: a
+   * caller waiting for it (`fresh`, `resume`) keeps waiting while the node is asked again at the
+   * next block, and the transaction sent again (the same bytes) if it never came. Answering a
+   * failure instead would have the caller's client sign a second payment while the first may
+   * still run. A sweep (`reconcile`) leaves that to its next round.
+   */
+  private async send(
+    context: NetworkContext,
+    initial: Settlement,
+    mode: DriveMode,
+    untilRenewal: () => number,
+  ): Promise<Settlement> {
+    let attempt = mode;
+    for (;;) {
+      try {
+        return await this.submit(context, initial, attempt);
+      } catch (error) {
+        if (mode === 'reconcile' || !(error instanceof CasperRpcUnavailableError)) throw error;
+        this.options.log.warn(
+          { settlement: initial.id, transaction: initial.transactionHash, err: error.message },
+          'no answer from the node about the settlement transaction: asking again at the next block',
+        );
+      }
+      attempt = 'resume';
+      await context.blocks.nextBlock(this.stop.signal, untilRenewal());
+      if (this.stop.signal.aborted || !(await this.renew(initial))) return initial;
+    }
   }
 
   /**

@@ -117,3 +117,20 @@ export function transactionFromJson(json: string): CasperTransaction {
   transaction.validate();
   return transaction;
 }
+
+/**
+ * The payment (motes) a stored settlement transaction was built with; undefined for JSON not in
+ * the PaymentLimited form this facilitator writes.
+ */
+export function paymentOf(transactionJson: string): bigint | undefined {
+  try {
+    const amount = (
+      JSON.parse(transactionJson) as {
+        payload?: { pricing_mode?: { PaymentLimited?: { payment_amount?: unknown } } };
+      }
+    ).payload?.pricing_mode?.PaymentLimited?.payment_amount;
+    return typeof amount === 'number' && Number.isSafeInteger(amount) ? BigInt(amount) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -20,7 +20,7 @@ import { parseConfig } from '../src/config.js';
 import { Engine, partsOf } from '../src/engine.js';
 import type { Settlement } from '../src/ledger.js';
 import { EXPIRY_GRACE_MS } from '../src/settle.js';
-import { settleDirectly } from './helpers.js';
+import { reserveUnsent, settleDirectly } from './helpers.js';
 
 const MARGIN_SECONDS = 30;
 const dir = tempDir('expiry');
@@ -93,16 +93,8 @@ const payment = (maxTimeoutSeconds: number) =>
 type Request = Awaited<ReturnType<typeof payment>>;
 
 /** Settles through an engine whose node drops every submission: the row stays reserved. */
-async function reserveUnsent(file: string, request: Request): Promise<Settlement> {
-  const engine = engineOn(file);
-  proxy.faults.set('account_put_transaction', 'drop');
-  const { response } = await engine.settle(request);
-  expect(response).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
-  proxy.faults.clear();
-  const [row] = await engine.ledger.unfinished();
-  expect(row).toMatchObject({ state: 'reserved' });
-  await engine.close();
-  return row!;
+function reserveUnsentOn(file: string, request: Request): Promise<Settlement> {
+  return reserveUnsent(engineOn(file), proxy, request);
 }
 
 /** The row of `request` as a fresh engine on `file` reads it. */
@@ -144,7 +136,7 @@ describe('a settlement whose transaction never reached the node', () => {
     const file = join(dir, `ledger-${++database}.sqlite`);
     const request = await payment(300);
     const before = await merchantBalance();
-    const row = await reserveUnsent(file, request);
+    const row = await reserveUnsentOn(file, request);
     expect(row.expiresAt).toBe(validBeforeMs(request));
 
     // The resource server settles again inside the margin: nothing is sent, it is pending.
@@ -186,7 +178,7 @@ describe('a settlement whose transaction never reached the node', () => {
     // An hour-long authorization: the transaction's TTL (30 min) ends well before it.
     const request = await payment(3600);
     const before = await merchantBalance();
-    const row = await reserveUnsent(file, request);
+    const row = await reserveUnsentOn(file, request);
     expect(row.expiresAt).toBeLessThan(validBeforeMs(request) - MARGIN_SECONDS * 1000);
 
     // The node says it never saw the transaction, but it has not expired: kept, not sent.
@@ -220,7 +212,7 @@ describe('a settlement whose transaction never reached the node', () => {
   it('ends as nonce_used, never retried, when the chain spent the nonce by another transaction', async () => {
     const file = join(dir, `ledger-${++database}.sqlite`);
     const request = await payment(300);
-    const row = await reserveUnsent(file, request);
+    const row = await reserveUnsentOn(file, request);
 
     // Someone else (bob pays the gas) settles the same authorization directly.
     await settleDirectly(
@@ -250,7 +242,7 @@ describe('a settlement whose transaction never reached the node', () => {
   it('is concluded, not left open, when its token turned into a package the facilitator cannot read', async () => {
     const file = join(dir, `ledger-${++database}.sqlite`);
     const request = await payment(3600);
-    const row = await reserveUnsent(file, request);
+    const row = await reserveUnsentOn(file, request);
 
     // Upgraded meanwhile into a 2.x Package of addressable entities: its nonces cannot be read.
     // The transaction was never seen executed and the contract refuses a used nonce, so the

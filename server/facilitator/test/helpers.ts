@@ -1,8 +1,12 @@
 // Facilitator test helpers that need the facilitator's own modules.
-import type { PaymentPayload, SecretKey } from '@x402-casper/shared';
-import { rawConfig, rpcResult } from '@x402-casper/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PaymentPayload, SecretKey, SettleRequest } from '@x402-casper/shared';
+import { type FaultyProxy, rawConfig, rpcResult } from '@x402-casper/testing';
+import { expect } from 'vitest';
 import { type Facilitator, startFacilitator } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
+import type { Engine } from '../src/engine.js';
+import type { Settlement } from '../src/ledger.js';
 import type { ChainOf } from '../src/network.js';
 import { buildSettlementTransaction, signingKeyOf } from '../src/transaction.js';
 
@@ -43,6 +47,34 @@ export async function settleDirectly(
   const hash = await sendDirectly(devnet, packageHash, paymentPayload, gasPayer);
   await rpcResult(devnet.rpcUrl, 'devnet_mine');
   return hash;
+}
+
+/**
+ * A settlement whose transaction never reached the node: `request` settled through `engine`
+ * (whose node is behind `proxy`) while the proxy drops every submission, and the engine stopped
+ * while it waits to ask the node again. The caller was told the settlement is pending; the row
+ * stays reserved, its transaction unsent. Answers the row.
+ */
+export async function reserveUnsent(
+  engine: Engine,
+  proxy: FaultyProxy,
+  request: SettleRequest,
+): Promise<Settlement> {
+  proxy.faults.set('account_put_transaction', 'drop');
+  const from = proxy.calls.length;
+  const settling = engine.settle(request);
+  while (!proxy.calls.slice(from).some((call) => call.method === 'account_put_transaction')) {
+    await sleep(10);
+  }
+  const [row] = await engine.ledger.unfinished();
+  await engine.close();
+  proxy.faults.clear();
+  expect((await settling).response).toMatchObject({
+    success: false,
+    errorReason: 'settlement_pending',
+  });
+  expect(row).toMatchObject({ state: 'reserved' });
+  return row!;
 }
 
 /**

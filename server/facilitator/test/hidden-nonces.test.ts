@@ -28,7 +28,7 @@ import { type Facilitator, startFacilitator } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { Engine, partsOf } from '../src/engine.js';
 import { EXPIRY_GRACE_MS } from '../src/settle.js';
-import { settleDirectly } from './helpers.js';
+import { reserveUnsent, settleDirectly } from './helpers.js';
 
 const dir = tempDir('hidden-nonces');
 const [feePayer, merchant, alice, bob] = defaultDevAccounts();
@@ -207,26 +207,17 @@ describe('a token whose nonce state cannot be read', () => {
       ...requirementsFor(devnet.network, token, merchantAddress, '60'),
       maxTimeoutSeconds: 3600,
     });
-    const first = engineAt(0);
-    proxy.faults.set('account_put_transaction', 'drop');
-    expect((await first.settle(request)).response).toMatchObject({
-      success: false,
-      errorReason: 'unexpected_settle_error',
-    });
-    proxy.faults.clear();
-    const [row] = await first.ledger.unfinished();
-    expect(row).toMatchObject({ state: 'reserved' });
-    await first.close();
+    const row = await reserveUnsent(engineAt(0), proxy, request);
 
     // Restarted past the transaction's expiry and the grace: nothing says the nonce was
     // spent and it cannot be read, so the row is released for a retry.
     const from = proxy.calls.length;
-    const later = engineAt(row!.expiresAt + EXPIRY_GRACE_MS + 1000 - Date.now());
+    const later = engineAt(row.expiresAt + EXPIRY_GRACE_MS + 1000 - Date.now());
     await later.start();
     await later.close();
     expect(dictionaryReads(from)).toEqual([]);
     const retrying = engineAt(0);
-    expect(await retrying.ledger.byId(row!.id)).toMatchObject({
+    expect(await retrying.ledger.byId(row.id)).toMatchObject({
       state: 'failed',
       retryable: true,
       errorReason: 'unexpected_settle_error',
@@ -234,7 +225,7 @@ describe('a token whose nonce state cannot be read', () => {
     const merchantBefore = await balance(merchantAddress);
     const settled = await whileMining(devnet.rpcUrl, retrying.settle(request));
     expect(settled.response).toMatchObject({ success: true, payer: aliceAddress });
-    expect(settled.response.transaction).not.toBe(row!.transactionHash);
+    expect(settled.response.transaction).not.toBe(row.transactionHash);
     expect(await balance(merchantAddress)).toBe(merchantBefore + 60n);
   });
 });

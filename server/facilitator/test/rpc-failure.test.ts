@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { type Devnet, defaultDevAccounts, startDevnet } from '@x402-casper/devnet';
 import { addressOfPublicKey } from '@x402-casper/shared';
 import {
-  executionOf,
   FaultyProxy,
   paymentFor,
   postJson,
@@ -67,19 +66,12 @@ afterAll(async () => {
 });
 
 describe('RPC failing mid-settle', () => {
-  it('keeps the settlement when the node is unreachable at submission; a later settle sends the same transaction', async () => {
-    const request = await payment();
-    const before = await merchantBalance();
-    proxy.faults.set('account_put_transaction', 'drop');
-    const failed = await settle(request);
-    expect(failed.body).toMatchObject({
-      success: false,
-      errorReason: 'unexpected_settle_error',
-      errorMessage: expect.stringContaining('a later settle of this payment resumes it'),
-      transaction: '',
-    });
-    const [row] = await facilitator.ledger.unfinished();
-    expect(row).toMatchObject({ state: 'reserved', payer: addressOfPublicKey(alice.publicKey) });
+  /** Resolves once the proxy has seen a call of `method`. */
+  const seen = async (method: string) => {
+    while (!proxy.seen.includes(method)) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  /** Whether the node (the devnet itself, not through the proxy) has the transaction. */
+  const nodeHas = async (hash: string) => {
     const reply = await fetch(devnet.rpcUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -87,43 +79,84 @@ describe('RPC failing mid-settle', () => {
         jsonrpc: '2.0',
         id: 1,
         method: 'info_get_transaction',
-        params: { transaction_hash: { Version1: row!.transactionHash } },
+        params: { transaction_hash: { Version1: hash } },
       }),
     });
-    expect(((await reply.json()) as { error?: { code: number } }).error?.code).toBe(-32014);
+    return ((await reply.json()) as { error?: { code: number } }).error?.code !== -32014;
+  };
+  const sentTransactions = () =>
+    proxy.calls.filter((call) => call.method === 'account_put_transaction');
+
+  it('keeps the caller waiting when the node cannot be reached at submission, and sends the same transaction again at the next block', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('account_put_transaction', 'drop');
+    const settling = settle(request);
+    await seen('account_put_transaction');
+    const [row] = await facilitator.ledger.unfinished();
+    expect(row).toMatchObject({ state: 'reserved', payer: addressOfPublicKey(alice.publicKey) });
+    expect(await nodeHas(row!.transactionHash)).toBe(false);
 
     proxy.faults.clear();
-    const settled = await whileMining(devnet.rpcUrl, settle(request));
+    const settled = await whileMining(devnet.rpcUrl, settling);
     expect(settled.body).toMatchObject({ success: true, transaction: row!.transactionHash });
     expect(await merchantBalance()).toBe(before + 250n);
     // Sent twice: first as just built, then read back from the ledger; the same bytes both times.
-    const sent = proxy.calls.filter((call) => call.method === 'account_put_transaction');
-    expect(sent.map((call) => call.params)).toEqual([
+    expect(sentTransactions().map((call) => call.params)).toEqual([
       { transaction: { Version1: JSON.parse(row!.transaction) } },
       { transaction: { Version1: JSON.parse(row!.transaction) } },
     ]);
   });
 
-  it('does not pay twice when the node took the transaction but its answer was lost', async () => {
+  it('does not send again, nor pay twice, when the node took the transaction but its answer was lost', async () => {
     const request = await payment();
     const before = await merchantBalance();
     proxy.faults.set('account_put_transaction', 'forward-then-drop');
-    const failed = await settle(request);
-    expect(failed.body).toMatchObject({ success: false, errorReason: 'unexpected_settle_error' });
+    const settling = settle(request);
+    await seen('account_put_transaction');
     const [row] = await facilitator.ledger.unfinished();
-    expect(await executionOf(devnet.rpcUrl, row!.transactionHash)).toBeNull();
-    await rpcResult(devnet.rpcUrl, 'devnet_mine');
-    expect(await executionOf(devnet.rpcUrl, row!.transactionHash)).toMatchObject({
-      error_message: null,
-    });
+    expect(row!.state).toBe('reserved');
+    expect(await nodeHas(row!.transactionHash)).toBe(true);
 
     proxy.faults.clear();
-    proxy.seen.length = 0;
-    const settled = await settle(request);
+    const settled = await whileMining(devnet.rpcUrl, settling);
     expect(settled.body).toMatchObject({ success: true, transaction: row!.transactionHash });
+    expect(sentTransactions()).toHaveLength(1);
     expect(proxy.seen).toContain('info_get_transaction');
-    expect(proxy.seen).not.toContain('account_put_transaction');
     expect(await merchantBalance()).toBe(before + 250n);
+  });
+
+  it('answers settlement_pending, not a failure, while the node stays unreachable past the settle time limit; a later settle finishes it', async () => {
+    const impatient = await facilitatorOn(devnet, {
+      rpcUrl: proxy.url,
+      database: join(dir, 'impatient.sqlite'),
+      feePayer: feePayer.secretKey,
+      extra: { pollIntervalMs: 25, settleTimeoutMs: 1000, rpcTimeoutMs: 500 },
+    });
+    try {
+      const request = await payment();
+      const before = await merchantBalance();
+      proxy.faults.set('account_put_transaction', 'drop');
+      const pending = await postJson(`${impatient.url}/settle`, request);
+      const [row] = await impatient.ledger.unfinished();
+      expect(pending.body).toMatchObject({
+        success: false,
+        errorReason: 'settlement_pending',
+        transaction: row!.transactionHash,
+      });
+      expect(await nodeHas(row!.transactionHash)).toBe(false);
+      expect(await merchantBalance()).toBe(before);
+
+      proxy.faults.clear();
+      const settled = await whileMining(
+        devnet.rpcUrl,
+        postJson(`${impatient.url}/settle`, request),
+      );
+      expect(settled.body).toMatchObject({ success: true, transaction: row!.transactionHash });
+      expect(await merchantBalance()).toBe(before + 250n);
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('keeps following a submitted transaction while the node cannot be read', async () => {
@@ -183,6 +216,28 @@ describe('RPC failing mid-settle', () => {
     expect(settled.body).toMatchObject({ success: true });
     // One transfer, by the first transaction: nothing was built or sent again.
     expect(proxy.seen.filter((method) => method === 'account_put_transaction')).toHaveLength(1);
+    expect(await merchantBalance()).toBe(before + 250n);
+  });
+
+  it('builds no second transaction after a refusal while it cannot tell whether the node has the first', async () => {
+    const request = await payment();
+    const before = await merchantBalance();
+    proxy.faults.set('account_put_transaction', 'forward-then-refuse');
+    expect((await settle(request)).body).toMatchObject({ success: false });
+    proxy.faults.clear();
+    proxy.faults.set('info_get_transaction', 'drop');
+    const unsure = await settle(request);
+    expect(unsure.body).toMatchObject({
+      success: false,
+      errorReason: 'unexpected_settle_error',
+      errorMessage: expect.stringContaining('cannot tell whether the node has'),
+    });
+    expect(sentTransactions()).toHaveLength(1);
+
+    proxy.faults.clear();
+    const settled = await whileMining(devnet.rpcUrl, settle(request));
+    expect(settled.body).toMatchObject({ success: true });
+    expect(sentTransactions()).toHaveLength(1);
     expect(await merchantBalance()).toBe(before + 250n);
   });
 });

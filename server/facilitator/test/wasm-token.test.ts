@@ -5,7 +5,13 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Devnet, defaultDevAccounts, startDevnet } from '@x402-casper/devnet';
-import { addressOfPublicKey, generateSecretKey, type SecretKey } from '@x402-casper/shared';
+import {
+  addressOfPublicKey,
+  CasperChain,
+  CasperRpc,
+  generateSecretKey,
+  type SecretKey,
+} from '@x402-casper/shared';
 import {
   buildCall,
   buildInstall,
@@ -41,6 +47,13 @@ let token: {
   symbol: string;
   decimals: number;
 };
+
+/** The fee payer's CSPR (motes) at the newest block, read over the devnet's JSON-RPC. */
+async function feePayerMotes(): Promise<bigint> {
+  const chain = new CasperChain(new CasperRpc(devnet.rpcUrl));
+  const { stateRootHash } = await chain.newestBlock();
+  return chain.accountBalance(facilitatorAccount.publicKey, stateRootHash);
+}
 
 beforeAll(async () => {
   devnet = await startDevnet({ port: 0, blockTimeMs: 200 });
@@ -213,12 +226,18 @@ describe.skipIf(!wasm)('x402 through the real Cep18X402 binary', () => {
     );
     const before = await tokenBalance(devnet, token, merchantAddress);
     const poor = await startFacilitator(parseConfig(starved));
+    const outOfGas = {
+      success: false,
+      errorReason: 'unexpected_settle_error',
+      errorMessage: expect.stringMatching(/ran out of gas .*raise networks\[\]\.paymentMotes/),
+    };
     try {
-      expect((await postJson(`${poor.url}/settle`, request)).body).toMatchObject({
-        success: false,
-        errorReason: 'unexpected_settle_error',
-        errorMessage: expect.stringMatching(/ran out of gas .*raise networks\[\]\.paymentMotes/),
-      });
+      expect((await postJson(`${poor.url}/settle`, request)).body).toMatchObject(outOfGas);
+      // Settled again with no more gas configured, it is answered the same and nothing is sent:
+      // the fee payer pays for the one attempt, however often the payload comes back.
+      const gasBefore = await feePayerMotes();
+      expect((await postJson(`${poor.url}/settle`, request)).body).toMatchObject(outOfGas);
+      expect(await feePayerMotes()).toBe(gasBefore);
     } finally {
       await poor.close();
     }

@@ -415,6 +415,11 @@ export class CasperChain {
     if (errorMessage !== null && typeof errorMessage !== 'string') {
       throw malformed('execution result');
     }
+    // A success only from a whole result: every 2.x node writes the effects (the schema requires
+    // them), and a result without them (a proxy's or a node version's mangling) tells nothing ran.
+    if (errorMessage === null && !Array.isArray(outcome.effects)) {
+      throw malformed('execution result (no effects)');
+    }
     return {
       state: 'executed',
       blockHeight: typeof info.block_height === 'number' ? info.block_height : null,
