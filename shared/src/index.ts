@@ -11,6 +11,7 @@ export * from './casper/reverts.js';
 export * from './casper/rpc.js';
 export * from './casper/token-profile.js';
 export * from './casper/transaction.js';
+export * from './client/decimals.js';
 export * from './client/fetch.js';
 export * from './client/policy.js';
 export * from './ecosystem/index.js';

@@ -6,6 +6,7 @@ import {
   decodePaymentSignature,
   encodePaymentRequired,
   fetchWithPayment,
+  judgeOption,
   type PaymentEvent,
   PaymentRefusedError,
   type PaymentRequired,
@@ -14,6 +15,7 @@ import {
   secretKeyFromHex,
   secretKeySigner,
   settlementFailureOf,
+  usdAssetOf,
   utf8ToBytes,
   verifyPayment,
 } from '../src/index.js';
@@ -27,6 +29,9 @@ const [payer, , payee] = vectors.keys as [
 const b64json = (value: unknown) => bytesToBase64(utf8ToBytes(JSON.stringify(value)));
 const signer = secretKeySigner(secretKeyFromHex(payer.algorithm, payer.secretKeyHex));
 const casper: PaymentRequirements = { ...vectors.paymentRequirements, payTo: payee.address };
+/** The vectors' token has 6 decimals: what this payer is told by a source it trusts. */
+const decimalsOf = (network: string, asset: string) =>
+  network === casper.network && asset === casper.asset ? 6 : undefined;
 const evm = {
   scheme: 'exact',
   network: 'eip155:8453',
@@ -120,7 +125,7 @@ describe('fetchWithPayment', () => {
     const pay = fetchWithPayment(
       fetch,
       signer,
-      { maxAmount: '0.01' },
+      { maxAmount: '0.01', decimalsOf },
       { onPayment: (e) => events.push(e) },
     );
     const response = await pay(`${base}/weather`);
@@ -133,7 +138,7 @@ describe('fetchWithPayment', () => {
   });
 
   it('keeps the method and body on the paid retry', async () => {
-    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1' });
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1', decimalsOf });
     const response = await pay(`${base}/submit`, {
       method: 'POST',
       body: '{"q":1}',
@@ -148,7 +153,7 @@ describe('fetchWithPayment', () => {
 
   it('does not pay twice when the paid retry fails, and returns that response', async () => {
     settle = 'refuse';
-    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1' });
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1', decimalsOf });
     const response = await pay(`${base}/weather`);
     expect(response.status).toBe(402);
     expect(paymentReceiptOf(response)).toMatchObject({
@@ -164,7 +169,7 @@ describe('fetchWithPayment', () => {
     const pay = fetchWithPayment(
       fetch,
       signer,
-      { maxAmount: '1' },
+      { maxAmount: '1', decimalsOf },
       { onPayment: (e) => events.push(e) },
     );
     const response = await pay(`${base}/weather`);
@@ -186,7 +191,7 @@ describe('fetchWithPayment', () => {
     const pay = fetchWithPayment(
       fetch,
       signer,
-      { maxAmount: '1' },
+      { maxAmount: '1', decimalsOf },
       { onPayment: (e) => events.push(e) },
     );
     const response = await pay(`${base}/weather`);
@@ -204,33 +209,39 @@ describe('fetchWithPayment', () => {
 
   it('passes a 402 with no Casper option through untouched', async () => {
     offer = [evm];
-    const response = await fetchWithPayment(fetch, signer, { maxAmount: '1' })(`${base}/evm`);
+    const response = await fetchWithPayment(fetch, signer, { maxAmount: '1', decimalsOf })(
+      `${base}/evm`,
+    );
     expect(response.status).toBe(402);
     expect(seen).toHaveLength(1);
   });
 
   it('chooses the cheapest allowed Casper option', async () => {
     offer = [evm, { ...casper, amount: '50000' }, casper];
-    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1' });
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '1', decimalsOf });
     expect((await pay(`${base}/cheap`)).status).toBe(200);
     expect(decodePaymentSignature(seen[1]!.payment!).accepted.amount).toBe('10000');
   });
 
   it.each<[string, Parameters<typeof fetchWithPayment>[2], RegExp]>([
-    ['over the maximum amount', { maxAmount: '0.009999' }, /exceeds the limit of 0.009999/],
+    [
+      'over the maximum amount',
+      { maxAmount: '0.009999', decimalsOf },
+      /exceeds the limit of 0.009999/,
+    ],
     [
       'on a network not allowed',
-      { maxAmount: '1', networks: ['casper:casper'] },
+      { maxAmount: '1', decimalsOf, networks: ['casper:casper'] },
       /network casper:casper-test is not allowed/,
     ],
     [
       'in an asset not allowed',
-      { maxAmount: '1', assets: ['ab'.repeat(32)] },
+      { maxAmount: '1', decimalsOf, assets: ['ab'.repeat(32)] },
       /asset .* is not allowed/,
     ],
     [
       'to a payee not allowed',
-      { maxAmount: '1', payees: [payer.address] },
+      { maxAmount: '1', decimalsOf, payees: [payer.address] },
       /payee .* is not allowed/,
     ],
   ])('refuses to pay %s, says why, and sends nothing', async (_, policy, message) => {
@@ -242,18 +253,72 @@ describe('fetchWithPayment', () => {
     expect(seen.filter((s) => s.payment)).toHaveLength(0);
   });
 
-  it('refuses an option that hides its decimals', async () => {
+  it('pays an option that leaves its decimals out by the decimals it knows', async () => {
     offer = [{ ...casper, extra: { name: 'Casper x402 Token', version: '1' } }];
-    await expect(fetchWithPayment(fetch, signer, { maxAmount: '1' })(`${base}/x`)).rejects.toThrow(
-      /decimals/,
-    );
+    const pay = fetchWithPayment(fetch, signer, { maxAmount: '0.01', decimalsOf });
+    expect((await pay(`${base}/x`)).status).toBe(200);
+  });
+
+  it.each<[string, Parameters<typeof fetchWithPayment>[2], RegExp]>([
+    [
+      'an option claiming more decimals than its token has (a limit of 0.01 would allow 10^16)',
+      { maxAmount: '0.01', decimalsOf },
+      /says token .* has 18 decimals; it has 6/,
+    ],
+    [
+      'a token whose decimals it has no trusted source for, whatever the site says',
+      { maxAmount: '0.01' },
+      /is not a known one and the policy has no decimalsOf for it/,
+    ],
+    [
+      'a token whose decimals cannot be read',
+      {
+        maxAmount: '0.01',
+        decimalsOf: () => Promise.reject(new Error('the node is down')),
+      },
+      /cannot read the decimals of token .*: the node is down/,
+    ],
+  ])('refuses %s, and sends nothing', async (_, policy, message) => {
+    offer = [
+      {
+        ...casper,
+        amount: (10n ** 16n).toString(),
+        extra: { ...casper.extra, decimals: 18 },
+      },
+    ];
+    const error = await fetchWithPayment(fetch, signer, policy)(`${base}/x`).catch((e) => e);
+    expect(error).toBeInstanceOf(PaymentRefusedError);
+    expect((error as Error).message).toMatch(message);
+    expect(seen.filter((s) => s.payment)).toHaveLength(0);
+  });
+
+  it("judges a known token by its own decimals, not the site's", async () => {
+    const csprUsd = usdAssetOf('casper:casper-test')!;
+    const option = {
+      ...casper,
+      asset: csprUsd.packageHash,
+      amount: '50000',
+      extra: { name: 'csprUSD', version: '1', decimals: 6 },
+    };
+    // No decimalsOf: csprUSD's 6 decimals are built in.
+    expect(await judgeOption(option, { maxAmount: '0.05' })).toMatchObject({ ok: true });
+    expect(await judgeOption(option, { maxAmount: '0.049999' })).toMatchObject({ ok: false });
+    const lying = {
+      ...option,
+      amount: '50000000000000000',
+      extra: { ...option.extra, decimals: 18 },
+    };
+    expect(await judgeOption(lying, { maxAmount: '0.05' })).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/has 18 decimals; it has 6/),
+    });
   });
 
   it('refuses a malformed PAYMENT-REQUIRED header', async () => {
     const broken = async () =>
       new Response(null, { status: 402, headers: { 'payment-required': 'not-base64!' } });
     await expect(
-      fetchWithPayment(broken, signer, { maxAmount: '1' })('http://x.test/'),
+      fetchWithPayment(broken, signer, { maxAmount: '1', decimalsOf })('http://x.test/'),
     ).rejects.toThrow(/PAYMENT-REQUIRED/);
   });
 });

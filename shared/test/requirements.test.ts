@@ -84,12 +84,13 @@ describe('extra.decimals', () => {
     expect(parseDecimals(undefined, 'decimals')).toBeUndefined();
   });
 
-  it('a headless payer judges a string-decimals option by its normalised value', () => {
+  it('a headless payer compares a string-decimals option by its normalised value', async () => {
     // The Go example server: 2 decimals as "2", amount 10000 = 100.00 tokens.
     const go = { ...withDecimals('2'), amount: '10000' };
-    expect(judgeOption(go, { maxAmount: '100' })).toMatchObject({ ok: true, amount: 10000n });
-    expect(judgeOption(go, { maxAmount: '99.99' })).toMatchObject({ ok: false });
-    expect(chooseOption([withDecimals('2.5'), go], { maxAmount: '100' }).chosen).toBe(go);
+    const policy = (maxAmount: string) => ({ maxAmount, decimalsOf: () => 2 });
+    expect(await judgeOption(go, policy('100'))).toMatchObject({ ok: true, amount: 10000n });
+    expect(await judgeOption(go, policy('99.99'))).toMatchObject({ ok: false });
+    expect((await chooseOption([withDecimals('2.5'), go], policy('100'))).chosen).toBe(go);
   });
 
   it('a payment signed for string-decimals requirements verifies against them', async () => {

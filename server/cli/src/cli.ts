@@ -28,7 +28,8 @@ const commands: Record<string, Command> = {
     load: () => import('./commands/keygen.js'),
   },
   pay: {
-    summary: 'fetch a URL, paying its x402 402 with a Casper key (--key FILE --max-amount 0.05)',
+    summary:
+      'fetch a URL, paying its x402 402 with a Casper key (--key FILE --max-amount 0.05 --rpc-url URL)',
     load: () => import('./commands/pay.js'),
   },
   start: {

@@ -192,9 +192,11 @@ describe('demo config for other facilitators', () => {
     const address = demo.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const payer = secretKeySigner(secretKeyFromHex('ed25519', '0c'.repeat(32)));
-    const response = await fetchWithPayment(fetch, payer, { maxAmount: '1' })(
-      `http://127.0.0.1:${port}/api/weather?city=Zug`,
-    );
+    const response = await fetchWithPayment(fetch, payer, {
+      maxAmount: '1',
+      // The configured token's decimals, as the test knows them (the stub facilitator has no chain).
+      decimalsOf: () => 6,
+    })(`http://127.0.0.1:${port}/api/weather?city=Zug`);
     expect(response.status).toBe(200);
     expect(stub.state.lastHeaders.authorization).toBe('cspr-cloud-token');
     await demo.close();

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devAccount } from '@x402-casper/devnet';
-import { addressOfPublicKey, secretKeyFromPem } from '@x402-casper/shared';
+import { addressOfPublicKey, decimalsFromChain, secretKeyFromPem } from '@x402-casper/shared';
 import { tokenBalance } from '@x402-casper/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, killAll, runCli, startCli } from './support.js';
@@ -63,6 +63,17 @@ describe('x402-casper start', () => {
   });
 });
 
+describe("a token's decimals, read from the chain", () => {
+  it("reads them from the package's current contract, through the node of its network only", async () => {
+    const { network, rpcUrl, token } = ready.devnet;
+    const decimalsOf = decimalsFromChain({ [network]: rpcUrl });
+    expect(await decimalsOf(network, token.packageHash)).toBe(6);
+    expect(await decimalsOf(network, token.packageHash.toUpperCase())).toBe(6);
+    expect(await decimalsOf('casper:casper', token.packageHash)).toBeUndefined();
+    await expect(decimalsOf(network, 'ab'.repeat(32))).rejects.toThrow();
+  });
+});
+
 describe('x402-casper pay against the running stack', () => {
   it('pays the demo API: body on stdout, receipt on stderr, tokens moved on chain', async () => {
     const before = await balanceOf(merchant);
@@ -72,6 +83,8 @@ describe('x402-casper pay against the running stack', () => {
       `${ready.demoUrl}/api/weather?city=Lucerne`,
       '--key',
       ready.payer.keyFile,
+      '--rpc-url',
+      ready.devnet.rpcUrl,
     ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ city: 'Lucerne' });
@@ -91,10 +104,23 @@ describe('x402-casper pay against the running stack', () => {
       ready.payer.keyFile,
       '--max-amount',
       '0.005',
+      '--rpc-url',
+      ready.devnet.rpcUrl,
     ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('exceeds the limit of 0.005');
+    expect(await balanceOf(merchant)).toBe(before);
+  });
+
+  it("will not convert --max-amount with the site's word for a token it cannot look up, and moves nothing", async () => {
+    const before = await balanceOf(merchant);
+    const run = await runCli(['pay', `${ready.demoUrl}/api/weather`, '--key', ready.payer.keyFile]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `token ${ready.devnet.token.packageHash} on ${ready.devnet.network} is not a known one and the policy has no decimalsOf for it`,
+    );
     expect(await balanceOf(merchant)).toBe(before);
   });
 
@@ -109,7 +135,14 @@ describe('x402-casper pay against the running stack', () => {
     };
     expect(key.publicKey).toMatch(/^02[0-9a-f]{66}$/);
     expect(key.address).toBe(`00${key.accountHash}`);
-    const run = await runCli(['pay', `${ready.demoUrl}/api/weather`, '--key', keyFile]);
+    const run = await runCli([
+      'pay',
+      `${ready.demoUrl}/api/weather`,
+      '--key',
+      keyFile,
+      '--rpc-url',
+      ready.devnet.rpcUrl,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('insufficient_funds');
   });

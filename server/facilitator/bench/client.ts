@@ -4,6 +4,7 @@
 // paid request (402 round trip, verify, settle with its block, response).
 
 import {
+  decimalsFromChain,
   type FetchLike,
   fetchWithPayment,
   generateSecretKey,
@@ -33,6 +34,7 @@ export async function clientBench(
   payments: number,
   concurrency: number,
 ): Promise<ClientRun[]> {
+  const decimalsOf = decimalsFromChain(devnet.rpcUrl);
   const { app, url: site } = await startPaidSite({
     facilitatorUrl,
     network: devnet.network,
@@ -58,7 +60,10 @@ export async function clientBench(
           if (response.status === 402) arrived = performance.now();
           return response;
         };
-        const paying = fetchWithPayment(timed, secretKeySigner(key), { maxAmount: '0.05' });
+        const paying = fetchWithPayment(timed, secretKeySigner(key), {
+          maxAmount: '0.05',
+          decimalsOf,
+        });
         const started = performance.now();
         const response = await paying(`${site}/api/weather?city=Zug`);
         await response.arrayBuffer();

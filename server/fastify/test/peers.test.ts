@@ -92,7 +92,9 @@ async function startupError(
 }
 
 const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
-const pay = () => fetchWithPayment(fetch, payer, { maxAmount: '1' });
+// The payer knows the token's decimals (the stub facilitator has no chain to read them from).
+const pay = () =>
+  fetchWithPayment(fetch, payer, { maxAmount: '1', decimalsOf: () => asset.decimals });
 
 let url: string;
 

@@ -66,7 +66,9 @@ async function site(
 
 const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
 
-const pay = (maxAmount = '1') => fetchWithPayment(fetch, payer, { maxAmount });
+// The payer knows the token's decimals (the stub facilitator has no chain to read them from).
+const pay = (maxAmount = '1') =>
+  fetchWithPayment(fetch, payer, { maxAmount, decimalsOf: () => asset.decimals });
 
 beforeAll(async () => {
   facilitator = await startStubFacilitator();

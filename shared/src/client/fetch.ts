@@ -94,7 +94,7 @@ export function fetchWithPayment(
     }
     const casperOptions = paymentRequired.accepts.filter((a) => a.network.startsWith('casper:'));
     if (casperOptions.length === 0) return first;
-    const { chosen, refusals } = chooseOption(casperOptions, policy);
+    const { chosen, refusals } = await chooseOption(casperOptions, policy);
     if (!chosen) {
       throw new PaymentRefusedError(
         `will not pay ${request.url}: ${refusals.join('; ')}`,

@@ -1,13 +1,24 @@
 import { normalizeAddress } from '../casper/address.js';
+import { findKnownAsset } from '../casper/assets.js';
 import { isCasperNetwork } from '../casper/network.js';
 import { parseAmount } from '../exact/amount.js';
 import { EXACT_SCHEME, parseExactRequirements } from '../exact/requirements.js';
 import type { PaymentRequirements } from '../x402/schemas.js';
+import type { DecimalsOf } from './decimals.js';
 
 /** What a headless payer is allowed to pay. */
 export interface PaymentPolicy {
-  /** Largest single payment, in token units (e.g. "0.05"); compared with the option's decimals. */
+  /**
+   * Largest single payment, in token units (e.g. "0.05"), converted with the token's decimals
+   * as this payer knows them: a known token's (csprUSD), else `decimalsOf`'s; never the
+   * site's `extra.decimals`, which an option whose decimals differ from them is refused for.
+   */
   maxAmount: string;
+  /**
+   * The decimals of tokens other than the known ones, from a source the payer trusts (e.g.
+   * `decimalsFromChain`); without it, only known tokens are paid.
+   */
+  decimalsOf?: DecimalsOf;
   /** CAIP-2 networks it may pay on; default: any Casper network. */
   networks?: string[];
   /** Token package hashes it may pay with; default: any. */
@@ -20,11 +31,33 @@ export type OptionVerdict =
   | { ok: true; requirements: PaymentRequirements; amount: bigint }
   | { ok: false; requirements: PaymentRequirements; why: string };
 
+/** The token's decimals as the payer knows them, or why it does not. */
+async function trustedDecimals(
+  network: string,
+  asset: string,
+  policy: PaymentPolicy,
+): Promise<{ decimals: number } | { why: string }> {
+  const known = findKnownAsset(network, asset);
+  if (known) return { decimals: known.decimals };
+  let decimals: number | undefined;
+  try {
+    decimals = await policy.decimalsOf?.(network, asset);
+  } catch (error) {
+    return { why: `cannot read the decimals of token ${asset}: ${(error as Error).message}` };
+  }
+  if (decimals === undefined) {
+    return {
+      why: `token ${asset} on ${network} is not a known one and the policy has no decimalsOf for it (a site's extra.decimals is its own claim)`,
+    };
+  }
+  return { decimals };
+}
+
 /** Judges one 402 option against the policy, saying why it will not pay it. */
-export function judgeOption(
+export async function judgeOption(
   requirements: PaymentRequirements,
   policy: PaymentPolicy,
-): OptionVerdict {
+): Promise<OptionVerdict> {
   const refuse = (why: string): OptionVerdict => ({ ok: false, requirements, why });
   if (requirements.scheme !== EXACT_SCHEME)
     return refuse(`scheme "${requirements.scheme}" is not supported`);
@@ -48,8 +81,14 @@ export function judgeOption(
   ) {
     return refuse(`payee ${exact.payTo} is not allowed`);
   }
-  if (exact.decimals === undefined) return refuse('the option does not say its token decimals');
-  const limit = parseAmount(policy.maxAmount, exact.decimals, 'policy.maxAmount');
+  const trusted = await trustedDecimals(requirements.network, exact.asset, policy);
+  if ('why' in trusted) return refuse(trusted.why);
+  if (exact.decimals !== undefined && exact.decimals !== trusted.decimals) {
+    return refuse(
+      `the option says token ${exact.asset} has ${exact.decimals} decimals; it has ${trusted.decimals}`,
+    );
+  }
+  const limit = parseAmount(policy.maxAmount, trusted.decimals, 'policy.maxAmount');
   if (exact.amount > limit) {
     return refuse(
       `amount ${exact.amount} exceeds the limit of ${policy.maxAmount} (${limit} atomic units)`,
@@ -59,11 +98,11 @@ export function judgeOption(
 }
 
 /** The cheapest option the policy allows, or every reason it refuses them all. */
-export function chooseOption(
+export async function chooseOption(
   accepts: PaymentRequirements[],
   policy: PaymentPolicy,
-): { chosen?: PaymentRequirements; refusals: string[] } {
-  const verdicts = accepts.map((option) => judgeOption(option, policy));
+): Promise<{ chosen?: PaymentRequirements; refusals: string[] }> {
+  const verdicts = await Promise.all(accepts.map((option) => judgeOption(option, policy)));
   const allowed = verdicts
     .filter((v) => v.ok)
     .sort((a, b) => (a.amount < b.amount ? -1 : a.amount > b.amount ? 1 : 0));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  decimalsFromChain,
   decodePaymentRequired,
   fetchWithPayment,
   formatAmount,
@@ -17,7 +18,7 @@ import { parseOptions, UsageError } from '../args.js';
 export const DEFAULT_MAX_AMOUNT = '0.05';
 
 const USAGE =
-  'usage: x402-casper pay <url> --key FILE [--max-amount 0.05] [--method POST] [--data BODY] [--header "Name: value"]…';
+  'usage: x402-casper pay <url> --key FILE [--max-amount 0.05] [--rpc-url URL] [--method POST] [--data BODY] [--header "Name: value"]…';
 
 function headersOf(lines: string[]): Headers {
   const headers = new Headers();
@@ -55,7 +56,7 @@ async function refusalOf(response: Response, receipt: SettleResponse | undefined
 
 /**
  * `x402-casper pay <url> --key FILE`: fetches a URL, paying a Casper x402 402 within
- * --max-amount. The body goes to stdout, the receipt to stderr; exits 1 when it will not or
+ * --max-amount (token units, by csprUSD's decimals or those read through --rpc-url). The body goes to stdout, the receipt to stderr; exits 1 when it will not or
  * cannot pay, or when the server does not deliver.
  */
 export async function main(args: string[]): Promise<number> {
@@ -64,6 +65,7 @@ export async function main(args: string[]): Promise<number> {
     {
       key: { type: 'string' },
       'max-amount': { type: 'string', default: DEFAULT_MAX_AMOUNT },
+      'rpc-url': { type: 'string' },
       method: { type: 'string', default: 'GET' },
       data: { type: 'string' },
       header: { type: 'string', multiple: true, default: [] },
@@ -81,10 +83,16 @@ export async function main(args: string[]): Promise<number> {
   }
   const signer = secretKeySigner(secretKeyFromPem(pem));
   let paid: PaymentEvent | undefined;
+  // --max-amount is in token units: converted with csprUSD's known decimals, or with those the
+  // node at --rpc-url keeps for the token, never with the site's word.
+  const rpcUrl = values['rpc-url'];
   const pay = fetchWithPayment(
     fetch,
     signer,
-    { maxAmount: values['max-amount'] },
+    {
+      maxAmount: values['max-amount'],
+      ...(rpcUrl === undefined ? {} : { decimalsOf: decimalsFromChain(rpcUrl) }),
+    },
     { onPayment: (e) => (paid = e) },
   );
   let response: Response;
@@ -96,7 +104,11 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (error) {
     if (error instanceof PaymentRefusedError) {
-      process.stderr.write(`x402-casper pay: ${error.message}\n`);
+      const hint =
+        rpcUrl === undefined && /no decimalsOf/.test(error.message)
+          ? ' (give --rpc-url, a node of that network, to read its decimals from the chain)'
+          : '';
+      process.stderr.write(`x402-casper pay: ${error.message}${hint}\n`);
       return 1;
     }
     throw new UsageError(`request to ${url} failed: ${(error as Error).message}`);

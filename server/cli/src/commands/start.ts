@@ -151,7 +151,7 @@ export async function main(args: string[]): Promise<number> {
           ].join('\n')
         : `  not built: ${extension.error}`,
       '',
-      `headless: npm run x402-casper -- pay ${demoUrl}/api/weather?city=Zug --key ${payerKeyFile}`,
+      `headless: npm run x402-casper -- pay ${demoUrl}/api/weather?city=Zug --key ${payerKeyFile} --rpc-url ${devnet.rpcUrl}`,
       '',
       `Ctrl-C stops everything (devnet state is kept in ${dataDir}).`,
       '',

@@ -29,7 +29,7 @@ Casper Network, using the open x402 protocol: no account, no card, no subscripti
   <p><a href="/articles/pay-per-article">Read a paid article</a> <span class="price">${escapeHtml(prices.article)} ${escapeHtml(prices.symbol)}</span></p>
   <p><a href="/playground">Call a paid weather API</a> from a page with <code>fetch</code> and <code>XMLHttpRequest</code>
      <span class="price">${escapeHtml(prices.weather)} ${escapeHtml(prices.symbol)}</span></p>
-  <p class="muted">Headless: <code>pnpm x402-casper pay http://HOST/api/weather?city=Zug --key payer.pem --max-amount 0.05</code></p>
+  <p class="muted">Headless: <code>pnpm x402-casper pay http://HOST/api/weather?city=Zug --key payer.pem --max-amount 0.05 --rpc-url DEVNET_RPC_URL</code> (the devnet's JSON-RPC URL, which <code>start</code> prints, tells it the token's decimals)</p>
 </div>`,
   );
 }

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  decimalsFromChain,
   decodePaymentRequired,
   fetchWithPayment,
   paymentReceiptOf,
@@ -64,7 +65,10 @@ describe('demo site → Go facilitator emulator (access token) → devnet', () =
   it('charges one article (0.05 X402 = 5 atomic units): the article is delivered, tokens move', async () => {
     const payer = await stack.payer();
     const merchantBefore = await stack.balance(stack.merchant);
-    const pay = fetchWithPayment(fetch, secretKeySigner(payer.secretKey), { maxAmount: '1' });
+    const pay = fetchWithPayment(fetch, secretKeySigner(payer.secretKey), {
+      maxAmount: '1',
+      decimalsOf: decimalsFromChain(stack.devnet.rpcUrl),
+    });
     const response = await pay(`${demo}/articles/pay-per-article`, {
       headers: { accept: 'text/html' },
     });
@@ -91,7 +95,10 @@ describe('demo site → Go facilitator emulator (access token) → devnet', () =
       extra: { name: GO_TOKEN.domainName, version: '1', decimals: 2, symbol: 'X402' },
     });
     const payer = await stack.payer();
-    const pay = fetchWithPayment(fetch, secretKeySigner(payer.secretKey), { maxAmount: '1' });
+    const pay = fetchWithPayment(fetch, secretKeySigner(payer.secretKey), {
+      maxAmount: '1',
+      decimalsOf: decimalsFromChain(stack.devnet.rpcUrl),
+    });
     const response = await pay(`${demo}/api/weather?city=Bern`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ city: 'Bern' });

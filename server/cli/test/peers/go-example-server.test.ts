@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Facilitator } from '@x402-casper/facilitator';
 import {
+  decimalsFromChain,
   describeReason,
   fetchWithPayment,
   paymentReceiptOf,
@@ -162,7 +163,10 @@ describe('Go example server emulator: what it sends', () => {
 
 /** Shared fetchWithPayment with a 100-token cap (the Go price is 100.00 X402). */
 const payingFetch = (secretKey: SecretKey, maxAmount = '100') =>
-  fetchWithPayment(fetch, secretKeySigner(secretKey), { maxAmount });
+  fetchWithPayment(fetch, secretKeySigner(secretKey), {
+    maxAmount,
+    decimalsOf: decimalsFromChain(stack.devnet.rpcUrl),
+  });
 
 describe.each([
   ['our facilitator', () => viaOurs],
@@ -240,6 +244,8 @@ describe('a Go settle failure, as the Go example server passes it on', () => {
       keyFile(payer.secretKey),
       '--max-amount',
       '100',
+      '--rpc-url',
+      stack.devnet.rpcUrl,
     ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
@@ -271,6 +277,8 @@ describe.each([
       keyFile(payer.secretKey),
       '--max-amount',
       '100',
+      '--rpc-url',
+      stack.devnet.rpcUrl,
     ]);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
@@ -294,6 +302,8 @@ describe.each([
       keyFile(payer.secretKey),
       '--max-amount',
       '50',
+      '--rpc-url',
+      stack.devnet.rpcUrl,
     ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');

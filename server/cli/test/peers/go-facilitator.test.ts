@@ -6,6 +6,7 @@ import { type FacilitatorOptions, x402Paywall } from '@x402-casper/fastify';
 import {
   addressOfPublicKey,
   createPaymentPayload,
+  decimalsFromChain,
   decodePaymentRequired,
   decodePaymentResponse,
   fetchWithPayment,
@@ -436,7 +437,10 @@ const withAuthorization = (url: string, authorization: string): FacilitatorOptio
 });
 
 const payingFetch = (payer: { secretKey: Parameters<typeof secretKeySigner>[0] }) =>
-  fetchWithPayment(fetch, secretKeySigner(payer.secretKey), { maxAmount: '10' });
+  fetchWithPayment(fetch, secretKeySigner(payer.secretKey), {
+    maxAmount: '10',
+    decimalsOf: decimalsFromChain(stack.devnet.rpcUrl),
+  });
 
 describe('our paywall → Go facilitator (bare access token) → devnet', () => {
   it('charges a paid request: 200, successful receipt, tokens moved on chain', async () => {

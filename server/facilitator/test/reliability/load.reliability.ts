@@ -6,6 +6,7 @@
 import type { Devnet } from '@x402-casper/devnet';
 import {
   balancesItemKey,
+  decimalsFromChain,
   fetchWithPayment,
   type PaymentEvent,
   secretKeySigner,
@@ -110,11 +111,12 @@ describe('sustained load', () => {
       paid.push({ payer: from, nonce });
       reported.set(successKey(from, nonce), new Set([event.receipt.transaction]));
     };
+    const decimalsOf = decimalsFromChain(devnet.rpcUrl);
     const paying = async (worker: number) => {
       const pay = fetchWithPayment(
         fetch,
         secretKeySigner(payers[worker % payers.length]!),
-        { maxAmount: '0.01' },
+        { maxAmount: '0.01', decimalsOf },
         { onPayment },
       );
       while (Date.now() < deadline) {
