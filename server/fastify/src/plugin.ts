@@ -101,6 +101,12 @@ interface Verified {
   /** One per paid request: its settle calls, retried, carry it as `Idempotency-Key`. */
   idempotencyKey: string;
   requestId: string;
+  /**
+   * Already settled before the handler ran (an earlier request's settlement, collected with
+   * this authorization's key): nothing is settled after it, and should the handler fail, the
+   * same payment may be sent again, its key answered the same success.
+   */
+  settled?: SettleResponse;
 }
 
 const PENDING = 'settlement_pending';
@@ -108,6 +114,9 @@ const NONCE_USED = 'invalid_exact_casper_nonce_used';
 const UNEXPECTED = 'unexpected_settle_error';
 /** How often a settle call lost on the way (timeout, dropped connection) is sent again. */
 const LOST_SETTLE_RETRIES = 2;
+/** The 402's words for a payment whose settlement is not final yet. */
+const SETTLEMENT_PENDING =
+  'settlement pending: the payment was submitted but is not final yet; retry with the same payment to receive the content';
 /** Pause between settle calls that answered `settlement_pending` or were lost. */
 const PENDING_PAUSE_MS = 1000;
 
@@ -362,16 +371,24 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
         // Settled after an earlier request of ours was told "pending" (or lost its answer):
         // the facilitator hands out that settlement's success to our idempotency key, kept
         // for this authorization, so this request is the one to deliver.
-        const receipt = await settleUntilFinal({
+        const payment = {
           payload,
           requirements,
           claim,
           idempotencyKey: claims.idempotencyKey(claim, expiresAtMs),
           requestId: request.id,
-        });
+        };
+        const receipt = await settleUntilFinal(payment);
         if (receipt.success) {
-          reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
+          verified.set(request, { ...payment, settled: receipt });
           return;
+        }
+        if (receipt.errorReason === PENDING) {
+          // Still settling: the payment is not spent on anything else, and the same one sent
+          // again collects it.
+          claims.release(claim);
+          reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(receipt));
+          return send402(request, reply, route, SETTLEMENT_PENDING);
         }
       }
       claims.release(claim);
@@ -404,8 +421,13 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     if (!payment) return body;
     verified.delete(request);
     if (reply.statusCode >= 400) {
-      // The handler failed: nothing was delivered, nothing is charged.
+      // The handler failed: nothing was delivered, nothing is charged (a payment settled
+      // before the handler is delivered when sent again: its key is answered the same success).
       claims.release(payment.claim);
+      return body;
+    }
+    if (payment.settled) {
+      reply.header(PAYMENT_RESPONSE_HEADER, encodePaymentResponse(payment.settled));
       return body;
     }
     let receipt: SettleResponse;
@@ -440,7 +462,7 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
     claims.release(payment.claim);
     const reason =
       receipt.errorReason === PENDING
-        ? 'settlement pending: the payment was submitted but is not final yet; retry with the same payment to receive the content'
+        ? SETTLEMENT_PENDING
         : `settlement failed: ${describeRefusal(receipt.errorReason, receipt.errorMessage)}`;
     const required = paymentRequired(request, route, reason);
     reply

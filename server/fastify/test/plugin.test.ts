@@ -376,6 +376,50 @@ describe('one payment, one delivery', () => {
     expect((await withPayment('/api/weather', second)).status).toBe(200);
   });
 
+  it('serves a settlement collected before a failing handler when the same payment comes again', async () => {
+    // The facilitator already settled this authorization for our key (an earlier request was
+    // told "pending"): /verify says its nonce is used, /settle hands the success out again.
+    facilitator.state.mode = 'success';
+    facilitator.state.verifyAnswer = {
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_nonce_used',
+      invalidMessage: 'settled',
+    };
+    const header = await paymentFor('/api/broken');
+    const failed = await withPayment('/api/broken', header);
+    expect(failed.status).toBe(500);
+    expect(failed.headers.get('payment-response')).toBeNull();
+    const served = await withPayment('/api/weather', header);
+    expect(served.status).toBe(200);
+    expect(paymentReceiptOf(served)).toMatchObject({ success: true });
+    expect(handled).toBe(2);
+  });
+
+  it('says "pending", not "nonce used", of a payment already sent whose settlement is not final yet', async () => {
+    facilitator.state.mode = 'always-pending';
+    facilitator.state.verifyAnswer = {
+      isValid: false,
+      invalidReason: 'invalid_exact_casper_nonce_used',
+      invalidMessage: 'the nonce is already used on chain',
+    };
+    const patient = await site(facilitator.url, 2000, 1500);
+    const address = patient.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/weather`;
+    const header = await paymentFor();
+    const pending = await fetch(url, { headers: { 'payment-signature': header } });
+    expect(pending.status).toBe(402);
+    expect(await errorOf(pending)).toMatch(/^settlement pending: /);
+    expect(paymentReceiptOf(pending)).toMatchObject({
+      success: false,
+      errorReason: 'settlement_pending',
+    });
+    // Not held: the same payment, once settled, is delivered.
+    facilitator.state.mode = 'success';
+    expect((await fetch(url, { headers: { 'payment-signature': header } })).status).toBe(200);
+    expect(handled).toBe(1);
+    await patient.close();
+  });
+
   it('keeps asking while settlement is pending, then tells the client to retry; the retry collects the content', async () => {
     facilitator.state.mode = 'always-pending';
     const patient = await site(facilitator.url, 2000, 1500);
