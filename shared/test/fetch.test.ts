@@ -43,7 +43,9 @@ const evm = {
 
 /** What the test server offers, and how it answers a paid retry. */
 let offer: PaymentRequirements[] = [casper];
-let settle: 'ok' | 'refuse' = 'ok';
+let settle: 'ok' | 'refuse' | 'pending-twice' = 'ok';
+/** How many times each payment header was answered "pending" (settle = 'pending-twice'). */
+const pendingAnswers = new Map<string, number>();
 /** Whether a success receipt names its network (some servers leave it out). */
 let receiptNetwork = true;
 const seen: { payment?: string; body: string; method: string }[] = [];
@@ -73,7 +75,23 @@ beforeAll(async () => {
           (o) => o.network === payload.accepted.network && o.amount === payload.accepted.amount,
         )!,
       );
-      if (verdict.isValid && settle === 'ok') {
+      const pendings = pendingAnswers.get(payment) ?? 0;
+      if (verdict.isValid && settle === 'pending-twice' && pendings < 2) {
+        pendingAnswers.set(payment, pendings + 1);
+        const receipt = {
+          success: false,
+          errorReason: 'settlement_pending',
+          network: casper.network,
+        };
+        res.writeHead(402, {
+          'payment-required': encodePaymentRequired(required),
+          'payment-response': b64json(receipt),
+          'content-type': 'application/json',
+        });
+        res.end(JSON.stringify({ error: 'settlement pending: retry with the same payment' }));
+        return;
+      }
+      if (verdict.isValid && (settle === 'ok' || settle === 'pending-twice')) {
         const receipt = {
           success: true,
           transaction: 'ab'.repeat(32),
@@ -117,6 +135,7 @@ beforeEach(() => {
   settle = 'ok';
   receiptNetwork = true;
   seen.length = 0;
+  pendingAnswers.clear();
 });
 
 describe('fetchWithPayment', () => {
@@ -149,6 +168,39 @@ describe('fetchWithPayment', () => {
       { method: 'POST', body: '{"q":1}' },
       { method: 'POST', body: '{"q":1}' },
     ]);
+  });
+
+  it('sends the same payment again while its settlement is pending, and never a second one', async () => {
+    settle = 'pending-twice';
+    const events: PaymentEvent[] = [];
+    const pay = fetchWithPayment(
+      fetch,
+      signer,
+      { maxAmount: '0.01', decimalsOf },
+      { onPayment: (e) => events.push(e), pendingPauseMs: 20 },
+    );
+    const response = await pay(`${base}/submit`, { method: 'POST', body: '{"q":2}' });
+    expect(response.status).toBe(200);
+    const payments = seen.filter((s) => s.payment);
+    expect(payments).toHaveLength(3);
+    expect(new Set(payments.map((s) => s.payment)).size).toBe(1);
+    expect(payments.map((s) => s.body)).toEqual(['{"q":2}', '{"q":2}', '{"q":2}']);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.receipt).toMatchObject({ success: true });
+  });
+
+  it('returns a pending answer once its patience is spent', async () => {
+    settle = 'pending-twice';
+    const pay = fetchWithPayment(
+      fetch,
+      signer,
+      { maxAmount: '0.01', decimalsOf },
+      { pendingPatienceMs: 0 },
+    );
+    const response = await pay(`${base}/weather`);
+    expect(response.status).toBe(402);
+    expect(paymentReceiptOf(response)).toMatchObject({ errorReason: 'settlement_pending' });
+    expect(seen.filter((s) => s.payment)).toHaveLength(1);
   });
 
   it('does not pay twice when the paid retry fails, and returns that response', async () => {

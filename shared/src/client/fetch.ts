@@ -35,9 +35,20 @@ export interface PaymentEvent {
 }
 
 export interface FetchWithPaymentOptions {
-  /** Called after every paid retry, successful or not. */
+  /** Called after every paid request, successful or not (once, after any resends below). */
   onPayment?: (event: PaymentEvent) => void;
+  /**
+   * How long the same payment is sent again while the server answers that its settlement is
+   * pending (`settlement_pending`), as it asks: a new payment would pay twice. Default 60 s;
+   * 0 returns the pending answer at once.
+   */
+  pendingPatienceMs?: number;
+  /** The pause before each such resend; default 1 s. */
+  pendingPauseMs?: number;
 }
+
+const PENDING = 'settlement_pending';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The decoded PAYMENT-RESPONSE of a response, or undefined when it has none (or a bad one).
@@ -67,7 +78,8 @@ export function settlementFailureOf(receipt: SettleResponse | undefined): string
 
 /**
  * Wraps `fetch` so that a 402 with a Casper `exact` option the policy allows is paid once and
- * the request retried with PAYMENT-SIGNATURE. A 402 with no Casper option is returned as is;
+ * the request retried with PAYMENT-SIGNATURE (sent again, the same payment, while the server
+ * says its settlement is pending). A 402 with no Casper option is returned as is;
  * one whose Casper options the policy refuses throws PaymentRefusedError saying why. The paid
  * retry's response is returned whatever its status; `paymentReceiptOf` decodes its receipt.
  */
@@ -104,15 +116,25 @@ export function fetchWithPayment(
     const payload = await createPaymentPayload(chosen, signer, {
       resource: paymentRequired.resource,
     });
-    const retry = request.clone();
-    retry.headers.set(PAYMENT_SIGNATURE_HEADER, encodePaymentSignature(payload));
-    const response = await fetchImpl(retry);
-    options.onPayment?.({
-      paymentRequired,
-      payload,
-      receipt: paymentReceiptOf(response, { network: chosen.network }),
-      response,
-    });
-    return response;
+    const paid = request.clone();
+    paid.headers.set(PAYMENT_SIGNATURE_HEADER, encodePaymentSignature(payload));
+    const { pendingPatienceMs = 60_000, pendingPauseMs = 1000 } = options;
+    const until = Date.now() + pendingPatienceMs;
+    const send = async () => {
+      const response = await fetchImpl(paid.clone());
+      return { response, receipt: paymentReceiptOf(response, { network: chosen.network }) };
+    };
+    let sent = await send();
+    while (
+      sent.receipt?.success === false &&
+      sent.receipt.errorReason === PENDING &&
+      Date.now() + pendingPauseMs <= until
+    ) {
+      await sent.response.body?.cancel();
+      await sleep(pendingPauseMs);
+      sent = await send();
+    }
+    options.onPayment?.({ paymentRequired, payload, ...sent });
+    return sent.response;
   };
 }
