@@ -56,6 +56,16 @@ export class FacilitatorRejectedError extends Error {
 /** The facilitator answered, but not with a valid x402 response (→ 502). */
 export class FacilitatorResponseError extends Error {
   override readonly name = 'FacilitatorResponseError';
+  constructor(
+    message: string,
+    /**
+     * Whether the same call may be answered otherwise when sent again: an HTTP 429 or 5xx (a
+     * gateway's, say) or an answer that could not be read; not a refusal of our credentials.
+     */
+    readonly transient = false,
+  ) {
+    super(message);
+  }
 }
 
 /** An HTTP header name (an RFC 9110 token). */
@@ -262,6 +272,7 @@ export class FacilitatorClient {
     if (!response.ok) {
       throw new FacilitatorResponseError(
         `facilitator ${path} answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+        response.status === 429 || response.status >= 500,
       );
     }
     try {
@@ -269,6 +280,7 @@ export class FacilitatorClient {
     } catch (error) {
       throw new FacilitatorResponseError(
         `facilitator ${path} sent an invalid response: ${(error as Error).message}`,
+        true,
       );
     }
   }

@@ -198,7 +198,8 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   /** Settles, asking again while the facilitator answers `settlement_pending`, within the budget. */
   /**
    * Settles, asking again while the facilitator answers `settlement_pending` or the call is
-   * lost on the way (no answer in time, a dropped connection), within the budget. Every call
+   * lost on the way (no answer in time, a dropped connection, an HTTP 429 or 5xx, an answer
+   * that cannot be read), within the budget. Every call
    * carries the request's idempotency key, so a success whose answer was lost is answered
    * again.
    */
@@ -220,7 +221,12 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
           return receipt;
         }
       } catch (error) {
-        if (!(error instanceof FacilitatorUnavailableError)) throw error;
+        // Lost on the way, or answered by something in between: the same key may still be
+        // answered the settlement's success.
+        const lostCall =
+          error instanceof FacilitatorUnavailableError ||
+          (error instanceof FacilitatorResponseError && error.transient);
+        if (!lostCall) throw error;
         lost += 1;
         if (lost > LOST_SETTLE_RETRIES || Date.now() + PENDING_PAUSE_MS >= deadline) throw error;
       }

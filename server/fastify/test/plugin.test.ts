@@ -253,11 +253,22 @@ describe('paywall plugin', () => {
     expect(facilitator.calls.settle).toBe(2);
   });
 
-  it('answers 502 when the facilitator fails, and does not serve the content', async () => {
+  it('answers 502 when the facilitator keeps failing, after asking again within the settle budget, and does not serve the content', async () => {
     facilitator.state.mode = 'http-500';
     const response = await pay()(`${base}/api/weather`);
     expect(response.status).toBe(502);
     expect(await errorOf(response)).toMatch(/HTTP 500/);
+    // Asked again a second later: one more call fits the site's 2 s settle budget.
+    expect(facilitator.calls.settle).toBe(2);
+    expect(handled).toBe(1);
+  });
+
+  it('asks again after a gateway error in front of the facilitator, and serves', async () => {
+    facilitator.state.mode = 'gateway-error-then-success';
+    const response = await pay()(`${base}/api/weather`);
+    expect(response.status).toBe(200);
+    expect(paymentReceiptOf(response)).toMatchObject({ success: true });
+    expect(facilitator.calls.settle).toBe(2);
   });
 
   it('answers 402 when the facilitator refuses the forwarded payment as malformed', async () => {

@@ -13,6 +13,7 @@ export type SettleMode =
   | 'failure'
   | 'always-pending'
   | 'pending-then-success'
+  | 'gateway-error-then-success'
   | 'http-500'
   | 'http-400'
   | 'hang';
@@ -84,6 +85,12 @@ export async function startStubFacilitator() {
       const nonce = JSON.stringify(body.paymentPayload.payload);
       if (state.mode === 'hang') return; // never answers
       if (state.mode === 'http-500') return reply(500, { error: 'boom' });
+      // A gateway in front of the facilitator answering 502 once for each payment (the
+      // settlement may have gone through behind it).
+      if (state.mode === 'gateway-error-then-success' && !state.pendingSeen.has(nonce)) {
+        state.pendingSeen.add(nonce);
+        return reply(502, { error: 'bad gateway' });
+      }
       if (state.mode === 'http-400') return reply(400, { error: 'invalid request' });
       if (state.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 400));
       if (state.settleAnswer) return reply(200, state.settleAnswer);
