@@ -323,6 +323,11 @@ describe('fetchWithPayment', () => {
       /is not a known one and the policy has no decimalsOf for it/,
     ],
     [
+      'a token whose trusted source gives decimals out of range',
+      { maxAmount: '0.01', decimalsOf: () => 255 },
+      /the decimals given for token .* \(255\) are not 0 to 36/,
+    ],
+    [
       'a token whose decimals cannot be read',
       {
         maxAmount: '0.01',

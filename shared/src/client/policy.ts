@@ -1,7 +1,7 @@
 import { normalizeAddress } from '../casper/address.js';
 import { findKnownAsset } from '../casper/assets.js';
 import { isCasperNetwork } from '../casper/network.js';
-import { parseAmount } from '../exact/amount.js';
+import { isDecimals, MAX_DECIMALS, parseAmount } from '../exact/amount.js';
 import { EXACT_SCHEME, parseExactRequirements } from '../exact/requirements.js';
 import type { PaymentRequirements } from '../x402/schemas.js';
 import type { DecimalsOf } from './decimals.js';
@@ -48,6 +48,11 @@ async function trustedDecimals(
   if (decimals === undefined) {
     return {
       why: `token ${asset} on ${network} is not a known one and the policy has no decimalsOf for it (a site's extra.decimals is its own claim)`,
+    };
+  }
+  if (!isDecimals(decimals)) {
+    return {
+      why: `the decimals given for token ${asset} (${decimals}) are not 0 to ${MAX_DECIMALS}`,
     };
   }
   return { decimals };

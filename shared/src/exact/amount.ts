@@ -3,9 +3,16 @@ import { parseUint, U256_MAX } from '../uint.js';
 
 const DECIMAL_AMOUNT = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
 
+/** The most decimals a token amount may have here. */
+export const MAX_DECIMALS = 36;
+
+/** Whether `decimals` is a whole number from 0 to MAX_DECIMALS. */
+export const isDecimals = (decimals: number): boolean =>
+  Number.isInteger(decimals) && decimals >= 0 && decimals <= MAX_DECIMALS;
+
 function checkDecimals(decimals: number): void {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 36) {
-    throw new X402InputError('decimals', 'must be a whole number from 0 to 36');
+  if (!isDecimals(decimals)) {
+    throw new X402InputError('decimals', `must be a whole number from 0 to ${MAX_DECIMALS}`);
   }
 }
 

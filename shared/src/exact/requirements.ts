@@ -4,6 +4,7 @@ import { X402InputError } from '../errors.js';
 import { parseUint } from '../uint.js';
 import { type PaymentRequirements, PaymentRequirementsSchema } from '../x402/schemas.js';
 import { checkSchema } from '../x402/validate.js';
+import { isDecimals, MAX_DECIMALS } from './amount.js';
 
 export const EXACT_SCHEME = 'exact';
 
@@ -22,10 +23,10 @@ export function parseDecimals(value: unknown, field: string): number | undefined
       : typeof value === 'string' && DECIMALS_TEXT.test(value)
         ? Number(value)
         : Number.NaN;
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 36) {
+  if (!isDecimals(decimals)) {
     throw new X402InputError(
       field,
-      'must be a whole number from 0 to 36, as a number or a decimal string like "6"',
+      `must be a whole number from 0 to ${MAX_DECIMALS}, as a number or a decimal string like "6"`,
     );
   }
   return decimals;
