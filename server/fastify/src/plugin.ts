@@ -195,13 +195,11 @@ async function paywallPlugin(app: FastifyInstance, options: PaywallOptions): Pro
   const claims = new AuthorizationClaims();
   const settleBudgetMs = client.settleTimeoutMs;
 
-  /** Settles, asking again while the facilitator answers `settlement_pending`, within the budget. */
   /**
    * Settles, asking again while the facilitator answers `settlement_pending` or the call is
    * lost on the way (no answer in time, a dropped connection, an HTTP 429 or 5xx, an answer
-   * that cannot be read), within the budget. Every call
-   * carries the request's idempotency key, so a success whose answer was lost is answered
-   * again.
+   * that cannot be read), within the budget. Every call carries the request's idempotency key,
+   * so a success whose answer was lost is answered again.
    */
   const settleUntilFinal = async (payment: Verified): Promise<SettleResponse> => {
     const { payload, requirements, idempotencyKey, requestId } = payment;

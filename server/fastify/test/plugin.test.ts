@@ -66,6 +66,12 @@ async function site(
 
 const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
 
+/** The base URL a site listens on. */
+function baseOf(listening: Awaited<ReturnType<typeof site>>): string {
+  const address = listening.server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
 // The payer knows the token's decimals (the stub facilitator has no chain to read them from).
 const pay = (maxAmount = '1') =>
   fetchWithPayment(fetch, payer, { maxAmount, decimalsOf: () => asset.decimals });
@@ -73,8 +79,7 @@ const pay = (maxAmount = '1') =>
 beforeAll(async () => {
   facilitator = await startStubFacilitator();
   app = await site(facilitator.url);
-  const address = app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  base = baseOf(app);
 });
 
 afterAll(async () => {
@@ -281,10 +286,8 @@ describe('paywall plugin', () => {
 
   it('answers 503 when the facilitator does not answer in time', async () => {
     const impatient = await site(facilitator.url, 300);
-    const address = impatient.server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
     facilitator.state.mode = 'hang';
-    const response = await pay()(`http://127.0.0.1:${port}/api/weather`);
+    const response = await pay()(`${baseOf(impatient)}/api/weather`);
     expect(response.status).toBe(503);
     expect(await errorOf(response)).toMatch(/no answer within 300 ms/);
     await impatient.close();
@@ -292,9 +295,7 @@ describe('paywall plugin', () => {
 
   it('answers 503 when the facilitator is down', async () => {
     const down = await site('http://127.0.0.1:9');
-    const address = down.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/weather`;
-    const response = await pay()(url);
+    const response = await pay()(`${baseOf(down)}/api/weather`);
     expect(response.status).toBe(503);
     expect(await errorOf(response)).toMatch(/unreachable/);
     await down.close();
@@ -414,8 +415,7 @@ describe('one payment, one delivery', () => {
       invalidMessage: 'the nonce is already used on chain',
     };
     const patient = await site(facilitator.url, 2000, 1500);
-    const address = patient.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/weather`;
+    const url = `${baseOf(patient)}/api/weather`;
     const header = await paymentFor();
     const pending = await fetch(url, { headers: { 'payment-signature': header } });
     expect(pending.status).toBe(402);
@@ -434,8 +434,7 @@ describe('one payment, one delivery', () => {
   it('keeps asking while settlement is pending, then tells the client to retry; the retry collects the content', async () => {
     facilitator.state.mode = 'always-pending';
     const patient = await site(facilitator.url, 2000, 1500);
-    const address = patient.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/weather`;
+    const url = `${baseOf(patient)}/api/weather`;
     const header = await paymentFor();
     const pending = await fetch(url, { headers: { 'payment-signature': header } });
     expect(pending.status).toBe(402);

@@ -56,8 +56,9 @@ async function refusalOf(response: Response, receipt: SettleResponse | undefined
 
 /**
  * `x402-casper pay <url> --key FILE`: fetches a URL, paying a Casper x402 402 within
- * --max-amount (token units, by csprUSD's decimals or those read through --rpc-url). The body goes to stdout, the receipt to stderr; exits 1 when it will not or
- * cannot pay, or when the server does not deliver.
+ * --max-amount (token units, by csprUSD's decimals or those read through --rpc-url). The body
+ * goes to stdout, the receipt to stderr; exits 1 when it will not or cannot pay, or when the
+ * server does not deliver.
  */
 export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(
